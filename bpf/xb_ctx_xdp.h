@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The ctx layer for XDP: data starts at the Ethernet header. */
+#ifndef XB_CTX_XDP_H
+#define XB_CTX_XDP_H
+
+#include "xb_abi.h"
+
+#define XB_CTX struct xdp_md *
+#define XB_CTX_STARTS_AT_L2 1
+
+/* bpf_xdp_load_bytes (5.18) bounds-checks and also reads multi-buffer frames */
+static __always_inline int xb_ctx_load(struct xdp_md *ctx, __u32 off, void *dst,
+				       __u32 len)
+{
+	return bpf_xdp_load_bytes(ctx, off, dst, len);
+}
+
+static __always_inline __u32 xb_ctx_len(struct xdp_md *ctx)
+{
+	return (__u32)bpf_xdp_get_buff_len(ctx);
+}
+
+static __always_inline int xb_ctx_verdict(__u32 verdict)
+{
+	return verdict == XB_DROP ? XDP_DROP : XDP_PASS;
+}
+
+#endif /* XB_CTX_XDP_H */

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The maps every filter program carries, and the table lookups the core
+ * needs. The rule table is an inner hash map behind a one-slot
+ * ARRAY_OF_MAPS: a reload builds a whole new table and swaps the slot, so a
+ * packet sees either the old table or the new one, never a mix.
+ */
+#ifndef XB_MAPS_BPF_H
+#define XB_MAPS_BPF_H
+
+#include "xb_abi.h"
+
+struct xb_table_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XB_MAX_BUCKETS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	/* sizes, not BTF types: clang only forward-declares a struct that no
+	 * code dereferences, and libbpf cannot size a forward declaration */
+	__uint(key_size, sizeof(struct xb_bucket_key));
+	__uint(value_size, sizeof(union xb_table_value));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct xb_table_map);
+} xb_tables SEC(".maps");
+
+/* two generations of counters, so a reload never mixes old and new rules */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2 * XB_COUNTER_SLOTS);
+	__type(key, __u32);
+	__type(value, struct xb_counter);
+} xb_counters SEC(".maps");
+
+#define XB_TABLE void *
+#define XB_LOOP(n, fn, arg) bpf_loop((n), (fn), (arg), 0)
+
+static __always_inline void *xb_active_table(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&xb_tables, &zero);
+}
+
+static __always_inline const struct xb_meta *xb_table_meta(void *table)
+{
+	struct xb_bucket_key key;
+
+	if (!table)
+		return NULL;
+	__builtin_memset(&key, 0, sizeof(key));
+	key.kind = XB_KEY_META;
+	return bpf_map_lookup_elem(table, &key);
+}
+
+static __always_inline const struct xb_bucket *
+xb_table_bucket(void *table, const struct xb_bucket_key *key)
+{
+	return bpf_map_lookup_elem(table, key);
+}
+
+static __always_inline void xb_count(const struct xb_result *res, __u32 bytes)
+{
+	struct xb_counter *c;
+	__u32 slot = res->counter_slot;
+
+	if (slot == XB_NO_COUNTER)
+		return;
+	c = bpf_map_lookup_elem(&xb_counters, &slot);
+	if (c) {
+		c->packets++;
+		c->bytes += bytes;
+	}
+}
+
+#endif /* XB_MAPS_BPF_H */

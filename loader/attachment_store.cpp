@@ -1,0 +1,137 @@
+#include "attachment_store.hpp"
+
+#include <fmt/format.h>
+#include <sys/mount.h>
+#include <sys/statfs.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "errors.hpp"
+
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
+
+namespace xb {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::string env_or(const char* name, const char* fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : fallback;
+}
+
+json to_json(const AttachmentRecord& r) {
+  return json{{"hook", hook_name(r.hook)},
+              {"direction", direction_name(r.direction)},
+              {"netns", r.netns},
+              {"ifname", r.ifname},
+              {"ifindex", r.ifindex},
+              {"prog_id", r.prog_id},
+              {"xdp_dispatched", r.xdp_dispatched},
+              {"tc", {{"handle", r.tc.handle}, {"priority", r.tc.priority}, {"created_qdisc", r.tc.created_qdisc}}},
+              {"rules_source", r.rules_source},
+              {"rule_names", r.rule_names},
+              {"attached_at", r.attached_at}};
+}
+
+AttachmentRecord from_json(const json& j) {
+  AttachmentRecord r;
+  r.hook = parse_hook(j.at("hook").get<std::string>());
+  r.direction = parse_direction(j.at("direction").get<std::string>());
+  r.netns = j.at("netns").get<std::string>();
+  r.ifname = j.at("ifname").get<std::string>();
+  r.ifindex = j.at("ifindex").get<int>();
+  r.prog_id = j.at("prog_id").get<std::uint32_t>();
+  r.xdp_dispatched = j.at("xdp_dispatched").get<bool>();
+  r.tc.ifindex = r.ifindex;
+  r.tc.direction = r.direction;
+  r.tc.handle = j.at("tc").at("handle").get<std::uint32_t>();
+  r.tc.priority = j.at("tc").at("priority").get<std::uint32_t>();
+  r.tc.created_qdisc = j.at("tc").at("created_qdisc").get<bool>();
+  r.rules_source = j.at("rules_source").get<std::string>();
+  r.rule_names = j.at("rule_names").get<std::vector<std::string>>();
+  r.attached_at = j.at("attached_at").get<std::string>();
+  return r;
+}
+
+}  // namespace
+
+std::string AttachmentRecord::id() const {
+  // bpffs refuses names with dots: keep them out of the id
+  std::string id = fmt::format("{}__{}__{}__{}", netns.empty() ? "-" : netns, ifname, hook_name(hook),
+                               direction_name(direction));
+  std::replace(id.begin(), id.end(), '.', '_');
+  return id;
+}
+
+std::string AttachmentRecord::pin_dir() const { return AttachmentStore().pin_root() + "/" + id(); }
+
+std::string AttachmentRecord::where() const {
+  return fmt::format("{} {} on {} ({})", hook_name(hook), direction_name(direction), ifname,
+                     netns.empty() ? "host namespace" : "netns " + netns);
+}
+
+AttachmentStore::AttachmentStore()
+    : state_dir_(env_or("XDPBENCH_STATE_DIR", "/run/xdpbench/attachments")),
+      pin_root_(env_or("XDPBENCH_PIN_ROOT", "/sys/fs/bpf/xdpbench")) {}
+
+std::vector<AttachmentRecord> AttachmentStore::list() const {
+  std::vector<AttachmentRecord> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(state_dir_, ec)) {
+    if (entry.path().extension() != ".json") continue;
+    std::ifstream in(entry.path());
+    try {
+      out.push_back(from_json(json::parse(in)));
+    } catch (const std::exception& e) {
+      throw Error(fmt::format("{}: unreadable attachment record: {}", entry.path().string(), e.what()));
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id() < b.id(); });
+  return out;
+}
+
+std::optional<AttachmentRecord> AttachmentStore::find(const std::string& id) const {
+  const fs::path path = fs::path(state_dir_) / (id + ".json");
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  return from_json(json::parse(in));
+}
+
+void AttachmentStore::save(const AttachmentRecord& record) const {
+  std::error_code ec;
+  fs::create_directories(state_dir_, ec);
+  if (ec) throw Error(fmt::format("create state directory {}: {}", state_dir_, ec.message()));
+  const fs::path path = fs::path(state_dir_) / (record.id() + ".json");
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << to_json(record).dump(1) << "\n";
+    if (!out) throw Error(fmt::format("write {}", tmp.string()));
+  }
+  fs::rename(tmp, path);
+}
+
+void AttachmentStore::remove(const AttachmentRecord& record) const {
+  std::error_code ec;
+  fs::remove(fs::path(state_dir_) / (record.id() + ".json"), ec);
+}
+
+void ensure_bpffs() {
+  struct statfs st {};
+  if (::statfs("/sys/fs/bpf", &st) == 0 && st.f_type == BPF_FS_MAGIC) return;
+  ::mkdir("/sys/fs/bpf", 0700);
+  if (::mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
+    throw Error(errno_message("mount the BPF filesystem at /sys/fs/bpf", errno));
+}
+
+}  // namespace xb

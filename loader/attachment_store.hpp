@@ -1,0 +1,53 @@
+// What xdpfilter attached where, so a later process can show, reload and
+// detach it: a JSON record per attachment under the state directory
+// (/run/xdpbench/attachments, tmpfs like the attachments themselves) and the
+// filter's maps pinned under the pin root (/sys/fs/bpf/xdpbench/<id>).
+// XDPBENCH_STATE_DIR and XDPBENCH_PIN_ROOT move both (tests use them).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hooks.hpp"
+#include "tc_attachment.hpp"
+
+namespace xb {
+
+struct AttachmentRecord {
+  Hook hook = Hook::XdpNative;
+  Direction direction = Direction::Ingress;
+  std::string netns;  // empty: the host namespace
+  std::string ifname;
+  int ifindex = 0;
+  std::uint32_t prog_id = 0;
+  bool xdp_dispatched = false;  // xdp hooks: through libxdp's dispatcher
+  TcFilterId tc;  // tc hooks only
+  std::string rules_source;
+  std::vector<std::string> rule_names;
+  std::string attached_at;  // ISO 8601, UTC
+
+  std::string id() const;       // unique per (netns, interface, hook, direction)
+  std::string pin_dir() const;  // where its maps are pinned
+  std::string where() const;    // "xdp-native ingress on veth0 (netns x)"
+};
+
+class AttachmentStore {
+ public:
+  AttachmentStore();
+  std::vector<AttachmentRecord> list() const;
+  std::optional<AttachmentRecord> find(const std::string& id) const;
+  void save(const AttachmentRecord& record) const;
+  void remove(const AttachmentRecord& record) const;
+  const std::string& pin_root() const { return pin_root_; }
+
+ private:
+  std::string state_dir_;
+  std::string pin_root_;
+};
+
+// Makes sure a BPF filesystem is mounted at /sys/fs/bpf (as bpftool does).
+void ensure_bpffs();
+
+}  // namespace xb

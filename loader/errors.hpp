@@ -1,0 +1,30 @@
+// Errors of the xdpbench library. libbpf's negative errno is turned into an
+// Error once, at the boundary, carrying what was tried and where.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace xb {
+
+// Something the user asked for cannot be done: bad input, a missing
+// interface, a kernel without the feature. The CLI prints it as one line
+// and exits 2.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A rule file problem; what() starts with "file:line:column: ".
+class RuleError : public Error {
+ public:
+  using Error::Error;
+};
+
+// Throws Error("<what>: <strerror(-err)>") when err < 0; returns err otherwise.
+int check_errno(int err, const std::string& what);
+
+// Builds "<what>: <strerror(errnum)>".
+std::string errno_message(const std::string& what, int errnum);
+
+}  // namespace xb

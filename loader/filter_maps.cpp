@@ -1,0 +1,174 @@
+#include "filter_maps.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "errors.hpp"
+
+namespace xb {
+namespace {
+
+constexpr const char* kTablesName = "xb_tables";
+constexpr const char* kCountersName = "xb_counters";
+
+UniqueFd create_table_map() {
+  LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_PREALLOC);
+  int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "xb_table", sizeof(xb_bucket_key),
+                          sizeof(xb_table_value), XB_MAX_BUCKETS, &opts);
+  check_errno(fd, "create rule table map");
+  return UniqueFd(fd);
+}
+
+xb_bucket_key meta_key() {
+  xb_bucket_key key{};
+  key.kind = XB_KEY_META;
+  return key;
+}
+
+std::size_t possible_cpus() {
+  const int n = libbpf_num_possible_cpus();
+  check_errno(n, "count possible CPUs");
+  return static_cast<std::size_t>(n);
+}
+
+}  // namespace
+
+FilterMaps FilterMaps::create() {
+  UniqueFd inner_template = create_table_map();
+  LIBBPF_OPTS(bpf_map_create_opts, outer_opts, .inner_map_fd = static_cast<__u32>(inner_template.get()));
+  int tables = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, kTablesName, sizeof(__u32), sizeof(__u32), 1,
+                              &outer_opts);
+  check_errno(tables, "create table slot map");
+  UniqueFd tables_fd(tables);
+  int counters = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, kCountersName, sizeof(__u32),
+                                sizeof(xb_counter), 2 * XB_COUNTER_SLOTS, nullptr);
+  check_errno(counters, "create counters map");
+  return FilterMaps(std::move(tables_fd), UniqueFd(counters));
+}
+
+FilterMaps FilterMaps::open_pinned(const std::string& dir) {
+  auto get = [&](const char* name) {
+    const std::string path = dir + "/" + name;
+    int fd = bpf_obj_get(path.c_str());
+    check_errno(fd, "open pinned map " + path);
+    return UniqueFd(fd);
+  };
+  return FilterMaps(get(kTablesName), get(kCountersName));
+}
+
+void FilterMaps::pin(const std::string& dir) const {
+  if (::mkdir(dir.c_str(), 0700) && errno != EEXIST)
+    throw Error(errno_message("create pin directory " + dir, errno));
+  check_errno(bpf_obj_pin(tables_.get(), (dir + "/" + kTablesName).c_str()), "pin " + dir + "/" + kTablesName);
+  check_errno(bpf_obj_pin(counters_.get(), (dir + "/" + kCountersName).c_str()),
+              "pin " + dir + "/" + kCountersName);
+}
+
+void FilterMaps::unpin(const std::string& dir) {
+  ::unlink((dir + "/" + kTablesName).c_str());
+  ::unlink((dir + "/" + kCountersName).c_str());
+  ::rmdir(dir.c_str());
+}
+
+void FilterMaps::reuse_in(bpf_object* obj) const {
+  auto reuse = [&](const char* name, int fd) {
+    bpf_map* map = bpf_object__find_map_by_name(obj, name);
+    if (!map) throw Error(fmt::format("BPF object has no map '{}'", name));
+    check_errno(bpf_map__reuse_fd(map, fd), fmt::format("reuse map '{}'", name));
+  };
+  reuse(kTablesName, tables_.get());
+  reuse(kCountersName, counters_.get());
+}
+
+UniqueFd FilterMaps::active_table() const {
+  __u32 zero = 0, inner_id = 0;
+  if (bpf_map_lookup_elem(tables_.get(), &zero, &inner_id)) return UniqueFd();
+  int fd = bpf_map_get_fd_by_id(inner_id);
+  check_errno(fd, "open active rule table");
+  return UniqueFd(fd);
+}
+
+void FilterMaps::install(const CompiledTable& table) const {
+  // The counters generation the running table does not use: zero its slots
+  // before any packet can count into them.
+  std::uint32_t base = 0;
+  xb_table_value current{};
+  const xb_bucket_key mk = meta_key();
+  if (UniqueFd active = active_table(); active && !bpf_map_lookup_elem(active.get(), &mk, &current))
+    base = current.meta.counter_base == 0 ? XB_COUNTER_SLOTS : 0;
+
+  const std::size_t ncpu = possible_cpus();
+  std::vector<xb_counter> zeros(ncpu);
+  auto zero_slot = [&](std::uint32_t slot) {
+    const __u32 key = base + slot;
+    check_errno(bpf_map_update_elem(counters_.get(), &key, zeros.data(), BPF_ANY), "reset counters");
+  };
+  for (std::uint32_t r = 0; r < table.meta.rule_count; ++r) zero_slot(r);
+  for (std::uint32_t s : {XB_RULE_DEFAULT, XB_RULE_NON_IP, XB_RULE_MALFORMED}) zero_slot(s);
+
+  UniqueFd inner = create_table_map();
+  std::vector<xb_bucket_key> keys;
+  std::vector<xb_table_value> values;
+  keys.reserve(table.buckets.size());
+  values.reserve(table.buckets.size());
+  for (const auto& [bytes, bucket] : table.buckets) {
+    xb_bucket_key key;
+    std::memcpy(&key, bytes.data(), sizeof(key));
+    keys.push_back(key);
+    xb_table_value v{};
+    v.bucket = bucket;
+    values.push_back(v);
+  }
+  for (std::size_t done = 0; done < keys.size();) {
+    __u32 count = static_cast<__u32>(std::min<std::size_t>(keys.size() - done, 4096));
+    check_errno(bpf_map_update_batch(inner.get(), &keys[done], &values[done], &count, nullptr),
+                "fill rule table");
+    done += count;
+  }
+  xb_table_value meta{};
+  meta.meta = table.meta;
+  meta.meta.counter_base = base;
+  check_errno(bpf_map_update_elem(inner.get(), &mk, &meta, BPF_ANY), "write rule table metadata");
+
+  // The swap. For map-in-map updates the kernel waits for an RCU grace
+  // period before returning, so when this returns no packet is still being
+  // classified against the old table (and the old counters are quiet).
+  const __u32 zero = 0;
+  const __u32 inner_fd = static_cast<__u32>(inner.get());
+  check_errno(bpf_map_update_elem(tables_.get(), &zero, &inner_fd, BPF_ANY), "swap in rule table");
+}
+
+CounterSnapshot FilterMaps::read_counters() const {
+  CounterSnapshot snap;
+  UniqueFd active = active_table();
+  xb_table_value current{};
+  const xb_bucket_key mk = meta_key();
+  if (!active || bpf_map_lookup_elem(active.get(), &mk, &current)) return snap;
+  const std::uint32_t base = current.meta.counter_base;
+
+  const std::size_t ncpu = possible_cpus();
+  std::vector<xb_counter> per_cpu(ncpu);
+  auto read = [&](std::uint32_t slot) {
+    RuleCounter sum;
+    const __u32 key = base + slot;
+    if (bpf_map_lookup_elem(counters_.get(), &key, per_cpu.data())) return sum;
+    for (const auto& c : per_cpu) {
+      sum.packets += c.packets;
+      sum.bytes += c.bytes;
+    }
+    return sum;
+  };
+  snap.rules.resize(current.meta.rule_count);
+  for (std::uint32_t r = 0; r < current.meta.rule_count; ++r) snap.rules[r] = read(r);
+  snap.no_match = read(XB_RULE_DEFAULT);
+  snap.non_ip = read(XB_RULE_NON_IP);
+  snap.malformed = read(XB_RULE_MALFORMED);
+  return snap;
+}
+
+}  // namespace xb

@@ -1,0 +1,44 @@
+// One filter program, owned through its libbpf skeleton: the XDP program
+// (native and generic XDP) or the tc program (cls_bpf). Its maps are the
+// FilterMaps it is opened with.
+#pragma once
+
+#include <memory>
+
+#include "filter_maps.hpp"
+
+struct bpf_object;
+struct bpf_program;
+
+namespace xb {
+
+enum class ProgramKind { Xdp, Tc };
+
+class FilterProgram {
+ public:
+  // Opens the skeleton and points its maps at `maps`; not loaded yet, so a
+  // loader such as libxdp can still set the program type.
+  static FilterProgram open(ProgramKind kind, FilterMaps maps);
+  // Opens and loads.
+  static FilterProgram load(ProgramKind kind, FilterMaps maps);
+
+  void load();
+  bpf_object* object() const { return object_; }
+  bpf_program* program() const { return program_; }
+  int prog_fd() const;
+  const FilterMaps& maps() const { return maps_; }
+  ProgramKind kind() const { return kind_; }
+
+ private:
+  using SkeletonOwner = std::unique_ptr<void, void (*)(void*)>;
+  FilterProgram(ProgramKind kind, SkeletonOwner skel, bpf_object* obj, bpf_program* prog, FilterMaps maps)
+      : kind_(kind), skeleton_(std::move(skel)), object_(obj), program_(prog), maps_(std::move(maps)) {}
+
+  ProgramKind kind_;
+  SkeletonOwner skeleton_;
+  bpf_object* object_;
+  bpf_program* program_;
+  FilterMaps maps_;
+};
+
+}  // namespace xb

@@ -1,0 +1,296 @@
+// The TOML rule file reader. Every error names file:line:column and what was
+// expected there; nothing is returned unless the whole file is valid.
+#include <arpa/inet.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "errors.hpp"
+#include "rule_set.hpp"
+
+namespace xb {
+namespace {
+
+SourceLocation location_of(const toml::source_region& region, const std::string& file) {
+  return SourceLocation{file, static_cast<std::uint32_t>(region.begin.line),
+                        static_cast<std::uint32_t>(region.begin.column)};
+}
+
+[[noreturn]] void fail(const SourceLocation& where, const std::string& message) {
+  throw RuleError(where.str() + ": " + message);
+}
+
+[[noreturn]] void fail(const toml::node& node, const std::string& file, const std::string& message) {
+  fail(location_of(node.source(), file), message);
+}
+
+std::string trim(std::string s) {
+  auto not_space = [](unsigned char c) { return !std::isspace(c); };
+  s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));
+  s.erase(std::find_if(s.rbegin(), s.rend(), not_space).base(), s.end());
+  return s;
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+class Reader {
+ public:
+  explicit Reader(std::string file) : file_(std::move(file)) {}
+
+  RuleSet read(const toml::table& root) {
+    RuleSet set;
+    set.source = file_;
+    for (auto&& [key, node] : root) {
+      if (key == "defaults") {
+        read_defaults(node, set);
+      } else if (key == "rule") {
+        const auto* rules = node.as_array();
+        if (!rules) fail(node, file_, "'rule' must be an array of tables: write [[rule]]");
+        for (auto&& item : *rules) set.rules.push_back(read_rule(item));
+      } else {
+        fail(location_of(key.source(), file_),
+             fmt::format("unknown key '{}': expected [defaults] or [[rule]]", key.str()));
+      }
+    }
+    if (set.rules.size() > XB_MAX_RULES)
+      fail(SourceLocation{file_, 1, 1},
+           fmt::format("{} rules, more than the {} a table holds", set.rules.size(), XB_MAX_RULES));
+    return set;
+  }
+
+ private:
+  std::string file_;
+
+  const toml::table& as_table(const toml::node& node, const char* what) {
+    const auto* t = node.as_table();
+    if (!t) fail(node, file_, fmt::format("{} must be a table", what));
+    return *t;
+  }
+
+  std::string string_of(const toml::node& node, const std::string& key) {
+    const auto* s = node.as_string();
+    if (!s) fail(node, file_, fmt::format("'{}' must be a string", key));
+    return s->get();
+  }
+
+  Action action_of(const toml::node& node, const std::string& key) {
+    const auto value = lower(string_of(node, key));
+    if (value == "pass" || value == "accept" || value == "allow") return Action::Pass;
+    if (value == "drop" || value == "deny") return Action::Drop;
+    fail(node, file_, fmt::format("'{}' = \"{}\": expected \"pass\" or \"drop\"", key, value));
+  }
+
+  std::uint8_t byte_of(const toml::node& node, const std::string& key) {
+    const auto* i = node.as_integer();
+    if (!i || i->get() < 0 || i->get() > 255)
+      fail(node, file_, fmt::format("'{}' must be an integer from 0 to 255", key));
+    return static_cast<std::uint8_t>(i->get());
+  }
+
+  void read_defaults(const toml::node& node, RuleSet& set) {
+    for (auto&& [key, value] : as_table(node, "[defaults]")) {
+      if (key == "action")
+        set.default_action = action_of(value, "action");
+      else if (key == "non-ip")
+        set.non_ip_action = action_of(value, "non-ip");
+      else if (key == "malformed")
+        set.malformed_action = action_of(value, "malformed");
+      else
+        fail(location_of(key.source(), file_),
+             fmt::format("unknown key '{}' in [defaults]: expected action, non-ip or malformed",
+                         key.str()));
+    }
+  }
+
+  Prefix prefix_of(const toml::node& node, const std::string& key) {
+    const std::string text = trim(string_of(node, key));
+    const auto slash = text.find('/');
+    const std::string addr_text = text.substr(0, slash);
+    Prefix p;
+    int max_len;
+    if (inet_pton(AF_INET, addr_text.c_str(), p.addr.data()) == 1) {
+      p.family = Family::V4;
+      max_len = 32;
+    } else if (inet_pton(AF_INET6, addr_text.c_str(), p.addr.data()) == 1) {
+      p.family = Family::V6;
+      max_len = 128;
+    } else {
+      fail(node, file_, fmt::format("'{}' = \"{}\": expected an IPv4 or IPv6 prefix such as "
+                                    "198.18.0.0/15 or 2001:2::/48", key, text));
+    }
+    int len = max_len;
+    if (slash != std::string::npos) {
+      const std::string len_text = text.substr(slash + 1);
+      auto [ptr, ec] = std::from_chars(len_text.data(), len_text.data() + len_text.size(), len);
+      if (ec != std::errc() || ptr != len_text.data() + len_text.size() || len < 0 || len > max_len)
+        fail(node, file_, fmt::format("'{}' = \"{}\": prefix length must be 0 to {}", key, text, max_len));
+    }
+    p.len = static_cast<std::uint8_t>(len);
+    for (int bit = len; bit < max_len; ++bit) {
+      if (p.addr[bit / 8] & (0x80 >> (bit % 8))) {
+        Prefix fixed = p;
+        for (int b = len; b < max_len; ++b) fixed.addr[b / 8] &= ~(0x80 >> (b % 8));
+        fail(node, file_, fmt::format("'{}' = \"{}\" has host bits set: did you mean {}?", key,
+                                      text, fixed.str()));
+      }
+    }
+    return p;
+  }
+
+  std::uint8_t proto_of(const toml::node& node) {
+    if (node.is_integer()) return byte_of(node, "proto");
+    const auto name = lower(string_of(node, "proto"));
+    if (name == "tcp") return XB_IPPROTO_TCP;
+    if (name == "udp") return XB_IPPROTO_UDP;
+    if (name == "icmp") return XB_IPPROTO_ICMP;
+    if (name == "icmpv6" || name == "ipv6-icmp") return XB_IPPROTO_ICMPV6;
+    fail(node, file_, fmt::format("'proto' = \"{}\": expected tcp, udp, icmp, icmpv6 or 0-255", name));
+  }
+
+  PortRange port_range_of(const toml::node& node, const std::string& key) {
+    auto port = [&](long long v) {
+      if (v < 0 || v > 65535) fail(node, file_, fmt::format("'{}': port {} is not 0 to 65535", key, v));
+      return static_cast<std::uint16_t>(v);
+    };
+    if (const auto* i = node.as_integer()) {
+      const auto p = port(i->get());
+      return {p, p};
+    }
+    const std::string text = trim(string_of(node, key));
+    const auto dash = text.find('-');
+    auto number = [&](const std::string& s) {
+      long long v = -1;
+      auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+      if (ec != std::errc() || ptr != s.data() + s.size() || s.empty())
+        fail(node, file_, fmt::format("'{}' = \"{}\": expected a port or a range such as \"1024-65535\"",
+                                      key, text));
+      return port(v);
+    };
+    if (dash == std::string::npos) {
+      const auto p = number(text);
+      return {p, p};
+    }
+    PortRange r{number(trim(text.substr(0, dash))), number(trim(text.substr(dash + 1)))};
+    if (r.lo > r.hi) fail(node, file_, fmt::format("'{}' = \"{}\": range is empty (low > high)", key, text));
+    return r;
+  }
+
+  std::vector<PortRange> ports_of(const toml::node& node, const std::string& key) {
+    std::vector<PortRange> out;
+    if (const auto* list = node.as_array()) {
+      if (list->empty()) fail(node, file_, fmt::format("'{}' is an empty list", key));
+      for (auto&& item : *list) out.push_back(port_range_of(item, key));
+    } else {
+      out.push_back(port_range_of(node, key));
+    }
+    return out;
+  }
+
+  TcpFlagsMatch tcp_flags_of(const toml::node& node) {
+    static const std::pair<const char*, std::uint8_t> kFlags[] = {
+        {"fin", 0x01}, {"syn", 0x02}, {"rst", 0x04}, {"psh", 0x08},
+        {"ack", 0x10}, {"urg", 0x20}, {"ece", 0x40}, {"cwr", 0x80}};
+    TcpFlagsMatch m;
+    std::stringstream in(lower(string_of(node, "tcp-flags")));
+    std::string item;
+    while (std::getline(in, item, ',')) {
+      item = trim(item);
+      const bool negate = !item.empty() && item[0] == '!';
+      if (negate) item = trim(item.substr(1));
+      auto it = std::find_if(std::begin(kFlags), std::end(kFlags),
+                             [&](const auto& f) { return item == f.first; });
+      if (it == std::end(kFlags))
+        fail(node, file_, fmt::format("'tcp-flags': unknown flag '{}': expected fin, syn, rst, psh, "
+                                      "ack, urg, ece, cwr, each optionally prefixed by '!'", item));
+      m.mask |= it->second;
+      if (!negate) m.value |= it->second;
+    }
+    if (!m.mask) fail(node, file_, "'tcp-flags' names no flag");
+    return m;
+  }
+
+  Rule read_rule(const toml::node& node) {
+    static const std::set<std::string> kKeys = {"name",  "action",    "src",       "dst",
+                                                "proto", "sport",     "dport",     "tcp-flags",
+                                                "icmp-type", "icmp-code"};
+    const auto& table = as_table(node, "[[rule]]");
+    Rule rule;
+    rule.where = location_of(node.source(), file_);
+    const toml::node* action = nullptr;
+    const toml::node* ports_node = nullptr;
+    for (auto&& [key, value] : table) {
+      const std::string k(key.str());
+      if (!kKeys.count(k))
+        fail(location_of(key.source(), file_),
+             fmt::format("unknown key '{}' in [[rule]]: expected one of name, action, src, dst, "
+                         "proto, sport, dport, tcp-flags, icmp-type, icmp-code", k));
+      if (k == "name") rule.name = string_of(value, k);
+      else if (k == "action") { rule.action = action_of(value, k); action = &value; }
+      else if (k == "src") rule.src = prefix_of(value, k);
+      else if (k == "dst") rule.dst = prefix_of(value, k);
+      else if (k == "proto") rule.proto = proto_of(value);
+      else if (k == "sport") { rule.sport = ports_of(value, k); ports_node = &value; }
+      else if (k == "dport") { rule.dport = ports_of(value, k); ports_node = &value; }
+      else if (k == "tcp-flags") rule.tcp_flags = tcp_flags_of(value);
+      else if (k == "icmp-type") rule.icmp_type = byte_of(value, k);
+      else if (k == "icmp-code") rule.icmp_code = byte_of(value, k);
+    }
+    if (!action) fail(rule.where, "[[rule]] has no 'action': expected action = \"pass\" or \"drop\"");
+    validate(rule, table, ports_node);
+    return rule;
+  }
+
+  void validate(const Rule& rule, const toml::table& table, const toml::node* ports_node) {
+    auto where = [&](const char* key) {
+      const auto* n = table.get(key);
+      return n ? location_of(n->source(), file_) : rule.where;
+    };
+    if (rule.src && rule.dst && rule.src->family != rule.dst->family)
+      fail(where("dst"), "'src' and 'dst' are of different address families");
+    const auto fams = rule.families();
+    if (ports_node && rule.proto && *rule.proto != XB_IPPROTO_TCP &&
+        *rule.proto != XB_IPPROTO_UDP)
+      fail(*ports_node, file_, "ports need proto = \"tcp\" or \"udp\" (or no proto)");
+    if (rule.tcp_flags && rule.proto != XB_IPPROTO_TCP)
+      fail(where("tcp-flags"), "'tcp-flags' needs proto = \"tcp\"");
+    if ((rule.icmp_type || rule.icmp_code) && rule.proto != XB_IPPROTO_ICMP &&
+        rule.proto != XB_IPPROTO_ICMPV6)
+      fail(where(rule.icmp_type ? "icmp-type" : "icmp-code"),
+           "'icmp-type'/'icmp-code' need proto = \"icmp\" or \"icmpv6\"");
+    if (fams.empty())
+      fail(where("proto"), "'proto' contradicts the address family: icmp is IPv4, icmpv6 is IPv6");
+  }
+};
+
+}  // namespace
+
+RuleSet parse_rules(const std::string& text, const std::string& source_name) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source_name);
+  } catch (const toml::parse_error& e) {
+    fail(location_of(e.source(), source_name), std::string(e.description()));
+  }
+  return Reader(source_name).read(root);
+}
+
+RuleSet load_rule_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw RuleError(errno_message(path + ": cannot open rule file", errno));
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return parse_rules(buf.str(), path);
+}
+
+RuleSet default_rule_set() { return parse_rules(default_rules_text(), "<default rules>"); }
+
+}  // namespace xb

@@ -1,0 +1,45 @@
+#include "rule_set.hpp"
+
+#include <arpa/inet.h>
+
+#include <fmt/format.h>
+
+namespace xb {
+
+std::string SourceLocation::str() const { return fmt::format("{}:{}:{}", file, line, column); }
+
+std::string Prefix::str() const {
+  char buf[INET6_ADDRSTRLEN] = {};
+  inet_ntop(family == Family::V4 ? AF_INET : AF_INET6, addr.data(), buf, sizeof(buf));
+  return fmt::format("{}/{}", buf, len);
+}
+
+std::vector<Family> Rule::families() const {
+  std::optional<Family> f;
+  if (src) f = src->family;
+  if (dst) f = dst->family;
+  if (proto == XB_IPPROTO_ICMP) {
+    if (f && *f != Family::V4) return {};
+    return {Family::V4};
+  }
+  if (proto == XB_IPPROTO_ICMPV6) {
+    if (f && *f != Family::V6) return {};
+    return {Family::V6};
+  }
+  if (f) return {*f};
+  return {Family::V4, Family::V6};
+}
+
+std::string action_name(Action a) { return a == Action::Drop ? "drop" : "pass"; }
+
+std::string proto_name(std::uint8_t proto) {
+  switch (proto) {
+    case XB_IPPROTO_TCP: return "tcp";
+    case XB_IPPROTO_UDP: return "udp";
+    case XB_IPPROTO_ICMP: return "icmp";
+    case XB_IPPROTO_ICMPV6: return "icmpv6";
+    default: return std::to_string(proto);
+  }
+}
+
+}  // namespace xb

@@ -1,0 +1,212 @@
+// xdpfilter: attach the filter at a hook, show it, count, reload, detach.
+// Bad input gets one line on stderr and exit code 2, with nothing changed.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "errors.hpp"
+#include "filter_attach.hpp"
+#include "libbpf_logging.hpp"
+#include "rule_compiler.hpp"
+#include "synthetic_rules.hpp"
+
+namespace {
+
+using namespace xb;
+using nlohmann::json;
+
+struct Selector {
+  std::string hook, iface, netns, direction = "ingress";
+};
+
+void add_selector(CLI::App* cmd, Selector& s, bool required) {
+  auto* hook = cmd->add_option("--hook", s.hook, "xdp-native | xdp-generic | tc-cls");
+  auto* iface = cmd->add_option("--iface", s.iface, "interface name");
+  if (required) {
+    hook->required();
+    iface->required();
+  }
+  cmd->add_option("--netns", s.netns, "network namespace (as in `ip netns`)");
+  cmd->add_option("--direction", s.direction, "ingress | egress (tc hooks)");
+}
+
+RuleSet rules_from(const std::string& path) { return path.empty() ? default_rule_set() : load_rule_file(path); }
+
+// The recorded attachments a selector names; with no selector, all of them.
+std::vector<AttachmentRecord> select(const Selector& s) {
+  std::vector<AttachmentRecord> out;
+  const bool by_hook = !s.hook.empty();
+  const Hook hook = by_hook ? parse_hook(s.hook) : Hook::XdpNative;
+  const Direction dir = parse_direction(s.direction);
+  for (auto& r : AttachmentStore().list()) {
+    if (by_hook && r.hook != hook) continue;
+    if (!s.iface.empty() && r.ifname != s.iface) continue;
+    if (!s.netns.empty() && r.netns != s.netns) continue;
+    if (by_hook && !is_xdp(hook) && r.direction != dir) continue;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+AttachmentRecord select_one(const Selector& s) {
+  auto found = select(s);
+  if (found.empty()) throw Error("no xdpbench filter attached matches the given --hook/--iface/--netns");
+  if (found.size() > 1)
+    throw Error(fmt::format("{} filters match; name one with --hook, --iface and --netns", found.size()));
+  return found.front();
+}
+
+void require_root() {
+  if (::geteuid() != 0)
+    throw Error("xdpfilter needs root (CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN for namespaces): run it with sudo");
+}
+
+json counter_json(const RuleCounter& c) { return {{"packets", c.packets}, {"bytes", c.bytes}}; }
+
+int run(int argc, char** argv) {
+  CLI::App app{"xdpfilter: one packet filter at every XDP and tc hook"};
+  app.require_subcommand(1);
+
+  Selector attach_sel;
+  std::string attach_rules;
+  auto* attach = app.add_subcommand("attach", "attach the filter at a hook");
+  add_selector(attach, attach_sel, true);
+  attach->add_option("--rules", attach_rules, "rule file (TOML); default: the embedded rule set");
+
+  Selector detach_sel;
+  bool detach_all = false;
+  auto* detach = app.add_subcommand("detach", "detach filters attached by xdpfilter");
+  add_selector(detach, detach_sel, false);
+  detach->add_flag("--all", detach_all, "every filter of ours, everywhere");
+
+  bool status_json = false;
+  auto* status = app.add_subcommand("status", "list what xdpfilter attached where");
+  status->add_flag("--json", status_json, "machine-readable output");
+
+  Selector stats_sel;
+  bool stats_json = false;
+  auto* stats = app.add_subcommand("stats", "per-rule packet and byte counters");
+  add_selector(stats, stats_sel, false);
+  stats->add_flag("--json", stats_json, "machine-readable output");
+
+  Selector reload_sel;
+  std::string reload_rules;
+  auto* reload = app.add_subcommand("reload", "replace the rule set atomically");
+  add_selector(reload, reload_sel, false);
+  reload->add_option("--rules", reload_rules, "rule file (TOML)")->required();
+
+  std::string check_rules;
+  auto* check = app.add_subcommand("check", "parse and compile a rule file, change nothing");
+  check->add_option("--rules", check_rules, "rule file (TOML); default: the embedded rule set");
+
+  SyntheticRuleOptions gen;
+  auto* gen_rules = app.add_subcommand("gen-rules", "print a synthetic rule set as a rule file");
+  gen_rules->add_option("--count", gen.count, "number of rules")->check(CLI::Range(1u, unsigned(XB_MAX_RULES)));
+  gen_rules->add_option("--seed", gen.seed, "random seed");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  route_libbpf_logging();
+
+  if (*attach) {
+    const RuleSet rules = rules_from(attach_rules);
+    require_root();
+    AttachRequest req{parse_hook(attach_sel.hook), parse_direction(attach_sel.direction), attach_sel.netns,
+                      attach_sel.iface};
+    const auto rec = attach_filter(req, rules);
+    fmt::print("attached {} with {} rules from {} (prog id {})\n", rec.where(), rules.rules.size(), rules.source,
+               rec.prog_id);
+    if (is_xdp(rec.hook) && !rec.xdp_dispatched)
+      fmt::print("note: libxdp's dispatcher cannot load on this kernel; the filter is attached as the "
+                 "interface's only XDP program\n");
+  } else if (*detach) {
+    require_root();
+    const bool any_selector = !detach_sel.hook.empty() || !detach_sel.iface.empty() || !detach_sel.netns.empty();
+    if (!detach_all && !any_selector) throw Error("detach: name a filter with --hook/--iface/--netns, or use --all");
+    const auto records = detach_all ? AttachmentStore().list() : std::vector{select_one(detach_sel)};
+    for (const auto& rec : records) {
+      detach_filter(rec);
+      fmt::print("detached {}\n", rec.where());
+    }
+  } else if (*status) {
+    json out = json::array();
+    for (const auto& r : AttachmentStore().list()) {
+      const bool live = is_live(r);
+      if (status_json) {
+        out.push_back({{"hook", hook_name(r.hook)}, {"direction", direction_name(r.direction)}, {"netns", r.netns},
+                       {"iface", r.ifname}, {"prog_id", r.prog_id}, {"rules", r.rule_names.size()},
+                       {"rules_source", r.rules_source}, {"attached_at", r.attached_at}, {"live", live}});
+      } else {
+        fmt::print("{:<12} {:<8} {:<16} {:<16} prog {:<6} {:>6} rules  {}{}\n", hook_name(r.hook),
+                   direction_name(r.direction), r.ifname, r.netns.empty() ? "-" : r.netns, r.prog_id,
+                   r.rule_names.size(), r.rules_source, live ? "" : "  (GONE: program no longer loaded)");
+      }
+    }
+    if (status_json) fmt::print("{}\n", out.dump(2));
+  } else if (*stats) {
+    require_root();
+    json out = json::array();
+    for (const auto& r : select(stats_sel)) {
+      const auto snap = read_filter_counters(r);
+      if (stats_json) {
+        json rules = json::array();
+        for (std::size_t i = 0; i < snap.rules.size(); ++i)
+          rules.push_back({{"index", i}, {"name", i < r.rule_names.size() ? r.rule_names[i] : ""},
+                           {"packets", snap.rules[i].packets}, {"bytes", snap.rules[i].bytes}});
+        out.push_back({{"hook", hook_name(r.hook)}, {"direction", direction_name(r.direction)}, {"netns", r.netns},
+                       {"iface", r.ifname}, {"rules", rules}, {"no_match", counter_json(snap.no_match)},
+                       {"non_ip", counter_json(snap.non_ip)}, {"malformed", counter_json(snap.malformed)}});
+        continue;
+      }
+      fmt::print("{}\n", r.where());
+      for (std::size_t i = 0; i < snap.rules.size(); ++i)
+        if (snap.rules[i].packets)
+          fmt::print("  {:>6} {:<24} {:>14} pkts {:>16} bytes\n", i,
+                     i < r.rule_names.size() ? r.rule_names[i] : "", snap.rules[i].packets, snap.rules[i].bytes);
+      fmt::print("  {:>6} {:<24} {:>14} pkts {:>16} bytes\n", "-", "(no rule: default)", snap.no_match.packets,
+                 snap.no_match.bytes);
+      fmt::print("  {:>6} {:<24} {:>14} pkts {:>16} bytes\n", "-", "(non-IP)", snap.non_ip.packets,
+                 snap.non_ip.bytes);
+      fmt::print("  {:>6} {:<24} {:>14} pkts {:>16} bytes\n", "-", "(malformed)", snap.malformed.packets,
+                 snap.malformed.bytes);
+    }
+    if (stats_json) fmt::print("{}\n", out.dump(2));
+  } else if (*reload) {
+    const RuleSet rules = load_rule_file(reload_rules);
+    require_root();
+    const auto rec = select_one(reload_sel);
+    reload_filter(rec, rules);
+    fmt::print("reloaded {} with {} rules from {}\n", rec.where(), rules.rules.size(), rules.source);
+  } else if (*check) {
+    const RuleSet rules = rules_from(check_rules);
+    const CompiledTable table = compile_rules(rules);
+    fmt::print("{}: {} rules, {} buckets, {} IPv4 and {} IPv6 shapes\n", rules.source, rules.rules.size(),
+               table.buckets.size(), table.meta.n_tuples[XB_FAMILY_V4], table.meta.n_tuples[XB_FAMILY_V6]);
+  } else if (*gen_rules) {
+    fmt::print("{}", to_toml(synthetic_rules(gen)));
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const xb::Error& e) {
+    std::cerr << "xdpfilter: " << e.what() << "\n";
+    if (const auto log = xb::recent_libbpf_warnings(); !log.empty() && std::getenv("XDPBENCH_DEBUG"))
+      std::cerr << "libbpf/libxdp warnings:\n" << log;
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "xdpfilter: internal error: " << e.what() << "\n";
+    return 1;
+  }
+}
