@@ -38,6 +38,12 @@ enum xb_verdict {
 #define XB_IPPROTO_TCP 6
 #define XB_IPPROTO_UDP 17
 #define XB_IPPROTO_ICMPV6 58
+/* IPv6 extension headers the parser walks */
+#define XB_IPPROTO_HOPOPTS 0
+#define XB_IPPROTO_ROUTING 43
+#define XB_IPPROTO_FRAGMENT 44
+#define XB_IPPROTO_AH 51
+#define XB_IPPROTO_DSTOPTS 60
 
 enum xb_family {
 	XB_FAMILY_V4 = 0,

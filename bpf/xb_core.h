@@ -40,11 +40,6 @@
 #define XB_ETH_P_8021Q 0x8100
 #define XB_ETH_P_8021AD 0x88A8
 
-#define XB_IPPROTO_HOPOPTS 0
-#define XB_IPPROTO_ROUTING 43
-#define XB_IPPROTO_FRAGMENT 44
-#define XB_IPPROTO_AH 51
-#define XB_IPPROTO_DSTOPTS 60
 
 enum xb_parse_status {
 	XB_PARSE_OK = 0,

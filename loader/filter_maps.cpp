@@ -97,10 +97,7 @@ void FilterMaps::install(const CompiledTable& table) const {
   // The counters generation the running table does not use: zero its slots
   // before any packet can count into them.
   std::uint32_t base = 0;
-  xb_table_value current{};
-  const xb_bucket_key mk = meta_key();
-  if (UniqueFd active = active_table(); active && !bpf_map_lookup_elem(active.get(), &mk, &current))
-    base = current.meta.counter_base == 0 ? XB_COUNTER_SLOTS : 0;
+  if (xb_meta current{}; active_meta(current)) base = current.counter_base == 0 ? XB_COUNTER_SLOTS : 0;
 
   const std::size_t ncpu = possible_cpus();
   std::vector<xb_counter> zeros(ncpu);
@@ -133,6 +130,7 @@ void FilterMaps::install(const CompiledTable& table) const {
   xb_table_value meta{};
   meta.meta = table.meta;
   meta.meta.counter_base = base;
+  const xb_bucket_key mk = meta_key();
   check_errno(bpf_map_update_elem(inner.get(), &mk, &meta, BPF_ANY), "write rule table metadata");
 
   // The swap. For map-in-map updates the kernel waits for an RCU grace
@@ -143,31 +141,41 @@ void FilterMaps::install(const CompiledTable& table) const {
   check_errno(bpf_map_update_elem(tables_.get(), &zero, &inner_fd, BPF_ANY), "swap in rule table");
 }
 
+bool FilterMaps::active_meta(xb_meta& meta) const {
+  UniqueFd active = active_table();
+  xb_table_value value{};
+  const xb_bucket_key mk = meta_key();
+  if (!active || bpf_map_lookup_elem(active.get(), &mk, &value)) return false;
+  meta = value.meta;
+  return true;
+}
+
+RuleCounter FilterMaps::read_slot(std::uint32_t slot) const {
+  static const std::size_t ncpu = possible_cpus();
+  std::vector<xb_counter> per_cpu(ncpu);
+  RuleCounter sum;
+  if (bpf_map_lookup_elem(counters_.get(), &slot, per_cpu.data())) return sum;
+  for (const auto& c : per_cpu) {
+    sum.packets += c.packets;
+    sum.bytes += c.bytes;
+  }
+  return sum;
+}
+
+RuleCounter FilterMaps::read_counter(std::uint32_t rule) const {
+  xb_meta meta{};
+  return active_meta(meta) ? read_slot(meta.counter_base + rule) : RuleCounter{};
+}
+
 CounterSnapshot FilterMaps::read_counters() const {
   CounterSnapshot snap;
-  UniqueFd active = active_table();
-  xb_table_value current{};
-  const xb_bucket_key mk = meta_key();
-  if (!active || bpf_map_lookup_elem(active.get(), &mk, &current)) return snap;
-  const std::uint32_t base = current.meta.counter_base;
-
-  const std::size_t ncpu = possible_cpus();
-  std::vector<xb_counter> per_cpu(ncpu);
-  auto read = [&](std::uint32_t slot) {
-    RuleCounter sum;
-    const __u32 key = base + slot;
-    if (bpf_map_lookup_elem(counters_.get(), &key, per_cpu.data())) return sum;
-    for (const auto& c : per_cpu) {
-      sum.packets += c.packets;
-      sum.bytes += c.bytes;
-    }
-    return sum;
-  };
-  snap.rules.resize(current.meta.rule_count);
-  for (std::uint32_t r = 0; r < current.meta.rule_count; ++r) snap.rules[r] = read(r);
-  snap.no_match = read(XB_RULE_DEFAULT);
-  snap.non_ip = read(XB_RULE_NON_IP);
-  snap.malformed = read(XB_RULE_MALFORMED);
+  xb_meta meta{};
+  if (!active_meta(meta)) return snap;
+  snap.rules.resize(meta.rule_count);
+  for (std::uint32_t r = 0; r < meta.rule_count; ++r) snap.rules[r] = read_slot(meta.counter_base + r);
+  snap.no_match = read_slot(meta.counter_base + XB_RULE_DEFAULT);
+  snap.non_ip = read_slot(meta.counter_base + XB_RULE_NON_IP);
+  snap.malformed = read_slot(meta.counter_base + XB_RULE_MALFORMED);
   return snap;
 }
 

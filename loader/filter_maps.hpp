@@ -38,6 +38,8 @@ class FilterMaps {
 
   // Counters of the active table's rules, summed over CPUs.
   CounterSnapshot read_counters() const;
+  // One counter slot (rule index or XB_RULE_*) of the active table.
+  RuleCounter read_counter(std::uint32_t rule) const;
 
   // Gives these maps to a not-yet-loaded object's maps of the same names.
   void reuse_in(bpf_object* obj) const;
@@ -52,6 +54,9 @@ class FilterMaps {
   FilterMaps(UniqueFd tables, UniqueFd counters)
       : tables_(std::move(tables)), counters_(std::move(counters)) {}
   UniqueFd active_table() const;
+  // the active table's metadata; false when no table is installed
+  bool active_meta(xb_meta& meta) const;
+  RuleCounter read_slot(std::uint32_t slot) const;
 
   UniqueFd tables_;
   UniqueFd counters_;

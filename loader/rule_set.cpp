@@ -6,7 +6,10 @@
 
 namespace xb {
 
-std::string SourceLocation::str() const { return fmt::format("{}:{}:{}", file, line, column); }
+std::string SourceLocation::str() const {
+  // rules made in code have no line
+  return line ? fmt::format("{}:{}:{}", file, line, column) : file;
+}
 
 std::string Prefix::str() const {
   char buf[INET6_ADDRSTRLEN] = {};

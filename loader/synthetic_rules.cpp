@@ -18,11 +18,11 @@ Prefix random_prefix(std::mt19937_64& rng, Family f, std::uint8_t len) {
   p.len = len;
   if (f == Family::V4) {
     std::uint32_t a = static_cast<std::uint32_t>(rng());
-    if (rng() % 2) a = (a & 0x0001ffffu) | 0xc6120000u;  // 198.18.0.0/15
+    if (len >= 16 && rng() % 2) a = (a & 0x0001ffffu) | 0xc6120000u;  // 198.18.0.0/15
     for (int i = 0; i < 4; ++i) p.addr[i] = static_cast<std::uint8_t>(a >> (24 - 8 * i));
   } else {
     for (auto& b : p.addr) b = static_cast<std::uint8_t>(rng());
-    if (rng() % 2) {  // 2001:2::/48
+    if (len >= 48 && rng() % 2) {  // 2001:2::/48
       const std::uint8_t bench[6] = {0x20, 0x01, 0x00, 0x02, 0x00, 0x00};
       std::copy(std::begin(bench), std::end(bench), p.addr.begin());
     }
@@ -38,7 +38,7 @@ struct ShapeChoice {
 
 // A few shapes per family, as in real rule sets: host and subnet blocks,
 // service rules on one destination, source-subnet rules.
-const ShapeChoice kV4Shapes[] = {{-1, 32}, {-1, 24}, {24, -1}, {16, 32}, {32, 32}, {-1, 16}, {8, -1}};
+const ShapeChoice kV4Shapes[] = {{-1, 32}, {-1, 24}, {24, -1}, {16, 32}, {32, 32}, {-1, 16}, {16, -1}};
 const ShapeChoice kV6Shapes[] = {{-1, 128}, {-1, 64}, {48, -1}, {64, 128}, {-1, 48}};
 
 }  // namespace
@@ -52,6 +52,7 @@ RuleSet synthetic_rules(const SyntheticRuleOptions& o) {
   for (std::uint32_t i = 0; i < o.count; ++i) {
     Rule r;
     r.name = fmt::format("r{}", i);
+    r.where = SourceLocation{set.source, 0, 0};
     r.action = rng() % 3 ? Action::Drop : Action::Pass;
     const Family f = rng() % 4 ? Family::V4 : Family::V6;
     int src_len, dst_len;
@@ -103,8 +104,10 @@ RuleSet synthetic_rules(const SyntheticRuleOptions& o) {
       set.rules.push_back(std::move(r));
       continue;
     }
+    // the bucket key: addresses, protocol, and the destination port if exact
+    const bool exact_dport = r.dport.size() == 1 && r.dport[0].single();
     const std::string key = fmt::format("{}|{}|{}|{}", r.src ? r.src->str() : "", r.dst ? r.dst->str() : "",
-                                        r.proto.value_or(0), r.dport.empty() ? -1 : r.dport[0].lo);
+                                        r.proto.value_or(0), exact_dport ? r.dport[0].lo : -1);
     if (!used.insert(key).second) {
       --i;  // draw again: identical keys would only lengthen one bucket
       continue;

@@ -1,0 +1,132 @@
+// Rule files: what parses, and that every error names file:line:column.
+#include <gtest/gtest.h>
+
+#include "errors.hpp"
+#include "rule_set.hpp"
+#include "synthetic_rules.hpp"
+
+namespace xb {
+namespace {
+
+std::string error_of(const std::string& text) {
+  try {
+    parse_rules(text, "rules.toml");
+  } catch (const RuleError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(RuleParser, ReadsEveryField) {
+  const RuleSet set = parse_rules(R"(
+[defaults]
+action = "drop"
+non-ip = "drop"
+malformed = "pass"
+
+[[rule]]
+name = "web"
+action = "pass"
+src = "198.18.0.0/15"
+dst = "198.18.1.1"
+proto = "tcp"
+sport = "1024-65535"
+dport = [80, "8000-8080"]
+tcp-flags = "syn, !ack"
+)", "r.toml");
+  EXPECT_EQ(set.default_action, Action::Drop);
+  EXPECT_EQ(set.non_ip_action, Action::Drop);
+  EXPECT_EQ(set.malformed_action, Action::Pass);
+  ASSERT_EQ(set.rules.size(), 1u);
+  const Rule& r = set.rules[0];
+  EXPECT_EQ(r.name, "web");
+  EXPECT_EQ(r.action, Action::Pass);
+  EXPECT_EQ(r.src->str(), "198.18.0.0/15");
+  EXPECT_EQ(r.dst->str(), "198.18.1.1/32");
+  EXPECT_EQ(*r.proto, XB_IPPROTO_TCP);
+  ASSERT_EQ(r.dport.size(), 2u);
+  EXPECT_EQ(r.dport[1].lo, 8000);
+  EXPECT_EQ(r.dport[1].hi, 8080);
+  EXPECT_EQ(r.tcp_flags->mask, 0x12);
+  EXPECT_EQ(r.tcp_flags->value, 0x02);
+  EXPECT_EQ(r.where.str(), "r.toml:7:1");
+}
+
+TEST(RuleParser, IcmpAndIpv6) {
+  const RuleSet set = parse_rules(R"(
+[[rule]]
+action = "drop"
+src = "2001:2::/48"
+proto = "icmpv6"
+icmp-type = 128
+icmp-code = 0
+)", "r.toml");
+  EXPECT_EQ(set.rules[0].families(), std::vector<Family>{Family::V6});
+  EXPECT_EQ(*set.rules[0].icmp_type, 128);
+}
+
+struct BadInput {
+  const char* text;
+  const char* message;  // the whole what(), location first
+};
+
+class RuleParserErrors : public ::testing::TestWithParam<BadInput> {};
+
+TEST_P(RuleParserErrors, NamesTheLocation) { EXPECT_EQ(error_of(GetParam().text), GetParam().message); }
+
+INSTANTIATE_TEST_SUITE_P(
+    BadFiles, RuleParserErrors,
+    ::testing::Values(
+        BadInput{"[[rule]]\naction = \"drop\"\ndst = \"10.0.0.1/8\"\n",
+                 "rules.toml:3:7: 'dst' = \"10.0.0.1/8\" has host bits set: did you mean 10.0.0.0/8?"},
+        BadInput{"[[rule]]\naction = \"reject\"\n",
+                 "rules.toml:2:10: 'action' = \"reject\": expected \"pass\" or \"drop\""},
+        BadInput{"[[rule]]\nname = \"x\"\n", "rules.toml:1:1: [[rule]] has no 'action': expected action = \"pass\" or \"drop\""},
+        BadInput{"[[rule]]\naction = \"drop\"\nproto = \"tcp\"\ndport = 70000\n",
+                 "rules.toml:4:9: 'dport': port 70000 is not 0 to 65535"},
+        BadInput{"[[rule]]\naction = \"drop\"\nproto = \"udp\"\ndport = \"9-3\"\n",
+                 "rules.toml:4:9: 'dport' = \"9-3\": range is empty (low > high)"},
+        BadInput{"[[rule]]\naction = \"drop\"\nproto = \"icmp\"\ndport = 3\n",
+                 "rules.toml:4:9: ports need proto = \"tcp\" or \"udp\" (or no proto)"},
+        BadInput{"[[rule]]\naction = \"drop\"\nprot = \"tcp\"\n",
+                 "rules.toml:3:1: unknown key 'prot' in [[rule]]: expected one of name, action, src, dst, proto, "
+                 "sport, dport, tcp-flags, icmp-type, icmp-code"},
+        BadInput{"[[rule]]\naction = \"drop\"\nsrc = \"198.18.0.0/16\"\ndst = \"2001:2::/48\"\n",
+                 "rules.toml:4:7: 'src' and 'dst' are of different address families"},
+        BadInput{"[[rule]]\naction = \"drop\"\nsrc = \"2001:2::/48\"\nproto = \"icmp\"\n",
+                 "rules.toml:4:9: 'proto' contradicts the address family: icmp is IPv4, icmpv6 is IPv6"},
+        BadInput{"[[rule]]\naction = \"drop\"\nproto = \"tcp\"\ntcp-flags = \"syn,fyn\"\n",
+                 "rules.toml:4:13: 'tcp-flags': unknown flag 'fyn': expected fin, syn, rst, psh, ack, urg, ece, cwr, "
+                 "each optionally prefixed by '!'"},
+        BadInput{"[[rule]]\naction = \"drop\"\nicmp-type = 8\n",
+                 "rules.toml:3:13: 'icmp-type'/'icmp-code' need proto = \"icmp\" or \"icmpv6\""},
+        BadInput{"[[rule]]\naction = \"drop\"\ndst = \"198.18.0.0/33\"\n",
+                 "rules.toml:3:7: 'dst' = \"198.18.0.0/33\": prefix length must be 0 to 32"},
+        BadInput{"[defaults]\naction = \"pass\"\nlog = true\n",
+                 "rules.toml:3:1: unknown key 'log' in [defaults]: expected action, non-ip or malformed"},
+        BadInput{"[[rule]]\naction = \"drop\"\ndst = \n", "rules.toml:3:7: Error while parsing key-value pair: expected value, saw '\\n'"},
+        BadInput{"[rules]\n", "rules.toml:1:2: unknown key 'rules': expected [defaults] or [[rule]]"}));
+
+TEST(RuleParser, MissingFileNamesThePath) {
+  try {
+    load_rule_file("/nonexistent/rules.toml");
+    FAIL() << "no error";
+  } catch (const RuleError& e) {
+    EXPECT_STREQ(e.what(), "/nonexistent/rules.toml: cannot open rule file: No such file or directory");
+  }
+}
+
+TEST(RuleParser, DefaultRuleSetIsAboutAThousandRules) {
+  const RuleSet set = default_rule_set();
+  EXPECT_EQ(set.rules.size(), 1000u);
+  EXPECT_EQ(set.source, "<default rules>");
+}
+
+TEST(RuleParser, WrittenRuleSetsReadBackTheSame) {
+  const RuleSet a = synthetic_rules({.count = 300, .seed = 7});
+  const RuleSet b = parse_rules(to_toml(a), "roundtrip.toml");
+  EXPECT_EQ(to_toml(a), to_toml(b));
+}
+
+}  // namespace
+}  // namespace xb

@@ -1,0 +1,42 @@
+// Network namespaces and veth pairs made for one test, with names unique to
+// this process, removed when the test ends (also when it fails).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace xb::testing {
+
+// Runs a shell command; throws with its output when it fails.
+std::string run_command(const std::string& command);
+
+// A unique short name: prefix + pid + counter (interface names fit in 15).
+std::string unique_name(const std::string& prefix);
+
+// gen (198.18.0.1/24, 2001:2::1/64) <-> dut (198.18.0.2/24, 2001:2::2/64)
+class VethTopology {
+ public:
+  VethTopology();
+  ~VethTopology();
+  VethTopology(const VethTopology&) = delete;
+  VethTopology& operator=(const VethTopology&) = delete;
+
+  std::string gen_ns, dut_ns;
+  std::string gen_if, dut_if;
+  static constexpr const char* kGenAddr = "198.18.0.1";
+  static constexpr const char* kDutAddr = "198.18.0.2";
+
+ private:
+  void teardown();
+};
+
+// Per-test XDPBENCH_STATE_DIR and XDPBENCH_PIN_ROOT, so tests running side
+// by side never see each other's attachments. Restores the environment.
+class IsolatedStore {
+ public:
+  IsolatedStore();
+  ~IsolatedStore();
+  std::string state_dir, pin_root;
+};
+
+}  // namespace xb::testing
