@@ -41,6 +41,13 @@ VethTopology::VethTopology()
       run_command("ip -n " + ns + " link set " + dev + " up");
       run_command("ip -n " + ns + " link set lo up");
     }
+    // static neighbours: no ARP in the way of counted traffic
+    const std::string gen_mac = run_command("ip netns exec " + gen_ns + " cat /sys/class/net/" + gen_if + "/address");
+    const std::string dut_mac = run_command("ip netns exec " + dut_ns + " cat /sys/class/net/" + dut_if + "/address");
+    run_command("ip -n " + gen_ns + " neigh replace " + kDutAddr + " lladdr " + dut_mac.substr(0, 17) +
+                " dev " + gen_if + " nud permanent");
+    run_command("ip -n " + dut_ns + " neigh replace " + kGenAddr + " lladdr " + gen_mac.substr(0, 17) +
+                " dev " + dut_if + " nud permanent");
   } catch (...) {
     teardown();
     throw;
