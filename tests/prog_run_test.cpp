@@ -17,7 +17,7 @@
 namespace xb {
 namespace {
 
-using testing::ProgRunner;
+using fixtures::ProgRunner;
 
 std::string kind_name(ProgramKind k) { return k == ProgramKind::Xdp ? "xdp" : "tc"; }
 

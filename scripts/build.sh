@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Configures and builds everything (BPF objects, skeletons, CLIs, tests,
+# benchmarks) into ./build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)"
