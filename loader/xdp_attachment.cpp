@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <xdp/libxdp.h>
 
+#include <unistd.h>
+
 #include <cerrno>
 
 #include "errors.hpp"
@@ -16,6 +18,11 @@ std::string libxdp_message(int err) {
   libxdp_strerror(err, buf, sizeof(buf));
   return buf;
 }
+
+// libxdp keeps its lock file and dispatcher pins in <bpffs>/xdp and leaves
+// the directory behind; once nothing is in it, it is only clutter (libxdp
+// makes it again when needed).
+void remove_empty_libxdp_dir() { ::rmdir("/sys/fs/bpf/xdp"); }
 
 }  // namespace
 
@@ -56,7 +63,10 @@ XdpAttachment::XdpAttachment(XdpAttachment&& other) noexcept
 
 XdpAttachment::~XdpAttachment() {
   if (!xdp_prog_) return;
-  if (!released_) xdp_program__detach(xdp_prog_, ifindex_, native_ ? XDP_MODE_NATIVE : XDP_MODE_SKB, 0);
+  if (!released_) {
+    xdp_program__detach(xdp_prog_, ifindex_, native_ ? XDP_MODE_NATIVE : XDP_MODE_SKB, 0);
+    remove_empty_libxdp_dir();
+  }
   xdp_program__close(xdp_prog_);
 }
 
@@ -77,6 +87,7 @@ void XdpAttachment::detach(int ifindex, std::uint32_t prog_id, const std::string
   }
   int err = found ? xdp_program__detach(found, ifindex, mode, 0) : -ENOENT;
   xdp_multiprog__close(mp);
+  remove_empty_libxdp_dir();
   if (err)
     throw Error(fmt::format("detach XDP program {} from {}: {}", prog_id, ifname, libxdp_message(err)));
 }
