@@ -31,8 +31,10 @@
 
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define xb_htons(x) __builtin_bswap16(x)
+#define xb_htonl(x) __builtin_bswap32(x)
 #else
 #define xb_htons(x) (x)
+#define xb_htonl(x) (x)
 #endif
 
 #define XB_ETH_P_IP 0x0800
@@ -210,18 +212,20 @@ static __always_inline int xb_parse(XB_CTX ctx, struct xb_packet *pkt)
 	return XB_PARSE_NON_IP;
 }
 
+/* Copy an address masked to prefix_len bits, a 32-bit word at a time. */
 static __always_inline void xb_mask_address(__u8 *dst, const __u8 *src,
 					    __u32 prefix_len)
 {
-	__u32 i;
+	__u32 w, word, bits;
 
-	for (i = 0; i < 16; i++) {
-		if (prefix_len >= (i + 1) * 8)
-			dst[i] = src[i];
-		else if (prefix_len > i * 8)
-			dst[i] = src[i] & (__u8)(0xff << (8 - (prefix_len - i * 8)));
-		else
-			dst[i] = 0;
+	for (w = 0; w < 4; w++) {
+		bits = prefix_len > w * 32 ? prefix_len - w * 32 : 0;
+		__builtin_memcpy(&word, src + w * 4, 4);
+		if (bits == 0)
+			word = 0;
+		else if (bits < 32)
+			word &= xb_htonl(0xffffffffu << (32 - bits));
+		__builtin_memcpy(dst + w * 4, &word, 4);
 	}
 }
 
