@@ -107,6 +107,7 @@ void BM_XdpFilter(benchmark::State& state, bool hit) {
     runs += kRepeat;
   }
   state.counters["rules"] = static_cast<double>(state.range(0));
+  state.counters["v4_shapes"] = l.table.meta.n_tuples[XB_FAMILY_V4];
   report(state, total_ns, runs);
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* The ctx layer for tc (cls_bpf, act_bpf, tcx): data starts at Ethernet. */
+/* The ctx layer for tc (cls_bpf, act_bpf, tcx): data starts at Ethernet,
+ * and the tc verdicts are the same for all three. */
 #ifndef XB_CTX_SKB_H
 #define XB_CTX_SKB_H
 
@@ -22,7 +23,9 @@ static __always_inline __u32 xb_ctx_len(struct __sk_buff *ctx)
 #define XB_TC_ACT_OK 0
 #define XB_TC_ACT_SHOT 2
 
-static __always_inline int xb_ctx_verdict(__u32 verdict)
+#define xb_ctx_bytes xb_ctx_len
+
+static __always_inline int xb_ctx_verdict(struct __sk_buff *ctx, __u32 verdict)
 {
 	return verdict == XB_DROP ? XB_TC_ACT_SHOT : XB_TC_ACT_OK;
 }

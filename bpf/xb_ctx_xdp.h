@@ -20,7 +20,9 @@ static __always_inline __u32 xb_ctx_len(struct xdp_md *ctx)
 	return (__u32)bpf_xdp_get_buff_len(ctx);
 }
 
-static __always_inline int xb_ctx_verdict(__u32 verdict)
+#define xb_ctx_bytes xb_ctx_len
+
+static __always_inline int xb_ctx_verdict(struct xdp_md *ctx, __u32 verdict)
 {
 	return verdict == XB_DROP ? XDP_DROP : XDP_PASS;
 }

@@ -14,8 +14,8 @@ static __always_inline int xb_filter(XB_CTX ctx)
 	struct xb_result res;
 
 	xb_classify(ctx, xb_active_table(), &res);
-	xb_count(&res, xb_ctx_len(ctx));
-	return xb_ctx_verdict(res.verdict);
+	xb_count(&res, xb_ctx_bytes(ctx));
+	return xb_ctx_verdict(ctx, res.verdict);
 }
 
 #endif /* XB_FILTER_ENTRY_BPF_H */

@@ -19,7 +19,14 @@ add_custom_command(
   COMMAND ${BPFTOOL_EXE} btf dump file ${XB_VMLINUX_BTF} format c > ${XB_BPF_GEN_DIR}/vmlinux.h
   COMMENT "Generating vmlinux.h from ${XB_VMLINUX_BTF}"
   VERBATIM)
-add_custom_target(xb_vmlinux_h DEPENDS ${XB_BPF_GEN_DIR}/vmlinux.h)
+add_custom_command(
+  OUTPUT ${XB_BPF_GEN_DIR}/xb_kernel_ids.h
+  COMMAND ${CMAKE_COMMAND} -DVMLINUX_H=${XB_BPF_GEN_DIR}/vmlinux.h -DOUT=${XB_BPF_GEN_DIR}/xb_kernel_ids.h
+          -P ${CMAKE_CURRENT_LIST_DIR}/KernelIds.cmake
+  DEPENDS ${XB_BPF_GEN_DIR}/vmlinux.h ${CMAKE_CURRENT_LIST_DIR}/KernelIds.cmake
+  COMMENT "Reading attach and program type numbers from vmlinux.h"
+  VERBATIM)
+add_custom_target(xb_vmlinux_h DEPENDS ${XB_BPF_GEN_DIR}/vmlinux.h ${XB_BPF_GEN_DIR}/xb_kernel_ids.h)
 
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64")
   set(XB_BPF_ARCH x86)

@@ -1,50 +1,66 @@
 #include "filter_program.hpp"
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include <cerrno>
 
 #include "errors.hpp"
+#include "xb_act.skel.h"
+#include "xb_cgroup.skel.h"
+#include "xb_kernel_ids.h"
+#include "xb_netfilter.skel.h"
+#include "xb_socket.skel.h"
 #include "xb_tc.skel.h"
 #include "xb_xdp.skel.h"
 
 namespace xb {
 namespace {
 
-template <class Skel>
-struct SkeletonTraits;
-
-template <>
-struct SkeletonTraits<xb_xdp> {
-  static xb_xdp* open() { return xb_xdp__open(); }
-  static void destroy(void* s) { xb_xdp__destroy(static_cast<xb_xdp*>(s)); }
-  static bpf_program* program(xb_xdp* s) { return s->progs.xb_xdp_filter; }
-};
-
-template <>
-struct SkeletonTraits<xb_tc> {
-  static xb_tc* open() { return xb_tc__open(); }
-  static void destroy(void* s) { xb_tc__destroy(static_cast<xb_tc*>(s)); }
-  static bpf_program* program(xb_tc* s) { return s->progs.xb_tc_filter; }
-};
+// One skeleton type per program kind; the macro spells out what differs.
+#define XB_SKELETON(skel, prog)                                                    \
+  struct skel##_traits {                                                            \
+    static skel* open() { return skel##__open(); }                                  \
+    static void destroy(void* s) { skel##__destroy(static_cast<skel*>(s)); }        \
+    static bpf_program* program(skel* s) { return s->progs.prog; }                  \
+  };
+XB_SKELETON(xb_xdp, xb_xdp_filter)
+XB_SKELETON(xb_tc, xb_tc_filter)
+XB_SKELETON(xb_act, xb_act_filter)
+XB_SKELETON(xb_socket, xb_socket_filter)
+XB_SKELETON(xb_cgroup, xb_cgroup_filter)
+XB_SKELETON(xb_netfilter, xb_netfilter_filter)
+#undef XB_SKELETON
 
 }  // namespace
 
+template <class Traits>
+FilterProgram FilterProgram::open_with(ProgramKind kind, FilterMaps maps) {
+  auto* skel = Traits::open();
+  if (!skel) throw Error(errno_message("open BPF skeleton for " + program_kind_name(kind), errno));
+  FilterProgram p(kind, SkeletonOwner(skel, &Traits::destroy), skel->obj, Traits::program(skel), std::move(maps));
+  p.maps_.reuse_in(p.object_);
+  return p;
+}
+
 FilterProgram FilterProgram::open(ProgramKind kind, FilterMaps maps) {
-  auto make = [&](auto* skel, auto destroy, bpf_object* obj, bpf_program* prog) {
-    if (!skel) throw Error(errno_message("open BPF skeleton", errno));
-    FilterProgram p(kind, SkeletonOwner(skel, destroy), obj, prog, std::move(maps));
-    p.maps_.reuse_in(obj);
-    return p;
-  };
-  if (kind == ProgramKind::Xdp) {
-    using T = SkeletonTraits<xb_xdp>;
-    xb_xdp* s = T::open();
-    return make(s, &T::destroy, s ? s->obj : nullptr, s ? T::program(s) : nullptr);
+  switch (kind) {
+    case ProgramKind::Xdp: return open_with<xb_xdp_traits>(kind, std::move(maps));
+    case ProgramKind::Tc: return open_with<xb_tc_traits>(kind, std::move(maps));
+    case ProgramKind::TcAct: return open_with<xb_act_traits>(kind, std::move(maps));
+    case ProgramKind::Socket: return open_with<xb_socket_traits>(kind, std::move(maps));
+    case ProgramKind::Cgroup: return open_with<xb_cgroup_traits>(kind, std::move(maps));
+    case ProgramKind::Netfilter: {
+      // libbpf 1.1 knows no "netfilter" section: give the type ourselves
+      if (XB_K_BPF_PROG_TYPE_NETFILTER < 0)
+        throw Error("this kernel has no netfilter BPF programs (Linux 6.4+, CONFIG_NETFILTER_BPF_LINK)");
+      FilterProgram p = open_with<xb_netfilter_traits>(kind, std::move(maps));
+      bpf_program__set_type(p.program_, static_cast<bpf_prog_type>(XB_K_BPF_PROG_TYPE_NETFILTER));
+      bpf_program__set_expected_attach_type(p.program_, static_cast<bpf_attach_type>(XB_K_BPF_NETFILTER));
+      return p;
+    }
   }
-  using T = SkeletonTraits<xb_tc>;
-  xb_tc* s = T::open();
-  return make(s, &T::destroy, s ? s->obj : nullptr, s ? T::program(s) : nullptr);
+  throw Error("unknown program kind");
 }
 
 FilterProgram FilterProgram::load(ProgramKind kind, FilterMaps maps) {
@@ -53,8 +69,17 @@ FilterProgram FilterProgram::load(ProgramKind kind, FilterMaps maps) {
   return p;
 }
 
-void FilterProgram::load() { check_errno(bpf_object__load(object_), "load BPF filter program"); }
+void FilterProgram::load() {
+  check_errno(bpf_object__load(object_), "load BPF " + program_kind_name(kind_) + " filter program");
+}
 
 int FilterProgram::prog_fd() const { return bpf_program__fd(program_); }
+
+std::uint32_t FilterProgram::prog_id() const {
+  bpf_prog_info info{};
+  __u32 len = sizeof(info);
+  check_errno(bpf_obj_get_info_by_fd(prog_fd(), &info, &len), "read program info");
+  return info.id;
+}
 
 }  // namespace xb

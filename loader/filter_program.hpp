@@ -1,18 +1,16 @@
-// One filter program, owned through its libbpf skeleton: the XDP program
-// (native and generic XDP) or the tc program (cls_bpf). Its maps are the
-// FilterMaps it is opened with.
+// One filter program, owned through its libbpf skeleton: one per program
+// type (see ProgramKind). Its maps are the FilterMaps it is opened with.
 #pragma once
 
 #include <memory>
 
 #include "filter_maps.hpp"
+#include "hooks.hpp"
 
 struct bpf_object;
 struct bpf_program;
 
 namespace xb {
-
-enum class ProgramKind { Xdp, Tc };
 
 class FilterProgram {
  public:
@@ -26,11 +24,14 @@ class FilterProgram {
   bpf_object* object() const { return object_; }
   bpf_program* program() const { return program_; }
   int prog_fd() const;
+  std::uint32_t prog_id() const;
   const FilterMaps& maps() const { return maps_; }
   ProgramKind kind() const { return kind_; }
 
  private:
   using SkeletonOwner = std::unique_ptr<void, void (*)(void*)>;
+  template <class Traits>
+  static FilterProgram open_with(ProgramKind kind, FilterMaps maps);
   FilterProgram(ProgramKind kind, SkeletonOwner skel, bpf_object* obj, bpf_program* prog, FilterMaps maps)
       : kind_(kind), skeleton_(std::move(skel)), object_(obj), program_(prog), maps_(std::move(maps)) {}
 

@@ -8,23 +8,32 @@
 namespace xb {
 namespace {
 
-struct HookName {
+struct HookInfo {
   Hook hook;
   const char* name;
+  ProgramKind kind;
+  bool egress;
 };
-constexpr HookName kHooks[] = {
-    {Hook::XdpNative, "xdp-native"},
-    {Hook::XdpGeneric, "xdp-generic"},
-    {Hook::TcCls, "tc-cls"},
+constexpr HookInfo kHooks[] = {
+    {Hook::XdpNative, "xdp-native", ProgramKind::Xdp, false},
+    {Hook::XdpGeneric, "xdp-generic", ProgramKind::Xdp, false},
+    {Hook::TcCls, "tc-cls", ProgramKind::Tc, true},
+    {Hook::TcAct, "tc-act", ProgramKind::TcAct, true},
+    {Hook::Tcx, "tcx", ProgramKind::Tc, true},
+    {Hook::SocketFilter, "socket-filter", ProgramKind::Socket, false},
+    {Hook::CgroupSkb, "cgroup-skb", ProgramKind::Cgroup, true},
+    {Hook::Netfilter, "netfilter", ProgramKind::Netfilter, false},
 };
+
+const HookInfo& info(Hook h) {
+  for (const auto& e : kHooks)
+    if (e.hook == h) return e;
+  throw Error("unknown hook");
+}
 
 }  // namespace
 
-std::string hook_name(Hook h) {
-  for (const auto& e : kHooks)
-    if (e.hook == h) return e.name;
-  return "?";
-}
+std::string hook_name(Hook h) { return info(h).name; }
 
 std::vector<std::string> hook_names() {
   std::vector<std::string> out;
@@ -32,14 +41,37 @@ std::vector<std::string> hook_names() {
   return out;
 }
 
+std::vector<Hook> all_hooks() {
+  std::vector<Hook> out;
+  for (const auto& e : kHooks) out.push_back(e.hook);
+  return out;
+}
+
 Hook parse_hook(const std::string& name) {
   for (const auto& e : kHooks)
     if (name == e.name) return e.hook;
-  throw Error(fmt::format("--hook: unknown hook '{}': expected one of {}", name,
-                          fmt::join(hook_names(), ", ")));
+  throw Error(fmt::format("--hook: unknown hook '{}': expected one of {}", name, fmt::join(hook_names(), ", ")));
 }
 
-bool is_xdp(Hook h) { return h == Hook::XdpNative || h == Hook::XdpGeneric; }
+ProgramKind program_kind(Hook h) { return info(h).kind; }
+
+std::string program_kind_name(ProgramKind k) {
+  switch (k) {
+    case ProgramKind::Xdp: return "xdp";
+    case ProgramKind::Tc: return "tc";
+    case ProgramKind::TcAct: return "tc-act";
+    case ProgramKind::Socket: return "socket";
+    case ProgramKind::Cgroup: return "cgroup";
+    case ProgramKind::Netfilter: return "netfilter";
+  }
+  return "?";
+}
+
+bool is_xdp(Hook h) { return program_kind(h) == ProgramKind::Xdp; }
+
+bool sees_l2(ProgramKind k) { return k == ProgramKind::Xdp || k == ProgramKind::Tc || k == ProgramKind::TcAct; }
+
+bool has_egress(Hook h) { return info(h).egress; }
 
 std::string direction_name(Direction d) { return d == Direction::Ingress ? "ingress" : "egress"; }
 

@@ -1,6 +1,6 @@
 // The reference model: the filter core compiled natively, classifying a
-// frame (starting at its Ethernet header) against a compiled table exactly
-// as the BPF programs do. Tests compare every hook against it.
+// packet against a compiled table exactly as the BPF programs do. Tests
+// compare every hook against it.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +16,12 @@ struct Classification {
   bool operator==(const Classification&) const = default;
 };
 
+// frame: from the Ethernet header (XDP, tc)
 Classification classify(const CompiledTable& table, std::span<const std::uint8_t> frame);
+
+// packet: from the IP header; ethertype as the skb carries it (socket
+// filters, cgroup_skb, netfilter)
+Classification classify_l3(const CompiledTable& table, std::uint16_t ethertype,
+                           std::span<const std::uint8_t> packet);
 
 }  // namespace xb

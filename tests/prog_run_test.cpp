@@ -3,6 +3,7 @@
 // and mutated packets against random rule sets.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -19,7 +20,7 @@ namespace {
 
 using fixtures::ProgRunner;
 
-std::string kind_name(ProgramKind k) { return k == ProgramKind::Xdp ? "xdp" : "tc"; }
+std::string kind_name(ProgramKind k) { return program_kind_name(k); }
 
 class ProgRun : public ::testing::TestWithParam<ProgramKind> {};
 
@@ -27,14 +28,20 @@ TEST_P(ProgRun, VerdictTable) {
   const auto table = compile_rules(parse_rules(fixtures::verdict_table_rules(), "verdict-table.toml"));
   ProgRunner runner(GetParam(), table);
   for (const auto& c : fixtures::verdict_cases()) {
-    const Classification want{c.action, c.rule};
-    ASSERT_EQ(classify(table, c.frame), want) << c.description;
+    const Classification at_l2{c.action, c.rule};
+    ASSERT_EQ(classify(table, c.frame), at_l2) << c.description;
+    const Classification want = ProgRunner::reference(GetParam(), table, c.frame);
+    if (want != at_l2)  // listed: what an L3 hook cannot see the way L2 does
+      std::printf("[   NOTE   ] %s: %s: from the IP header on this is %s rule %u (at L2: %s rule %u)\n",
+                  kind_name(GetParam()).c_str(), c.description.c_str(), action_name(want.action).c_str(), want.rule,
+                  action_name(at_l2.action).c_str(), at_l2.rule);
     const auto got = runner.run(c.frame, want);
     if (!got) {
       // listed, not silently skipped: prog-run refuses such a frame
-      std::printf("[   NOTE   ] %s: %s: %zu bytes, refused by BPF_PROG_TEST_RUN\n", kind_name(GetParam()).c_str(),
-                  c.description.c_str(), c.frame.size());
-      EXPECT_EQ(want.rule, XB_RULE_MALFORMED) << "only malformed frames may be refused: " << c.description;
+      std::printf("[   NOTE   ] %s: %s: %zu bytes, not runnable at this hook by BPF_PROG_TEST_RUN\n",
+                  kind_name(GetParam()).c_str(), c.description.c_str(), c.frame.size());
+      EXPECT_TRUE(want.rule == XB_RULE_MALFORMED || want.rule == XB_RULE_NON_IP)
+          << "only malformed or non-IP frames may be unrunnable: " << c.description;
       continue;
     }
     EXPECT_EQ(*got, want) << kind_name(GetParam()) << ": " << c.description << ": got "
@@ -54,11 +61,12 @@ void run_differential(ProgramKind kind, const CorpusSpec& spec, std::uint64_t se
   ProgRunner runner(kind, table);
   std::size_t compared = 0, refused = 0, mismatches = 0, by_rule = 0, malformed = 0;
   for (const auto& frame : fixtures::differential_corpus(rules, spec.packets, seed)) {
-    const Classification want = classify(table, frame);
+    const Classification want = ProgRunner::reference(kind, table, frame);
     const auto result = runner.run(frame, want);
     if (!result) {
       ++refused;
-      EXPECT_EQ(want.rule, XB_RULE_MALFORMED) << "prog-run refused a frame the reference parses";
+      EXPECT_TRUE(want.rule == XB_RULE_MALFORMED || want.rule == XB_RULE_NON_IP)
+          << "prog-run refused a frame the reference parses";
       continue;
     }
     const Classification got = *result;
@@ -74,9 +82,10 @@ void run_differential(ProgramKind kind, const CorpusSpec& spec, std::uint64_t se
     }
   }
   EXPECT_EQ(mismatches, 0u);
-  EXPECT_GE(compared, spec.packets * 95 / 100);
-  std::printf("[   NOTE   ] %s %s: %zu packets compared (%zu matched a rule, %zu malformed), %zu refused by "
-              "prog-run (all malformed)\n",
+  // VLAN-tagged frames are non-IP to netfilter, which then never sees them
+  EXPECT_GE(compared, spec.packets * 3 / 4);
+  std::printf("[   NOTE   ] %s %s: %zu packets compared (%zu matched a rule, %zu malformed), %zu not runnable "
+              "(all malformed or non-IP)\n",
               kind_name(kind).c_str(), spec.name, compared, by_rule, malformed, refused);
 }
 
@@ -102,23 +111,20 @@ TEST_P(ProgRun, ReloadIsAtomicUnderPrograms) {
   const auto table_b = compile_rules(parse_rules(b, "b"));
   ProgRunner runner(GetParam(), table_a);
   const auto frame = fixtures::build_frame(fixtures::udp("198.18.0.9", "198.18.0.1", 5353, 53));
-  ASSERT_EQ(classify(table_a, frame), (Classification{Action::Drop, 0}));
-  ASSERT_EQ(classify(table_b, frame), (Classification{Action::Pass, 1}));
+  ASSERT_EQ(ProgRunner::reference(GetParam(), table_a, frame), (Classification{Action::Drop, 0}));
+  ASSERT_EQ(ProgRunner::reference(GetParam(), table_b, frame), (Classification{Action::Pass, 1}));
 
-  const int drop_rc = GetParam() == ProgramKind::Xdp ? 1 : 2;  // XDP_DROP, TC_ACT_SHOT
-  const int pass_rc = GetParam() == ProgramKind::Xdp ? 2 : 0;  // XDP_PASS, TC_ACT_OK
   std::atomic<bool> stop{false};
-  std::atomic<int> drops{0}, passes{0}, others{0};
+  std::atomic<int> drops{0}, passes{0};
   std::thread traffic([&] {
     for (int i = 0; i < 200000 && !stop; ++i) {
-      const int rc = runner.run_raw(frame);
-      (rc == drop_rc ? drops : rc == pass_rc ? passes : others)++;
+      const auto got = runner.run(frame, {Action::Drop, 0});
+      (got && got->action == Action::Drop ? drops : passes)++;
     }
   });
   for (int i = 0; i < 200; ++i) runner.maps().install(i % 2 ? table_a : table_b);
   stop = true;
   traffic.join();
-  EXPECT_EQ(others, 0);
   std::printf("[   NOTE   ] %d packets classified during 200 swaps: %d by table A, %d by table B\n",
               drops + passes, drops.load(), passes.load());
   // the last table installed is A
@@ -126,8 +132,14 @@ TEST_P(ProgRun, ReloadIsAtomicUnderPrograms) {
   EXPECT_EQ(last, (Classification{Action::Drop, 0}));
 }
 
-INSTANTIATE_TEST_SUITE_P(Hooks, ProgRun, ::testing::Values(ProgramKind::Xdp, ProgramKind::Tc),
-                         [](const auto& info) { return kind_name(info.param); });
+INSTANTIATE_TEST_SUITE_P(Programs, ProgRun,
+                         ::testing::Values(ProgramKind::Xdp, ProgramKind::Tc, ProgramKind::TcAct, ProgramKind::Socket,
+                                           ProgramKind::Cgroup, ProgramKind::Netfilter),
+                         [](const auto& info) {
+                           std::string n = kind_name(info.param);
+                           std::replace(n.begin(), n.end(), '-', '_');
+                           return n;
+                         });
 
 }  // namespace
 }  // namespace xb

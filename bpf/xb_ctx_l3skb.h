@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The ctx layer for socket filters and cgroup_skb: __sk_buff without direct
+ * packet access. Loads are relative to the network header, wherever
+ * skb->data points (L4 on a UDP socket, L2 on a packet socket, L3 at cgroup).
+ */
+#ifndef XB_CTX_L3SKB_H
+#define XB_CTX_L3SKB_H
+
+#include "xb_abi.h"
+#include "xb_ctx_l3.h"
+
+#define XB_CTX struct __sk_buff *
+
+static __always_inline int xb_ctx_load(struct __sk_buff *ctx, __u32 off,
+				       void *dst, __u32 len)
+{
+	return bpf_skb_load_bytes_relative(ctx, off, dst, len, BPF_HDR_START_NET);
+}
+
+static __always_inline __u32 xb_ctx_len(struct __sk_buff *ctx)
+{
+	return XB_L3_LEN_UNKNOWN;
+}
+
+static __always_inline __u16 xb_ctx_l3_ethertype(struct __sk_buff *ctx)
+{
+	return bpf_ntohs((__u16)ctx->protocol);
+}
+
+static __always_inline __u32 xb_ctx_bytes(struct __sk_buff *ctx)
+{
+	return ctx->len;
+}
+
+#endif /* XB_CTX_L3SKB_H */
