@@ -35,6 +35,11 @@ json to_json(const AttachmentRecord& r) {
               {"netns", r.netns},
               {"ifname", r.ifname},
               {"ifindex", r.ifindex},
+              {"cgroup", r.cgroup},
+              {"nf_hook", r.nf_hook},
+              {"nf_priority", r.nf_priority},
+              {"udp_port", r.udp_port},
+              {"owner_pid", r.owner_pid},
               {"prog_id", r.prog_id},
               {"xdp_dispatched", r.xdp_dispatched},
               {"tc", {{"handle", r.tc.handle}, {"priority", r.tc.priority}, {"created_qdisc", r.tc.created_qdisc}}},
@@ -50,6 +55,11 @@ AttachmentRecord from_json(const json& j) {
   r.netns = j.at("netns").get<std::string>();
   r.ifname = j.at("ifname").get<std::string>();
   r.ifindex = j.at("ifindex").get<int>();
+  r.cgroup = j.at("cgroup").get<std::string>();
+  r.nf_hook = j.at("nf_hook").get<std::string>();
+  r.nf_priority = j.at("nf_priority").get<int>();
+  r.udp_port = j.at("udp_port").get<std::uint16_t>();
+  r.owner_pid = j.at("owner_pid").get<int>();
   r.prog_id = j.at("prog_id").get<std::uint32_t>();
   r.xdp_dispatched = j.at("xdp_dispatched").get<bool>();
   r.tc.ifindex = r.ifindex;
@@ -65,19 +75,38 @@ AttachmentRecord from_json(const json& j) {
 
 }  // namespace
 
+std::string AttachmentRecord::target() const {
+  if (hook == Hook::CgroupSkb) return cgroup;
+  if (hook == Hook::Netfilter) return nf_hook;
+  if (hook == Hook::SocketFilter && udp_port) return "udp:" + std::to_string(udp_port);
+  return ifname;
+}
+
 std::string AttachmentRecord::id() const {
-  // bpffs refuses names with dots: keep them out of the id
-  std::string id = fmt::format("{}__{}__{}__{}", netns.empty() ? "-" : netns, ifname, hook_name(hook),
+  std::string id = fmt::format("{}__{}__{}__{}", netns.empty() ? "-" : netns, target(), hook_name(hook),
                                direction_name(direction));
+  // bpffs refuses names with dots; a cgroup path has slashes
   std::replace(id.begin(), id.end(), '.', '_');
+  std::replace(id.begin(), id.end(), '/', '_');
+  std::replace(id.begin(), id.end(), ':', '_');
   return id;
 }
 
 std::string AttachmentRecord::pin_dir() const { return AttachmentStore().pin_root() + "/" + id(); }
 
 std::string AttachmentRecord::where() const {
-  return fmt::format("{} {} on {} ({})", hook_name(hook), direction_name(direction), ifname,
-                     netns.empty() ? "host namespace" : "netns " + netns);
+  const std::string ns = netns.empty() ? "host namespace" : "netns " + netns;
+  switch (hook) {
+    case Hook::Netfilter:
+      return fmt::format("netfilter {} priority {} ({})", nf_hook, nf_priority, ns);
+    case Hook::CgroupSkb:
+      return fmt::format("cgroup-skb {} on {}", direction_name(direction), cgroup);
+    case Hook::SocketFilter:
+      return udp_port ? fmt::format("socket-filter on UDP port {} ({})", udp_port, ns)
+                      : fmt::format("socket-filter on a packet socket on {} ({})", ifname, ns);
+    default:
+      return fmt::format("{} {} on {} ({})", hook_name(hook), direction_name(direction), ifname, ns);
+  }
 }
 
 AttachmentStore::AttachmentStore()

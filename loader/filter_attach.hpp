@@ -2,6 +2,7 @@
 // again: what the xdpfilter CLI does, as a library.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "attachment_store.hpp"
@@ -14,15 +15,41 @@ struct AttachRequest {
   Hook hook = Hook::XdpNative;
   Direction direction = Direction::Ingress;
   std::string netns;
-  std::string ifname;
+  std::string ifname;       // every hook but cgroup-skb and netfilter
+  std::string cgroup;       // cgroup-skb: a cgroup v2 directory
+  std::string nf_hook = "prerouting";  // netfilter: prerouting or input
+  int nf_priority = 0;      // netfilter: where among the hook's other users (nftables' filter is 0)
+  std::uint16_t udp_port = 0;  // socket-filter: guard a UDP socket on this port instead of a packet socket
 };
 
-// Compiles the rules, attaches, pins the maps and records the attachment.
-// On any failure nothing is left attached, pinned or recorded.
+// Compiles the rules, attaches, pins the maps (and links) and records the
+// attachment. On any failure nothing is left attached, pinned or recorded.
+// Not for socket-filter (see SocketGuard).
 AttachmentRecord attach_filter(const AttachRequest& request, const RuleSet& rules);
 
+// The socket-filter hook: a socket this process opens and holds, with the
+// filter on it. Recorded and pinned like the other hooks while it lives;
+// destruction detaches and forgets it.
+class SocketGuard {
+ public:
+  SocketGuard(const AttachRequest& request, const RuleSet& rules);
+  ~SocketGuard();
+  SocketGuard(const SocketGuard&) = delete;
+  SocketGuard& operator=(const SocketGuard&) = delete;
+
+  const AttachmentRecord& record() const { return record_; }
+  // Reads what the socket receives (the packets the filter passed) for up to
+  // timeout_ms; returns how many arrived.
+  std::uint64_t receive(int timeout_ms);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+  AttachmentRecord record_;
+};
+
 // Detaches, unpins and forgets. A filter whose interface or namespace is
-// already gone is just forgotten.
+// already gone is just forgotten. A socket filter's owner is asked to stop.
 void detach_filter(const AttachmentRecord& record);
 
 // Swaps in a new rule table atomically (see FilterMaps::install).

@@ -86,11 +86,15 @@ void FilterMaps::reuse_in(bpf_object* obj) const {
 }
 
 UniqueFd FilterMaps::active_table() const {
-  __u32 zero = 0, inner_id = 0;
-  if (bpf_map_lookup_elem(tables_.get(), &zero, &inner_id)) return UniqueFd();
-  int fd = bpf_map_get_fd_by_id(inner_id);
-  check_errno(fd, "open active rule table");
-  return UniqueFd(fd);
+  // A reload may swap the table out and free it between reading its id and
+  // opening it: read the slot again then.
+  for (int attempt = 0;; ++attempt) {
+    __u32 zero = 0, inner_id = 0;
+    if (bpf_map_lookup_elem(tables_.get(), &zero, &inner_id)) return UniqueFd();
+    const int fd = bpf_map_get_fd_by_id(inner_id);
+    if (fd >= 0) return UniqueFd(fd);
+    if (fd != -ENOENT || attempt == 100) check_errno(fd, "open active rule table");
+  }
 }
 
 void FilterMaps::install(const CompiledTable& table) const {

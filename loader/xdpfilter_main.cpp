@@ -2,8 +2,11 @@
 // Bad input gets one line on stderr and exit code 2, with nothing changed.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <csignal>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -19,18 +22,39 @@ using namespace xb;
 using nlohmann::json;
 
 struct Selector {
-  std::string hook, iface, netns, direction = "ingress";
+  std::string hook, iface, netns, cgroup, direction = "ingress";
 };
 
 void add_selector(CLI::App* cmd, Selector& s, bool required) {
-  auto* hook = cmd->add_option("--hook", s.hook, "xdp-native | xdp-generic | tc-cls");
-  auto* iface = cmd->add_option("--iface", s.iface, "interface name");
-  if (required) {
-    hook->required();
-    iface->required();
-  }
+  auto* hook = cmd->add_option("--hook", s.hook, fmt::format("{}", fmt::join(hook_names(), " | ")));
+  if (required) hook->required();
+  cmd->add_option("--iface", s.iface, "interface name");
   cmd->add_option("--netns", s.netns, "network namespace (as in `ip netns`)");
-  cmd->add_option("--direction", s.direction, "ingress | egress (tc hooks)");
+  cmd->add_option("--cgroup", s.cgroup, "cgroup v2 directory (cgroup-skb)");
+  cmd->add_option("--direction", s.direction, "ingress | egress (tc-cls, tc-act, tcx, cgroup-skb)");
+}
+
+volatile std::sig_atomic_t stop_requested = 0;
+void request_stop(int) { stop_requested = 1; }
+
+// socket-filter: the filter lives on a socket of this process, so attach
+// stays in the foreground until Ctrl-C, SIGTERM (what detach sends) or --duration.
+int guard_socket(const AttachRequest& req, const RuleSet& rules, double duration_s) {
+  std::signal(SIGINT, request_stop);
+  std::signal(SIGTERM, request_stop);
+  SocketGuard guard(req, rules);
+  fmt::print("attached {} with {} rules from {} (prog id {}); receiving until {}\n", guard.record().where(),
+             rules.rules.size(), rules.source, guard.record().prog_id,
+             duration_s > 0 ? fmt::format("{} s have passed or Ctrl-C", duration_s) : std::string("Ctrl-C"));
+  std::fflush(stdout);
+  const auto start = std::chrono::steady_clock::now();
+  std::uint64_t received = 0;
+  while (!stop_requested) {
+    received += guard.receive(200);
+    if (duration_s > 0 && std::chrono::steady_clock::now() - start >= std::chrono::duration<double>(duration_s)) break;
+  }
+  fmt::print("detached {}: the socket received {} packets the filter passed\n", guard.record().where(), received);
+  return 0;
 }
 
 RuleSet rules_from(const std::string& path) { return path.empty() ? default_rule_set() : load_rule_file(path); }
@@ -44,6 +68,7 @@ std::vector<AttachmentRecord> select(const Selector& s) {
   for (auto& r : AttachmentStore().list()) {
     if (by_hook && r.hook != hook) continue;
     if (!s.iface.empty() && r.ifname != s.iface) continue;
+    if (!s.cgroup.empty() && r.cgroup != s.cgroup) continue;
     if (!s.netns.empty() && r.netns != s.netns) continue;
     if (by_hook && !is_xdp(hook) && r.direction != dir) continue;
     out.push_back(std::move(r));
@@ -53,9 +78,9 @@ std::vector<AttachmentRecord> select(const Selector& s) {
 
 AttachmentRecord select_one(const Selector& s) {
   auto found = select(s);
-  if (found.empty()) throw Error("no xdpbench filter attached matches the given --hook/--iface/--netns");
+  if (found.empty()) throw Error("no xdpbench filter attached matches the given --hook/--iface/--netns/--cgroup");
   if (found.size() > 1)
-    throw Error(fmt::format("{} filters match; name one with --hook, --iface and --netns", found.size()));
+    throw Error(fmt::format("{} filters match; name one with --hook, --iface, --netns or --cgroup", found.size()));
   return found.front();
 }
 
@@ -72,9 +97,17 @@ int run(int argc, char** argv) {
 
   Selector attach_sel;
   std::string attach_rules;
+  AttachRequest attach_extra;
+  double attach_duration = 0;
   auto* attach = app.add_subcommand("attach", "attach the filter at a hook");
   add_selector(attach, attach_sel, true);
   attach->add_option("--rules", attach_rules, "rule file (TOML); default: the embedded rule set");
+  attach->add_option("--nf-hook", attach_extra.nf_hook, "netfilter: prerouting | input")->capture_default_str();
+  attach->add_option("--priority", attach_extra.nf_priority, "netfilter: hook priority (nftables' filter is 0)")
+      ->capture_default_str();
+  attach->add_option("--udp-port", attach_extra.udp_port,
+                     "socket-filter: guard a UDP socket on this port, not a packet socket on --iface");
+  attach->add_option("--duration", attach_duration, "socket-filter: seconds to stay attached (0: until Ctrl-C)");
 
   Selector detach_sel;
   bool detach_all = false;
@@ -118,8 +151,13 @@ int run(int argc, char** argv) {
   if (*attach) {
     const RuleSet rules = rules_from(attach_rules);
     require_root();
-    AttachRequest req{parse_hook(attach_sel.hook), parse_direction(attach_sel.direction), attach_sel.netns,
-                      attach_sel.iface};
+    AttachRequest req = attach_extra;
+    req.hook = parse_hook(attach_sel.hook);
+    req.direction = parse_direction(attach_sel.direction);
+    req.netns = attach_sel.netns;
+    req.ifname = attach_sel.iface;
+    req.cgroup = attach_sel.cgroup;
+    if (req.hook == Hook::SocketFilter) return guard_socket(req, rules, attach_duration);
     const auto rec = attach_filter(req, rules);
     fmt::print("attached {} with {} rules from {} (prog id {})\n", rec.where(), rules.rules.size(), rules.source,
                rec.prog_id);
@@ -128,8 +166,10 @@ int run(int argc, char** argv) {
                  "interface's only XDP program\n");
   } else if (*detach) {
     require_root();
-    const bool any_selector = !detach_sel.hook.empty() || !detach_sel.iface.empty() || !detach_sel.netns.empty();
-    if (!detach_all && !any_selector) throw Error("detach: name a filter with --hook/--iface/--netns, or use --all");
+    const bool any_selector = !detach_sel.hook.empty() || !detach_sel.iface.empty() || !detach_sel.netns.empty() ||
+                              !detach_sel.cgroup.empty();
+    if (!detach_all && !any_selector)
+      throw Error("detach: name a filter with --hook/--iface/--netns/--cgroup, or use --all");
     const auto records = detach_all ? AttachmentStore().list() : std::vector{select_one(detach_sel)};
     for (const auto& rec : records) {
       detach_filter(rec);
@@ -141,11 +181,12 @@ int run(int argc, char** argv) {
       const bool live = is_live(r);
       if (status_json) {
         out.push_back({{"hook", hook_name(r.hook)}, {"direction", direction_name(r.direction)}, {"netns", r.netns},
-                       {"iface", r.ifname}, {"prog_id", r.prog_id}, {"rules", r.rule_names.size()},
+                       {"iface", r.ifname}, {"target", r.target()}, {"where", r.where()}, {"prog_id", r.prog_id},
+                       {"rules", r.rule_names.size()},
                        {"rules_source", r.rules_source}, {"attached_at", r.attached_at}, {"live", live}});
       } else {
-        fmt::print("{:<12} {:<8} {:<16} {:<16} prog {:<6} {:>6} rules  {}{}\n", hook_name(r.hook),
-                   direction_name(r.direction), r.ifname, r.netns.empty() ? "-" : r.netns, r.prog_id,
+        fmt::print("{:<13} {:<8} {:<16} {:<16} prog {:<6} {:>6} rules  {}{}\n", hook_name(r.hook),
+                   direction_name(r.direction), r.target(), r.netns.empty() ? "-" : r.netns, r.prog_id,
                    r.rule_names.size(), r.rules_source, live ? "" : "  (GONE: program no longer loaded)");
       }
     }

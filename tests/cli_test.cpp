@@ -41,7 +41,7 @@ class CliBadInput : public ::testing::Test {
 
 TEST_F(CliBadInput, UnknownHook) {
   expect_error("attach --hook=xdp-turbo" + where(),
-               "--hook: unknown hook 'xdp-turbo': expected one of xdp-native, xdp-generic, tc-cls");
+               "--hook: unknown hook 'xdp-turbo': expected one of xdp-native, xdp-generic, tc-cls, tc-act, tcx, socket-filter, cgroup-skb, netfilter");
 }
 
 TEST_F(CliBadInput, MissingInterface) {
@@ -101,7 +101,7 @@ TEST_F(CliBadInput, AlreadyAttachedLeavesTheFirstInPlace) {
 
 TEST_F(CliBadInput, DetachWhatIsNotThere) {
   expect_error("detach --hook=xdp-native" + where(),
-               "no xdpbench filter attached matches the given --hook/--iface/--netns");
+               "no xdpbench filter attached matches the given --hook/--iface/--netns/--cgroup");
 }
 
 }  // namespace
