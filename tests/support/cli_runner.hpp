@@ -16,3 +16,21 @@ struct CliResult {
 CliResult run_xdpfilter(const std::string& args, const std::string& prefix = "");
 
 }  // namespace xb::testing
+
+namespace xb::testing {
+
+// xdpfilter running in the background (the socket-filter hook stays in the
+// foreground of its own process). Stopped with SIGTERM on destruction.
+class BackgroundXdpfilter {
+ public:
+  explicit BackgroundXdpfilter(const std::string& args);
+  ~BackgroundXdpfilter();
+  // Waits for it to exit (at most timeout_ms); returns its stdout.
+  std::string wait(int timeout_ms);
+
+ private:
+  int pid_ = -1;
+  std::string out_path_;
+};
+
+}  // namespace xb::testing
