@@ -15,6 +15,7 @@
 
 #include "cgroup_scope.hpp"
 #include "cli_runner.hpp"
+#include "tc_act_attachment.hpp"
 #include "test_namespaces.hpp"
 #include "traffic.hpp"
 
@@ -121,6 +122,21 @@ TEST_P(NetnsEndToEnd, AttachFilterCountReloadDetach) {
   const std::string& dut = topo_.dut_ns;
   const std::string dut_addr = VethTopology::kDutAddr;
 
+  if (hook() == "tc-act") {
+    if (const std::string missing = TcActAttachment::missing_kernel_support(); !missing.empty()) {
+      // this kernel has no act_bpf: one clear line naming the option, nothing left behind
+      const auto r = run_xdpfilter("attach " + selector() + " --rules=" + rules_);
+      EXPECT_EQ(r.exit_code, 2);
+      EXPECT_EQ(r.err, "xdpfilter: attach tc-act ingress on " + topo_.dut_if + ": " + missing + "\n");
+      EXPECT_NE(missing.find("CONFIG_NET_ACT_BPF"), std::string::npos) << missing;
+      EXPECT_EQ(run_xdpfilter("status").out, "");
+      EXPECT_EQ(run_command("tc -n " + dut + " qdisc show dev " + topo_.dut_if).find("clsact"), std::string::npos);
+      EXPECT_FALSE(std::filesystem::exists(store_.pin_root) && !std::filesystem::is_empty(store_.pin_root));
+      std::printf("[   NOTE   ] tc-act: %s; checked the clean failure\n", missing.c_str());
+      return;
+    }
+  }
+
   // the receiving sockets (in the cgroup, for cgroup-skb)
   std::optional<InCgroup> in_cgroup;
   if (cgroup_) in_cgroup.emplace(*cgroup_);
@@ -198,8 +214,8 @@ TEST_P(NetnsEndToEnd, AttachFilterCountReloadDetach) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Hooks, NetnsEndToEnd,
-                         ::testing::Values("xdp-native", "xdp-generic", "tc-cls", "tcx", "netfilter", "cgroup-skb",
-                                           "socket-filter"),
+                         ::testing::Values("xdp-native", "xdp-generic", "tc-cls", "tc-act", "tcx", "netfilter",
+                                           "cgroup-skb", "socket-filter"),
                          [](const auto& info) {
                            std::string n = info.param;
                            std::replace(n.begin(), n.end(), '-', '_');
