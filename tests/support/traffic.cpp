@@ -39,8 +39,10 @@ UniqueFd socket_in(const std::string& ns, int type) {
 }
 
 UdpReceiver::UdpReceiver(const std::string& ns, std::uint16_t port) : fd_(socket_in(ns, SOCK_DGRAM)) {
-  const int rcvbuf = 4 << 20;
-  ::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+  // room for every datagram a test sends before it reads them (FORCE: past
+  // net.core.rmem_max, which is small in a fresh namespace or guest)
+  const int rcvbuf = 32 << 20;
+  ::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
   bind_any(fd_.get(), port);
   ::fcntl(fd_.get(), F_SETFL, O_NONBLOCK);
 }

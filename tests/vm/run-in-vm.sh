@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Runs a test binary inside Debian 12's own kernel under qemu, for the hooks
+# this host's kernel lacks (act_bpf). The guest is an initramfs made here:
+# busybox, the kernel's modules, and the test binary, xdpfilter, ip, tc and
+# bpftool with the shared libraries they load. Prints the guest's output and
+# exits with the test binary's exit code.
+#   run-in-vm.sh KERNEL_DIR TEST_BINARY XDPFILTER [gtest args...]
+set -euo pipefail
+kernel_dir=$1 test_bin=$2 xdpfilter=$3
+shift 3
+work=$(mktemp -d /tmp/xb-vm.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+root=$work/root
+mkdir -p "$root"/{bin,sbin,usr/sbin,proc,sys,dev,tmp,run,boot,lib/modules,etc}
+cp /bin/busybox "$root/bin/"
+cp "$kernel_dir"/modules/* "$root/lib/modules/"
+cp "$kernel_dir/config" "$root/boot/config-$(cat "$kernel_dir/release")"
+
+copy_with_libs() {  # copy a binary to the same path in the guest, with its libraries
+  local bin=$1
+  mkdir -p "$root$(dirname "$bin")"
+  cp "$bin" "$root$bin"
+  for lib in $(ldd "$bin" | awk '/=>/ {print $3} /^\t\/lib/ {print $1}'); do
+    if [ ! -e "$root$lib" ]; then
+      mkdir -p "$root$(dirname "$lib")"
+      cp -L "$lib" "$root$lib"
+    fi
+  done
+}
+for b in "$test_bin" "$xdpfilter" "$(command -v ip)" "$(command -v tc)" "$(command -v bpftool)" /bin/dash; do
+  copy_with_libs "$b"
+done
+# the real tools, ahead of busybox's applets of the same names
+mkdir -p "$root/usr/local/sbin"
+for tool in ip tc bpftool; do cp "$(command -v $tool)" "$root/usr/local/sbin/"; done
+# ld.so as the binaries name it
+for ld in /lib64/ld-linux-x86-64.so.2; do mkdir -p "$root$(dirname $ld)"; cp -L $ld "$root$ld"; done
+
+args=$(printf '%q ' "$@")
+cat > "$root/init" <<INIT
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+# dash as /bin/sh: busybox's shell runs its own 'ip' applet whatever PATH says
+ln -sf /bin/dash /bin/sh
+export PATH=/usr/local/sbin:/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+mount -t tmpfs tmp /tmp; mount -t tmpfs run /run; mount -t bpf bpf /sys/fs/bpf
+for m in /lib/modules/*.ko; do insmod \$m; done
+ip link set lo up
+cd /tmp
+$test_bin $args
+echo "XB-VM-EXIT \$?"
+poweroff -f
+INIT
+chmod +x "$root/init"
+(cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1 > "$work/initrd.gz")
+
+accel=tcg
+[ -w /dev/kvm ] && accel=kvm
+out=$work/console.txt
+timeout 900 qemu-system-x86_64 -machine accel=$accel -m 2048 -smp 2 -nographic -no-reboot \
+  -kernel "$kernel_dir/vmlinuz" -initrd "$work/initrd.gz" \
+  -append "console=ttyS0 quiet panic=-1" </dev/null >"$out" 2>&1 || true
+tr -d '\r' < "$out" | grep -v '^\[ *[0-9.]*\]' | sed -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g'
+code=$(tr -d '\r' < "$out" | awk '/XB-VM-EXIT/ {print $2}' | tail -1)
+echo "guest kernel $(cat "$kernel_dir/release") under qemu ($accel): exit ${code:-none}"
+[ "${code:-1}" = 0 ]
