@@ -44,7 +44,8 @@ cat > "$root/init" <<INIT
 ln -sf /bin/dash /bin/sh
 export PATH=/usr/local/sbin:/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
-mount -t tmpfs tmp /tmp; mount -t tmpfs run /run; mount -t bpf bpf /sys/fs/bpf
+# /tmp stays part of the (writable) initramfs: the binaries may live under it
+mount -t tmpfs run /run; mount -t bpf bpf /sys/fs/bpf
 for m in /lib/modules/*.ko; do insmod \$m; done
 ip link set lo up
 cd /tmp
