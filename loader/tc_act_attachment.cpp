@@ -1,7 +1,6 @@
 #include "tc_act_attachment.hpp"
 
 #include <arpa/inet.h>
-#include <bpf/libbpf.h>
 #include <fmt/format.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_ether.h>
@@ -14,6 +13,7 @@
 #include <memory>
 #include <vector>
 
+#include "clsact_qdisc.hpp"
 #include "errors.hpp"
 #include "kernel_config.hpp"
 
@@ -84,11 +84,8 @@ TcActAttachment::TcActAttachment(FilterProgram program, int ifindex, const std::
   id_.handle = kHandle;
   id_.priority = kPriority;
 
-  LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-              .attach_point = direction == Direction::Ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
-  int err = bpf_tc_hook_create(&hook);
-  if (err && err != -EEXIST) throw Error(errno_message(what + ": create clsact qdisc", err));
-  id_.created_qdisc = err == 0;
+  ClsactQdisc qdisc(ifindex, direction, what);
+  id_.created_qdisc = qdisc.created();
 
   RtnlRequest req(RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL, ifindex, direction);
   nlmsghdr* nlh = req.msg();
@@ -107,14 +104,8 @@ TcActAttachment::TcActAttachment(FilterProgram program, int ifindex, const std::
   mnl_attr_nest_end(nlh, first);
   mnl_attr_nest_end(nlh, actions);
   mnl_attr_nest_end(nlh, options);
-  err = req.send();
-  if (err) {
-    if (id_.created_qdisc) {
-      hook.attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
-      bpf_tc_hook_destroy(&hook);
-    }
-    throw Error(errno_message(what + " (matchall + act_bpf)", err));
-  }
+  if (const int err = req.send()) throw Error(errno_message(what + " (matchall + act_bpf)", err));
+  qdisc.keep();
   attached_ = true;
 }
 
@@ -138,11 +129,7 @@ void TcActAttachment::detach(const TcFilterId& id, bool remove_qdisc, const std:
   mnl_attr_put_strz(req.msg(), TCA_KIND, "matchall");
   if (const int err = req.send())
     throw Error(errno_message(fmt::format("detach tc-act {} from {}", direction_name(id.direction), ifname), err));
-  if (remove_qdisc) {
-    LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = id.ifindex,
-                .attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS));
-    bpf_tc_hook_destroy(&hook);
-  }
+  if (remove_qdisc) ClsactQdisc::remove(id.ifindex);
 }
 
 }  // namespace xb

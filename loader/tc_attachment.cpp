@@ -5,6 +5,7 @@
 
 #include <cerrno>
 
+#include "clsact_qdisc.hpp"
 #include "errors.hpp"
 
 namespace xb {
@@ -20,20 +21,13 @@ TcAttachment::TcAttachment(FilterProgram program, int ifindex, const std::string
   id_.direction = direction;
   const std::string what = fmt::format("attach tc-cls {} on {}", direction_name(direction), ifname);
 
-  LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = attach_point(direction));
-  int err = bpf_tc_hook_create(&hook);
-  if (err && err != -EEXIST) throw Error(errno_message(what + ": create clsact qdisc", err));
-  id_.created_qdisc = err == 0;
+  ClsactQdisc qdisc(ifindex, direction, what);
+  id_.created_qdisc = qdisc.created();
 
+  LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = attach_point(direction));
   LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = program_->prog_fd());
-  err = bpf_tc_attach(&hook, &opts);
-  if (err) {
-    if (id_.created_qdisc) {
-      hook.attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
-      bpf_tc_hook_destroy(&hook);
-    }
-    throw Error(errno_message(what, err));
-  }
+  if (const int err = bpf_tc_attach(&hook, &opts)) throw Error(errno_message(what, err));
+  qdisc.keep();
   id_.handle = opts.handle;
   id_.priority = opts.priority;
   attached_ = true;
@@ -60,10 +54,7 @@ void TcAttachment::detach(const TcFilterId& id, bool remove_qdisc, const std::st
   int err = bpf_tc_detach(&hook, &opts);
   if (err)
     throw Error(errno_message(fmt::format("detach tc-cls {} from {}", direction_name(id.direction), ifname), err));
-  if (remove_qdisc) {
-    hook.attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
-    bpf_tc_hook_destroy(&hook);
-  }
+  if (remove_qdisc) ClsactQdisc::remove(id.ifindex);
 }
 
 }  // namespace xb
