@@ -59,10 +59,12 @@ Spread over(const std::vector<Trial>& trials, F f) {
   return spread(v);
 }
 
-Trial run_trial(HookUnderTest& hook, LiveFrameGenerator& gen, const VethPairTopology& topo, const RunOptions& o) {
+Trial run_trial(HookUnderTest& hook, LiveFrameGenerator& gen, const Topology& topo, const RunOptions& o) {
   gen.send(o.max_packets, o.warmup_s);  // caches, NAPI and the JIT'd program warm
   hook.reset();
-  const std::uint64_t delivered0 = udp_datagrams_delivered(topo.dut().ns);
+  // delivered: at the sink where there is one, else in the DUT's own stack
+  const std::string delivered_ns = topo.sink() ? topo.sink()->ns : topo.dut().ns;
+  const std::uint64_t delivered0 = udp_datagrams_delivered(delivered_ns);
   const auto start = std::chrono::steady_clock::now();
   Trial t;
   t.offered = gen.send(o.max_packets, o.duration_s);
@@ -73,7 +75,7 @@ Trial run_trial(HookUnderTest& hook, LiveFrameGenerator& gen, const VethPairTopo
   t.dropped = c.dropped;
   t.passed = c.passed;
   t.run_time_ns = c.run_time_ns;
-  t.delivered = udp_datagrams_delivered(topo.dut().ns) - delivered0;
+  t.delivered = udp_datagrams_delivered(delivered_ns) - delivered0;
   return t;
 }
 
@@ -118,7 +120,8 @@ int run_benchmark(const RunOptions& o) {
   UniqueFd stats(bpf_enable_stats(BPF_STATS_RUN_TIME));
   if (!stats) throw Error(errno_message("enable BPF run-time statistics", errno));
 
-  VethPairTopology topo;
+  const TopologySpec spec = load_topology(o.topology);
+  Topology topo(spec, fmt::format("{}{}-", kRunPrefix, ::getpid()));
   LiveFrameGenerator gen(topo, o.traffic);
   std::vector<std::string> hooks = {"xdp-noop"};
   std::map<std::string, std::string> skipped;
@@ -147,9 +150,9 @@ int run_benchmark(const RunOptions& o) {
   }
 
   const double noop_rx = over(trials["xdp-noop"], [](const Trial& t) { return t.mpps(t.seen); }).median;
-  fmt::print("xdpbench run: topology veth-pair, {} rules from {}, {}-byte UDP frames, {} flows, rate {}, "
+  fmt::print("xdpbench run: topology {}, {} rules from {}, {}-byte UDP frames, {} flows, rate {}, "
              "{} x {:.1f} s trials\n",
-             o.rules.rules.size(), o.rules.source, o.traffic.frame_size, o.traffic.flows,
+             spec.name, o.rules.rules.size(), o.rules.source, o.traffic.frame_size, o.traffic.flows,
              o.traffic.rate_pps > 0 ? fmt::format("{:.0f} pps", o.traffic.rate_pps) : "max", o.repeat, o.duration_s);
   fmt::print("{:<14} {:>9} {:>22} {:>9} {:>9} {:>10} {:>7} {:>18} {:>8}\n", "hook", "offered", "rx Mpps (min-max)",
              "drop", "pass", "delivered", "loss%", "ns/pkt (min-max)", "vs noop");
@@ -183,7 +186,7 @@ int run_benchmark(const RunOptions& o) {
     json skipped_json = json::object();
     for (const auto& [h, why] : skipped) skipped_json[h] = why;
     const json doc = {{"schema", 1}, {"environment", environment()},
-                      {"config", {{"topology", "veth-pair"}, {"rules_source", o.rules.source},
+                      {"config", {{"topology", spec.name}, {"rules_source", o.rules.source},
                                   {"rules", o.rules.rules.size()}, {"frame_size", o.traffic.frame_size},
                                   {"flows", o.traffic.flows}, {"rate_pps", o.traffic.rate_pps},
                                   {"duration_s", o.duration_s}, {"warmup_s", o.warmup_s}, {"repeat", o.repeat}}},

@@ -11,8 +11,12 @@
 
 namespace xb::bench {
 
+// Every namespace of a run is named kRunPrefix<pid>-<name>.
+inline constexpr const char* kRunPrefix = "xbr";
+
 struct RunOptions {
   std::vector<std::string> hooks;  // "xdp-noop" is always added
+  std::string topology = "veth-pair";  // embedded name or file
   RuleSet rules;
   TrafficProfile traffic;
   double duration_s = 2;

@@ -68,11 +68,11 @@ struct HookUnderTest::Impl {
 std::string HookUnderTest::unavailable(const std::string& hook) {
   if (hook == "tc-act") return TcActAttachment::missing_kernel_support();
   if (hook == "cgroup-skb")
-    return "needs receiving sockets in a cgroup; the veth-pair topology's traffic has none (see README)";
+    return "needs receiving sockets in a cgroup; the rig's traffic has none (see README)";
   return "";
 }
 
-HookUnderTest::HookUnderTest(const std::string& hook, const VethPairTopology& topo, const RuleSet& rules)
+HookUnderTest::HookUnderTest(const std::string& hook, const Topology& topo, const RuleSet& rules)
     : name_(hook), impl_(std::make_unique<Impl>()) {
   impl_->rules = rules;
   impl_->dut_ns = topo.dut().ns;

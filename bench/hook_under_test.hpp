@@ -20,7 +20,7 @@ struct HookCounts {
 
 class HookUnderTest {
  public:
-  HookUnderTest(const std::string& hook, const VethPairTopology& topo, const RuleSet& rules);
+  HookUnderTest(const std::string& hook, const Topology& topo, const RuleSet& rules);
   ~HookUnderTest();
   const std::string& name() const { return name_; }
   // Zero the counters (a reload of the same rules: a fresh counter generation).

@@ -42,10 +42,10 @@ std::uint16_t ip_checksum(const std::uint8_t* p, std::size_t n) {
 constexpr std::size_t kEth = 14, kIp = 20, kUdp = 8;
 
 // Ethernet + IPv4 + UDP to the DUT, with room for the stamp in the payload.
-std::vector<std::uint8_t> template_frame(const VethPairTopology& topo, const TrafficProfile& p) {
+std::vector<std::uint8_t> template_frame(const Topology& topo, const TrafficProfile& p) {
   const std::size_t size = std::max<std::size_t>(p.frame_size - 4, kEth + kIp + kUdp + sizeof(xb_gen_stamp));
   std::vector<std::uint8_t> f(size, 0);
-  const auto dst = parse_mac(topo.dut().mac), src = parse_mac(topo.gen().mac);
+  const auto dst = parse_mac(topo.next_hop_mac()), src = parse_mac(topo.generator().mac);
   std::copy(dst.begin(), dst.end(), f.begin());
   std::copy(src.begin(), src.end(), f.begin() + 6);
   f[12] = 0x08;
@@ -56,8 +56,9 @@ std::vector<std::uint8_t> template_frame(const VethPairTopology& topo, const Tra
   ip[3] = static_cast<std::uint8_t>(total);
   ip[8] = 64;
   ip[9] = 17;
-  inet_pton(AF_INET, topo.gen().ip4.c_str(), ip + 12);
-  inet_pton(AF_INET, topo.dut().ip4.c_str(), ip + 16);
+  if (inet_pton(AF_INET, topo.generator().ip4.c_str(), ip + 12) != 1 ||
+      inet_pton(AF_INET, topo.spec().target.c_str(), ip + 16) != 1)
+    throw Error("topology: generator and target need IPv4 addresses");
   const std::uint16_t csum = ip_checksum(ip, kIp);
   ip[10] = static_cast<std::uint8_t>(csum >> 8);
   ip[11] = static_cast<std::uint8_t>(csum);
@@ -80,14 +81,14 @@ struct LiveFrameGenerator::Impl {
   ~Impl() { xb_gen__destroy(skel); }
 };
 
-LiveFrameGenerator::LiveFrameGenerator(const VethPairTopology& topo, const TrafficProfile& profile)
+LiveFrameGenerator::LiveFrameGenerator(const Topology& topo, const TrafficProfile& profile)
     : impl_(std::make_unique<Impl>()) {
-  impl_->gen_ns = topo.gen().ns;
+  impl_->gen_ns = topo.generator().ns;
   impl_->frame = template_frame(topo, profile);
   impl_->rate_pps = profile.rate_pps;
   impl_->skel = xb_gen__open();
   if (!impl_->skel) throw Error(errno_message("open generator program", errno));
-  impl_->skel->rodata->xb_gen_ifindex = static_cast<__u32>(topo.gen().ifindex);
+  impl_->skel->rodata->xb_gen_ifindex = static_cast<__u32>(topo.generator().ifindex);
   impl_->skel->rodata->xb_gen_flows = std::max<std::uint32_t>(profile.flows, 1);
   impl_->skel->rodata->xb_gen_l4_offset = kEth + kIp;
   impl_->skel->rodata->xb_gen_stamp_offset = kEth + kIp + kUdp;

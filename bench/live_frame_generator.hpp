@@ -22,7 +22,7 @@ struct TrafficProfile {
 
 class LiveFrameGenerator {
  public:
-  LiveFrameGenerator(const VethPairTopology& topo, const TrafficProfile& profile);
+  LiveFrameGenerator(const Topology& topo, const TrafficProfile& profile);
   ~LiveFrameGenerator();
 
   // Sends until `max_packets` or `seconds`, whichever first; returns packets sent.

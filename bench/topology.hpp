@@ -1,36 +1,79 @@
-// The embedded default topology, veth-pair: a generator namespace and a
-// device-under-test namespace joined by one veth, every name unique to this
-// run (prefix xbr<pid>), torn down on destruction — on success, error and
-// Ctrl-C alike. GRO is on at the DUT end so frames redirected by XDP into the
-// veth are received whether or not the DUT runs XDP itself.
+// Declarative topologies (topologies/*.toml): namespaces, veth pairs,
+// addresses, routes, GRO, and which interfaces generate traffic, are under
+// test, and sink it. Built with every namespace name unique to this run
+// (prefix + short name) and torn down on destruction — on success, error and
+// Ctrl-C alike. Static neighbour entries on every veth keep ARP and ND out of
+// counted traffic.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace xb::bench {
 
+struct VethEnd {
+  std::string ns;  // the spec's short name
+  std::string dev;
+  std::vector<std::string> addresses;  // "198.18.0.1/24"
+  bool gro = false;
+};
+
+struct TopologySpec {
+  std::string name, source;
+  struct Namespace {
+    std::string name;
+    bool forwarding = false;
+  };
+  std::vector<Namespace> namespaces;
+  std::vector<std::pair<VethEnd, VethEnd>> veths;
+  struct Route {
+    std::string ns, to, via;
+  };
+  std::vector<Route> routes;
+  std::string generator, dut, sink;  // "ns/dev"; sink may be empty
+  std::string target;                // the traffic's destination address
+};
+
+// A topology file, or an embedded one by name (veth-pair, router). Errors
+// name file:line:column.
+TopologySpec load_topology(const std::string& name_or_path);
+TopologySpec parse_topology(const std::string& text, const std::string& source);
+
 struct Endpoint {
-  std::string ns, dev, ip4, mac;
+  std::string ns, dev, mac, ip4;  // ns: the real namespace name
   int ifindex = 0;
 };
 
-class VethPairTopology {
+class Topology {
  public:
-  VethPairTopology();
-  ~VethPairTopology();
-  VethPairTopology(const VethPairTopology&) = delete;
-  VethPairTopology& operator=(const VethPairTopology&) = delete;
+  // prefix: makes every namespace name unique (e.g. "xbr1234-")
+  Topology(const TopologySpec& spec, const std::string& prefix);
+  ~Topology();
+  Topology(const Topology&) = delete;
+  Topology& operator=(const Topology&) = delete;
 
-  const Endpoint& gen() const { return gen_; }
+  const TopologySpec& spec() const { return spec_; }
+  const Endpoint& generator() const { return generator_; }
   const Endpoint& dut() const { return dut_; }
+  const std::optional<Endpoint>& sink() const { return sink_; }
+  // The MAC the generator's frames are addressed to: its veth peer.
+  const std::string& next_hop_mac() const { return next_hop_mac_; }
+  std::string ns(const std::string& short_name) const { return prefix_ + short_name; }
 
-  static constexpr const char* kPrefix = "xbr";
-  // Removes every namespace a killed run of ours left (names starting xbr<digits>-).
-  static int cleanup_leftovers();
+  // Removes every namespace whose name starts with `prefix_pattern` (a regex).
+  static int cleanup_leftovers(const std::string& prefix_pattern);
 
  private:
+  Endpoint endpoint(const std::string& role) const;
   void teardown();
-  Endpoint gen_, dut_;
+
+  TopologySpec spec_;
+  std::string prefix_;
+  std::vector<std::string> made_;
+  Endpoint generator_, dut_;
+  std::optional<Endpoint> sink_;
+  std::string next_hop_mac_;
 };
 
 }  // namespace xb::bench

@@ -25,6 +25,7 @@ int run(int argc, char** argv) {
   auto* run_cmd = app.add_subcommand("run", "measure the filter at a hook");
   run_cmd->add_option("--hook", hook, "a hook, or all")->capture_default_str();
   run_cmd->add_option("--rules", rules_path, "rule file (TOML); default: the embedded rule set");
+  run_cmd->add_option("--topology", o.topology, "veth-pair, router, or a topology file")->capture_default_str();
   run_cmd->add_option("--duration", o.duration_s, "seconds per trial")->capture_default_str()->check(CLI::Range(0.1, 600.0));
   run_cmd->add_option("--warmup", o.warmup_s, "seconds of traffic before each trial")->capture_default_str();
   run_cmd->add_option("--repeat", o.repeat, "trials per hook")->capture_default_str()->check(CLI::Range(1, 1000));
@@ -43,7 +44,7 @@ int run(int argc, char** argv) {
   route_libbpf_logging();
   if (::geteuid() != 0) throw Error("xdpbench needs root (it makes namespaces and loads BPF programs)");
   if (*cleanup) {
-    fmt::print("removed {} namespaces\n", bench::VethPairTopology::cleanup_leftovers());
+    fmt::print("removed {} namespaces\n", bench::Topology::cleanup_leftovers(std::string(bench::kRunPrefix) + "[0-9]+-"));
     return 0;
   }
   if (hook == "all") {

@@ -28,41 +28,14 @@ std::string unique_name(const std::string& prefix) {
 }
 
 VethTopology::VethTopology()
-    : gen_ns(unique_name("xbt-g")), dut_ns(unique_name("xbt-d")), gen_if(unique_name("xg")), dut_if(unique_name("xd")) {
-  try {
-    run_command("ip netns add " + gen_ns);
-    run_command("ip netns add " + dut_ns);
-    run_command("ip link add " + gen_if + " netns " + gen_ns + " type veth peer name " + dut_if + " netns " + dut_ns);
-    for (const auto& [ns, dev, v4, v6] :
-         {std::tuple{gen_ns, gen_if, std::string(kGenAddr), std::string("2001:2::1")},
-          std::tuple{dut_ns, dut_if, std::string(kDutAddr), std::string("2001:2::2")}}) {
-      run_command("ip -n " + ns + " addr add " + v4 + "/24 dev " + dev);
-      run_command("ip -n " + ns + " addr add " + v6 + "/64 dev " + dev + " nodad");
-      run_command("ip -n " + ns + " link set " + dev + " up");
-      run_command("ip -n " + ns + " link set lo up");
-    }
-    // static neighbours: no ARP in the way of counted traffic
-    const std::string gen_mac = run_command("ip netns exec " + gen_ns + " cat /sys/class/net/" + gen_if + "/address");
-    const std::string dut_mac = run_command("ip netns exec " + dut_ns + " cat /sys/class/net/" + dut_if + "/address");
-    run_command("ip -n " + gen_ns + " neigh replace " + kDutAddr + " lladdr " + dut_mac.substr(0, 17) +
-                " dev " + gen_if + " nud permanent");
-    run_command("ip -n " + dut_ns + " neigh replace " + kGenAddr + " lladdr " + gen_mac.substr(0, 17) +
-                " dev " + dut_if + " nud permanent");
-  } catch (...) {
-    teardown();
-    throw;
-  }
+    : topology_(std::make_unique<bench::Topology>(bench::load_topology("veth-pair"), unique_name("xbt") + "-")) {
+  gen_ns = topology_->generator().ns;
+  dut_ns = topology_->dut().ns;
+  gen_if = topology_->generator().dev;
+  dut_if = topology_->dut().dev;
 }
 
-VethTopology::~VethTopology() { teardown(); }
-
-void VethTopology::teardown() {
-  // deleting a namespace deletes its veth end, and with it the peer
-  for (const auto& ns : {gen_ns, dut_ns})
-    if (std::system(("ip netns del " + ns + " 2>/dev/null").c_str()) != 0) {
-      // not created (setup failed before it): nothing to remove
-    }
-}
+VethTopology::~VethTopology() = default;
 
 IsolatedStore::IsolatedStore()
     : state_dir("/tmp/" + unique_name("xbstate")), pin_root("/sys/fs/bpf/" + unique_name("xbpins")) {

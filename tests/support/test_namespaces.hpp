@@ -2,8 +2,11 @@
 // this process, removed when the test ends (also when it fails).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "topology.hpp"
 
 namespace xb::testing {
 
@@ -13,13 +16,13 @@ std::string run_command(const std::string& command);
 // A unique short name: prefix + pid + counter (interface names fit in 15).
 std::string unique_name(const std::string& prefix);
 
-// gen (198.18.0.1/24, 2001:2::1/64) <-> dut (198.18.0.2/24, 2001:2::2/64)
+// The rig's veth-pair topology (topologies/veth-pair.toml) under names
+// unique to one test: gen (198.18.0.1/24, 2001:2::1/64) <-> dut
+// (198.18.0.2/24, 2001:2::2/64).
 class VethTopology {
  public:
   VethTopology();
   ~VethTopology();
-  VethTopology(const VethTopology&) = delete;
-  VethTopology& operator=(const VethTopology&) = delete;
 
   std::string gen_ns, dut_ns;
   std::string gen_if, dut_if;
@@ -27,7 +30,7 @@ class VethTopology {
   static constexpr const char* kDutAddr = "198.18.0.2";
 
  private:
-  void teardown();
+  std::unique_ptr<bench::Topology> topology_;
 };
 
 // Per-test XDPBENCH_STATE_DIR and XDPBENCH_PIN_ROOT, so tests running side

@@ -2,7 +2,7 @@
 # Runs a test binary inside Debian 12's own kernel under qemu, for the hooks
 # this host's kernel lacks (act_bpf). The guest is an initramfs made here:
 # busybox, the kernel's modules, and the test binary, xdpfilter, ip, tc and
-# bpftool with the shared libraries they load. Prints the guest's output and
+# bpftool, ethtool with the shared libraries they load. Prints the guest's output and
 # exits with the test binary's exit code.
 #   run-in-vm.sh KERNEL_DIR TEST_BINARY XDPFILTER [gtest args...]
 set -euo pipefail
@@ -27,12 +27,12 @@ copy_with_libs() {  # copy a binary to the same path in the guest, with its libr
     fi
   done
 }
-for b in "$test_bin" "$xdpfilter" "$(command -v ip)" "$(command -v tc)" "$(command -v bpftool)" /bin/dash; do
+for b in "$test_bin" "$xdpfilter" "$(command -v ip)" "$(command -v tc)" "$(command -v bpftool)" "$(command -v ethtool)" /bin/dash; do
   copy_with_libs "$b"
 done
 # the real tools, ahead of busybox's applets of the same names
 mkdir -p "$root/usr/local/sbin"
-for tool in ip tc bpftool; do cp "$(command -v $tool)" "$root/usr/local/sbin/"; done
+for tool in ip tc bpftool ethtool; do cp "$(command -v $tool)" "$root/usr/local/sbin/"; done
 # ld.so as the binaries name it
 for ld in /lib64/ld-linux-x86-64.so.2; do mkdir -p "$root$(dirname $ld)"; cp -L $ld "$root$ld"; done
 
