@@ -17,6 +17,7 @@
 #include "attachment_store.hpp"
 #include "errors.hpp"
 #include "hook_under_test.hpp"
+#include "latency_sink.hpp"
 #include "netns.hpp"
 #include "topology.hpp"
 #include "unique_fd.hpp"
@@ -32,6 +33,8 @@ void on_signal(int) { interrupted = 1; }
 struct Trial {
   double seconds = 0;
   std::uint64_t offered = 0, seen = 0, dropped = 0, passed = 0, delivered = 0, run_time_ns = 0;
+  bool has_latency = false;
+  std::uint64_t p50 = 0, p90 = 0, p99 = 0, p999 = 0, max = 0;  // one-way, ns
   double mpps(std::uint64_t n) const { return seconds > 0 ? n / seconds / 1e6 : 0; }
   double loss_pct() const {
     const double accounted = static_cast<double>(dropped + delivered);
@@ -59,9 +62,11 @@ Spread over(const std::vector<Trial>& trials, F f) {
   return spread(v);
 }
 
-Trial run_trial(HookUnderTest& hook, LiveFrameGenerator& gen, const Topology& topo, const RunOptions& o) {
+Trial run_trial(HookUnderTest& hook, LiveFrameGenerator& gen, const Topology& topo, LatencySink* sink,
+                const RunOptions& o) {
   gen.send(o.max_packets, o.warmup_s);  // caches, NAPI and the JIT'd program warm
   hook.reset();
+  if (sink) sink->reset();
   // delivered: at the sink where there is one, else in the DUT's own stack
   const std::string delivered_ns = topo.sink() ? topo.sink()->ns : topo.dut().ns;
   const std::uint64_t delivered0 = udp_datagrams_delivered(delivered_ns);
@@ -76,6 +81,17 @@ Trial run_trial(HookUnderTest& hook, LiveFrameGenerator& gen, const Topology& to
   t.passed = c.passed;
   t.run_time_ns = c.run_time_ns;
   t.delivered = udp_datagrams_delivered(delivered_ns) - delivered0;
+  if (sink) {
+    // the sink program consumes what reaches it: it is the count there
+    const LatencyHistogram h = sink->read();
+    t.delivered = h.count();
+    t.has_latency = h.count() > 0;
+    t.p50 = h.percentile(0.5);
+    t.p90 = h.percentile(0.9);
+    t.p99 = h.percentile(0.99);
+    t.p999 = h.percentile(0.999);
+    t.max = h.max();
+  }
   return t;
 }
 
@@ -123,6 +139,8 @@ int run_benchmark(const RunOptions& o) {
   const TopologySpec spec = load_topology(o.topology);
   Topology topo(spec, fmt::format("{}{}-", kRunPrefix, ::getpid()));
   LiveFrameGenerator gen(topo, o.traffic);
+  std::unique_ptr<LatencySink> sink;
+  if (topo.sink()) sink = std::make_unique<LatencySink>(*topo.sink());
   std::vector<std::string> hooks = {"xdp-noop"};
   std::map<std::string, std::string> skipped;
   for (const auto& h : o.hooks) {
@@ -140,7 +158,7 @@ int run_benchmark(const RunOptions& o) {
       if (interrupted) break;
       if (tty) fmt::print(stderr, "\r\033[Krepeat {}/{}: {}", rep + 1, o.repeat, h);
       HookUnderTest hook(h, topo, o.rules);
-      trials[h].push_back(run_trial(hook, gen, topo, o));
+      trials[h].push_back(run_trial(hook, gen, topo, sink.get(), o));
     }
   }
   if (tty) fmt::print(stderr, "\r\033[K");
@@ -154,8 +172,9 @@ int run_benchmark(const RunOptions& o) {
              "{} x {:.1f} s trials\n",
              spec.name, o.rules.rules.size(), o.rules.source, o.traffic.frame_size, o.traffic.flows,
              o.traffic.rate_pps > 0 ? fmt::format("{:.0f} pps", o.traffic.rate_pps) : "max", o.repeat, o.duration_s);
-  fmt::print("{:<14} {:>9} {:>22} {:>9} {:>9} {:>10} {:>7} {:>18} {:>8}\n", "hook", "offered", "rx Mpps (min-max)",
-             "drop", "pass", "delivered", "loss%", "ns/pkt (min-max)", "vs noop");
+  fmt::print("{:<14} {:>9} {:>22} {:>9} {:>9} {:>10} {:>7} {:>18} {:>8} {:>26}\n", "hook", "offered",
+             "rx Mpps (min-max)", "drop", "pass", "delivered", "loss%", "ns/pkt (min-max)", "vs noop",
+             "latency us p50/p99/p99.9");
   json results = json::array();
   for (const auto& h : hooks) {
     const auto& ts = trials[h];
@@ -166,21 +185,34 @@ int run_benchmark(const RunOptions& o) {
     const Spread delivered = over(ts, [](const Trial& t) { return t.mpps(t.delivered); });
     const Spread loss = over(ts, [](const Trial& t) { return t.loss_pct(); });
     const Spread ns = over(ts, [](const Trial& t) { return t.ns_per_pkt(); });
-    fmt::print("{:<14} {:>9.3f} {:>9.3f} ({:.3f}-{:.3f}) {:>9.3f} {:>9.3f} {:>10.3f} {:>7.2f} {:>7.1f} ({:.1f}-{:.1f}) {:>8.2f}\n",
+    const Spread p50 = over(ts, [](const Trial& t) { return t.p50 / 1e3; });
+    const Spread p99 = over(ts, [](const Trial& t) { return t.p99 / 1e3; });
+    const Spread p999 = over(ts, [](const Trial& t) { return t.p999 / 1e3; });
+    const bool latency = std::all_of(ts.begin(), ts.end(), [](const Trial& t) { return t.has_latency; });
+    fmt::print("{:<14} {:>9.3f} {:>9.3f} ({:.3f}-{:.3f}) {:>9.3f} {:>9.3f} {:>10.3f} {:>7.2f} {:>7.1f} ({:.1f}-{:.1f}) "
+               "{:>8.2f} {:>26}\n",
                h, offered.median, rx.median, rx.min, rx.max, drop.median, pass.median, delivered.median, loss.median,
-               ns.median, ns.min, ns.max, noop_rx > 0 ? rx.median / noop_rx : 0);
+               ns.median, ns.min, ns.max, noop_rx > 0 ? rx.median / noop_rx : 0,
+               latency ? fmt::format("{:.1f}/{:.1f}/{:.1f}", p50.median, p99.median, p999.median) : "-");
     json jt = json::array();
     for (const auto& t : ts)
       jt.push_back({{"seconds", t.seconds}, {"offered", t.offered}, {"rx", t.seen}, {"dropped", t.dropped},
-                    {"passed", t.passed}, {"delivered", t.delivered}, {"run_time_ns", t.run_time_ns}});
+                    {"passed", t.passed}, {"delivered", t.delivered}, {"run_time_ns", t.run_time_ns},
+                    {"latency_ns", t.has_latency ? json{{"p50", t.p50}, {"p90", t.p90}, {"p99", t.p99},
+                                                        {"p99.9", t.p999}, {"max", t.max}}
+                                                  : json(nullptr)}});
     auto sj = [](const Spread& s) { return json{{"median", s.median}, {"min", s.min}, {"max", s.max}}; };
     results.push_back({{"hook", h}, {"trials", jt},
                        {"summary", {{"offered_mpps", sj(offered)}, {"rx_mpps", sj(rx)}, {"drop_mpps", sj(drop)},
                                     {"pass_mpps", sj(pass)}, {"delivered_mpps", sj(delivered)}, {"loss_pct", sj(loss)},
-                                    {"ns_per_pkt", sj(ns)}, {"rx_ratio_to_noop", noop_rx > 0 ? rx.median / noop_rx : 0}}}});
+                                    {"ns_per_pkt", sj(ns)}, {"rx_ratio_to_noop", noop_rx > 0 ? rx.median / noop_rx : 0},
+                                    {"latency_us", latency ? json{{"p50", sj(p50)}, {"p99", sj(p99)}, {"p99.9", sj(p999)}}
+                                                           : json(nullptr)}}}});
   }
   for (const auto& [h, why] : skipped) fmt::print("{:<14} skipped: {}\n", h, why);
-  fmt::print("latency: not measured by this version (the generator stamps every packet; the reader comes next)\n");
+  fmt::print("{}", topo.sink() ? "latency: one-way, generator stamp to the sink's XDP program (bpf_ktime_get_ns, one clock), "
+                           "of the packets that passed; bucket upper edges, at most 6.25% high\n"
+                         : "latency: needs a sink; run with --topology=router\n");
 
   if (!o.json_path.empty()) {
     json skipped_json = json::object();
