@@ -1,98 +1,27 @@
 #include "bench_run.hpp"
 
-#include <bpf/bpf.h>
 #include <fmt/format.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
-#include <csignal>
-#include <cstdlib>
-#include <filesystem>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "attachment_store.hpp"
-#include "errors.hpp"
 #include "hook_under_test.hpp"
-#include "latency_sink.hpp"
-#include "netns.hpp"
-#include "topology.hpp"
-#include "unique_fd.hpp"
 
 namespace xb::bench {
 namespace {
 
 using nlohmann::json;
 
-volatile std::sig_atomic_t interrupted = 0;
-void on_signal(int) { interrupted = 1; }
-
-struct Trial {
-  double seconds = 0;
-  std::uint64_t offered = 0, seen = 0, dropped = 0, passed = 0, delivered = 0, run_time_ns = 0;
-  bool has_latency = false;
-  std::uint64_t p50 = 0, p90 = 0, p99 = 0, p999 = 0, max = 0;  // one-way, ns
-  double mpps(std::uint64_t n) const { return seconds > 0 ? n / seconds / 1e6 : 0; }
-  double loss_pct() const {
-    const double accounted = static_cast<double>(dropped + delivered);
-    return offered ? std::max(0.0, 100.0 * (static_cast<double>(offered) - accounted) / offered) : 0;
-  }
-  double ns_per_pkt() const { return seen ? static_cast<double>(run_time_ns) / seen : 0; }
-};
-
-struct Spread {
-  double median = 0, min = 0, max = 0;
-};
-
-Spread spread(std::vector<double> v) {
-  if (v.empty()) return {};
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  const double median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-  return {median, v.front(), v.back()};
-}
-
 template <class F>
 Spread over(const std::vector<Trial>& trials, F f) {
   std::vector<double> v;
   for (const auto& t : trials) v.push_back(f(t));
   return spread(v);
-}
-
-Trial run_trial(HookUnderTest& hook, LiveFrameGenerator& gen, const Topology& topo, LatencySink* sink,
-                const RunOptions& o) {
-  gen.send(o.max_packets, o.warmup_s);  // caches, NAPI and the JIT'd program warm
-  hook.reset();
-  if (sink) sink->reset();
-  // delivered: at the sink where there is one, else in the DUT's own stack
-  const std::string delivered_ns = topo.sink() ? topo.sink()->ns : topo.dut().ns;
-  const std::uint64_t delivered0 = udp_datagrams_delivered(delivered_ns);
-  const auto start = std::chrono::steady_clock::now();
-  Trial t;
-  t.offered = gen.send(o.max_packets, o.duration_s);
-  t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  usleep(100000);  // let the DUT drain its queues before counting
-  const HookCounts c = hook.read();
-  t.seen = c.seen;
-  t.dropped = c.dropped;
-  t.passed = c.passed;
-  t.run_time_ns = c.run_time_ns;
-  t.delivered = udp_datagrams_delivered(delivered_ns) - delivered0;
-  if (sink) {
-    // the sink program consumes what reaches it: it is the count there
-    const LatencyHistogram h = sink->read();
-    t.delivered = h.count();
-    t.has_latency = h.count() > 0;
-    t.p50 = h.percentile(0.5);
-    t.p90 = h.percentile(0.9);
-    t.p99 = h.percentile(0.99);
-    t.p999 = h.percentile(0.999);
-    t.max = h.max();
-  }
-  return t;
 }
 
 std::string git_revision() {
@@ -102,7 +31,7 @@ std::string git_revision() {
   const bool ok = std::fgets(buf, sizeof(buf), p) != nullptr;
   ::pclose(p);
   std::string s = ok ? buf : "unknown";
-  s.erase(s.find_last_not_of("\n") + 1);
+  s.erase(s.find_last_not_of('\n') + 1);
   return s;
 }
 
@@ -121,57 +50,77 @@ json environment() {
           {"xdpbench_version", XDPBENCH_VERSION}};
 }
 
-}  // namespace
+json spread_json(const Spread& s) { return {{"median", s.median}, {"min", s.min}, {"max", s.max}}; }
 
-int run_benchmark(const RunOptions& o) {
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
-  // this run's own attachment records and pins: never mixed with xdpfilter's
-  const std::string run_id = fmt::format("run{}", ::getpid());
-  const std::string state_dir = "/run/xdpbench/" + run_id, pin_root = "/sys/fs/bpf/xdpbench_" + run_id;
-  ::setenv("XDPBENCH_STATE_DIR", state_dir.c_str(), 1);
-  ::setenv("XDPBENCH_PIN_ROOT", pin_root.c_str(), 1);
-  ensure_bpffs();
-  // the kernel counts run time and runs of every program while this fd is open
-  UniqueFd stats(bpf_enable_stats(BPF_STATS_RUN_TIME));
-  if (!stats) throw Error(errno_message("enable BPF run-time statistics", errno));
+json trial_json(const Trial& t) {
+  return {{"seconds", t.seconds}, {"offered", t.offered}, {"rx", t.seen}, {"dropped", t.dropped},
+          {"passed", t.passed}, {"delivered", t.delivered}, {"run_time_ns", t.run_time_ns},
+          {"latency_ns", t.has_latency ? json{{"p50", t.p50}, {"p90", t.p90}, {"p99", t.p99}, {"p99.9", t.p999},
+                                              {"max", t.max}}
+                                        : json(nullptr)}};
+}
 
-  const TopologySpec spec = load_topology(o.topology);
-  Topology topo(spec, fmt::format("{}{}-", kRunPrefix, ::getpid()));
-  LiveFrameGenerator gen(topo, o.traffic);
-  std::unique_ptr<LatencySink> sink;
-  if (topo.sink()) sink = std::make_unique<LatencySink>(*topo.sink());
+void write_json(const std::string& path, const json& doc) {
+  if (path.empty()) return;
+  std::ofstream(path) << doc.dump(2) << "\n";
+  fmt::print("wrote {}\n", path);
+}
+
+json config_json(const RunOptions& o, const Rig& rig) {
+  return {{"topology", rig.topology().spec().name}, {"rules_source", o.rules.source}, {"rules", o.rules.rules.size()},
+          {"frame_size", rig.traffic().frame_size}, {"flows", rig.traffic().flows},
+          {"rate_pps", rig.traffic().rate_pps}, {"duration_s", o.trial.seconds}, {"warmup_s", o.trial.warmup_s},
+          {"repeat", o.repeat}};
+}
+
+// The hooks to measure: xdp-noop first, then those this machine can run.
+std::vector<std::string> runnable_hooks(const std::vector<std::string>& wanted,
+                                        std::map<std::string, std::string>& skipped) {
   std::vector<std::string> hooks = {"xdp-noop"};
-  std::map<std::string, std::string> skipped;
-  for (const auto& h : o.hooks) {
+  for (const auto& h : wanted) {
     if (h == "xdp-noop") continue;
     if (const auto why = HookUnderTest::unavailable(h); !why.empty())
       skipped[h] = why;
     else
       hooks.push_back(h);
   }
+  return hooks;
+}
 
+void progress(const std::string& line) {
+  if (::isatty(STDERR_FILENO)) fmt::print(stderr, "\r\033[K{}", line);
+}
+
+int interrupted() {
+  progress("");
+  fmt::print(stderr, "xdpbench: interrupted; everything torn down\n");
+  return 130;
+}
+
+}  // namespace
+
+int run_benchmark(const RunOptions& o) {
+  install_stop_signals();
+  Rig rig(o.topology, o.traffic);
+  std::map<std::string, std::string> skipped;
+  const std::vector<std::string> hooks = runnable_hooks(o.hooks, skipped);
+
+  // interleaved: every repetition measures noop and each hook in turn, so
+  // drift on a shared machine hits all of them alike
   std::map<std::string, std::vector<Trial>> trials;
-  const bool tty = ::isatty(STDERR_FILENO);
-  for (int rep = 0; rep < o.repeat && !interrupted; ++rep) {
-    for (const auto& h : hooks) {  // interleaved: noop, hook, ... in every repetition
-      if (interrupted) break;
-      if (tty) fmt::print(stderr, "\r\033[Krepeat {}/{}: {}", rep + 1, o.repeat, h);
-      HookUnderTest hook(h, topo, o.rules);
-      trials[h].push_back(run_trial(hook, gen, topo, sink.get(), o));
+  for (int rep = 0; rep < o.repeat; ++rep)
+    for (const auto& h : hooks) {
+      if (stop_requested()) return interrupted();
+      progress(fmt::format("repeat {}/{}: {}", rep + 1, o.repeat, h));
+      HookUnderTest hook(h, rig.topology(), o.rules);
+      trials[h].push_back(rig.trial(hook, o.trial));
     }
-  }
-  if (tty) fmt::print(stderr, "\r\033[K");
-  if (interrupted) {
-    fmt::print(stderr, "xdpbench: interrupted; everything torn down\n");
-    return 130;
-  }
+  progress("");
 
   const double noop_rx = over(trials["xdp-noop"], [](const Trial& t) { return t.mpps(t.seen); }).median;
-  fmt::print("xdpbench run: topology {}, {} rules from {}, {}-byte UDP frames, {} flows, rate {}, "
-             "{} x {:.1f} s trials\n",
-             spec.name, o.rules.rules.size(), o.rules.source, o.traffic.frame_size, o.traffic.flows,
-             o.traffic.rate_pps > 0 ? fmt::format("{:.0f} pps", o.traffic.rate_pps) : "max", o.repeat, o.duration_s);
+  fmt::print("xdpbench run: topology {}, {} rules from {}, {}-byte UDP frames, {} flows, rate {}, {} x {:.1f} s trials\n",
+             rig.topology().spec().name, o.rules.rules.size(), o.rules.source, o.traffic.frame_size, o.traffic.flows,
+             o.traffic.rate_pps > 0 ? fmt::format("{:.0f} pps", o.traffic.rate_pps) : "max", o.repeat, o.trial.seconds);
   fmt::print("{:<14} {:>9} {:>22} {:>9} {:>9} {:>10} {:>7} {:>18} {:>8} {:>26}\n", "hook", "offered",
              "rx Mpps (min-max)", "drop", "pass", "delivered", "loss%", "ns/pkt (min-max)", "vs noop",
              "latency us p50/p99/p99.9");
@@ -189,46 +138,92 @@ int run_benchmark(const RunOptions& o) {
     const Spread p99 = over(ts, [](const Trial& t) { return t.p99 / 1e3; });
     const Spread p999 = over(ts, [](const Trial& t) { return t.p999 / 1e3; });
     const bool latency = std::all_of(ts.begin(), ts.end(), [](const Trial& t) { return t.has_latency; });
+    const double ratio = noop_rx > 0 ? rx.median / noop_rx : 0;
     fmt::print("{:<14} {:>9.3f} {:>9.3f} ({:.3f}-{:.3f}) {:>9.3f} {:>9.3f} {:>10.3f} {:>7.2f} {:>7.1f} ({:.1f}-{:.1f}) "
                "{:>8.2f} {:>26}\n",
                h, offered.median, rx.median, rx.min, rx.max, drop.median, pass.median, delivered.median, loss.median,
-               ns.median, ns.min, ns.max, noop_rx > 0 ? rx.median / noop_rx : 0,
+               ns.median, ns.min, ns.max, ratio,
                latency ? fmt::format("{:.1f}/{:.1f}/{:.1f}", p50.median, p99.median, p999.median) : "-");
     json jt = json::array();
-    for (const auto& t : ts)
-      jt.push_back({{"seconds", t.seconds}, {"offered", t.offered}, {"rx", t.seen}, {"dropped", t.dropped},
-                    {"passed", t.passed}, {"delivered", t.delivered}, {"run_time_ns", t.run_time_ns},
-                    {"latency_ns", t.has_latency ? json{{"p50", t.p50}, {"p90", t.p90}, {"p99", t.p99},
-                                                        {"p99.9", t.p999}, {"max", t.max}}
-                                                  : json(nullptr)}});
-    auto sj = [](const Spread& s) { return json{{"median", s.median}, {"min", s.min}, {"max", s.max}}; };
-    results.push_back({{"hook", h}, {"trials", jt},
-                       {"summary", {{"offered_mpps", sj(offered)}, {"rx_mpps", sj(rx)}, {"drop_mpps", sj(drop)},
-                                    {"pass_mpps", sj(pass)}, {"delivered_mpps", sj(delivered)}, {"loss_pct", sj(loss)},
-                                    {"ns_per_pkt", sj(ns)}, {"rx_ratio_to_noop", noop_rx > 0 ? rx.median / noop_rx : 0},
-                                    {"latency_us", latency ? json{{"p50", sj(p50)}, {"p99", sj(p99)}, {"p99.9", sj(p999)}}
-                                                           : json(nullptr)}}}});
+    for (const auto& t : ts) jt.push_back(trial_json(t));
+    results.push_back(
+        {{"hook", h},
+         {"trials", jt},
+         {"summary",
+          {{"offered_mpps", spread_json(offered)}, {"rx_mpps", spread_json(rx)}, {"drop_mpps", spread_json(drop)},
+           {"pass_mpps", spread_json(pass)}, {"delivered_mpps", spread_json(delivered)},
+           {"loss_pct", spread_json(loss)}, {"ns_per_pkt", spread_json(ns)}, {"rx_ratio_to_noop", ratio},
+           {"latency_us",
+            latency ? json{{"p50", spread_json(p50)}, {"p99", spread_json(p99)}, {"p99.9", spread_json(p999)}}
+                    : json(nullptr)}}}});
   }
   for (const auto& [h, why] : skipped) fmt::print("{:<14} skipped: {}\n", h, why);
-  fmt::print("{}", topo.sink() ? "latency: one-way, generator stamp to the sink's XDP program (bpf_ktime_get_ns, one clock), "
-                           "of the packets that passed; bucket upper edges, at most 6.25% high\n"
-                         : "latency: needs a sink; run with --topology=router\n");
+  fmt::print("{}\n", rig.topology().sink()
+                         ? "latency: one-way, generator stamp to the sink's XDP program (bpf_ktime_get_ns, one clock), "
+                           "of the packets that passed; bucket upper edges, at most 6.25% high"
+                         : "latency: needs a sink: --topology=router");
+  json skipped_json = json::object();
+  for (const auto& [h, why] : skipped) skipped_json[h] = why;
+  write_json(o.json_path, {{"schema", 1}, {"command", "run"}, {"environment", environment()},
+                           {"config", config_json(o, rig)}, {"results", results}, {"skipped", skipped_json}});
+  return 0;
+}
 
-  if (!o.json_path.empty()) {
-    json skipped_json = json::object();
-    for (const auto& [h, why] : skipped) skipped_json[h] = why;
-    const json doc = {{"schema", 1}, {"environment", environment()},
-                      {"config", {{"topology", spec.name}, {"rules_source", o.rules.source},
-                                  {"rules", o.rules.rules.size()}, {"frame_size", o.traffic.frame_size},
-                                  {"flows", o.traffic.flows}, {"rate_pps", o.traffic.rate_pps},
-                                  {"duration_s", o.duration_s}, {"warmup_s", o.warmup_s}, {"repeat", o.repeat}}},
-                      {"results", results}, {"skipped", skipped_json}};
-    std::ofstream(o.json_path) << doc.dump(2) << "\n";
-    fmt::print("wrote {}\n", o.json_path);
-  }
-  std::error_code ec;
-  std::filesystem::remove_all(state_dir, ec);
-  std::filesystem::remove_all(pin_root, ec);
+int run_search(const SearchOptions& s) {
+  install_stop_signals();
+  const RunOptions& o = s.run;
+  Rig rig(o.topology, o.traffic);
+  std::map<std::string, std::string> skipped;
+  const std::vector<std::string> hooks = runnable_hooks(o.hooks, skipped);
+  fmt::print("xdpbench search: RFC 2544 throughput ({} loss {}%), topology {}, {} rules; binary search with {:.1f} s "
+             "trials, then a {:.1f} s trial at the rate found\n",
+             s.loss_tolerance_pct == 0 ? "NDR," : "PDR,", s.loss_tolerance_pct, rig.topology().spec().name,
+             o.rules.rules.size(), s.search_trial_s, o.trial.seconds);
+  fmt::print("{:<14} {:>6} {:>14} {:>10} {:>12} {:>8}\n", "hook", "size", "throughput", "Gbit/s", "final loss%",
+             "steps");
+  json results = json::array();
+  for (const std::uint32_t size : s.sizes)
+    for (const auto& h : hooks) {
+      TrafficProfile traffic = o.traffic;
+      traffic.frame_size = size;
+      traffic.rate_pps = 0;
+      rig.set_traffic(traffic);
+      HookUnderTest hook(h, rig.topology(), o.rules);
+      TrialSpec short_trial = o.trial;
+      short_trial.seconds = s.search_trial_s;
+      short_trial.warmup_s = std::min(o.trial.warmup_s, 0.2);
+      // the ceiling: what the generator offers flat out with this hook
+      const Trial flat_out = rig.trial(hook, short_trial);
+      double lo = 0, hi = flat_out.mpps(flat_out.offered) * 1e6;
+      int steps = 0;
+      if (flat_out.loss_pct() <= s.loss_tolerance_pct) lo = hi;
+      while (hi - lo > std::max(0.01 * hi, 1000.0) && steps < 12 && !stop_requested()) {
+        const double mid = (lo + hi) / 2;
+        traffic.rate_pps = mid;
+        rig.set_traffic(traffic);
+        progress(fmt::format("{} {} B: trying {:.0f} pps", h, size, mid));
+        (rig.trial(hook, short_trial).loss_pct() <= s.loss_tolerance_pct ? lo : hi) = mid;
+        ++steps;
+      }
+      if (stop_requested()) return interrupted();
+      // flat out within tolerance: the final trial is flat out too (pacing
+      // costs the generator a little)
+      traffic.rate_pps = lo >= hi ? 0 : std::max(lo, 1.0);
+      rig.set_traffic(traffic);
+      const Trial final_trial = rig.trial(hook, o.trial);
+      progress("");
+      const double mpps = final_trial.mpps(final_trial.offered);
+      const double gbps = mpps * 1e6 * (size + 20) * 8 / 1e9;  // + preamble and inter-frame gap
+      fmt::print("{:<14} {:>6} {:>9.3f} Mpps {:>10.3f} {:>12.3f} {:>8}\n", h, size, mpps, gbps,
+                 final_trial.loss_pct(), steps);
+      results.push_back({{"hook", h}, {"frame_size", size}, {"throughput_mpps", mpps}, {"throughput_gbps", gbps},
+                         {"final_trial", trial_json(final_trial)}, {"search_steps", steps},
+                         {"flat_out", trial_json(flat_out)}});
+    }
+  for (const auto& [h, why] : skipped) fmt::print("{:<14} skipped: {}\n", h, why);
+  write_json(o.json_path, {{"schema", 1}, {"command", "search"}, {"environment", environment()},
+                           {"config", config_json(o, rig)}, {"loss_tolerance_pct", s.loss_tolerance_pct},
+                           {"results", results}});
   return 0;
 }
 

@@ -1,32 +1,41 @@
-// `xdpbench run`: each hook side by side with xdp-noop on the same topology
-// and traffic, trials interleaved (noop, hook, noop, hook, ...) so drift hits
-// both alike; median and spread over the repeats.
+// The xdpbench commands: run (every hook next to xdp-noop), search (RFC 2544
+// throughput), sweep (rate and cost against rule count).
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "live_frame_generator.hpp"
+#include "rig.hpp"
 #include "rule_set.hpp"
 
 namespace xb::bench {
-
-// Every namespace of a run is named kRunPrefix<pid>-<name>.
-inline constexpr const char* kRunPrefix = "xbr";
 
 struct RunOptions {
   std::vector<std::string> hooks;  // "xdp-noop" is always added
   std::string topology = "veth-pair";  // embedded name or file
   RuleSet rules;
   TrafficProfile traffic;
-  double duration_s = 2;
-  double warmup_s = 0.5;
+  TrialSpec trial;
   int repeat = 5;
-  std::uint64_t max_packets = 50'000'000;  // per trial
   std::string json_path;
 };
 
-// Prints the table; returns the process exit code.
+struct SearchOptions {
+  RunOptions run;
+  double loss_tolerance_pct = 0;  // 0: NDR
+  std::vector<std::uint32_t> sizes = {64};
+  double search_trial_s = 0.5;
+};
+
+struct SweepOptions {
+  RunOptions run;
+  std::vector<std::uint32_t> rule_counts = {10, 1000, 100000};
+};
+
+// Each prints its table (and writes JSON where asked); returns the exit code.
 int run_benchmark(const RunOptions& options);
+int run_search(const SearchOptions& options);
+int run_sweep(const SweepOptions& options);
 
 }  // namespace xb::bench

@@ -104,10 +104,10 @@ std::uint64_t LiveFrameGenerator::send(std::uint64_t max_packets, double seconds
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
   const auto end = start + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(seconds));
-  // paced: batches of 1 ms at the target rate (at most 256 frames, a veth
-  // ring's worth, so pacing itself causes no burst loss); max: 64k runs a call
+  // paced: one call per millisecond's worth of frames (the kernel flushes
+  // them to the device 64 at a time either way); max: 64k runs a call
   const std::uint64_t batch =
-      impl_->rate_pps > 0 ? std::clamp<std::uint64_t>(static_cast<std::uint64_t>(impl_->rate_pps / 1000), 1, 256)
+      impl_->rate_pps > 0 ? std::clamp<std::uint64_t>(static_cast<std::uint64_t>(impl_->rate_pps / 1000), 1, 65536)
                           : 65536;
   std::uint64_t sent = 0;
   while (sent < max_packets && clock::now() < end) {

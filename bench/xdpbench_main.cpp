@@ -6,35 +6,85 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <sstream>
 
 #include "bench_run.hpp"
 #include "errors.hpp"
 #include "hooks.hpp"
 #include "libbpf_logging.hpp"
 #include "topology.hpp"
+#include "rig.hpp"
 
 namespace {
 
 using namespace xb;
 
-int run(int argc, char** argv) {
-  CLI::App app{"xdpbench: packet rate at every kernel hook, side by side with xdp-noop"};
-  app.require_subcommand(1);
-  bench::RunOptions o;
-  std::string hook = "xdp-native", rules_path;
-  auto* run_cmd = app.add_subcommand("run", "measure the filter at a hook");
-  run_cmd->add_option("--hook", hook, "a hook, or all")->capture_default_str();
-  run_cmd->add_option("--rules", rules_path, "rule file (TOML); default: the embedded rule set");
-  run_cmd->add_option("--topology", o.topology, "veth-pair, router, or a topology file")->capture_default_str();
-  run_cmd->add_option("--duration", o.duration_s, "seconds per trial")->capture_default_str()->check(CLI::Range(0.1, 600.0));
-  run_cmd->add_option("--warmup", o.warmup_s, "seconds of traffic before each trial")->capture_default_str();
-  run_cmd->add_option("--repeat", o.repeat, "trials per hook")->capture_default_str()->check(CLI::Range(1, 1000));
-  run_cmd->add_option("--rate", o.traffic.rate_pps, "offered packets per second (0: max)")->capture_default_str();
-  run_cmd->add_option("--size", o.traffic.frame_size, "frame size in bytes, 64-1518")->capture_default_str()
+std::vector<std::uint32_t> parse_list(const std::string& flag, const std::string& text) {
+  std::vector<std::uint32_t> out;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    try {
+      out.push_back(static_cast<std::uint32_t>(std::stoul(item)));
+    } catch (const std::exception&) {
+      throw Error(fmt::format("{}: '{}' is not a number", flag, item));
+    }
+  }
+  if (out.empty()) throw Error(flag + ": empty list");
+  return out;
+}
+
+// The options every measuring command shares.
+void add_run_options(CLI::App* cmd, bench::RunOptions& o, std::string& hook, std::string& rules_path) {
+  cmd->add_option("--hook", hook, "a hook, or all")->capture_default_str();
+  cmd->add_option("--rules", rules_path, "rule file (TOML); default: the embedded rule set");
+  cmd->add_option("--topology", o.topology, "veth-pair, router, or a topology file")->capture_default_str();
+  cmd->add_option("--duration", o.trial.seconds, "seconds per trial")->capture_default_str()
+      ->check(CLI::Range(0.1, 600.0));
+  cmd->add_option("--warmup", o.trial.warmup_s, "seconds of traffic before each trial")->capture_default_str()
+      ->check(CLI::Range(0.0, 60.0));
+  cmd->add_option("--repeat", o.repeat, "trials per hook")->capture_default_str()->check(CLI::Range(1, 1000));
+  cmd->add_option("--rate", o.traffic.rate_pps, "offered packets per second (0: max)")->capture_default_str();
+  cmd->add_option("--size", o.traffic.frame_size, "frame size in bytes, 64-1518")->capture_default_str()
       ->check(CLI::Range(64u, 1518u));
-  run_cmd->add_option("--flows", o.traffic.flows, "UDP flows (source ports)")->capture_default_str();
-  run_cmd->add_option("--count", o.max_packets, "at most this many packets per trial")->capture_default_str();
-  run_cmd->add_option("--json", o.json_path, "write the result here");
+  cmd->add_option("--flows", o.traffic.flows, "UDP flows (source ports)")->capture_default_str();
+  cmd->add_option("--count", o.trial.max_packets, "at most this many packets per trial")->capture_default_str();
+  cmd->add_option("--json", o.json_path, "write the result here");
+}
+
+void resolve(bench::RunOptions& o, const std::string& hook, const std::string& rules_path) {
+  if (hook == "all") {
+    o.hooks = hook_names();
+  } else {
+    if (hook != "xdp-noop") parse_hook(hook);
+    o.hooks = {hook};
+  }
+  o.rules = rules_path.empty() ? default_rule_set() : load_rule_file(rules_path);
+}
+
+int run(int argc, char** argv) {
+  CLI::App app{"xdpbench: packet rate and latency at every kernel hook, side by side with xdp-noop"};
+  app.require_subcommand(1);
+
+  bench::RunOptions run_opts;
+  std::string run_hook = "xdp-native", run_rules;
+  auto* run_cmd = app.add_subcommand("run", "measure the filter at a hook (or all), next to xdp-noop");
+  add_run_options(run_cmd, run_opts, run_hook, run_rules);
+
+  bench::SearchOptions search_opts;
+  std::string search_hook = "xdp-native", search_rules, loss = "0", sizes = "64";
+  auto* search_cmd = app.add_subcommand("search", "RFC 2544 throughput: the highest rate with loss within --loss");
+  add_run_options(search_cmd, search_opts.run, search_hook, search_rules);
+  search_cmd->add_option("--loss", loss, "loss tolerance, e.g. 0 (NDR) or 0.5%")->capture_default_str();
+  search_cmd->add_option("--sizes", sizes, "frame sizes, e.g. 64,128,256,512,1024,1518")->capture_default_str();
+  search_cmd->add_option("--step-duration", search_opts.search_trial_s, "seconds per search trial")
+      ->capture_default_str();
+
+  bench::SweepOptions sweep_opts;
+  std::string sweep_hook = "xdp-native", sweep_rules_unused, counts = "10,1000,100000";
+  auto* sweep_cmd = app.add_subcommand("sweep", "rate and ns/packet against the number of rules");
+  add_run_options(sweep_cmd, sweep_opts.run, sweep_hook, sweep_rules_unused);
+  sweep_cmd->add_option("--rule-counts", counts, "rule counts to measure")->capture_default_str();
+
   auto* cleanup = app.add_subcommand("cleanup", "remove namespaces a killed run left");
   try {
     app.parse(argc, argv);
@@ -44,17 +94,33 @@ int run(int argc, char** argv) {
   route_libbpf_logging();
   if (::geteuid() != 0) throw Error("xdpbench needs root (it makes namespaces and loads BPF programs)");
   if (*cleanup) {
-    fmt::print("removed {} namespaces\n", bench::Topology::cleanup_leftovers(std::string(bench::kRunPrefix) + "[0-9]+-"));
+    fmt::print("removed {} namespaces\n",
+               bench::Topology::cleanup_leftovers(std::string(bench::kRunPrefix) + "[0-9]+-"));
     return 0;
   }
-  if (hook == "all") {
-    o.hooks = hook_names();
-  } else {
-    if (hook != "xdp-noop") parse_hook(hook);
-    o.hooks = {hook};
+  if (*search_cmd) {
+    resolve(search_opts.run, search_hook, search_rules);
+    std::string l = loss;
+    if (!l.empty() && l.back() == '%') l.pop_back();
+    try {
+      search_opts.loss_tolerance_pct = std::stod(l);
+    } catch (const std::exception&) {
+      throw Error("--loss: '" + loss + "' is not a percentage");
+    }
+    search_opts.sizes = parse_list("--sizes", sizes);
+    for (auto sz : search_opts.sizes)
+      if (sz < 64 || sz > 1518) throw Error(fmt::format("--sizes: {} is not 64 to 1518", sz));
+    return bench::run_search(search_opts);
   }
-  o.rules = rules_path.empty() ? default_rule_set() : load_rule_file(rules_path);
-  return bench::run_benchmark(o);
+  if (*sweep_cmd) {
+    if (!sweep_rules_unused.empty())
+      throw Error("--rules: sweep measures synthetic rule sets of each --rule-counts size, not a file");
+    resolve(sweep_opts.run, sweep_hook, "");
+    sweep_opts.rule_counts = parse_list("--rule-counts", counts);
+    return bench::run_sweep(sweep_opts);
+  }
+  resolve(run_opts, run_hook, run_rules);
+  return bench::run_benchmark(run_opts);
 }
 
 }  // namespace

@@ -1,0 +1,106 @@
+#include "rig.hpp"
+
+#include <bpf/bpf.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+
+#include "attachment_store.hpp"
+#include "errors.hpp"
+
+namespace xb::bench {
+namespace {
+
+volatile std::sig_atomic_t stop_flag = 0;
+void on_signal(int) { stop_flag = 1; }
+
+}  // namespace
+
+bool stop_requested() { return stop_flag != 0; }
+
+void install_stop_signals() {
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+}
+
+double Trial::loss_pct() const {
+  const double accounted = static_cast<double>(dropped + delivered);
+  return offered ? std::max(0.0, 100.0 * (static_cast<double>(offered) - accounted) / static_cast<double>(offered))
+                 : 0;
+}
+
+Spread spread(std::vector<double> v) {
+  if (v.empty()) return {};
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return {n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2, v.front(), v.back()};
+}
+
+Rig::Rig(const std::string& topology, const TrafficProfile& traffic) : traffic_(traffic) {
+  // this run's own attachment records and pins: never mixed with xdpfilter's
+  const std::string run_id = fmt::format("run{}", ::getpid());
+  state_dir_ = "/run/xdpbench/" + run_id;
+  pin_root_ = "/sys/fs/bpf/xdpbench_" + run_id;
+  ::setenv("XDPBENCH_STATE_DIR", state_dir_.c_str(), 1);
+  ::setenv("XDPBENCH_PIN_ROOT", pin_root_.c_str(), 1);
+  ensure_bpffs();
+  // the kernel counts every program's run time and runs while this fd is open
+  stats_.reset(bpf_enable_stats(BPF_STATS_RUN_TIME));
+  if (!stats_) throw Error(errno_message("enable BPF run-time statistics", errno));
+  topology_ = std::make_unique<Topology>(load_topology(topology), fmt::format("{}{}-", kRunPrefix, ::getpid()));
+  generator_ = std::make_unique<LiveFrameGenerator>(*topology_, traffic_);
+  if (topology_->sink()) sink_ = std::make_unique<LatencySink>(*topology_->sink());
+}
+
+Rig::~Rig() {
+  sink_.reset();
+  generator_.reset();
+  topology_.reset();
+  std::error_code ec;
+  std::filesystem::remove_all(state_dir_, ec);
+  std::filesystem::remove_all(pin_root_, ec);
+}
+
+void Rig::set_traffic(const TrafficProfile& traffic) {
+  traffic_ = traffic;
+  generator_ = std::make_unique<LiveFrameGenerator>(*topology_, traffic_);
+}
+
+Trial Rig::trial(HookUnderTest& hook, const TrialSpec& spec) {
+  generator_->send(spec.max_packets, spec.warmup_s);  // caches, NAPI and the JIT'd program warm
+  hook.reset();
+  if (sink_) sink_->reset();
+  // delivered: at the sink where there is one, else in the DUT's own stack
+  const std::string delivered_ns = topology_->dut().ns;
+  const std::uint64_t delivered0 = udp_datagrams_delivered(delivered_ns);
+  const auto start = std::chrono::steady_clock::now();
+  Trial t;
+  t.offered = generator_->send(spec.max_packets, spec.seconds);
+  t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ::usleep(100000);  // let the DUT drain its queues before counting
+  const HookCounts c = hook.read();
+  t.seen = c.seen;
+  t.dropped = c.dropped;
+  t.passed = c.passed;
+  t.run_time_ns = c.run_time_ns;
+  t.delivered = udp_datagrams_delivered(delivered_ns) - delivered0;
+  if (sink_) {
+    // the sink program consumes what reaches it: it is the count there
+    const LatencyHistogram h = sink_->read();
+    t.delivered = h.count();
+    t.has_latency = h.count() > 0;
+    t.p50 = h.percentile(0.5);
+    t.p90 = h.percentile(0.9);
+    t.p99 = h.percentile(0.99);
+    t.p999 = h.percentile(0.999);
+    t.max = h.max();
+  }
+  return t;
+}
+
+}  // namespace xb::bench

@@ -1,0 +1,68 @@
+// The rig one command measures with: its own attachment store and pins, the
+// kernel's BPF run-time statistics switched on while it lives, a topology, a
+// generator and (where the topology has one) a latency sink. Trials run here.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hook_under_test.hpp"
+#include "latency_sink.hpp"
+#include "live_frame_generator.hpp"
+#include "topology.hpp"
+#include "unique_fd.hpp"
+
+namespace xb::bench {
+
+// Every namespace of a run is named kRunPrefix<pid>-<name>.
+inline constexpr const char* kRunPrefix = "xbr";
+
+struct Trial {
+  double seconds = 0;
+  std::uint64_t offered = 0, seen = 0, dropped = 0, passed = 0, delivered = 0, run_time_ns = 0;
+  bool has_latency = false;
+  std::uint64_t p50 = 0, p90 = 0, p99 = 0, p999 = 0, max = 0;  // one-way, ns
+
+  double mpps(std::uint64_t n) const { return seconds > 0 ? static_cast<double>(n) / seconds / 1e6 : 0; }
+  // offered - (dropped by a rule + delivered), as a share of offered
+  double loss_pct() const;
+  double ns_per_pkt() const { return seen ? static_cast<double>(run_time_ns) / static_cast<double>(seen) : 0; }
+};
+
+struct Spread {
+  double median = 0, min = 0, max = 0;
+};
+Spread spread(std::vector<double> values);
+
+struct TrialSpec {
+  double seconds = 2, warmup_s = 0.5;
+  std::uint64_t max_packets = 50'000'000;
+};
+
+class Rig {
+ public:
+  Rig(const std::string& topology, const TrafficProfile& traffic);
+  ~Rig();
+
+  const Topology& topology() const { return *topology_; }
+  const TrafficProfile& traffic() const { return traffic_; }
+  // A new traffic profile (frame size, rate) for the next trials.
+  void set_traffic(const TrafficProfile& traffic);
+  Trial trial(HookUnderTest& hook, const TrialSpec& spec);
+
+ private:
+  std::string state_dir_, pin_root_;
+  UniqueFd stats_;
+  std::unique_ptr<Topology> topology_;
+  TrafficProfile traffic_;
+  std::unique_ptr<LiveFrameGenerator> generator_;
+  std::unique_ptr<LatencySink> sink_;
+};
+
+// Set by SIGINT/SIGTERM (install_stop_signals): commands stop between trials.
+bool stop_requested();
+void install_stop_signals();
+
+}  // namespace xb::bench
