@@ -149,6 +149,16 @@ Topology::Topology(const TopologySpec& spec, const std::string& prefix) : spec_(
       sh("ip netns add " + ns(n.name));
       made_.push_back(ns(n.name));
       sh(fmt::format("ip -n {} link set lo up", ns(n.name)));
+      // no IPv6 address here: no IPv6 at all, so no stray ND or MLD packets
+      // in counted traffic
+      bool has_ipv6 = false;
+      for (const auto& [a, b] : spec_.veths)
+        for (const VethEnd* e : {&a, &b})
+          for (const auto& addr : e->addresses) has_ipv6 |= e->ns == n.name && addr.find(':') != std::string::npos;
+      if (!has_ipv6) {
+        sh(fmt::format("ip netns exec {} sysctl -qw net.ipv6.conf.all.disable_ipv6=1", ns(n.name)));
+        sh(fmt::format("ip netns exec {} sysctl -qw net.ipv6.conf.default.disable_ipv6=1", ns(n.name)));
+      }
       if (n.forwarding) {
         sh(fmt::format("ip netns exec {} sysctl -qw net.ipv4.ip_forward=1", ns(n.name)));
         sh(fmt::format("ip netns exec {} sysctl -qw net.ipv6.conf.all.forwarding=1", ns(n.name)));

@@ -43,3 +43,62 @@ TEST(XdpbenchRun, AllHooksShortRunWritesConsistentJson) {
 
 }  // namespace
 }  // namespace xb::testing
+
+#include "errors.hpp"
+#include "hook_under_test.hpp"
+#include "rig.hpp"
+
+namespace xb::bench {
+namespace {
+
+std::string namespaces_with(const std::string& prefix) {
+  return testing::run_command("ip netns list | grep '^" + prefix + "' || true");
+}
+
+TEST(Topology, EveryTopologyComesAndGoesWithoutTrace) {
+  for (const char* name : {"veth-pair", "router"}) {
+    const std::string prefix = testing::unique_name("xbtopo") + "-";
+    {
+      Topology topo(load_topology(name), prefix);
+      EXPECT_NE(namespaces_with(prefix), "") << name;
+      EXPECT_GT(topo.generator().ifindex, 0);
+      EXPECT_EQ(topo.sink().has_value(), std::string(name) == "router");
+    }
+    EXPECT_EQ(namespaces_with(prefix), "") << name;
+  }
+}
+
+TEST(Topology, BadFilesNameTheLineAndColumn) {
+  const std::string text = "[[namespace]]\nname = \"gen\"\n\n[[veth]]\na = { ns = \"gen\", dev = \"g0\" }\n"
+                           "b = { ns = \"dux\", dev = \"d0\" }\n";
+  try {
+    parse_topology(text, "bad.toml");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "bad.toml:6:5: no [[namespace]] named 'dux'");
+  }
+}
+
+// The generator sends exactly what it is asked to, and at a low rate every
+// packet is accounted for: offered = dropped + delivered, nothing lost.
+TEST(Rig, CountsAddUpAtALowRate) {
+  const RuleSet rules = parse_rules(
+      "[[rule]]\nname = \"half-the-flows\"\naction = \"drop\"\nproto = \"udp\"\nsport = \"32768-32799\"\n", "r");
+  TrafficProfile traffic;
+  traffic.flows = 64;         // source ports 32768..32831, one after the other
+  traffic.rate_pps = 20000;
+  Rig rig("router", traffic);
+  HookUnderTest hook("tc-cls", rig.topology(), rules);
+  const Trial t = rig.trial(hook, {.seconds = 10, .warmup_s = 0, .max_packets = 6400});
+  EXPECT_EQ(t.offered, 6400u);
+  EXPECT_EQ(t.seen, 6400u);
+  EXPECT_EQ(t.dropped, 3200u);  // 32 of every 64 source ports
+  EXPECT_EQ(t.passed, 3200u);
+  EXPECT_EQ(t.delivered, 3200u);
+  EXPECT_EQ(t.loss_pct(), 0.0);
+  EXPECT_TRUE(t.has_latency);
+  EXPECT_GE(t.p99, t.p50);
+}
+
+}  // namespace
+}  // namespace xb::bench
