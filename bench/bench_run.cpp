@@ -68,7 +68,8 @@ void write_json(const std::string& path, const json& doc) {
 
 json config_json(const RunOptions& o, const Rig& rig) {
   return {{"topology", rig.topology().spec().name}, {"rules_source", o.rules.source}, {"rules", o.rules.rules.size()},
-          {"frame_size", rig.traffic().frame_size}, {"flows", rig.traffic().flows},
+          {"frame_size", rig.traffic().frame_size}, {"flows", rig.traffic().flows}, {"mix", rig.traffic().mix},
+          {"expected_drop_share", rig.expected_drop_share()},
           {"rate_pps", rig.traffic().rate_pps}, {"duration_s", o.trial.seconds}, {"warmup_s", o.trial.warmup_s},
           {"repeat", o.repeat}};
 }
@@ -87,6 +88,11 @@ std::vector<std::string> runnable_hooks(const std::vector<std::string>& wanted,
   return hooks;
 }
 
+std::string traffic_line(const Rig& rig) {
+  if (rig.traffic().mix != "rules") return "traffic: flows no rule matches (every shape searched: the worst case)";
+  return fmt::format("traffic: flows aimed at the rules; the reference model drops {:.1f}% of them", 100 * rig.expected_drop_share());
+}
+
 void progress(const std::string& line) {
   if (::isatty(STDERR_FILENO)) fmt::print(stderr, "\r\033[K{}", line);
 }
@@ -102,6 +108,7 @@ int interrupted() {
 int run_benchmark(const RunOptions& o) {
   install_stop_signals();
   Rig rig(o.topology, o.traffic);
+  rig.use_rules(o.rules);
   std::map<std::string, std::string> skipped;
   const std::vector<std::string> hooks = runnable_hooks(o.hooks, skipped);
 
@@ -121,6 +128,7 @@ int run_benchmark(const RunOptions& o) {
   fmt::print("xdpbench run: topology {}, {} rules from {}, {}-byte UDP frames, {} flows, rate {}, {} x {:.1f} s trials\n",
              rig.topology().spec().name, o.rules.rules.size(), o.rules.source, o.traffic.frame_size, o.traffic.flows,
              o.traffic.rate_pps > 0 ? fmt::format("{:.0f} pps", o.traffic.rate_pps) : "max", o.repeat, o.trial.seconds);
+  fmt::print("{}\n", traffic_line(rig));
   fmt::print("{:<14} {:>9} {:>22} {:>9} {:>9} {:>10} {:>7} {:>18} {:>8} {:>26}\n", "hook", "offered",
              "rx Mpps (min-max)", "drop", "pass", "delivered", "loss%", "ns/pkt (min-max)", "vs noop",
              "latency us p50/p99/p99.9");
@@ -173,12 +181,14 @@ int run_search(const SearchOptions& s) {
   install_stop_signals();
   const RunOptions& o = s.run;
   Rig rig(o.topology, o.traffic);
+  rig.use_rules(o.rules);
   std::map<std::string, std::string> skipped;
   const std::vector<std::string> hooks = runnable_hooks(o.hooks, skipped);
   fmt::print("xdpbench search: RFC 2544 throughput ({} loss {}%), topology {}, {} rules; binary search with {:.1f} s "
              "trials, then a {:.1f} s trial at the rate found\n",
              s.loss_tolerance_pct == 0 ? "NDR," : "PDR,", s.loss_tolerance_pct, rig.topology().spec().name,
              o.rules.rules.size(), s.search_trial_s, o.trial.seconds);
+  fmt::print("{}\n", traffic_line(rig));
   fmt::print("{:<14} {:>6} {:>14} {:>10} {:>12} {:>8}\n", "hook", "size", "throughput", "Gbit/s", "final loss%",
              "steps");
   json results = json::array();

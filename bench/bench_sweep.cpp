@@ -17,13 +17,15 @@ int run_sweep(const SweepOptions& s) {
   const RunOptions& o = s.run;
   Rig rig(o.topology, o.traffic);
   fmt::print("xdpbench sweep: topology {}, synthetic rule sets (seed 42), {}-byte frames, {} x {:.1f} s trials per "
-             "point; the traffic matches no rule (every shape searched)\n",
-             rig.topology().spec().name, o.traffic.frame_size, o.repeat, o.trial.seconds);
+             "point; {}\n",
+             rig.topology().spec().name, o.traffic.frame_size, o.repeat, o.trial.seconds,
+             o.traffic.mix == "rules" ? "flows aimed at each rule set" : "flows no rule matches (every shape searched)");
   fmt::print("{:>8} {:<14} {:>22} {:>18} {:>8}\n", "rules", "hook", "rx Mpps (min-max)", "ns/pkt (min-max)",
              "vs noop");
   nlohmann::json results = nlohmann::json::array();
   for (const std::uint32_t count : s.rule_counts) {
     const RuleSet rules = synthetic_rules({.count = count, .seed = 42});
+    rig.use_rules(rules);
     std::vector<std::string> hooks = {"xdp-noop"};
     for (const auto& h : o.hooks)
       if (h != "xdp-noop" && HookUnderTest::unavailable(h).empty()) hooks.push_back(h);

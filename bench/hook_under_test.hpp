@@ -36,8 +36,8 @@ class HookUnderTest {
   std::unique_ptr<Impl> impl_;
 };
 
-// Counts of UDP datagrams that reached the DUT's UDP layer (delivered, with
-// or without a listening socket), from the namespace's /proc/net/snmp.
-std::uint64_t udp_datagrams_delivered(const std::string& ns);
+// Packets that reached the IP layer of a namespace's stack (Ip InReceives in
+// its /proc/net/snmp): where the filter's passed traffic ends on a veth pair.
+std::uint64_t ip_packets_delivered(const std::string& ns);
 
 }  // namespace xb::bench

@@ -1,6 +1,7 @@
 #include "live_frame_generator.hpp"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
@@ -13,6 +14,7 @@
 #include <thread>
 
 #include "errors.hpp"
+#include "flow_table.hpp"
 #include "netns.hpp"
 #include "xb_gen.h"
 #include "xb_gen.skel.h"
@@ -82,7 +84,8 @@ struct LiveFrameGenerator::Impl {
   ~Impl() { xb_gen__destroy(skel); }
 };
 
-LiveFrameGenerator::LiveFrameGenerator(const Topology& topo, const TrafficProfile& profile)
+LiveFrameGenerator::LiveFrameGenerator(const Topology& topo, const TrafficProfile& profile,
+                                       const std::vector<Flow>& flows)
     : impl_(std::make_unique<Impl>()) {
   impl_->gen_ns = topo.generator().ns;
   impl_->frame = template_frame(topo, profile);
@@ -90,10 +93,22 @@ LiveFrameGenerator::LiveFrameGenerator(const Topology& topo, const TrafficProfil
   impl_->skel = xb_gen__open();
   if (!impl_->skel) throw Error(errno_message("open generator program", errno));
   impl_->skel->rodata->xb_gen_ifindex = static_cast<__u32>(topo.generator().ifindex);
-  impl_->skel->rodata->xb_gen_flows = std::max<std::uint32_t>(profile.flows, 1);
+  if (flows.size() > XB_GEN_MAX_FLOWS) throw Error(fmt::format("--flows: at most {}", XB_GEN_MAX_FLOWS));
+  impl_->skel->rodata->xb_gen_flows =
+      static_cast<__u32>(flows.empty() ? std::max<std::uint32_t>(profile.flows, 1) : flows.size());
+  impl_->skel->rodata->xb_gen_flow_table = flows.empty() ? 0 : 1;
   impl_->skel->rodata->xb_gen_l4_offset = kEth + kIp;
   impl_->skel->rodata->xb_gen_stamp_offset = kEth + kIp + kUdp;
   check_errno(xb_gen__load(impl_->skel), "load generator program");
+  const int map = bpf_map__fd(impl_->skel->maps.xb_gen_flow_map);
+  for (__u32 i = 0; i < flows.size(); ++i) {
+    xb_gen_flow f{};
+    std::memcpy(&f.saddr, flows[i].saddr.data(), 4);
+    std::memcpy(&f.daddr, flows[i].daddr.data(), 4);
+    f.sport = htons(flows[i].sport);
+    f.dport = htons(flows[i].dport);
+    check_errno(bpf_map_update_elem(map, &i, &f, BPF_ANY), "load the flow table");
+  }
 }
 
 LiveFrameGenerator::~LiveFrameGenerator() = default;

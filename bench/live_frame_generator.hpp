@@ -14,15 +14,20 @@
 namespace xb::bench {
 
 struct TrafficProfile {
-  std::uint32_t frame_size = 64;  // without FCS counted as on the wire: 60 bytes of data + 4
-  std::uint32_t flows = 64;       // distinct UDP source ports
-  std::uint16_t dport = 9;        // discard
+  std::uint32_t frame_size = 64;  // on the wire, FCS included (60 bytes of frame data)
+  std::uint32_t flows = 256;      // distinct flows
+  std::string mix = "rules";      // rules: flows aimed at the rule set; miss: flows no rule matches
+  double drop_share = -1;         // rules mix: share of dropped flows; < 0: as the rule set falls
+  std::uint16_t dport = 9;        // miss mix: discard
   double rate_pps = 0;            // 0: as fast as one core sends
 };
 
+struct Flow;
+
 class LiveFrameGenerator {
  public:
-  LiveFrameGenerator(const Topology& topo, const TrafficProfile& profile);
+  // flows: the flow table (empty: the template, source port varied per flow)
+  LiveFrameGenerator(const Topology& topo, const TrafficProfile& profile, const std::vector<Flow>& flows = {});
   ~LiveFrameGenerator();
 
   // Sends until `max_packets` or `seconds`, whichever first; returns packets sent.

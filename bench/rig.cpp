@@ -68,16 +68,24 @@ Rig::~Rig() {
 
 void Rig::set_traffic(const TrafficProfile& traffic) {
   traffic_ = traffic;
-  generator_ = std::make_unique<LiveFrameGenerator>(*topology_, traffic_);
+  generator_ = std::make_unique<LiveFrameGenerator>(*topology_, traffic_, flows_);
 }
+
+void Rig::use_rules(const RuleSet& rules) {
+  if (traffic_.mix != "rules") return;
+  flows_ = flows_for_rules(rules, *topology_, traffic_.flows, traffic_.drop_share);
+  generator_ = std::make_unique<LiveFrameGenerator>(*topology_, traffic_, flows_);
+}
+
+double Rig::expected_drop_share() const { return bench::expected_drop_share(flows_); }
 
 Trial Rig::trial(HookUnderTest& hook, const TrialSpec& spec) {
   generator_->send(spec.max_packets, spec.warmup_s);  // caches, NAPI and the JIT'd program warm
   hook.reset();
   if (sink_) sink_->reset();
-  // delivered: at the sink where there is one, else in the DUT's own stack
+  // delivered: at the sink where there is one, else to the DUT's IP layer
   const std::string delivered_ns = topology_->dut().ns;
-  const std::uint64_t delivered0 = udp_datagrams_delivered(delivered_ns);
+  const std::uint64_t delivered0 = ip_packets_delivered(delivered_ns);
   const auto start = std::chrono::steady_clock::now();
   Trial t;
   t.offered = generator_->send(spec.max_packets, spec.seconds);
@@ -88,7 +96,7 @@ Trial Rig::trial(HookUnderTest& hook, const TrialSpec& spec) {
   t.dropped = c.dropped;
   t.passed = c.passed;
   t.run_time_ns = c.run_time_ns;
-  t.delivered = udp_datagrams_delivered(delivered_ns) - delivered0;
+  t.delivered = ip_packets_delivered(delivered_ns) - delivered0;
   if (sink_) {
     // the sink program consumes what reaches it: it is the count there
     const LatencyHistogram h = sink_->read();

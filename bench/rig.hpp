@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "flow_table.hpp"
 #include "hook_under_test.hpp"
 #include "latency_sink.hpp"
 #include "live_frame_generator.hpp"
@@ -50,6 +51,10 @@ class Rig {
   const TrafficProfile& traffic() const { return traffic_; }
   // A new traffic profile (frame size, rate) for the next trials.
   void set_traffic(const TrafficProfile& traffic);
+  // Aims the traffic at this rule set (the "rules" mix); the next trials use it.
+  void use_rules(const RuleSet& rules);
+  // The share of offered packets the reference model says the filter drops.
+  double expected_drop_share() const;
   Trial trial(HookUnderTest& hook, const TrialSpec& spec);
 
  private:
@@ -57,6 +62,7 @@ class Rig {
   UniqueFd stats_;
   std::unique_ptr<Topology> topology_;
   TrafficProfile traffic_;
+  std::vector<Flow> flows_;
   std::unique_ptr<LiveFrameGenerator> generator_;
   std::unique_ptr<LatencySink> sink_;
 };

@@ -46,7 +46,12 @@ void add_run_options(CLI::App* cmd, bench::RunOptions& o, std::string& hook, std
   cmd->add_option("--rate", o.traffic.rate_pps, "offered packets per second (0: max)")->capture_default_str();
   cmd->add_option("--size", o.traffic.frame_size, "frame size in bytes, 64-1518")->capture_default_str()
       ->check(CLI::Range(64u, 1518u));
-  cmd->add_option("--flows", o.traffic.flows, "UDP flows (source ports)")->capture_default_str();
+  cmd->add_option("--flows", o.traffic.flows, "distinct flows")->capture_default_str()->check(CLI::Range(1u, 4096u));
+  cmd->add_option("--mix", o.traffic.mix, "rules: flows aimed at the rule set; miss: flows no rule matches")
+      ->capture_default_str()->check(CLI::IsMember({"rules", "miss"}));
+  cmd->add_option("--drop-share", o.traffic.drop_share,
+                  "rules mix: share of flows the rules drop, 0-1 (default: as the rule set falls)")
+      ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--count", o.trial.max_packets, "at most this many packets per trial")->capture_default_str();
   cmd->add_option("--json", o.json_path, "write the result here");
 }
@@ -82,6 +87,7 @@ int run(int argc, char** argv) {
   bench::SweepOptions sweep_opts;
   std::string sweep_hook = "xdp-native", sweep_rules_unused, counts = "10,1000,100000";
   auto* sweep_cmd = app.add_subcommand("sweep", "rate and ns/packet against the number of rules");
+  sweep_opts.run.traffic.mix = "miss";  // the worst case by default: every shape searched
   add_run_options(sweep_cmd, sweep_opts.run, sweep_hook, sweep_rules_unused);
   sweep_cmd->add_option("--rule-counts", counts, "rule counts to measure")->capture_default_str();
 

@@ -13,4 +13,15 @@ struct xb_gen_stamp {
 	__u64 sent_ns; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
 };
 
+/* One flow of the generator's flow table: the addresses and ports it writes
+ * into the template frame, in network byte order. */
+struct xb_gen_flow {
+	__u32 saddr;
+	__u32 daddr;
+	__u16 sport;
+	__u16 dport;
+};
+
+#define XB_GEN_MAX_FLOWS 4096
+
 #endif /* XB_GEN_H */

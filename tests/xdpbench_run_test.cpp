@@ -85,7 +85,8 @@ TEST(Rig, CountsAddUpAtALowRate) {
   const RuleSet rules = parse_rules(
       "[[rule]]\nname = \"half-the-flows\"\naction = \"drop\"\nproto = \"udp\"\nsport = \"32768-32799\"\n", "r");
   TrafficProfile traffic;
-  traffic.flows = 64;         // source ports 32768..32831, one after the other
+  traffic.mix = "miss";      // the template, source ports 32768..32831 one after the other
+  traffic.flows = 64;
   traffic.rate_pps = 20000;
   Rig rig("router", traffic);
   HookUnderTest hook("tc-cls", rig.topology(), rules);
@@ -98,6 +99,25 @@ TEST(Rig, CountsAddUpAtALowRate) {
   EXPECT_EQ(t.loss_pct(), 0.0);
   EXPECT_TRUE(t.has_latency);
   EXPECT_GE(t.p99, t.p50);
+}
+
+// Traffic aimed at the rule set: the filter drops exactly the flows the
+// reference model says it drops, packet for packet.
+TEST(Rig, RuleAimedTrafficIsDroppedAsTheReferenceSays) {
+  const RuleSet rules = default_rule_set();
+  TrafficProfile traffic;
+  traffic.flows = 256;
+  traffic.drop_share = 0.25;
+  traffic.rate_pps = 20000;
+  Rig rig("veth-pair", traffic);
+  rig.use_rules(rules);
+  EXPECT_DOUBLE_EQ(rig.expected_drop_share(), 0.25);
+  HookUnderTest hook("xdp-generic", rig.topology(), rules);
+  const Trial t = rig.trial(hook, {.seconds = 10, .warmup_s = 0, .max_packets = 2560});  // every flow 10 times
+  EXPECT_EQ(t.offered, 2560u);
+  EXPECT_GE(t.seen, 2560u);  // and any IPv6 neighbour traffic of the veth pair
+  EXPECT_EQ(t.dropped, 640u);
+  EXPECT_EQ(t.delivered, 1920u);  // what passed reached the DUT's IP layer
 }
 
 }  // namespace
