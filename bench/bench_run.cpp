@@ -55,6 +55,7 @@ json spread_json(const Spread& s) { return {{"median", s.median}, {"min", s.min}
 json trial_json(const Trial& t) {
   return {{"seconds", t.seconds}, {"offered", t.offered}, {"rx", t.seen}, {"dropped", t.dropped},
           {"passed", t.passed}, {"delivered", t.delivered}, {"run_time_ns", t.run_time_ns},
+          {"softirq_pct", t.softirq_pct},
           {"latency_ns", t.has_latency ? json{{"p50", t.p50}, {"p90", t.p90}, {"p99", t.p99}, {"p99.9", t.p999},
                                               {"max", t.max}}
                                         : json(nullptr)}};
@@ -107,7 +108,7 @@ int interrupted() {
 
 int run_benchmark(const RunOptions& o) {
   install_stop_signals();
-  Rig rig(o.topology, o.traffic);
+  Rig rig(o.topology, o.traffic, o.cpus);
   rig.use_rules(o.rules);
   std::map<std::string, std::string> skipped;
   const std::vector<std::string> hooks = runnable_hooks(o.hooks, skipped);
@@ -129,8 +130,8 @@ int run_benchmark(const RunOptions& o) {
              rig.topology().spec().name, o.rules.rules.size(), o.rules.source, o.traffic.frame_size, o.traffic.flows,
              o.traffic.rate_pps > 0 ? fmt::format("{:.0f} pps", o.traffic.rate_pps) : "max", o.repeat, o.trial.seconds);
   fmt::print("{}\n", traffic_line(rig));
-  fmt::print("{:<14} {:>9} {:>22} {:>9} {:>9} {:>10} {:>7} {:>18} {:>8} {:>26}\n", "hook", "offered",
-             "rx Mpps (min-max)", "drop", "pass", "delivered", "loss%", "ns/pkt (min-max)", "vs noop",
+  fmt::print("{:<14} {:>9} {:>22} {:>9} {:>9} {:>10} {:>7} {:>18} {:>8} {:>6} {:>26}\n", "hook", "offered",
+             "rx Mpps (min-max)", "drop", "pass", "delivered", "loss%", "ns/pkt (min-max)", "vs noop", "sirq%",
              "latency us p50/p99/p99.9");
   json results = json::array();
   for (const auto& h : hooks) {
@@ -142,15 +143,16 @@ int run_benchmark(const RunOptions& o) {
     const Spread delivered = over(ts, [](const Trial& t) { return t.mpps(t.delivered); });
     const Spread loss = over(ts, [](const Trial& t) { return t.loss_pct(); });
     const Spread ns = over(ts, [](const Trial& t) { return t.ns_per_pkt(); });
+    const Spread sirq = over(ts, [](const Trial& t) { return t.softirq_pct; });
     const Spread p50 = over(ts, [](const Trial& t) { return t.p50 / 1e3; });
     const Spread p99 = over(ts, [](const Trial& t) { return t.p99 / 1e3; });
     const Spread p999 = over(ts, [](const Trial& t) { return t.p999 / 1e3; });
     const bool latency = std::all_of(ts.begin(), ts.end(), [](const Trial& t) { return t.has_latency; });
     const double ratio = noop_rx > 0 ? rx.median / noop_rx : 0;
     fmt::print("{:<14} {:>9.3f} {:>9.3f} ({:.3f}-{:.3f}) {:>9.3f} {:>9.3f} {:>10.3f} {:>7.2f} {:>7.1f} ({:.1f}-{:.1f}) "
-               "{:>8.2f} {:>26}\n",
+               "{:>8.2f} {:>6.1f} {:>26}\n",
                h, offered.median, rx.median, rx.min, rx.max, drop.median, pass.median, delivered.median, loss.median,
-               ns.median, ns.min, ns.max, ratio,
+               ns.median, ns.min, ns.max, ratio, sirq.median,
                latency ? fmt::format("{:.1f}/{:.1f}/{:.1f}", p50.median, p99.median, p999.median) : "-");
     json jt = json::array();
     for (const auto& t : ts) jt.push_back(trial_json(t));
@@ -161,6 +163,7 @@ int run_benchmark(const RunOptions& o) {
           {{"offered_mpps", spread_json(offered)}, {"rx_mpps", spread_json(rx)}, {"drop_mpps", spread_json(drop)},
            {"pass_mpps", spread_json(pass)}, {"delivered_mpps", spread_json(delivered)},
            {"loss_pct", spread_json(loss)}, {"ns_per_pkt", spread_json(ns)}, {"rx_ratio_to_noop", ratio},
+           {"softirq_pct", spread_json(sirq)},
            {"latency_us",
             latency ? json{{"p50", spread_json(p50)}, {"p99", spread_json(p99)}, {"p99.9", spread_json(p999)}}
                     : json(nullptr)}}}});
@@ -180,7 +183,7 @@ int run_benchmark(const RunOptions& o) {
 int run_search(const SearchOptions& s) {
   install_stop_signals();
   const RunOptions& o = s.run;
-  Rig rig(o.topology, o.traffic);
+  Rig rig(o.topology, o.traffic, o.cpus);
   rig.use_rules(o.rules);
   std::map<std::string, std::string> skipped;
   const std::vector<std::string> hooks = runnable_hooks(o.hooks, skipped);

@@ -18,6 +18,7 @@ struct RunOptions {
   TrafficProfile traffic;
   TrialSpec trial;
   int repeat = 5;
+  std::vector<int> cpus;  // {generator, DUT}: pinned when given
   std::string json_path;
 };
 

@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "attachment_store.hpp"
+#include "cpu_usage.hpp"
 #include "errors.hpp"
 
 namespace xb::bench {
@@ -41,7 +42,8 @@ Spread spread(std::vector<double> v) {
   return {n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2, v.front(), v.back()};
 }
 
-Rig::Rig(const std::string& topology, const TrafficProfile& traffic) : traffic_(traffic) {
+Rig::Rig(const std::string& topology, const TrafficProfile& traffic, const std::vector<int>& cpus)
+    : traffic_(traffic) {
   // this run's own attachment records and pins: never mixed with xdpfilter's
   const std::string run_id = fmt::format("run{}", ::getpid());
   state_dir_ = "/run/xdpbench/" + run_id;
@@ -55,6 +57,10 @@ Rig::Rig(const std::string& topology, const TrafficProfile& traffic) : traffic_(
   topology_ = std::make_unique<Topology>(load_topology(topology), fmt::format("{}{}-", kRunPrefix, ::getpid()));
   generator_ = std::make_unique<LiveFrameGenerator>(*topology_, traffic_);
   if (topology_->sink()) sink_ = std::make_unique<LatencySink>(*topology_->sink());
+  if (cpus.size() == 2) {
+    pin_this_thread(cpus[0]);  // the generator runs in this thread
+    pin_receive_processing(topology_->dut().ns, topology_->dut().dev, cpus[1]);
+  }
 }
 
 Rig::~Rig() {
@@ -86,9 +92,11 @@ Trial Rig::trial(HookUnderTest& hook, const TrialSpec& spec) {
   // delivered: at the sink where there is one, else to the DUT's IP layer
   const std::string delivered_ns = topology_->dut().ns;
   const std::uint64_t delivered0 = ip_packets_delivered(delivered_ns);
+  CpuUsage cpu;
   const auto start = std::chrono::steady_clock::now();
   Trial t;
   t.offered = generator_->send(spec.max_packets, spec.seconds);
+  t.softirq_pct = cpu.softirq_pct();
   t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ::usleep(100000);  // let the DUT drain its queues before counting
   const HookCounts c = hook.read();

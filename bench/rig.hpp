@@ -23,6 +23,7 @@ inline constexpr const char* kRunPrefix = "xbr";
 struct Trial {
   double seconds = 0;
   std::uint64_t offered = 0, seen = 0, dropped = 0, passed = 0, delivered = 0, run_time_ns = 0;
+  double softirq_pct = 0;  // of all CPUs' time during the trial
   bool has_latency = false;
   std::uint64_t p50 = 0, p90 = 0, p99 = 0, p999 = 0, max = 0;  // one-way, ns
 
@@ -44,7 +45,8 @@ struct TrialSpec {
 
 class Rig {
  public:
-  Rig(const std::string& topology, const TrafficProfile& traffic);
+  // cpus: {generator, DUT receive processing} to pin, or empty
+  Rig(const std::string& topology, const TrafficProfile& traffic, const std::vector<int>& cpus = {});
   ~Rig();
 
   const Topology& topology() const { return *topology_; }

@@ -54,6 +54,8 @@ void add_run_options(CLI::App* cmd, bench::RunOptions& o, std::string& hook, std
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--count", o.trial.max_packets, "at most this many packets per trial")->capture_default_str();
   cmd->add_option("--json", o.json_path, "write the result here");
+  cmd->add_option("--cpu", o.cpus, "GEN,DUT: pin the generator and the DUT's receive processing")
+      ->delimiter(',')->expected(2);
 }
 
 void resolve(bench::RunOptions& o, const std::string& hook, const std::string& rules_path) {
