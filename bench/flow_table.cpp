@@ -34,6 +34,10 @@ std::uint16_t port_in(const std::vector<PortRange>& ranges, std::uint16_t fallba
   return static_cast<std::uint16_t>(r.lo + rng() % (static_cast<std::uint32_t>(r.hi - r.lo) + 1));
 }
 
+// The stack drops martians (0/8, 127/8, multicast and above) before any
+// counter the rig reads: flows use ordinary unicast addresses only.
+bool routable(const std::array<std::uint8_t, 4>& a) { return a[0] != 0 && a[0] != 127 && a[0] < 224; }
+
 }  // namespace
 
 std::vector<Flow> flows_for_rules(const RuleSet& rules, const Topology& topo, std::uint32_t count, double drop_share,
@@ -46,10 +50,19 @@ std::vector<Flow> flows_for_rules(const RuleSet& rules, const Topology& topo, st
     const bool v4 = std::find(fams.begin(), fams.end(), Family::V4) != fams.end();
     if (v4 && (!r.proto || *r.proto == XB_IPPROTO_UDP)) aimable.push_back(&r);
   }
+  // a rule whose prefixes allow no ordinary unicast address cannot be aimed at
+  std::erase_if(aimable, [&](const Rule* r) {
+    for (int attempt = 0; attempt < 16; ++attempt)
+      if (routable(address_in(r->src, topo.generator().ip4, rng)) && routable(address_in(r->dst, topo.spec().target, rng)))
+        return false;
+    return true;
+  });
   auto make = [&](const Rule* r) {
     Flow f;
-    f.saddr = address_in(r ? r->src : std::nullopt, topo.generator().ip4, rng);
-    f.daddr = address_in(r ? r->dst : std::nullopt, topo.spec().target, rng);
+    do {
+      f.saddr = address_in(r ? r->src : std::nullopt, topo.generator().ip4, rng);
+      f.daddr = address_in(r ? r->dst : std::nullopt, topo.spec().target, rng);
+    } while (!routable(f.saddr) || !routable(f.daddr));
     f.sport = port_in(r ? r->sport : std::vector<PortRange>{}, static_cast<std::uint16_t>(1024 + rng() % 60000), rng);
     f.dport = port_in(r ? r->dport : std::vector<PortRange>{}, 9, rng);
     char src[16], dst[16];

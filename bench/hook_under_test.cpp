@@ -140,10 +140,16 @@ std::uint64_t ip_packets_delivered(const std::string& ns) {
   std::string header, values;
   while (std::getline(snmp, header) && std::getline(snmp, values)) {
     if (header.rfind("Ip:", 0) != 0) continue;
+    // the ways out of IP input that come after its netfilter hooks: local
+    // delivery (after LOCAL_IN), forwarding, and no route to a foreign
+    // address; not InReceives, which counts before PRE_ROUTING can drop
     std::istringstream hs(header), vs(values);
     std::string name, value;
+    std::uint64_t total = 0;
     while (hs >> name && vs >> value)
-      if (name == "InReceives") return std::stoull(value);
+      if (name == "InDelivers" || name == "ForwDatagrams" || name == "InAddrErrors" || name == "InNoRoutes")
+        total += std::stoull(value);
+    return total;
   }
   return 0;
 }
