@@ -48,6 +48,8 @@ Rig::Rig(const std::string& topology, const TrafficProfile& traffic, const std::
   const std::string run_id = fmt::format("run{}", ::getpid());
   state_dir_ = "/run/xdpbench/" + run_id;
   pin_root_ = "/sys/fs/bpf/xdpbench_" + run_id;
+  if (const char* v = std::getenv("XDPBENCH_STATE_DIR")) saved_state_dir_ = v;
+  if (const char* v = std::getenv("XDPBENCH_PIN_ROOT")) saved_pin_root_ = v;
   ::setenv("XDPBENCH_STATE_DIR", state_dir_.c_str(), 1);
   ::setenv("XDPBENCH_PIN_ROOT", pin_root_.c_str(), 1);
   ensure_bpffs();
@@ -70,6 +72,13 @@ Rig::~Rig() {
   std::error_code ec;
   std::filesystem::remove_all(state_dir_, ec);
   std::filesystem::remove_all(pin_root_, ec);
+  for (const auto& [name, saved] : {std::pair{"XDPBENCH_STATE_DIR", saved_state_dir_},
+                                    std::pair{"XDPBENCH_PIN_ROOT", saved_pin_root_}}) {
+    if (saved)
+      ::setenv(name, saved->c_str(), 1);
+    else
+      ::unsetenv(name);
+  }
 }
 
 void Rig::set_traffic(const TrafficProfile& traffic) {

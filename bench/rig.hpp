@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,7 @@ class Rig {
 
  private:
   std::string state_dir_, pin_root_;
+  std::optional<std::string> saved_state_dir_, saved_pin_root_;  // the environment before us
   UniqueFd stats_;
   std::unique_ptr<Topology> topology_;
   TrafficProfile traffic_;
