@@ -56,6 +56,9 @@ json trial_json(const Trial& t) {
   return {{"seconds", t.seconds}, {"offered", t.offered}, {"rx", t.seen}, {"dropped", t.dropped},
           {"passed", t.passed}, {"delivered", t.delivered}, {"run_time_ns", t.run_time_ns},
           {"softirq_pct", t.softirq_pct},
+          {"hook_latency_ns", t.has_hook_latency ? json{{"p50", t.hook_p50}, {"p99", t.hook_p99},
+                                                        {"p99.9", t.hook_p999}, {"max", t.hook_max}}
+                                                  : json(nullptr)},
           {"latency_ns", t.has_latency ? json{{"p50", t.p50}, {"p90", t.p90}, {"p99", t.p99}, {"p99.9", t.p999},
                                               {"max", t.max}}
                                         : json(nullptr)}};
@@ -130,9 +133,9 @@ int run_benchmark(const RunOptions& o) {
              rig.topology().spec().name, o.rules.rules.size(), o.rules.source, o.traffic.frame_size, o.traffic.flows,
              o.traffic.rate_pps > 0 ? fmt::format("{:.0f} pps", o.traffic.rate_pps) : "max", o.repeat, o.trial.seconds);
   fmt::print("{}\n", traffic_line(rig));
-  fmt::print("{:<14} {:>9} {:>22} {:>9} {:>9} {:>10} {:>7} {:>18} {:>8} {:>6} {:>26}\n", "hook", "offered",
+  fmt::print("{:<14} {:>8} {:>22} {:>7} {:>7} {:>9} {:>6} {:>18} {:>7} {:>6} {:>20} {:>20}\n", "hook", "offered",
              "rx Mpps (min-max)", "drop", "pass", "delivered", "loss%", "ns/pkt (min-max)", "vs noop", "sirq%",
-             "latency us p50/p99/p99.9");
+             "hook lat us p50/99/99.9", "sink lat us p50/99/99.9");
   json results = json::array();
   for (const auto& h : hooks) {
     const auto& ts = trials[h];
@@ -148,11 +151,16 @@ int run_benchmark(const RunOptions& o) {
     const Spread p99 = over(ts, [](const Trial& t) { return t.p99 / 1e3; });
     const Spread p999 = over(ts, [](const Trial& t) { return t.p999 / 1e3; });
     const bool latency = std::all_of(ts.begin(), ts.end(), [](const Trial& t) { return t.has_latency; });
+    const bool hook_latency = std::all_of(ts.begin(), ts.end(), [](const Trial& t) { return t.has_hook_latency; });
+    const Spread h50 = over(ts, [](const Trial& t) { return t.hook_p50 / 1e3; });
+    const Spread h99 = over(ts, [](const Trial& t) { return t.hook_p99 / 1e3; });
+    const Spread h999 = over(ts, [](const Trial& t) { return t.hook_p999 / 1e3; });
     const double ratio = noop_rx > 0 ? rx.median / noop_rx : 0;
-    fmt::print("{:<14} {:>9.3f} {:>9.3f} ({:.3f}-{:.3f}) {:>9.3f} {:>9.3f} {:>10.3f} {:>7.2f} {:>7.1f} ({:.1f}-{:.1f}) "
-               "{:>8.2f} {:>6.1f} {:>26}\n",
+    fmt::print("{:<14} {:>8.3f} {:>9.3f} ({:.3f}-{:.3f}) {:>7.3f} {:>7.3f} {:>9.3f} {:>6.2f} {:>7.1f} ({:.1f}-{:.1f}) "
+               "{:>7.2f} {:>6.1f} {:>20} {:>20}\n",
                h, offered.median, rx.median, rx.min, rx.max, drop.median, pass.median, delivered.median, loss.median,
                ns.median, ns.min, ns.max, ratio, sirq.median,
+               hook_latency ? fmt::format("{:.1f}/{:.1f}/{:.1f}", h50.median, h99.median, h999.median) : "-",
                latency ? fmt::format("{:.1f}/{:.1f}/{:.1f}", p50.median, p99.median, p999.median) : "-");
     json jt = json::array();
     for (const auto& t : ts) jt.push_back(trial_json(t));
@@ -164,15 +172,17 @@ int run_benchmark(const RunOptions& o) {
            {"pass_mpps", spread_json(pass)}, {"delivered_mpps", spread_json(delivered)},
            {"loss_pct", spread_json(loss)}, {"ns_per_pkt", spread_json(ns)}, {"rx_ratio_to_noop", ratio},
            {"softirq_pct", spread_json(sirq)},
+           {"hook_latency_us",
+            hook_latency ? json{{"p50", spread_json(h50)}, {"p99", spread_json(h99)}, {"p99.9", spread_json(h999)}}
+                         : json(nullptr)},
            {"latency_us",
             latency ? json{{"p50", spread_json(p50)}, {"p99", spread_json(p99)}, {"p99.9", spread_json(p999)}}
                     : json(nullptr)}}}});
   }
   for (const auto& [h, why] : skipped) fmt::print("{:<14} skipped: {}\n", h, why);
-  fmt::print("{}\n", rig.topology().sink()
-                         ? "latency: one-way, generator stamp to the sink's XDP program (bpf_ktime_get_ns, one clock), "
-                           "of the packets that passed; bucket upper edges, at most 6.25% high"
-                         : "latency: needs a sink: --topology=router");
+  fmt::print("latency: one-way from the generator's stamp (bpf_ktime_get_ns, one clock) to the hook's program and {}; "
+             "bucket upper edges, at most 6.25% high\n",
+             rig.topology().sink() ? "to the sink's XDP program (packets that passed)" : "(no sink in this topology)");
   json skipped_json = json::object();
   for (const auto& [h, why] : skipped) skipped_json[h] = why;
   write_json(o.json_path, {{"schema", 1}, {"command", "run"}, {"environment", environment()},

@@ -4,16 +4,24 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
+#include <algorithm>
 #include <fstream>
 #include <optional>
 #include <sstream>
 
 #include "errors.hpp"
+#include "unique_fd.hpp"
 #include "filter_attach.hpp"
 #include "netns.hpp"
 #include "rule_compiler.hpp"
 #include "tc_act_attachment.hpp"
+#include "xb_gen.h"
 #include "xb_noop.skel.h"
+
+#ifndef __always_inline
+#define __always_inline inline
+#endif
+#include "xb_latency.h"
 
 namespace xb::bench {
 namespace {
@@ -36,6 +44,26 @@ ProgStats prog_stats(std::uint32_t id) {
   return s;
 }
 
+// The program's own map of that name (the hook-latency histogram is made by
+// libbpf with each program, not shared like the rule table).
+UniqueFd map_of_program(std::uint32_t prog_id, const char* name) {
+  UniqueFd prog(bpf_prog_get_fd_by_id(prog_id));
+  if (!prog) return UniqueFd();
+  std::uint32_t ids[16] = {};
+  bpf_prog_info info{};
+  info.nr_map_ids = 16;
+  info.map_ids = reinterpret_cast<std::uint64_t>(ids);
+  __u32 len = sizeof(info);
+  if (bpf_obj_get_info_by_fd(prog.get(), &info, &len)) return UniqueFd();
+  for (std::uint32_t i = 0; i < std::min<std::uint32_t>(info.nr_map_ids, 16); ++i) {
+    UniqueFd map(bpf_map_get_fd_by_id(ids[i]));
+    bpf_map_info minfo{};
+    __u32 mlen = sizeof(minfo);
+    if (map && !bpf_obj_get_info_by_fd(map.get(), &minfo, &mlen) && std::string(minfo.name) == name) return map;
+  }
+  return UniqueFd();
+}
+
 }  // namespace
 
 struct HookUnderTest::Impl {
@@ -46,6 +74,8 @@ struct HookUnderTest::Impl {
   int noop_ifindex = 0;
   std::string dut_ns;
   std::uint32_t prog_id = 0;
+  UniqueFd latency_map;
+  std::size_t ncpu = 1;
   ProgStats base;
   CounterSnapshot zero;
 
@@ -96,6 +126,7 @@ HookUnderTest::HookUnderTest(const std::string& hook, const Topology& topo, cons
   req.hook = parse_hook(hook);
   req.netns = topo.dut().ns;
   req.ifname = topo.dut().dev;
+  req.stamp_offset = sees_l2(program_kind(req.hook)) ? XB_GEN_STAMP_L2_OFFSET : XB_GEN_STAMP_L3_OFFSET;
   if (req.hook == Hook::SocketFilter) {
     impl_->socket_guard.emplace(req, rules);
     impl_->prog_id = impl_->socket_guard->record().prog_id;
@@ -103,12 +134,18 @@ HookUnderTest::HookUnderTest(const std::string& hook, const Topology& topo, cons
     impl_->record = attach_filter(req, rules);
     impl_->prog_id = impl_->record->prog_id;
   }
+  impl_->latency_map = map_of_program(impl_->prog_id, "xb_hook_latency");
+  impl_->ncpu = static_cast<std::size_t>(check_errno(libbpf_num_possible_cpus(), "count CPUs"));
 }
 
 HookUnderTest::~HookUnderTest() = default;
 
 void HookUnderTest::reset() {
   impl_->base = prog_stats(impl_->prog_id);
+  if (impl_->latency_map) {
+    const std::vector<__u64> zeros(impl_->ncpu, 0);
+    for (__u32 b = 0; b < XB_LAT_BUCKETS; ++b) bpf_map_update_elem(impl_->latency_map.get(), &b, zeros.data(), BPF_ANY);
+  }
   if (impl_->record) reload_filter(*impl_->record, impl_->rules);
   if (impl_->socket_guard) reload_filter(impl_->socket_guard->record(), impl_->rules);
 }
@@ -120,6 +157,14 @@ HookCounts HookUnderTest::read() const {
   if (impl_->noop) {
     c.seen = c.passed = now.run_cnt - impl_->base.run_cnt;
     return c;
+  }
+  if (impl_->latency_map) {
+    std::vector<std::uint64_t> buckets(XB_LAT_BUCKETS, 0);
+    std::vector<__u64> per_cpu(impl_->ncpu);
+    for (__u32 b = 0; b < XB_LAT_BUCKETS; ++b)
+      if (!bpf_map_lookup_elem(impl_->latency_map.get(), &b, per_cpu.data()))
+        for (auto v : per_cpu) buckets[b] += v;
+    c.latency = LatencyHistogram(std::move(buckets));
   }
   const AttachmentRecord& rec = impl_->record ? *impl_->record : impl_->socket_guard->record();
   const CounterSnapshot snap = read_filter_counters(rec);

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "latency_histogram.hpp"
 #include "rule_set.hpp"
 #include "topology.hpp"
 
@@ -16,6 +17,7 @@ struct HookCounts {
   std::uint64_t dropped = 0;  // by a rule or a default
   std::uint64_t passed = 0;
   std::uint64_t run_time_ns = 0;  // the kernel's own accounting (bpf_stats)
+  LatencyHistogram latency;       // generator to this hook (empty for xdp-noop)
 };
 
 class HookUnderTest {

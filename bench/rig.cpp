@@ -113,6 +113,13 @@ Trial Rig::trial(HookUnderTest& hook, const TrialSpec& spec) {
   t.dropped = c.dropped;
   t.passed = c.passed;
   t.run_time_ns = c.run_time_ns;
+  if (c.latency.count() > 0) {
+    t.has_hook_latency = true;
+    t.hook_p50 = c.latency.percentile(0.5);
+    t.hook_p99 = c.latency.percentile(0.99);
+    t.hook_p999 = c.latency.percentile(0.999);
+    t.hook_max = c.latency.max();
+  }
   t.delivered = ip_packets_delivered(delivered_ns) - delivered0;
   if (sink_) {
     // the sink program consumes what reaches it: it is the count there

@@ -8,6 +8,41 @@
 
 #include "xb_maps.bpf.h"
 #include "xb_core.h"
+#include "xb_gen.h"
+#include "xb_latency.h"
+
+/*
+ * For the benchmark rig: where the generator's stamp sits, counted from the
+ * first byte this hook's ctx layer reads (0: off). It is read-only data, so
+ * with 0 the verifier removes the whole reader: the filter as users attach
+ * it never pays for it.
+ */
+const volatile __u32 xb_stamp_offset = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XB_LAT_BUCKETS);
+	__type(key, __u32);
+	__type(value, __u64);
+} xb_hook_latency SEC(".maps");
+
+/* One-way latency from the generator to this hook, into a log-linear histogram. */
+static __always_inline void xb_record_latency(XB_CTX ctx)
+{
+	struct xb_gen_stamp stamp;
+	__u64 now, *n;
+	__u32 bucket;
+
+	if (!xb_stamp_offset)
+		return;
+	if (xb_ctx_load(ctx, xb_stamp_offset, &stamp, sizeof(stamp)) || stamp.magic != XB_GEN_MAGIC)
+		return;
+	now = bpf_ktime_get_ns();
+	bucket = xb_latency_bucket(now > stamp.sent_ns ? now - stamp.sent_ns : 0);
+	n = bpf_map_lookup_elem(&xb_hook_latency, &bucket);
+	if (n)
+		(*n)++;
+}
 
 static __always_inline int xb_filter(XB_CTX ctx)
 {
@@ -15,6 +50,7 @@ static __always_inline int xb_filter(XB_CTX ctx)
 
 	xb_classify(ctx, xb_active_table(), &res);
 	xb_count(&res, xb_ctx_bytes(ctx));
+	xb_record_latency(ctx);
 	return xb_ctx_verdict(ctx, res.verdict);
 }
 

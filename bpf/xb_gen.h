@@ -4,6 +4,10 @@
 #define XB_GEN_H
 
 #define XB_GEN_MAGIC 0x78627374u /* "xbst" */
+/* where the stamp sits: after IPv4 (no options) and UDP headers, and after
+ * Ethernet for the hooks that see it */
+#define XB_GEN_STAMP_L3_OFFSET (20 + 8)
+#define XB_GEN_STAMP_L2_OFFSET (14 + XB_GEN_STAMP_L3_OFFSET)
 #define XB_GEN_BASE_PORT 32768
 
 struct xb_gen_stamp {

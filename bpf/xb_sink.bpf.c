@@ -11,7 +11,6 @@
 #include "xb_gen.h"
 #include "xb_latency.h"
 
-#define XB_SINK_STAMP_OFFSET (14 + 20 + 8) /* Ethernet, IPv4 without options, UDP */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -25,7 +24,7 @@ int xb_sink(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct xb_gen_stamp *stamp = data + XB_SINK_STAMP_OFFSET;
+	struct xb_gen_stamp *stamp = data + XB_GEN_STAMP_L2_OFFSET;
 	__u64 now, *count;
 	__u32 bucket;
 

@@ -113,7 +113,7 @@ AttachmentRecord attach_filter(const AttachRequest& req, const RuleSet& rules) {
   switch (req.hook) {
     case Hook::XdpNative:
     case Hook::XdpGeneric: {
-      XdpAttachment a(FilterProgram::open(kind, maps_with(table)), record.ifindex, req.ifname,
+      XdpAttachment a(FilterProgram::open(kind, maps_with(table), req.stamp_offset), record.ifindex, req.ifname,
                       req.hook == Hook::XdpNative);
       record.prog_id = a.prog_id();
       record.xdp_dispatched = a.dispatched();
@@ -122,7 +122,7 @@ AttachmentRecord attach_filter(const AttachRequest& req, const RuleSet& rules) {
       break;
     }
     case Hook::TcCls: {
-      TcAttachment a(FilterProgram::load(kind, maps_with(table)), record.ifindex, req.ifname, req.direction);
+      TcAttachment a(FilterProgram::load(kind, maps_with(table), req.stamp_offset), record.ifindex, req.ifname, req.direction);
       record.tc = a.id();
       record.prog_id = a.program().prog_id();
       persist(store, record, a.program().maps());
@@ -133,7 +133,7 @@ AttachmentRecord attach_filter(const AttachRequest& req, const RuleSet& rules) {
       // tell a kernel without act_bpf apart before loading anything
       if (const auto missing = TcActAttachment::missing_kernel_support(); !missing.empty())
         throw Error(fmt::format("attach tc-act {} on {}: {}", direction_name(req.direction), req.ifname, missing));
-      TcActAttachment a(FilterProgram::load(kind, maps_with(table)), record.ifindex, req.ifname, req.direction);
+      TcActAttachment a(FilterProgram::load(kind, maps_with(table), req.stamp_offset), record.ifindex, req.ifname, req.direction);
       record.tc = a.id();
       record.prog_id = a.program().prog_id();
       persist(store, record, a.program().maps());
@@ -143,7 +143,7 @@ AttachmentRecord attach_filter(const AttachRequest& req, const RuleSet& rules) {
     case Hook::Tcx:
     case Hook::CgroupSkb:
     case Hook::Netfilter: {
-      FilterProgram program = FilterProgram::load(kind, maps_with(table));
+      FilterProgram program = FilterProgram::load(kind, maps_with(table), req.stamp_offset);
       LinkAttachment a = req.hook == Hook::Tcx ? LinkAttachment::tcx(std::move(program), record.ifindex,
                                                                      req.ifname, req.direction)
                          : req.hook == Hook::CgroupSkb
@@ -182,7 +182,7 @@ SocketGuard::SocketGuard(const AttachRequest& req, const RuleSet& rules) : state
     }
   }
   ensure_bpffs();
-  state_->attachment.emplace(FilterProgram::load(ProgramKind::Socket, maps_with(table)), state_->socket.get());
+  state_->attachment.emplace(FilterProgram::load(ProgramKind::Socket, maps_with(table), req.stamp_offset), state_->socket.get());
   record_.prog_id = state_->attachment->program().prog_id();
   persist(store, record_, state_->attachment->program().maps());
 }

@@ -20,6 +20,7 @@ struct AttachRequest {
   std::string nf_hook = "prerouting";  // netfilter: prerouting or input
   int nf_priority = 0;      // netfilter: where among the hook's other users (nftables' filter is 0)
   std::uint16_t udp_port = 0;  // socket-filter: guard a UDP socket on this port instead of a packet socket
+  std::uint32_t stamp_offset = 0;  // the benchmark rig: read the generator's stamps at the hook
 };
 
 // Compiles the rules, attaches, pins the maps (and links) and records the

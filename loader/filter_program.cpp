@@ -23,6 +23,7 @@ namespace {
     static skel* open() { return skel##__open(); }                                  \
     static void destroy(void* s) { skel##__destroy(static_cast<skel*>(s)); }        \
     static bpf_program* program(skel* s) { return s->progs.prog; }                  \
+    static void set_stamp_offset(skel* s, __u32 v) { s->rodata->xb_stamp_offset = v; } \
   };
 XB_SKELETON(xb_xdp, xb_xdp_filter)
 XB_SKELETON(xb_tc, xb_tc_filter)
@@ -35,26 +36,27 @@ XB_SKELETON(xb_netfilter, xb_netfilter_filter)
 }  // namespace
 
 template <class Traits>
-FilterProgram FilterProgram::open_with(ProgramKind kind, FilterMaps maps) {
+FilterProgram FilterProgram::open_with(ProgramKind kind, FilterMaps maps, std::uint32_t stamp_offset) {
   auto* skel = Traits::open();
   if (!skel) throw Error(errno_message("open BPF skeleton for " + program_kind_name(kind), errno));
+  Traits::set_stamp_offset(skel, stamp_offset);
   FilterProgram p(kind, SkeletonOwner(skel, &Traits::destroy), skel->obj, Traits::program(skel), std::move(maps));
   p.maps_.reuse_in(p.object_);
   return p;
 }
 
-FilterProgram FilterProgram::open(ProgramKind kind, FilterMaps maps) {
+FilterProgram FilterProgram::open(ProgramKind kind, FilterMaps maps, std::uint32_t stamp_offset) {
   switch (kind) {
-    case ProgramKind::Xdp: return open_with<xb_xdp_traits>(kind, std::move(maps));
-    case ProgramKind::Tc: return open_with<xb_tc_traits>(kind, std::move(maps));
-    case ProgramKind::TcAct: return open_with<xb_act_traits>(kind, std::move(maps));
-    case ProgramKind::Socket: return open_with<xb_socket_traits>(kind, std::move(maps));
-    case ProgramKind::Cgroup: return open_with<xb_cgroup_traits>(kind, std::move(maps));
+    case ProgramKind::Xdp: return open_with<xb_xdp_traits>(kind, std::move(maps), stamp_offset);
+    case ProgramKind::Tc: return open_with<xb_tc_traits>(kind, std::move(maps), stamp_offset);
+    case ProgramKind::TcAct: return open_with<xb_act_traits>(kind, std::move(maps), stamp_offset);
+    case ProgramKind::Socket: return open_with<xb_socket_traits>(kind, std::move(maps), stamp_offset);
+    case ProgramKind::Cgroup: return open_with<xb_cgroup_traits>(kind, std::move(maps), stamp_offset);
     case ProgramKind::Netfilter: {
       // libbpf 1.1 knows no "netfilter" section: give the type ourselves
       if (XB_K_BPF_PROG_TYPE_NETFILTER < 0)
         throw Error("this kernel has no netfilter BPF programs (Linux 6.4+, CONFIG_NETFILTER_BPF_LINK)");
-      FilterProgram p = open_with<xb_netfilter_traits>(kind, std::move(maps));
+      FilterProgram p = open_with<xb_netfilter_traits>(kind, std::move(maps), stamp_offset);
       bpf_program__set_type(p.program_, static_cast<bpf_prog_type>(XB_K_BPF_PROG_TYPE_NETFILTER));
       bpf_program__set_expected_attach_type(p.program_, static_cast<bpf_attach_type>(XB_K_BPF_NETFILTER));
       return p;
@@ -63,8 +65,8 @@ FilterProgram FilterProgram::open(ProgramKind kind, FilterMaps maps) {
   throw Error("unknown program kind");
 }
 
-FilterProgram FilterProgram::load(ProgramKind kind, FilterMaps maps) {
-  FilterProgram p = open(kind, std::move(maps));
+FilterProgram FilterProgram::load(ProgramKind kind, FilterMaps maps, std::uint32_t stamp_offset) {
+  FilterProgram p = open(kind, std::move(maps), stamp_offset);
   p.load();
   return p;
 }

@@ -15,10 +15,11 @@ namespace xb {
 class FilterProgram {
  public:
   // Opens the skeleton and points its maps at `maps`; not loaded yet, so a
-  // loader such as libxdp can still set the program type.
-  static FilterProgram open(ProgramKind kind, FilterMaps maps);
+  // loader such as libxdp can still set the program type. stamp_offset: for
+  // the benchmark rig, where the generator's stamp sits (0: no reader).
+  static FilterProgram open(ProgramKind kind, FilterMaps maps, std::uint32_t stamp_offset = 0);
   // Opens and loads.
-  static FilterProgram load(ProgramKind kind, FilterMaps maps);
+  static FilterProgram load(ProgramKind kind, FilterMaps maps, std::uint32_t stamp_offset = 0);
 
   void load();
   bpf_object* object() const { return object_; }
@@ -31,7 +32,7 @@ class FilterProgram {
  private:
   using SkeletonOwner = std::unique_ptr<void, void (*)(void*)>;
   template <class Traits>
-  static FilterProgram open_with(ProgramKind kind, FilterMaps maps);
+  static FilterProgram open_with(ProgramKind kind, FilterMaps maps, std::uint32_t stamp_offset);
   FilterProgram(ProgramKind kind, SkeletonOwner skel, bpf_object* obj, bpf_program* prog, FilterMaps maps)
       : kind_(kind), skeleton_(std::move(skel)), object_(obj), program_(prog), maps_(std::move(maps)) {}
 
