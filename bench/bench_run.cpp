@@ -72,7 +72,8 @@ void write_json(const std::string& path, const json& doc) {
 
 json config_json(const RunOptions& o, const Rig& rig) {
   return {{"topology", rig.topology().spec().name}, {"rules_source", o.rules.source}, {"rules", o.rules.rules.size()},
-          {"frame_size", rig.traffic().frame_size}, {"flows", rig.traffic().flows}, {"mix", rig.traffic().mix},
+          {"frame_size", rig.traffic().imix ? json("imix") : json(rig.traffic().frame_size)},
+          {"flows", rig.traffic().flows}, {"mix", rig.traffic().mix},
           {"expected_drop_share", rig.expected_drop_share()},
           {"rate_pps", rig.traffic().rate_pps}, {"duration_s", o.trial.seconds}, {"warmup_s", o.trial.warmup_s},
           {"repeat", o.repeat}};
@@ -129,8 +130,9 @@ int run_benchmark(const RunOptions& o) {
   progress("");
 
   const double noop_rx = over(trials["xdp-noop"], [](const Trial& t) { return t.mpps(t.seen); }).median;
-  fmt::print("xdpbench run: topology {}, {} rules from {}, {}-byte UDP frames, {} flows, rate {}, {} x {:.1f} s trials\n",
-             rig.topology().spec().name, o.rules.rules.size(), o.rules.source, o.traffic.frame_size, o.traffic.flows,
+  fmt::print("xdpbench run: topology {}, {} rules from {}, {} UDP frames, {} flows, rate {}, {} x {:.1f} s trials\n",
+             rig.topology().spec().name, o.rules.rules.size(), o.rules.source,
+             o.traffic.imix ? std::string("IMIX") : fmt::format("{}-byte", o.traffic.frame_size), o.traffic.flows,
              o.traffic.rate_pps > 0 ? fmt::format("{:.0f} pps", o.traffic.rate_pps) : "max", o.repeat, o.trial.seconds);
   fmt::print("{}\n", traffic_line(rig));
   fmt::print("{:<14} {:>8} {:>22} {:>7} {:>7} {:>9} {:>6} {:>18} {:>7} {:>6} {:>20} {:>20}\n", "hook", "offered",

@@ -45,8 +45,8 @@ std::uint16_t ip_checksum(const std::uint8_t* p, std::size_t n) {
 constexpr std::size_t kEth = 14, kIp = 20, kUdp = 8;
 
 // Ethernet + IPv4 + UDP to the DUT, with room for the stamp in the payload.
-std::vector<std::uint8_t> template_frame(const Topology& topo, const TrafficProfile& p) {
-  const std::size_t size = std::max<std::size_t>(p.frame_size - 4, kEth + kIp + kUdp + sizeof(xb_gen_stamp));
+std::vector<std::uint8_t> template_frame(const Topology& topo, const TrafficProfile& p, std::uint32_t frame_size) {
+  const std::size_t size = std::max<std::size_t>(frame_size - 4, kEth + kIp + kUdp + sizeof(xb_gen_stamp));
   std::vector<std::uint8_t> f(size, 0);
   const auto dst = parse_mac(topo.next_hop_mac()), src = parse_mac(topo.generator().mac);
   std::copy(dst.begin(), dst.end(), f.begin());
@@ -79,7 +79,8 @@ std::vector<std::uint8_t> template_frame(const Topology& topo, const TrafficProf
 struct LiveFrameGenerator::Impl {
   std::string gen_ns;
   xb_gen* skel = nullptr;
-  std::vector<std::uint8_t> frame;
+  std::vector<std::vector<std::uint8_t>> frames;  // one per size
+  std::vector<std::size_t> pattern;              // which frame each call sends, in turn
   double rate_pps = 0;
   ~Impl() { xb_gen__destroy(skel); }
 };
@@ -88,7 +89,14 @@ LiveFrameGenerator::LiveFrameGenerator(const Topology& topo, const TrafficProfil
                                        const std::vector<Flow>& flows)
     : impl_(std::make_unique<Impl>()) {
   impl_->gen_ns = topo.generator().ns;
-  impl_->frame = template_frame(topo, profile);
+  if (profile.imix) {
+    // simple IMIX: 7 x 64 B, 4 x 594 B, 1 x 1518 B
+    for (std::uint32_t size : {64u, 594u, 1518u}) impl_->frames.push_back(template_frame(topo, profile, size));
+    impl_->pattern = {0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 2};
+  } else {
+    impl_->frames.push_back(template_frame(topo, profile, profile.frame_size));
+    impl_->pattern = {0};
+  }
   impl_->rate_pps = profile.rate_pps;
   impl_->skel = xb_gen__open();
   if (!impl_->skel) throw Error(errno_message("open generator program", errno));
@@ -121,14 +129,16 @@ std::uint64_t LiveFrameGenerator::send(std::uint64_t max_packets, double seconds
   const auto end = start + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(seconds));
   // paced: one call per millisecond's worth of frames (the kernel flushes
   // them to the device 64 at a time either way); max: 64k runs a call
+  // (IMIX: at most 1024 a call, so the sizes interleave finely)
+  const std::uint64_t cap = impl_->frames.size() > 1 ? 1024 : 65536;
   const std::uint64_t batch =
-      impl_->rate_pps > 0 ? std::clamp<std::uint64_t>(static_cast<std::uint64_t>(impl_->rate_pps / 1000), 1, 65536)
-                          : 65536;
+      impl_->rate_pps > 0 ? std::clamp<std::uint64_t>(static_cast<std::uint64_t>(impl_->rate_pps / 1000), 1, cap) : cap;
   std::uint64_t sent = 0;
-  while (sent < max_packets && clock::now() < end) {
+  for (std::size_t call = 0; sent < max_packets && clock::now() < end; ++call) {
     const std::uint64_t n = std::min(batch, max_packets - sent);
-    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = impl_->frame.data(),
-                .data_size_in = static_cast<__u32>(impl_->frame.size()), .repeat = static_cast<int>(n),
+    const auto& frame = impl_->frames[impl_->pattern[call % impl_->pattern.size()]];
+    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(),
+                .data_size_in = static_cast<__u32>(frame.size()), .repeat = static_cast<int>(n),
                 .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = 64);
     check_errno(bpf_prog_test_run_opts(bpf_program__fd(impl_->skel->progs.xb_gen), &opts),
                 "send live frames (BPF_PROG_TEST_RUN)");

@@ -15,6 +15,7 @@ namespace xb::bench {
 
 struct TrafficProfile {
   std::uint32_t frame_size = 64;  // on the wire, FCS included (60 bytes of frame data)
+  bool imix = false;              // instead: simple IMIX, 7:4:1 of 64, 594 and 1518 bytes
   std::uint32_t flows = 256;      // distinct flows
   std::string mix = "rules";      // rules: flows aimed at the rule set; miss: flows no rule matches
   double drop_share = -1;         // rules mix: share of dropped flows; < 0: as the rule set falls

@@ -44,8 +44,21 @@ void add_run_options(CLI::App* cmd, bench::RunOptions& o, std::string& hook, std
       ->check(CLI::Range(0.0, 60.0));
   cmd->add_option("--repeat", o.repeat, "trials per hook")->capture_default_str()->check(CLI::Range(1, 1000));
   cmd->add_option("--rate", o.traffic.rate_pps, "offered packets per second (0: max)")->capture_default_str();
-  cmd->add_option("--size", o.traffic.frame_size, "frame size in bytes, 64-1518")->capture_default_str()
-      ->check(CLI::Range(64u, 1518u));
+  cmd->add_option_function<std::string>(
+         "--size",
+         [&o](const std::string& v) {
+           o.traffic.imix = v == "imix";
+           if (o.traffic.imix) return;
+           try {
+             o.traffic.frame_size = static_cast<std::uint32_t>(std::stoul(v));
+           } catch (const std::exception&) {
+             throw CLI::ValidationError("--size", "'" + v + "': a frame size 64-1518, or imix");
+           }
+           if (o.traffic.frame_size < 64 || o.traffic.frame_size > 1518)
+             throw CLI::ValidationError("--size", "'" + v + "': a frame size 64-1518, or imix");
+         },
+         "frame size in bytes (64-1518, FCS included), or imix (7:4:1 of 64, 594, 1518)")
+      ->default_str("64");
   cmd->add_option("--flows", o.traffic.flows, "distinct flows")->capture_default_str()->check(CLI::Range(1u, 4096u));
   cmd->add_option("--mix", o.traffic.mix, "rules: flows aimed at the rule set; miss: flows no rule matches")
       ->capture_default_str()->check(CLI::IsMember({"rules", "miss"}));
