@@ -8,5 +8,5 @@ apt-get install -y -qq --no-install-recommends \
   clang llvm bpftool libbpf-dev libxdp-dev libelf-dev zlib1g-dev \
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev libmnl-dev \
   libgtest-dev libbenchmark-dev \
-  iproute2 ethtool util-linux \
+  iproute2 ethtool util-linux procps \
   qemu-system-x86 busybox-static cpio dash >/dev/null
