@@ -64,8 +64,7 @@ std::vector<std::vector<std::uint8_t>> hit_frames(const Loaded& l) {
 
 void report(benchmark::State& state, std::uint64_t total_ns, std::uint64_t runs) {
   state.counters["ns_per_pkt"] = benchmark::Counter(static_cast<double>(total_ns) / static_cast<double>(runs));
-  state.counters["Mpps_1core"] =
-      benchmark::Counter(static_cast<double>(runs) * 1e3 / static_cast<double>(total_ns));
+  state.counters["Mpps_1core"] = benchmark::Counter(static_cast<double>(runs) * 1e3 / static_cast<double>(total_ns));
 }
 
 void BM_XdpNoop(benchmark::State& state) {

@@ -45,23 +45,32 @@ json environment() {
       cpu = line.substr(line.find(':') + 2);
       break;
     }
-  return {{"kernel", u.release}, {"machine", u.machine}, {"cpu_model", cpu},
-          {"cpus_online", sysconf(_SC_NPROCESSORS_ONLN)}, {"git_revision", git_revision()},
+  return {{"kernel", u.release},
+          {"machine", u.machine},
+          {"cpu_model", cpu},
+          {"cpus_online", sysconf(_SC_NPROCESSORS_ONLN)},
+          {"git_revision", git_revision()},
           {"xdpbench_version", XDPBENCH_VERSION}};
 }
 
 json spread_json(const Spread& s) { return {{"median", s.median}, {"min", s.min}, {"max", s.max}}; }
 
 json trial_json(const Trial& t) {
-  return {{"seconds", t.seconds}, {"offered", t.offered}, {"rx", t.seen}, {"dropped", t.dropped},
-          {"passed", t.passed}, {"delivered", t.delivered}, {"run_time_ns", t.run_time_ns},
-          {"softirq_pct", t.softirq_pct},
-          {"hook_latency_ns", t.has_hook_latency ? json{{"p50", t.hook_p50}, {"p99", t.hook_p99},
-                                                        {"p99.9", t.hook_p999}, {"max", t.hook_max}}
-                                                  : json(nullptr)},
-          {"latency_ns", t.has_latency ? json{{"p50", t.p50}, {"p90", t.p90}, {"p99", t.p99}, {"p99.9", t.p999},
-                                              {"max", t.max}}
-                                        : json(nullptr)}};
+  return {
+      {"seconds", t.seconds},
+      {"offered", t.offered},
+      {"rx", t.seen},
+      {"dropped", t.dropped},
+      {"passed", t.passed},
+      {"delivered", t.delivered},
+      {"run_time_ns", t.run_time_ns},
+      {"softirq_pct", t.softirq_pct},
+      {"hook_latency_ns",
+       t.has_hook_latency ? json{{"p50", t.hook_p50}, {"p99", t.hook_p99}, {"p99.9", t.hook_p999}, {"max", t.hook_max}}
+                          : json(nullptr)},
+      {"latency_ns", t.has_latency
+                         ? json{{"p50", t.p50}, {"p90", t.p90}, {"p99", t.p99}, {"p99.9", t.p999}, {"max", t.max}}
+                         : json(nullptr)}};
 }
 
 void write_json(const std::string& path, const json& doc) {
@@ -71,11 +80,16 @@ void write_json(const std::string& path, const json& doc) {
 }
 
 json config_json(const RunOptions& o, const Rig& rig) {
-  return {{"topology", rig.topology().spec().name}, {"rules_source", o.rules.source}, {"rules", o.rules.rules.size()},
+  return {{"topology", rig.topology().spec().name},
+          {"rules_source", o.rules.source},
+          {"rules", o.rules.rules.size()},
           {"frame_size", rig.traffic().imix ? json("imix") : json(rig.traffic().frame_size)},
-          {"flows", rig.traffic().flows}, {"mix", rig.traffic().mix},
+          {"flows", rig.traffic().flows},
+          {"mix", rig.traffic().mix},
           {"expected_drop_share", rig.expected_drop_share()},
-          {"rate_pps", rig.traffic().rate_pps}, {"duration_s", o.trial.seconds}, {"warmup_s", o.trial.warmup_s},
+          {"rate_pps", rig.traffic().rate_pps},
+          {"duration_s", o.trial.seconds},
+          {"warmup_s", o.trial.warmup_s},
           {"repeat", o.repeat}};
 }
 
@@ -95,7 +109,8 @@ std::vector<std::string> runnable_hooks(const std::vector<std::string>& wanted,
 
 std::string traffic_line(const Rig& rig) {
   if (rig.traffic().mix != "rules") return "traffic: flows no rule matches (every shape searched: the worst case)";
-  return fmt::format("traffic: flows aimed at the rules; the reference model drops {:.1f}% of them", 100 * rig.expected_drop_share());
+  return fmt::format("traffic: flows aimed at the rules; the reference model drops {:.1f}% of them",
+                     100 * rig.expected_drop_share());
 }
 
 void progress(const std::string& line) {
@@ -158,37 +173,48 @@ int run_benchmark(const RunOptions& o) {
     const Spread h99 = over(ts, [](const Trial& t) { return t.hook_p99 / 1e3; });
     const Spread h999 = over(ts, [](const Trial& t) { return t.hook_p999 / 1e3; });
     const double ratio = noop_rx > 0 ? rx.median / noop_rx : 0;
-    fmt::print("{:<14} {:>8.3f} {:>9.3f} ({:.3f}-{:.3f}) {:>7.3f} {:>7.3f} {:>9.3f} {:>6.2f} {:>7.1f} ({:.1f}-{:.1f}) "
-               "{:>7.2f} {:>6.1f} {:>20} {:>20}\n",
-               h, offered.median, rx.median, rx.min, rx.max, drop.median, pass.median, delivered.median, loss.median,
-               ns.median, ns.min, ns.max, ratio, sirq.median,
-               hook_latency ? fmt::format("{:.1f}/{:.1f}/{:.1f}", h50.median, h99.median, h999.median) : "-",
-               latency ? fmt::format("{:.1f}/{:.1f}/{:.1f}", p50.median, p99.median, p999.median) : "-");
+    fmt::print(
+        "{:<14} {:>8.3f} {:>9.3f} ({:.3f}-{:.3f}) {:>7.3f} {:>7.3f} {:>9.3f} {:>6.2f} {:>7.1f} ({:.1f}-{:.1f}) "
+        "{:>7.2f} {:>6.1f} {:>20} {:>20}\n",
+        h, offered.median, rx.median, rx.min, rx.max, drop.median, pass.median, delivered.median, loss.median,
+        ns.median, ns.min, ns.max, ratio, sirq.median,
+        hook_latency ? fmt::format("{:.1f}/{:.1f}/{:.1f}", h50.median, h99.median, h999.median) : "-",
+        latency ? fmt::format("{:.1f}/{:.1f}/{:.1f}", p50.median, p99.median, p999.median) : "-");
     json jt = json::array();
     for (const auto& t : ts) jt.push_back(trial_json(t));
     results.push_back(
         {{"hook", h},
          {"trials", jt},
          {"summary",
-          {{"offered_mpps", spread_json(offered)}, {"rx_mpps", spread_json(rx)}, {"drop_mpps", spread_json(drop)},
-           {"pass_mpps", spread_json(pass)}, {"delivered_mpps", spread_json(delivered)},
-           {"loss_pct", spread_json(loss)}, {"ns_per_pkt", spread_json(ns)}, {"rx_ratio_to_noop", ratio},
+          {{"offered_mpps", spread_json(offered)},
+           {"rx_mpps", spread_json(rx)},
+           {"drop_mpps", spread_json(drop)},
+           {"pass_mpps", spread_json(pass)},
+           {"delivered_mpps", spread_json(delivered)},
+           {"loss_pct", spread_json(loss)},
+           {"ns_per_pkt", spread_json(ns)},
+           {"rx_ratio_to_noop", ratio},
            {"softirq_pct", spread_json(sirq)},
            {"hook_latency_us",
             hook_latency ? json{{"p50", spread_json(h50)}, {"p99", spread_json(h99)}, {"p99.9", spread_json(h999)}}
                          : json(nullptr)},
-           {"latency_us",
-            latency ? json{{"p50", spread_json(p50)}, {"p99", spread_json(p99)}, {"p99.9", spread_json(p999)}}
-                    : json(nullptr)}}}});
+           {"latency_us", latency
+                              ? json{{"p50", spread_json(p50)}, {"p99", spread_json(p99)}, {"p99.9", spread_json(p999)}}
+                              : json(nullptr)}}}});
   }
   for (const auto& [h, why] : skipped) fmt::print("{:<14} skipped: {}\n", h, why);
-  fmt::print("latency: one-way from the generator's stamp (bpf_ktime_get_ns, one clock) to the hook's program and {}; "
-             "bucket upper edges, at most 6.25% high\n",
-             rig.topology().sink() ? "to the sink's XDP program (packets that passed)" : "(no sink in this topology)");
+  fmt::print(
+      "latency: one-way from the generator's stamp (bpf_ktime_get_ns, one clock) to the hook's program and {}; "
+      "bucket upper edges, at most 6.25% high\n",
+      rig.topology().sink() ? "to the sink's XDP program (packets that passed)" : "(no sink in this topology)");
   json skipped_json = json::object();
   for (const auto& [h, why] : skipped) skipped_json[h] = why;
-  write_json(o.json_path, {{"schema", 1}, {"command", "run"}, {"environment", environment()},
-                           {"config", config_json(o, rig)}, {"results", results}, {"skipped", skipped_json}});
+  write_json(o.json_path, {{"schema", 1},
+                           {"command", "run"},
+                           {"environment", environment()},
+                           {"config", config_json(o, rig)},
+                           {"results", results},
+                           {"skipped", skipped_json}});
   return 0;
 }
 
@@ -199,10 +225,11 @@ int run_search(const SearchOptions& s) {
   rig.use_rules(o.rules);
   std::map<std::string, std::string> skipped;
   const std::vector<std::string> hooks = runnable_hooks(o.hooks, skipped);
-  fmt::print("xdpbench search: RFC 2544 throughput ({} loss {}%), topology {}, {} rules; binary search with {:.1f} s "
-             "trials, then a {:.1f} s trial at the rate found\n",
-             s.loss_tolerance_pct == 0 ? "NDR," : "PDR,", s.loss_tolerance_pct, rig.topology().spec().name,
-             o.rules.rules.size(), s.search_trial_s, o.trial.seconds);
+  fmt::print(
+      "xdpbench search: RFC 2544 throughput ({} loss {}%), topology {}, {} rules; binary search with {:.1f} s "
+      "trials, then a {:.1f} s trial at the rate found\n",
+      s.loss_tolerance_pct == 0 ? "NDR," : "PDR,", s.loss_tolerance_pct, rig.topology().spec().name,
+      o.rules.rules.size(), s.search_trial_s, o.trial.seconds);
   fmt::print("{}\n", traffic_line(rig));
   fmt::print("{:<14} {:>6} {:>14} {:>10} {:>12} {:>8}\n", "hook", "size", "throughput", "Gbit/s", "final loss%",
              "steps");
@@ -239,15 +266,22 @@ int run_search(const SearchOptions& s) {
       progress("");
       const double mpps = final_trial.mpps(final_trial.offered);
       const double gbps = mpps * 1e6 * (size + 20) * 8 / 1e9;  // + preamble and inter-frame gap
-      fmt::print("{:<14} {:>6} {:>9.3f} Mpps {:>10.3f} {:>12.3f} {:>8}\n", h, size, mpps, gbps,
-                 final_trial.loss_pct(), steps);
-      results.push_back({{"hook", h}, {"frame_size", size}, {"throughput_mpps", mpps}, {"throughput_gbps", gbps},
-                         {"final_trial", trial_json(final_trial)}, {"search_steps", steps},
+      fmt::print("{:<14} {:>6} {:>9.3f} Mpps {:>10.3f} {:>12.3f} {:>8}\n", h, size, mpps, gbps, final_trial.loss_pct(),
+                 steps);
+      results.push_back({{"hook", h},
+                         {"frame_size", size},
+                         {"throughput_mpps", mpps},
+                         {"throughput_gbps", gbps},
+                         {"final_trial", trial_json(final_trial)},
+                         {"search_steps", steps},
                          {"flat_out", trial_json(flat_out)}});
     }
   for (const auto& [h, why] : skipped) fmt::print("{:<14} skipped: {}\n", h, why);
-  write_json(o.json_path, {{"schema", 1}, {"command", "search"}, {"environment", environment()},
-                           {"config", config_json(o, rig)}, {"loss_tolerance_pct", s.loss_tolerance_pct},
+  write_json(o.json_path, {{"schema", 1},
+                           {"command", "search"},
+                           {"environment", environment()},
+                           {"config", config_json(o, rig)},
+                           {"loss_tolerance_pct", s.loss_tolerance_pct},
                            {"results", results}});
   return 0;
 }

@@ -12,7 +12,7 @@
 namespace xb::bench {
 
 struct RunOptions {
-  std::vector<std::string> hooks;  // "xdp-noop" is always added
+  std::vector<std::string> hooks;      // "xdp-noop" is always added
   std::string topology = "veth-pair";  // embedded name or file
   RuleSet rules;
   TrafficProfile traffic;

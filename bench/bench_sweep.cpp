@@ -16,12 +16,12 @@ int run_sweep(const SweepOptions& s) {
   install_stop_signals();
   const RunOptions& o = s.run;
   Rig rig(o.topology, o.traffic, o.cpus);
-  fmt::print("xdpbench sweep: topology {}, synthetic rule sets (seed 42), {}-byte frames, {} x {:.1f} s trials per "
-             "point; {}\n",
-             rig.topology().spec().name, o.traffic.frame_size, o.repeat, o.trial.seconds,
-             o.traffic.mix == "rules" ? "flows aimed at each rule set" : "flows no rule matches (every shape searched)");
-  fmt::print("{:>8} {:<14} {:>22} {:>18} {:>8}\n", "rules", "hook", "rx Mpps (min-max)", "ns/pkt (min-max)",
-             "vs noop");
+  fmt::print(
+      "xdpbench sweep: topology {}, synthetic rule sets (seed 42), {}-byte frames, {} x {:.1f} s trials per "
+      "point; {}\n",
+      rig.topology().spec().name, o.traffic.frame_size, o.repeat, o.trial.seconds,
+      o.traffic.mix == "rules" ? "flows aimed at each rule set" : "flows no rule matches (every shape searched)");
+  fmt::print("{:>8} {:<14} {:>22} {:>18} {:>8}\n", "rules", "hook", "rx Mpps (min-max)", "ns/pkt (min-max)", "vs noop");
   nlohmann::json results = nlohmann::json::array();
   for (const std::uint32_t count : s.rule_counts) {
     const RuleSet rules = synthetic_rules({.count = count, .seed = 42});
@@ -48,7 +48,9 @@ int run_sweep(const SweepOptions& s) {
       const Spread rx = rx_of(h), cost = spread(ns);
       fmt::print("{:>8} {:<14} {:>9.3f} ({:.3f}-{:.3f}) {:>7.1f} ({:.1f}-{:.1f}) {:>8.2f}\n", count, h, rx.median,
                  rx.min, rx.max, cost.median, cost.min, cost.max, noop > 0 ? rx.median / noop : 0);
-      results.push_back({{"rules", count}, {"hook", h}, {"rx_mpps", {{"median", rx.median}, {"min", rx.min}, {"max", rx.max}}},
+      results.push_back({{"rules", count},
+                         {"hook", h},
+                         {"rx_mpps", {{"median", rx.median}, {"min", rx.min}, {"max", rx.max}}},
                          {"ns_per_pkt", {{"median", cost.median}, {"min", cost.min}, {"max", cost.max}}},
                          {"rx_ratio_to_noop", noop > 0 ? rx.median / noop : 0}});
     }

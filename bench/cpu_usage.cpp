@@ -46,7 +46,8 @@ void pin_this_thread(int cpu) {
   cpu_set_t set;
   CPU_ZERO(&set);
   CPU_SET(cpu, &set);
-  if (sched_setaffinity(0, sizeof(set), &set)) throw Error(errno_message(fmt::format("--cpu: pin to CPU {}", cpu), errno));
+  if (sched_setaffinity(0, sizeof(set), &set))
+    throw Error(errno_message(fmt::format("--cpu: pin to CPU {}", cpu), errno));
 }
 
 void pin_receive_processing(const std::string& ns, const std::string& dev, int cpu) {

@@ -53,7 +53,8 @@ std::vector<Flow> flows_for_rules(const RuleSet& rules, const Topology& topo, st
   // a rule whose prefixes allow no ordinary unicast address cannot be aimed at
   std::erase_if(aimable, [&](const Rule* r) {
     for (int attempt = 0; attempt < 16; ++attempt)
-      if (routable(address_in(r->src, topo.generator().ip4, rng)) && routable(address_in(r->dst, topo.spec().target, rng)))
+      if (routable(address_in(r->src, topo.generator().ip4, rng)) &&
+          routable(address_in(r->dst, topo.spec().target, rng)))
         return false;
     return true;
   });

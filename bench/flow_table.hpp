@@ -22,8 +22,8 @@ struct Flow {
 // `count` flows. drop_share < 0: as the rule set falls (every UDP-matchable
 // rule equally likely to be aimed at); else that share of dropped flows, as
 // near as the rule set allows. Deterministic for a seed.
-std::vector<Flow> flows_for_rules(const RuleSet& rules, const Topology& topo, std::uint32_t count,
-                                  double drop_share, std::uint64_t seed = 1);
+std::vector<Flow> flows_for_rules(const RuleSet& rules, const Topology& topo, std::uint32_t count, double drop_share,
+                                  std::uint64_t seed = 1);
 
 double expected_drop_share(const std::vector<Flow>& flows);
 

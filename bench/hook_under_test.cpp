@@ -10,11 +10,11 @@
 #include <sstream>
 
 #include "errors.hpp"
-#include "unique_fd.hpp"
 #include "filter_attach.hpp"
 #include "netns.hpp"
 #include "rule_compiler.hpp"
 #include "tc_act_attachment.hpp"
+#include "unique_fd.hpp"
 #include "xb_gen.h"
 #include "xb_noop.skel.h"
 
@@ -97,8 +97,7 @@ struct HookUnderTest::Impl {
 
 std::string HookUnderTest::unavailable(const std::string& hook) {
   if (hook == "tc-act") return TcActAttachment::missing_kernel_support();
-  if (hook == "cgroup-skb")
-    return "needs receiving sockets in a cgroup; the rig's traffic has none (see README)";
+  if (hook == "cgroup-skb") return "needs receiving sockets in a cgroup; the rig's traffic has none (see README)";
   return "";
 }
 
@@ -113,8 +112,8 @@ HookUnderTest::HookUnderTest(const std::string& hook, const Topology& topo, cons
     check_errno(xb_noop__load(impl_->noop), "load xb_noop");
     NetnsScope in(topo.dut().ns);
     impl_->noop_ifindex = topo.dut().ifindex;
-    check_errno(bpf_xdp_attach(impl_->noop_ifindex, bpf_program__fd(impl_->noop->progs.xb_xdp_noop),
-                               XDP_FLAGS_DRV_MODE, nullptr),
+    check_errno(bpf_xdp_attach(impl_->noop_ifindex, bpf_program__fd(impl_->noop->progs.xb_xdp_noop), XDP_FLAGS_DRV_MODE,
+                               nullptr),
                 "attach xdp-noop on " + topo.dut().dev);
     bpf_prog_info info{};
     __u32 len = sizeof(info);

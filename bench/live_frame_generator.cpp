@@ -1,9 +1,9 @@
 #include "live_frame_generator.hpp"
 
 #include <arpa/inet.h>
-#include <fmt/format.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <fmt/format.h>
 #include <linux/bpf.h>
 
 #include <algorithm>
@@ -80,7 +80,7 @@ struct LiveFrameGenerator::Impl {
   std::string gen_ns;
   xb_gen* skel = nullptr;
   std::vector<std::vector<std::uint8_t>> frames;  // one per size
-  std::vector<std::size_t> pattern;              // which frame each call sends, in turn
+  std::vector<std::size_t> pattern;               // which frame each call sends, in turn
   double rate_pps = 0;
   ~Impl() { xb_gen__destroy(skel); }
 };
@@ -137,15 +137,14 @@ std::uint64_t LiveFrameGenerator::send(std::uint64_t max_packets, double seconds
   for (std::size_t call = 0; sent < max_packets && clock::now() < end; ++call) {
     const std::uint64_t n = std::min(batch, max_packets - sent);
     const auto& frame = impl_->frames[impl_->pattern[call % impl_->pattern.size()]];
-    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(),
-                .data_size_in = static_cast<__u32>(frame.size()), .repeat = static_cast<int>(n),
-                .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = 64);
+    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(), .data_size_in = static_cast<__u32>(frame.size()),
+                .repeat = static_cast<int>(n), .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = 64);
     check_errno(bpf_prog_test_run_opts(bpf_program__fd(impl_->skel->progs.xb_gen), &opts),
                 "send live frames (BPF_PROG_TEST_RUN)");
     sent += n;
     if (impl_->rate_pps > 0)
-      std::this_thread::sleep_until(start + std::chrono::duration_cast<clock::duration>(
-                                                std::chrono::duration<double>(sent / impl_->rate_pps)));
+      std::this_thread::sleep_until(
+          start + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(sent / impl_->rate_pps)));
   }
   return sent;
 }

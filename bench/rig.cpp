@@ -31,8 +31,7 @@ void install_stop_signals() {
 
 double Trial::loss_pct() const {
   const double accounted = static_cast<double>(dropped + delivered);
-  return offered ? std::max(0.0, 100.0 * (static_cast<double>(offered) - accounted) / static_cast<double>(offered))
-                 : 0;
+  return offered ? std::max(0.0, 100.0 * (static_cast<double>(offered) - accounted) / static_cast<double>(offered)) : 0;
 }
 
 Spread spread(std::vector<double> v) {
@@ -42,8 +41,7 @@ Spread spread(std::vector<double> v) {
   return {n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2, v.front(), v.back()};
 }
 
-Rig::Rig(const std::string& topology, const TrafficProfile& traffic, const std::vector<int>& cpus)
-    : traffic_(traffic) {
+Rig::Rig(const std::string& topology, const TrafficProfile& traffic, const std::vector<int>& cpus) : traffic_(traffic) {
   // this run's own attachment records and pins: never mixed with xdpfilter's
   const std::string run_id = fmt::format("run{}", ::getpid());
   state_dir_ = "/run/xdpbench/" + run_id;
@@ -72,8 +70,8 @@ Rig::~Rig() {
   std::error_code ec;
   std::filesystem::remove_all(state_dir_, ec);
   std::filesystem::remove_all(pin_root_, ec);
-  for (const auto& [name, saved] : {std::pair{"XDPBENCH_STATE_DIR", saved_state_dir_},
-                                    std::pair{"XDPBENCH_PIN_ROOT", saved_pin_root_}}) {
+  for (const auto& [name, saved] :
+       {std::pair{"XDPBENCH_STATE_DIR", saved_state_dir_}, std::pair{"XDPBENCH_PIN_ROOT", saved_pin_root_}}) {
     if (saved)
       ::setenv(name, saved->c_str(), 1);
     else

@@ -24,8 +24,8 @@ inline constexpr const char* kRunPrefix = "xbr";
 struct Trial {
   double seconds = 0;
   std::uint64_t offered = 0, seen = 0, dropped = 0, passed = 0, delivered = 0, run_time_ns = 0;
-  double softirq_pct = 0;  // of all CPUs' time during the trial
-  bool has_latency = false;  // at the sink
+  double softirq_pct = 0;                                      // of all CPUs' time during the trial
+  bool has_latency = false;                                    // at the sink
   std::uint64_t p50 = 0, p90 = 0, p99 = 0, p999 = 0, max = 0;  // one-way to the sink, ns
   bool has_hook_latency = false;
   std::uint64_t hook_p50 = 0, hook_p99 = 0, hook_p999 = 0, hook_max = 0;  // one-way to the hook, ns

@@ -1,6 +1,7 @@
 #include "topology.hpp"
 
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
 #include <array>
 #include <cstdio>
@@ -10,7 +11,6 @@
 #include <regex>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "errors.hpp"
 #include "netns.hpp"
@@ -110,8 +110,7 @@ class SpecReader {
     for (const std::string* role : {&s.generator, &s.dut, &s.sink}) {
       if (role->empty()) continue;
       bool found = false;
-      for (const auto& [a, b] : s.veths)
-        found |= *role == a.ns + "/" + a.dev || *role == b.ns + "/" + b.dev;
+      for (const auto& [a, b] : s.veths) found |= *role == a.ns + "/" + a.dev || *role == b.ns + "/" + b.dev;
       if (!found) fail(*roles, fmt::format("role '{}' names no veth end (write namespace/interface)", *role));
     }
     return s;
@@ -137,7 +136,8 @@ TopologySpec load_topology(const std::string& name_or_path) {
   if (name_or_path == "veth-pair") return parse_topology(topology_veth_pair_text(), "<veth-pair>");
   if (name_or_path == "router") return parse_topology(topology_router_text(), "<router>");
   std::ifstream in(name_or_path);
-  if (!in) throw Error(errno_message("--topology=" + name_or_path + ": not veth-pair, router or a readable file", errno));
+  if (!in)
+    throw Error(errno_message("--topology=" + name_or_path + ": not veth-pair, router or a readable file", errno));
   std::stringstream buf;
   buf << in.rdbuf();
   return parse_topology(buf.str(), name_or_path);

@@ -1,10 +1,10 @@
 // xdpbench: the benchmark rig. `run` measures the filter at a hook (or all
 // of them) next to xdp-noop on the embedded veth-pair topology; `cleanup`
 // removes what a killed run left.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <iostream>
 #include <sstream>
 
@@ -12,8 +12,8 @@
 #include "errors.hpp"
 #include "hooks.hpp"
 #include "libbpf_logging.hpp"
-#include "topology.hpp"
 #include "rig.hpp"
+#include "topology.hpp"
 
 namespace {
 
@@ -38,9 +38,11 @@ void add_run_options(CLI::App* cmd, bench::RunOptions& o, std::string& hook, std
   cmd->add_option("--hook", hook, "a hook, or all")->capture_default_str();
   cmd->add_option("--rules", rules_path, "rule file (TOML); default: the embedded rule set");
   cmd->add_option("--topology", o.topology, "veth-pair, router, or a topology file")->capture_default_str();
-  cmd->add_option("--duration", o.trial.seconds, "seconds per trial")->capture_default_str()
+  cmd->add_option("--duration", o.trial.seconds, "seconds per trial")
+      ->capture_default_str()
       ->check(CLI::Range(0.1, 600.0));
-  cmd->add_option("--warmup", o.trial.warmup_s, "seconds of traffic before each trial")->capture_default_str()
+  cmd->add_option("--warmup", o.trial.warmup_s, "seconds of traffic before each trial")
+      ->capture_default_str()
       ->check(CLI::Range(0.0, 60.0));
   cmd->add_option("--repeat", o.repeat, "trials per hook")->capture_default_str()->check(CLI::Range(1, 1000));
   cmd->add_option("--rate", o.traffic.rate_pps, "offered packets per second (0: max)")->capture_default_str();
@@ -61,14 +63,16 @@ void add_run_options(CLI::App* cmd, bench::RunOptions& o, std::string& hook, std
       ->default_str("64");
   cmd->add_option("--flows", o.traffic.flows, "distinct flows")->capture_default_str()->check(CLI::Range(1u, 4096u));
   cmd->add_option("--mix", o.traffic.mix, "rules: flows aimed at the rule set; miss: flows no rule matches")
-      ->capture_default_str()->check(CLI::IsMember({"rules", "miss"}));
+      ->capture_default_str()
+      ->check(CLI::IsMember({"rules", "miss"}));
   cmd->add_option("--drop-share", o.traffic.drop_share,
                   "rules mix: share of flows the rules drop, 0-1 (default: as the rule set falls)")
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--count", o.trial.max_packets, "at most this many packets per trial")->capture_default_str();
   cmd->add_option("--json", o.json_path, "write the result here");
   cmd->add_option("--cpu", o.cpus, "GEN,DUT: pin the generator and the DUT's receive processing")
-      ->delimiter(',')->expected(2);
+      ->delimiter(',')
+      ->expected(2);
 }
 
 void resolve(bench::RunOptions& o, const std::string& hook, const std::string& rules_path) {

@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 #include <sys/mount.h>
-#include <sys/statfs.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -83,8 +83,8 @@ std::string AttachmentRecord::target() const {
 }
 
 std::string AttachmentRecord::id() const {
-  std::string id = fmt::format("{}__{}__{}__{}", netns.empty() ? "-" : netns, target(), hook_name(hook),
-                               direction_name(direction));
+  std::string id =
+      fmt::format("{}__{}__{}__{}", netns.empty() ? "-" : netns, target(), hook_name(hook), direction_name(direction));
   // bpffs refuses names with dots; a cgroup path has slashes
   std::replace(id.begin(), id.end(), '.', '_');
   std::replace(id.begin(), id.end(), '/', '_');

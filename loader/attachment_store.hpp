@@ -18,17 +18,17 @@ namespace xb {
 struct AttachmentRecord {
   Hook hook = Hook::XdpNative;
   Direction direction = Direction::Ingress;
-  std::string netns;  // empty: the host namespace
+  std::string netns;   // empty: the host namespace
   std::string ifname;  // xdp, tc, tcx, socket-filter (packet socket)
   int ifindex = 0;
-  std::string cgroup;  // cgroup-skb
+  std::string cgroup;   // cgroup-skb
   std::string nf_hook;  // netfilter: prerouting or input
   int nf_priority = 0;
   std::uint16_t udp_port = 0;  // socket-filter on a UDP socket
-  int owner_pid = 0;  // socket-filter: the process holding the socket
+  int owner_pid = 0;           // socket-filter: the process holding the socket
   std::uint32_t prog_id = 0;
   bool xdp_dispatched = false;  // xdp hooks: through libxdp's dispatcher
-  TcFilterId tc;  // tc-cls and tc-act
+  TcFilterId tc;                // tc-cls and tc-act
   std::string rules_source;
   std::vector<std::string> rule_names;
   std::string attached_at;  // ISO 8601, UTC

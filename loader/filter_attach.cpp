@@ -77,14 +77,19 @@ AttachmentRecord new_record(const AttachRequest& req, const RuleSet& rules) {
   record.rule_names = rule_labels(rules);
 
   if (req.direction == Direction::Egress && !has_egress(req.hook))
-    throw Error(fmt::format("--direction=egress: {} sees received packets only (use --hook=tc-cls)",
-                            hook_name(req.hook)));
-  const bool needs_iface = req.hook != Hook::CgroupSkb && req.hook != Hook::Netfilter &&
-                           !(req.hook == Hook::SocketFilter && req.udp_port);
+    throw Error(
+        fmt::format("--direction=egress: {} sees received packets only (use --hook=tc-cls)", hook_name(req.hook)));
+  const bool needs_iface =
+      req.hook != Hook::CgroupSkb && req.hook != Hook::Netfilter && !(req.hook == Hook::SocketFilter && req.udp_port);
   if (needs_iface && req.ifname.empty()) throw Error("--iface is required for --hook=" + hook_name(req.hook));
   if (req.hook == Hook::CgroupSkb && req.cgroup.empty()) throw Error("--cgroup is required for --hook=cgroup-skb");
   if (req.hook == Hook::Netfilter) parse_netfilter_hook(req.nf_hook);
   return record;
+}
+
+void ensure_not_attached(const AttachmentStore& store, const AttachmentRecord& record) {
+  if (auto existing = store.find(record.id()))
+    throw Error(fmt::format("{} is already attached ({}); detach it first", record.where(), existing->attached_at));
 }
 
 FilterMaps maps_with(const CompiledTable& table) {
@@ -101,8 +106,7 @@ AttachmentRecord attach_filter(const AttachRequest& req, const RuleSet& rules) {
   const CompiledTable table = compile_rules(rules);  // bad rules fail before any change
   AttachmentRecord record = new_record(req, rules);
   const AttachmentStore store;
-  if (auto existing = store.find(record.id()))
-    throw Error(fmt::format("{} is already attached ({}); detach it first", record.where(), existing->attached_at));
+  ensure_not_attached(store, record);
 
   NetnsScope in_netns(req.netns);
   if (!req.ifname.empty() && record.cgroup.empty() && record.nf_hook.empty())
@@ -122,7 +126,8 @@ AttachmentRecord attach_filter(const AttachRequest& req, const RuleSet& rules) {
       break;
     }
     case Hook::TcCls: {
-      TcAttachment a(FilterProgram::load(kind, maps_with(table), req.stamp_offset), record.ifindex, req.ifname, req.direction);
+      TcAttachment a(FilterProgram::load(kind, maps_with(table), req.stamp_offset), record.ifindex, req.ifname,
+                     req.direction);
       record.tc = a.id();
       record.prog_id = a.program().prog_id();
       persist(store, record, a.program().maps());
@@ -133,7 +138,8 @@ AttachmentRecord attach_filter(const AttachRequest& req, const RuleSet& rules) {
       // tell a kernel without act_bpf apart before loading anything
       if (const auto missing = TcActAttachment::missing_kernel_support(); !missing.empty())
         throw Error(fmt::format("attach tc-act {} on {}: {}", direction_name(req.direction), req.ifname, missing));
-      TcActAttachment a(FilterProgram::load(kind, maps_with(table), req.stamp_offset), record.ifindex, req.ifname, req.direction);
+      TcActAttachment a(FilterProgram::load(kind, maps_with(table), req.stamp_offset), record.ifindex, req.ifname,
+                        req.direction);
       record.tc = a.id();
       record.prog_id = a.program().prog_id();
       persist(store, record, a.program().maps());
@@ -144,12 +150,11 @@ AttachmentRecord attach_filter(const AttachRequest& req, const RuleSet& rules) {
     case Hook::CgroupSkb:
     case Hook::Netfilter: {
       FilterProgram program = FilterProgram::load(kind, maps_with(table), req.stamp_offset);
-      LinkAttachment a = req.hook == Hook::Tcx ? LinkAttachment::tcx(std::move(program), record.ifindex,
-                                                                     req.ifname, req.direction)
-                         : req.hook == Hook::CgroupSkb
-                             ? LinkAttachment::cgroup_skb(std::move(program), req.cgroup, req.direction)
-                             : LinkAttachment::netfilter(std::move(program), parse_netfilter_hook(req.nf_hook),
-                                                         req.nf_priority);
+      LinkAttachment a =
+          req.hook == Hook::Tcx ? LinkAttachment::tcx(std::move(program), record.ifindex, req.ifname, req.direction)
+          : req.hook == Hook::CgroupSkb
+              ? LinkAttachment::cgroup_skb(std::move(program), req.cgroup, req.direction)
+              : LinkAttachment::netfilter(std::move(program), parse_netfilter_hook(req.nf_hook), req.nf_priority);
       record.prog_id = a.program().prog_id();
       persist(store, record, a.program().maps(), &a);  // pinned links stay when `a` closes its fds
       break;
@@ -170,8 +175,7 @@ SocketGuard::SocketGuard(const AttachRequest& req, const RuleSet& rules) : state
   record_ = new_record(req, rules);
   record_.owner_pid = static_cast<int>(::getpid());
   const AttachmentStore store;
-  if (auto existing = store.find(record_.id()))
-    throw Error(fmt::format("{} is already attached ({}); detach it first", record_.where(), existing->attached_at));
+  ensure_not_attached(store, record_);
   {
     NetnsScope in_netns(req.netns);  // the socket stays in the namespace it was made in
     if (req.udp_port) {
@@ -182,7 +186,8 @@ SocketGuard::SocketGuard(const AttachRequest& req, const RuleSet& rules) : state
     }
   }
   ensure_bpffs();
-  state_->attachment.emplace(FilterProgram::load(ProgramKind::Socket, maps_with(table), req.stamp_offset), state_->socket.get());
+  state_->attachment.emplace(FilterProgram::load(ProgramKind::Socket, maps_with(table), req.stamp_offset),
+                             state_->socket.get());
   record_.prog_id = state_->attachment->program().prog_id();
   persist(store, record_, state_->attachment->program().maps());
 }
@@ -208,8 +213,10 @@ void detach_filter(const AttachmentRecord& record) {
   if (record.hook == Hook::SocketFilter) {
     // the owner detaches and forgets when it stops; wait for it (5 s at most)
     if (record.owner_pid > 0 && ::kill(record.owner_pid, SIGTERM) == 0) {
-      for (int i = 0; i < 100 && store.find(record.id()); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      if (store.find(record.id())) throw Error(fmt::format("{}: process {} did not stop", record.where(), record.owner_pid));
+      for (int i = 0; i < 100 && store.find(record.id()); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (store.find(record.id()))
+        throw Error(fmt::format("{}: process {} did not stop", record.where(), record.owner_pid));
       return;
     }
     forget(store, record);  // its owner is gone

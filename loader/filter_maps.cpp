@@ -18,8 +18,8 @@ constexpr const char* kCountersName = "xb_counters";
 
 UniqueFd create_table_map() {
   LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_PREALLOC);
-  int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "xb_table", sizeof(xb_bucket_key),
-                          sizeof(xb_table_value), XB_MAX_BUCKETS, &opts);
+  int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "xb_table", sizeof(xb_bucket_key), sizeof(xb_table_value), XB_MAX_BUCKETS,
+                          &opts);
   check_errno(fd, "create rule table map");
   return UniqueFd(fd);
 }
@@ -41,12 +41,11 @@ std::size_t possible_cpus() {
 FilterMaps FilterMaps::create() {
   UniqueFd inner_template = create_table_map();
   LIBBPF_OPTS(bpf_map_create_opts, outer_opts, .inner_map_fd = static_cast<__u32>(inner_template.get()));
-  int tables = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, kTablesName, sizeof(__u32), sizeof(__u32), 1,
-                              &outer_opts);
+  int tables = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, kTablesName, sizeof(__u32), sizeof(__u32), 1, &outer_opts);
   check_errno(tables, "create table slot map");
   UniqueFd tables_fd(tables);
-  int counters = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, kCountersName, sizeof(__u32),
-                                sizeof(xb_counter), 2 * XB_COUNTER_SLOTS, nullptr);
+  int counters = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, kCountersName, sizeof(__u32), sizeof(xb_counter),
+                                2 * XB_COUNTER_SLOTS, nullptr);
   check_errno(counters, "create counters map");
   return FilterMaps(std::move(tables_fd), UniqueFd(counters));
 }
@@ -62,11 +61,9 @@ FilterMaps FilterMaps::open_pinned(const std::string& dir) {
 }
 
 void FilterMaps::pin(const std::string& dir) const {
-  if (::mkdir(dir.c_str(), 0700) && errno != EEXIST)
-    throw Error(errno_message("create pin directory " + dir, errno));
+  if (::mkdir(dir.c_str(), 0700) && errno != EEXIST) throw Error(errno_message("create pin directory " + dir, errno));
   check_errno(bpf_obj_pin(tables_.get(), (dir + "/" + kTablesName).c_str()), "pin " + dir + "/" + kTablesName);
-  check_errno(bpf_obj_pin(counters_.get(), (dir + "/" + kCountersName).c_str()),
-              "pin " + dir + "/" + kCountersName);
+  check_errno(bpf_obj_pin(counters_.get(), (dir + "/" + kCountersName).c_str()), "pin " + dir + "/" + kCountersName);
 }
 
 void FilterMaps::unpin(const std::string& dir) {
@@ -127,8 +124,7 @@ void FilterMaps::install(const CompiledTable& table) const {
   }
   for (std::size_t done = 0; done < keys.size();) {
     __u32 count = static_cast<__u32>(std::min<std::size_t>(keys.size() - done, 4096));
-    check_errno(bpf_map_update_batch(inner.get(), &keys[done], &values[done], &count, nullptr),
-                "fill rule table");
+    check_errno(bpf_map_update_batch(inner.get(), &keys[done], &values[done], &count, nullptr), "fill rule table");
     done += count;
   }
   xb_table_value meta{};

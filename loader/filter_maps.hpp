@@ -51,8 +51,7 @@ class FilterMaps {
   int counters_fd() const { return counters_.get(); }
 
  private:
-  FilterMaps(UniqueFd tables, UniqueFd counters)
-      : tables_(std::move(tables)), counters_(std::move(counters)) {}
+  FilterMaps(UniqueFd tables, UniqueFd counters) : tables_(std::move(tables)), counters_(std::move(counters)) {}
   UniqueFd active_table() const;
   // the active table's metadata; false when no table is installed
   bool active_meta(xb_meta& meta) const;

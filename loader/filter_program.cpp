@@ -18,11 +18,11 @@ namespace xb {
 namespace {
 
 // One skeleton type per program kind; the macro spells out what differs.
-#define XB_SKELETON(skel, prog)                                                    \
-  struct skel##_traits {                                                            \
-    static skel* open() { return skel##__open(); }                                  \
-    static void destroy(void* s) { skel##__destroy(static_cast<skel*>(s)); }        \
-    static bpf_program* program(skel* s) { return s->progs.prog; }                  \
+#define XB_SKELETON(skel, prog)                                                        \
+  struct skel##_traits {                                                               \
+    static skel* open() { return skel##__open(); }                                     \
+    static void destroy(void* s) { skel##__destroy(static_cast<skel*>(s)); }           \
+    static bpf_program* program(skel* s) { return s->progs.prog; }                     \
     static void set_stamp_offset(skel* s, __u32 v) { s->rodata->xb_stamp_offset = v; } \
   };
 XB_SKELETON(xb_xdp, xb_xdp_filter)
@@ -47,11 +47,16 @@ FilterProgram FilterProgram::open_with(ProgramKind kind, FilterMaps maps, std::u
 
 FilterProgram FilterProgram::open(ProgramKind kind, FilterMaps maps, std::uint32_t stamp_offset) {
   switch (kind) {
-    case ProgramKind::Xdp: return open_with<xb_xdp_traits>(kind, std::move(maps), stamp_offset);
-    case ProgramKind::Tc: return open_with<xb_tc_traits>(kind, std::move(maps), stamp_offset);
-    case ProgramKind::TcAct: return open_with<xb_act_traits>(kind, std::move(maps), stamp_offset);
-    case ProgramKind::Socket: return open_with<xb_socket_traits>(kind, std::move(maps), stamp_offset);
-    case ProgramKind::Cgroup: return open_with<xb_cgroup_traits>(kind, std::move(maps), stamp_offset);
+    case ProgramKind::Xdp:
+      return open_with<xb_xdp_traits>(kind, std::move(maps), stamp_offset);
+    case ProgramKind::Tc:
+      return open_with<xb_tc_traits>(kind, std::move(maps), stamp_offset);
+    case ProgramKind::TcAct:
+      return open_with<xb_act_traits>(kind, std::move(maps), stamp_offset);
+    case ProgramKind::Socket:
+      return open_with<xb_socket_traits>(kind, std::move(maps), stamp_offset);
+    case ProgramKind::Cgroup:
+      return open_with<xb_cgroup_traits>(kind, std::move(maps), stamp_offset);
     case ProgramKind::Netfilter: {
       // libbpf 1.1 knows no "netfilter" section: give the type ourselves
       if (XB_K_BPF_PROG_TYPE_NETFILTER < 0)

@@ -57,12 +57,18 @@ ProgramKind program_kind(Hook h) { return info(h).kind; }
 
 std::string program_kind_name(ProgramKind k) {
   switch (k) {
-    case ProgramKind::Xdp: return "xdp";
-    case ProgramKind::Tc: return "tc";
-    case ProgramKind::TcAct: return "tc-act";
-    case ProgramKind::Socket: return "socket";
-    case ProgramKind::Cgroup: return "cgroup";
-    case ProgramKind::Netfilter: return "netfilter";
+    case ProgramKind::Xdp:
+      return "xdp";
+    case ProgramKind::Tc:
+      return "tc";
+    case ProgramKind::TcAct:
+      return "tc-act";
+    case ProgramKind::Socket:
+      return "socket";
+    case ProgramKind::Cgroup:
+      return "cgroup";
+    case ProgramKind::Netfilter:
+      return "netfilter";
   }
   return "?";
 }

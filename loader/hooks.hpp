@@ -21,8 +21,8 @@ std::vector<Hook> all_hooks();
 ProgramKind program_kind(Hook h);
 std::string program_kind_name(ProgramKind k);
 bool is_xdp(Hook h);
-bool sees_l2(ProgramKind k);          // packet data from the Ethernet header
-bool has_egress(Hook h);              // can filter sent packets
+bool sees_l2(ProgramKind k);  // packet data from the Ethernet header
+bool has_egress(Hook h);      // can filter sent packets
 
 std::string direction_name(Direction d);
 Direction parse_direction(const std::string& name);

@@ -59,8 +59,7 @@ NetfilterHook parse_netfilter_hook(const std::string& name) {
   throw Error(fmt::format("--nf-hook: '{}': expected prerouting or input", name));
 }
 
-LinkAttachment LinkAttachment::tcx(FilterProgram program, int ifindex, const std::string& ifname,
-                                   Direction direction) {
+LinkAttachment LinkAttachment::tcx(FilterProgram program, int ifindex, const std::string& ifname, Direction direction) {
   const std::string what = fmt::format("attach tcx {} on {}", direction_name(direction), ifname);
   const int type = direction == Direction::Ingress ? XB_K_BPF_TCX_INGRESS : XB_K_BPF_TCX_EGRESS;
   if (type < 0) throw Error(what + ": this kernel has no tcx (Linux 6.6+, CONFIG_NET_XGRESS); use --hook=tc-cls");
@@ -72,8 +71,7 @@ LinkAttachment LinkAttachment::tcx(FilterProgram program, int ifindex, const std
   return LinkAttachment(std::move(program), std::move(links));
 }
 
-LinkAttachment LinkAttachment::cgroup_skb(FilterProgram program, const std::string& cgroup_path,
-                                          Direction direction) {
+LinkAttachment LinkAttachment::cgroup_skb(FilterProgram program, const std::string& cgroup_path, Direction direction) {
   const std::string what = fmt::format("attach cgroup-skb {} on {}", direction_name(direction), cgroup_path);
   UniqueFd cg(::open(cgroup_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!cg) throw Error(errno_message("--cgroup=" + cgroup_path, errno));

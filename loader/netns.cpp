@@ -25,9 +25,7 @@ NetnsScope::~NetnsScope() {
   if (original_) ::setns(original_.get(), CLONE_NEWNET);
 }
 
-std::string netns_label(const std::string& netns) {
-  return netns.empty() ? "the host namespace" : "netns " + netns;
-}
+std::string netns_label(const std::string& netns) { return netns.empty() ? "the host namespace" : "netns " + netns; }
 
 int interface_index(const std::string& ifname, const std::string& netns) {
   const unsigned idx = ::if_nametoindex(ifname.c_str());

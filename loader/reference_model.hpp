@@ -21,7 +21,6 @@ Classification classify(const CompiledTable& table, std::span<const std::uint8_t
 
 // packet: from the IP header; ethertype as the skb carries it (socket
 // filters, cgroup_skb, netfilter)
-Classification classify_l3(const CompiledTable& table, std::uint16_t ethertype,
-                           std::span<const std::uint8_t> packet);
+Classification classify_l3(const CompiledTable& table, std::uint16_t ethertype, std::span<const std::uint8_t> packet);
 
 }  // namespace xb

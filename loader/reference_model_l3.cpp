@@ -9,8 +9,7 @@
 
 namespace xb {
 
-Classification classify_l3(const CompiledTable& table, std::uint16_t ethertype,
-                           std::span<const std::uint8_t> packet) {
+Classification classify_l3(const CompiledTable& table, std::uint16_t ethertype, std::span<const std::uint8_t> packet) {
   const xb_native_ctx ctx{packet.data(), static_cast<std::uint32_t>(packet.size()), ethertype};
   xb_result res{};
   xb_classify(&ctx, &table, &res);

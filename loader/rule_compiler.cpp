@@ -1,7 +1,6 @@
 #include "rule_compiler.hpp"
 
 #include <arpa/inet.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -26,8 +25,7 @@ struct Shape {
 
 std::string describe(Family f, const Shape& s) {
   return fmt::format("{} /{} -> /{}{}{}", f == Family::V4 ? "IPv4" : "IPv6", s.src_len, s.dst_len,
-                     s.flags & XB_TUPLE_PROTO ? ", proto" : "",
-                     s.flags & XB_TUPLE_DPORT ? ", exact dport" : "");
+                     s.flags & XB_TUPLE_PROTO ? ", proto" : "", s.flags & XB_TUPLE_DPORT ? ", exact dport" : "");
 }
 
 class Compiler {
@@ -56,8 +54,7 @@ class Compiler {
         throw RuleError(fmt::format(
             "{}: rule {} needs a {}th distinct rule shape for {} ({}); the filter searches at most "
             "{} shapes per family (see bpf/README.md)",
-            rule.where.str(), rule_index, n + 1, f == Family::V4 ? "IPv4" : "IPv6",
-            describe(f, shape), XB_MAX_TUPLES));
+            rule.where.str(), rule_index, n + 1, f == Family::V4 ? "IPv4" : "IPv6", describe(f, shape), XB_MAX_TUPLES));
       xb_tuple& t = table_.meta.tuples[fam][n];
       t.src_len = shape.src_len;
       t.dst_len = shape.dst_len;
@@ -78,10 +75,9 @@ class Compiler {
       for (const auto& dport : dports) {
         for (const auto& sport : sports) {
           const bool exact_dport = !rule.dport.empty() && dport.single();
-          Shape shape{rule.src ? rule.src->len : std::uint8_t{0},
-                      rule.dst ? rule.dst->len : std::uint8_t{0},
-                      static_cast<std::uint8_t>((rule.proto ? XB_TUPLE_PROTO : 0) |
-                                                (exact_dport ? XB_TUPLE_DPORT : 0))};
+          Shape shape{
+              rule.src ? rule.src->len : std::uint8_t{0}, rule.dst ? rule.dst->len : std::uint8_t{0},
+              static_cast<std::uint8_t>((rule.proto ? XB_TUPLE_PROTO : 0) | (exact_dport ? XB_TUPLE_DPORT : 0))};
           const xb_tuple& tuple = tuple_for(index, rule, f, shape);
 
           xb_bucket_key key{};
@@ -125,14 +121,13 @@ class Compiler {
     }
   }
 
-  void add_entry(std::uint32_t index, const Rule& rule, const xb_bucket_key& key,
-                 const xb_chain_entry& e) {
+  void add_entry(std::uint32_t index, const Rule& rule, const xb_bucket_key& key, const xb_chain_entry& e) {
     xb_bucket& bucket = table_.buckets[CompiledTable::key_bytes(key)];
     if (bucket.count >= XB_CHAIN_LEN)
-      throw RuleError(fmt::format(
-          "{}: rule {} is the {}th rule (after port-list expansion) with the same addresses, "
-          "protocol and destination port as rule {}; one bucket holds {} (see bpf/README.md)",
-          rule.where.str(), index, XB_CHAIN_LEN + 1, bucket.chain[0].rule, XB_CHAIN_LEN));
+      throw RuleError(
+          fmt::format("{}: rule {} is the {}th rule (after port-list expansion) with the same addresses, "
+                      "protocol and destination port as rule {}; one bucket holds {} (see bpf/README.md)",
+                      rule.where.str(), index, XB_CHAIN_LEN + 1, bucket.chain[0].rule, XB_CHAIN_LEN));
     bucket.chain[bucket.count++] = e;
   }
 

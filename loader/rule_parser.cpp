@@ -1,15 +1,14 @@
 // The TOML rule file reader. Every error names file:line:column and what was
 // expected there; nothing is returned unless the whole file is valid.
 #include <arpa/inet.h>
-
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
 #include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "errors.hpp"
 #include "rule_set.hpp"
@@ -106,8 +105,7 @@ class Reader {
         set.malformed_action = action_of(value, "malformed");
       else
         fail(location_of(key.source(), file_),
-             fmt::format("unknown key '{}' in [defaults]: expected action, non-ip or malformed",
-                         key.str()));
+             fmt::format("unknown key '{}' in [defaults]: expected action, non-ip or malformed", key.str()));
     }
   }
 
@@ -124,8 +122,10 @@ class Reader {
       p.family = Family::V6;
       max_len = 128;
     } else {
-      fail(node, file_, fmt::format("'{}' = \"{}\": expected an IPv4 or IPv6 prefix such as "
-                                    "198.18.0.0/15 or 2001:2::/48", key, text));
+      fail(node, file_,
+           fmt::format("'{}' = \"{}\": expected an IPv4 or IPv6 prefix such as "
+                       "198.18.0.0/15 or 2001:2::/48",
+                       key, text));
     }
     int len = max_len;
     if (slash != std::string::npos) {
@@ -139,8 +139,7 @@ class Reader {
       if (p.addr[bit / 8] & (0x80 >> (bit % 8))) {
         Prefix fixed = p;
         for (int b = len; b < max_len; ++b) fixed.addr[b / 8] &= ~(0x80 >> (b % 8));
-        fail(node, file_, fmt::format("'{}' = \"{}\" has host bits set: did you mean {}?", key,
-                                      text, fixed.str()));
+        fail(node, file_, fmt::format("'{}' = \"{}\" has host bits set: did you mean {}?", key, text, fixed.str()));
       }
     }
     return p;
@@ -171,8 +170,7 @@ class Reader {
       long long v = -1;
       auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
       if (ec != std::errc() || ptr != s.data() + s.size() || s.empty())
-        fail(node, file_, fmt::format("'{}' = \"{}\": expected a port or a range such as \"1024-65535\"",
-                                      key, text));
+        fail(node, file_, fmt::format("'{}' = \"{}\": expected a port or a range such as \"1024-65535\"", key, text));
       return port(v);
     };
     if (dash == std::string::npos) {
@@ -196,9 +194,9 @@ class Reader {
   }
 
   TcpFlagsMatch tcp_flags_of(const toml::node& node) {
-    static const std::pair<const char*, std::uint8_t> kFlags[] = {
-        {"fin", 0x01}, {"syn", 0x02}, {"rst", 0x04}, {"psh", 0x08},
-        {"ack", 0x10}, {"urg", 0x20}, {"ece", 0x40}, {"cwr", 0x80}};
+    static const std::pair<const char*, std::uint8_t> kFlags[] = {{"fin", 0x01}, {"syn", 0x02}, {"rst", 0x04},
+                                                                  {"psh", 0x08}, {"ack", 0x10}, {"urg", 0x20},
+                                                                  {"ece", 0x40}, {"cwr", 0x80}};
     TcpFlagsMatch m;
     std::stringstream in(lower(string_of(node, "tcp-flags")));
     std::string item;
@@ -206,11 +204,12 @@ class Reader {
       item = trim(item);
       const bool negate = !item.empty() && item[0] == '!';
       if (negate) item = trim(item.substr(1));
-      auto it = std::find_if(std::begin(kFlags), std::end(kFlags),
-                             [&](const auto& f) { return item == f.first; });
+      auto it = std::find_if(std::begin(kFlags), std::end(kFlags), [&](const auto& f) { return item == f.first; });
       if (it == std::end(kFlags))
-        fail(node, file_, fmt::format("'tcp-flags': unknown flag '{}': expected fin, syn, rst, psh, "
-                                      "ack, urg, ece, cwr, each optionally prefixed by '!'", item));
+        fail(node, file_,
+             fmt::format("'tcp-flags': unknown flag '{}': expected fin, syn, rst, psh, "
+                         "ack, urg, ece, cwr, each optionally prefixed by '!'",
+                         item));
       m.mask |= it->second;
       if (!negate) m.value |= it->second;
     }
@@ -219,9 +218,8 @@ class Reader {
   }
 
   Rule read_rule(const toml::node& node) {
-    static const std::set<std::string> kKeys = {"name",  "action",    "src",       "dst",
-                                                "proto", "sport",     "dport",     "tcp-flags",
-                                                "icmp-type", "icmp-code"};
+    static const std::set<std::string> kKeys = {"name",  "action", "src",       "dst",       "proto",
+                                                "sport", "dport",  "tcp-flags", "icmp-type", "icmp-code"};
     const auto& table = as_table(node, "[[rule]]");
     Rule rule;
     rule.where = location_of(node.source(), file_);
@@ -232,17 +230,31 @@ class Reader {
       if (!kKeys.count(k))
         fail(location_of(key.source(), file_),
              fmt::format("unknown key '{}' in [[rule]]: expected one of name, action, src, dst, "
-                         "proto, sport, dport, tcp-flags, icmp-type, icmp-code", k));
-      if (k == "name") rule.name = string_of(value, k);
-      else if (k == "action") { rule.action = action_of(value, k); action = &value; }
-      else if (k == "src") rule.src = prefix_of(value, k);
-      else if (k == "dst") rule.dst = prefix_of(value, k);
-      else if (k == "proto") rule.proto = proto_of(value);
-      else if (k == "sport") { rule.sport = ports_of(value, k); ports_node = &value; }
-      else if (k == "dport") { rule.dport = ports_of(value, k); ports_node = &value; }
-      else if (k == "tcp-flags") rule.tcp_flags = tcp_flags_of(value);
-      else if (k == "icmp-type") rule.icmp_type = byte_of(value, k);
-      else if (k == "icmp-code") rule.icmp_code = byte_of(value, k);
+                         "proto, sport, dport, tcp-flags, icmp-type, icmp-code",
+                         k));
+      if (k == "name")
+        rule.name = string_of(value, k);
+      else if (k == "action") {
+        rule.action = action_of(value, k);
+        action = &value;
+      } else if (k == "src")
+        rule.src = prefix_of(value, k);
+      else if (k == "dst")
+        rule.dst = prefix_of(value, k);
+      else if (k == "proto")
+        rule.proto = proto_of(value);
+      else if (k == "sport") {
+        rule.sport = ports_of(value, k);
+        ports_node = &value;
+      } else if (k == "dport") {
+        rule.dport = ports_of(value, k);
+        ports_node = &value;
+      } else if (k == "tcp-flags")
+        rule.tcp_flags = tcp_flags_of(value);
+      else if (k == "icmp-type")
+        rule.icmp_type = byte_of(value, k);
+      else if (k == "icmp-code")
+        rule.icmp_code = byte_of(value, k);
     }
     if (!action) fail(rule.where, "[[rule]] has no 'action': expected action = \"pass\" or \"drop\"");
     validate(rule, table, ports_node);
@@ -257,17 +269,13 @@ class Reader {
     if (rule.src && rule.dst && rule.src->family != rule.dst->family)
       fail(where("dst"), "'src' and 'dst' are of different address families");
     const auto fams = rule.families();
-    if (ports_node && rule.proto && *rule.proto != XB_IPPROTO_TCP &&
-        *rule.proto != XB_IPPROTO_UDP)
+    if (ports_node && rule.proto && *rule.proto != XB_IPPROTO_TCP && *rule.proto != XB_IPPROTO_UDP)
       fail(*ports_node, file_, "ports need proto = \"tcp\" or \"udp\" (or no proto)");
-    if (rule.tcp_flags && rule.proto != XB_IPPROTO_TCP)
-      fail(where("tcp-flags"), "'tcp-flags' needs proto = \"tcp\"");
-    if ((rule.icmp_type || rule.icmp_code) && rule.proto != XB_IPPROTO_ICMP &&
-        rule.proto != XB_IPPROTO_ICMPV6)
+    if (rule.tcp_flags && rule.proto != XB_IPPROTO_TCP) fail(where("tcp-flags"), "'tcp-flags' needs proto = \"tcp\"");
+    if ((rule.icmp_type || rule.icmp_code) && rule.proto != XB_IPPROTO_ICMP && rule.proto != XB_IPPROTO_ICMPV6)
       fail(where(rule.icmp_type ? "icmp-type" : "icmp-code"),
            "'icmp-type'/'icmp-code' need proto = \"icmp\" or \"icmpv6\"");
-    if (fams.empty())
-      fail(where("proto"), "'proto' contradicts the address family: icmp is IPv4, icmpv6 is IPv6");
+    if (fams.empty()) fail(where("proto"), "'proto' contradicts the address family: icmp is IPv4, icmpv6 is IPv6");
   }
 };
 

@@ -1,7 +1,6 @@
 #include "rule_set.hpp"
 
 #include <arpa/inet.h>
-
 #include <fmt/format.h>
 
 namespace xb {
@@ -37,11 +36,16 @@ std::string action_name(Action a) { return a == Action::Drop ? "drop" : "pass"; 
 
 std::string proto_name(std::uint8_t proto) {
   switch (proto) {
-    case XB_IPPROTO_TCP: return "tcp";
-    case XB_IPPROTO_UDP: return "udp";
-    case XB_IPPROTO_ICMP: return "icmp";
-    case XB_IPPROTO_ICMPV6: return "icmpv6";
-    default: return std::to_string(proto);
+    case XB_IPPROTO_TCP:
+      return "tcp";
+    case XB_IPPROTO_UDP:
+      return "udp";
+    case XB_IPPROTO_ICMP:
+      return "icmp";
+    case XB_IPPROTO_ICMPV6:
+      return "icmpv6";
+    default:
+      return std::to_string(proto);
   }
 }
 

@@ -74,9 +74,12 @@ RuleSet synthetic_rules(const SyntheticRuleOptions& o) {
     if (!r.src && !r.dst) r.dst = random_prefix(rng, f, f == Family::V4 ? 32 : 128);
 
     switch (rng() % 8) {
-      case 0: case 1: case 2:
+      case 0:
+      case 1:
+      case 2:
         r.proto = XB_IPPROTO_TCP;
-        if (rng() % 2) r.dport = {PortRange{static_cast<std::uint16_t>(rng()), 0}};
+        if (rng() % 2)
+          r.dport = {PortRange{static_cast<std::uint16_t>(rng()), 0}};
         else {
           const auto lo = static_cast<std::uint16_t>(rng() % 60000);
           r.dport = {PortRange{lo, static_cast<std::uint16_t>(lo + rng() % 1000)}};
@@ -84,7 +87,9 @@ RuleSet synthetic_rules(const SyntheticRuleOptions& o) {
         if (rng() % 5 == 0) r.tcp_flags = TcpFlagsMatch{0x12, 0x02};  // syn,!ack
         if (rng() % 6 == 0) r.sport = {PortRange{1024, 65535}};
         break;
-      case 3: case 4: case 5:
+      case 3:
+      case 4:
+      case 5:
         r.proto = XB_IPPROTO_UDP;
         if (rng() % 3) r.dport = {PortRange{static_cast<std::uint16_t>(rng()), 0}};
         if (rng() % 4 == 0) r.sport = {PortRange{static_cast<std::uint16_t>(rng() % 1024), 0}};
@@ -97,8 +102,10 @@ RuleSet synthetic_rules(const SyntheticRuleOptions& o) {
       default:
         break;  // any protocol
     }
-    for (auto& p : r.dport) if (p.hi < p.lo) p.hi = p.lo;
-    for (auto& p : r.sport) if (p.hi < p.lo) p.hi = p.lo;
+    for (auto& p : r.dport)
+      if (p.hi < p.lo) p.hi = p.lo;
+    for (auto& p : r.sport)
+      if (p.hi < p.lo) p.hi = p.lo;
     if (o.random_shapes) {
       // spread random rules over few tuples' worth of keys but allow overlap
       set.rules.push_back(std::move(r));

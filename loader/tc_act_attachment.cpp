@@ -66,8 +66,8 @@ class RtnlRequest {
 }  // namespace
 
 std::string TcActAttachment::missing_kernel_support() {
-  for (const auto& [option, what] : {std::pair{"CONFIG_NET_ACT_BPF", "act_bpf"},
-                                     std::pair{"CONFIG_NET_CLS_MATCHALL", "the matchall classifier"}}) {
+  for (const auto& [option, what] :
+       {std::pair{"CONFIG_NET_ACT_BPF", "act_bpf"}, std::pair{"CONFIG_NET_CLS_MATCHALL", "the matchall classifier"}}) {
     const auto found = kernel_option(option);
     if (found && found->value.empty())
       return fmt::format("this kernel has no {} ({} is not set in {})", what, option, found->source);

@@ -2,9 +2,8 @@
 
 #include <bpf/libbpf.h>
 #include <fmt/format.h>
-#include <xdp/libxdp.h>
-
 #include <unistd.h>
+#include <xdp/libxdp.h>
 
 #include <cerrno>
 
@@ -41,8 +40,8 @@ XdpAttachment::XdpAttachment(FilterProgram program, int ifindex, const std::stri
     std::string hint;
     if (native && (err == -EOPNOTSUPP || err == -EINVAL))
       hint = " (the driver has no native XDP: try --hook=xdp-generic)";
-    throw Error(fmt::format("attach {} on {}: {}{}", native ? "xdp-native" : "xdp-generic", ifname,
-                            libxdp_message(err), hint));
+    throw Error(
+        fmt::format("attach {} on {}: {}{}", native ? "xdp-native" : "xdp-generic", ifname, libxdp_message(err), hint));
   }
   // libxdp falls back by itself to a plain attach when its dispatcher cannot
   // load (its freplace compatibility check fails on some kernels); then ours
@@ -88,8 +87,7 @@ void XdpAttachment::detach(int ifindex, std::uint32_t prog_id, const std::string
   int err = found ? xdp_program__detach(found, ifindex, mode, 0) : -ENOENT;
   xdp_multiprog__close(mp);
   remove_empty_libxdp_dir();
-  if (err)
-    throw Error(fmt::format("detach XDP program {} from {}: {}", prog_id, ifname, libxdp_message(err)));
+  if (err) throw Error(fmt::format("detach XDP program {} from {}: {}", prog_id, ifname, libxdp_message(err)));
 }
 
 }  // namespace xb

@@ -1,10 +1,10 @@
 // xdpfilter: attach the filter at a hook, show it, count, reload, detach.
 // Bad input gets one line on stderr and exit code 2, with nothing changed.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <csignal>
 #include <iostream>
@@ -162,8 +162,9 @@ int run(int argc, char** argv) {
     fmt::print("attached {} with {} rules from {} (prog id {})\n", rec.where(), rules.rules.size(), rules.source,
                rec.prog_id);
     if (is_xdp(rec.hook) && !rec.xdp_dispatched)
-      fmt::print("note: libxdp's dispatcher cannot load on this kernel; the filter is attached as the "
-                 "interface's only XDP program\n");
+      fmt::print(
+          "note: libxdp's dispatcher cannot load on this kernel; the filter is attached as the "
+          "interface's only XDP program\n");
   } else if (*detach) {
     require_root();
     const bool any_selector = !detach_sel.hook.empty() || !detach_sel.iface.empty() || !detach_sel.netns.empty() ||
@@ -180,10 +181,17 @@ int run(int argc, char** argv) {
     for (const auto& r : AttachmentStore().list()) {
       const bool live = is_live(r);
       if (status_json) {
-        out.push_back({{"hook", hook_name(r.hook)}, {"direction", direction_name(r.direction)}, {"netns", r.netns},
-                       {"iface", r.ifname}, {"target", r.target()}, {"where", r.where()}, {"prog_id", r.prog_id},
+        out.push_back({{"hook", hook_name(r.hook)},
+                       {"direction", direction_name(r.direction)},
+                       {"netns", r.netns},
+                       {"iface", r.ifname},
+                       {"target", r.target()},
+                       {"where", r.where()},
+                       {"prog_id", r.prog_id},
                        {"rules", r.rule_names.size()},
-                       {"rules_source", r.rules_source}, {"attached_at", r.attached_at}, {"live", live}});
+                       {"rules_source", r.rules_source},
+                       {"attached_at", r.attached_at},
+                       {"live", live}});
       } else {
         fmt::print("{:<13} {:<8} {:<16} {:<16} prog {:<6} {:>6} rules  {}{}\n", hook_name(r.hook),
                    direction_name(r.direction), r.target(), r.netns.empty() ? "-" : r.netns, r.prog_id,
@@ -199,22 +207,28 @@ int run(int argc, char** argv) {
       if (stats_json) {
         json rules = json::array();
         for (std::size_t i = 0; i < snap.rules.size(); ++i)
-          rules.push_back({{"index", i}, {"name", i < r.rule_names.size() ? r.rule_names[i] : ""},
-                           {"packets", snap.rules[i].packets}, {"bytes", snap.rules[i].bytes}});
-        out.push_back({{"hook", hook_name(r.hook)}, {"direction", direction_name(r.direction)}, {"netns", r.netns},
-                       {"iface", r.ifname}, {"rules", rules}, {"no_match", counter_json(snap.no_match)},
-                       {"non_ip", counter_json(snap.non_ip)}, {"malformed", counter_json(snap.malformed)}});
+          rules.push_back({{"index", i},
+                           {"name", i < r.rule_names.size() ? r.rule_names[i] : ""},
+                           {"packets", snap.rules[i].packets},
+                           {"bytes", snap.rules[i].bytes}});
+        out.push_back({{"hook", hook_name(r.hook)},
+                       {"direction", direction_name(r.direction)},
+                       {"netns", r.netns},
+                       {"iface", r.ifname},
+                       {"rules", rules},
+                       {"no_match", counter_json(snap.no_match)},
+                       {"non_ip", counter_json(snap.non_ip)},
+                       {"malformed", counter_json(snap.malformed)}});
         continue;
       }
       fmt::print("{}\n", r.where());
       for (std::size_t i = 0; i < snap.rules.size(); ++i)
         if (snap.rules[i].packets)
-          fmt::print("  {:>6} {:<24} {:>14} pkts {:>16} bytes\n", i,
-                     i < r.rule_names.size() ? r.rule_names[i] : "", snap.rules[i].packets, snap.rules[i].bytes);
+          fmt::print("  {:>6} {:<24} {:>14} pkts {:>16} bytes\n", i, i < r.rule_names.size() ? r.rule_names[i] : "",
+                     snap.rules[i].packets, snap.rules[i].bytes);
       fmt::print("  {:>6} {:<24} {:>14} pkts {:>16} bytes\n", "-", "(no rule: default)", snap.no_match.packets,
                  snap.no_match.bytes);
-      fmt::print("  {:>6} {:<24} {:>14} pkts {:>16} bytes\n", "-", "(non-IP)", snap.non_ip.packets,
-                 snap.non_ip.bytes);
+      fmt::print("  {:>6} {:<24} {:>14} pkts {:>16} bytes\n", "-", "(non-IP)", snap.non_ip.packets, snap.non_ip.bytes);
       fmt::print("  {:>6} {:<24} {:>14} pkts {:>16} bytes\n", "-", "(malformed)", snap.malformed.packets,
                  snap.malformed.bytes);
     }

@@ -41,7 +41,8 @@ class CliBadInput : public ::testing::Test {
 
 TEST_F(CliBadInput, UnknownHook) {
   expect_error("attach --hook=xdp-turbo" + where(),
-               "--hook: unknown hook 'xdp-turbo': expected one of xdp-native, xdp-generic, tc-cls, tc-act, tcx, socket-filter, cgroup-skb, netfilter");
+               "--hook: unknown hook 'xdp-turbo': expected one of xdp-native, xdp-generic, tc-cls, tc-act, tcx, "
+               "socket-filter, cgroup-skb, netfilter");
 }
 
 TEST_F(CliBadInput, MissingInterface) {
@@ -90,8 +91,7 @@ TEST_F(CliBadInput, AlreadyAttachedLeavesTheFirstInPlace) {
   ASSERT_EQ(run_xdpfilter("attach --hook=tc-cls" + where()).exit_code, 0);
   const CliResult again = run_xdpfilter("attach --hook=tc-cls" + where());
   EXPECT_EQ(again.exit_code, 2);
-  EXPECT_NE(again.err.find("tc-cls ingress on " + topo_.dut_if + " (netns " + topo_.dut_ns +
-                           ") is already attached"),
+  EXPECT_NE(again.err.find("tc-cls ingress on " + topo_.dut_if + " (netns " + topo_.dut_ns + ") is already attached"),
             std::string::npos)
       << again.err;
   EXPECT_NE(run_xdpfilter("status").out.find("tc-cls"), std::string::npos);

@@ -1,7 +1,7 @@
 // The latency histogram from known input: buckets, edges and percentiles.
-#include <gtest/gtest.h>
-
 #include "latency_histogram.hpp"
+
+#include <gtest/gtest.h>
 
 namespace xb::bench {
 namespace {

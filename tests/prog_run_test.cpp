@@ -1,6 +1,7 @@
 // Every hook's BPF program against the reference model, through
 // BPF_PROG_TEST_RUN: the verdict table, then a differential corpus of random
 // and mutated packets against random rule sets.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,8 +11,6 @@
 #include "differential_corpus.hpp"
 #include "packet_builder.hpp"
 #include "prog_runner.hpp"
-
-#include <fmt/format.h>
 #include "synthetic_rules.hpp"
 #include "verdict_table.hpp"
 
@@ -44,8 +43,8 @@ TEST_P(ProgRun, VerdictTable) {
           << "only malformed or non-IP frames may be unrunnable: " << c.description;
       continue;
     }
-    EXPECT_EQ(*got, want) << kind_name(GetParam()) << ": " << c.description << ": got "
-                          << action_name(got->action) << " rule " << got->rule;
+    EXPECT_EQ(*got, want) << kind_name(GetParam()) << ": " << c.description << ": got " << action_name(got->action)
+                          << " rule " << got->rule;
   }
 }
 
@@ -76,17 +75,17 @@ void run_differential(ProgramKind kind, const CorpusSpec& spec, std::uint64_t se
     if (got != want && ++mismatches <= 5) {
       std::string hex;
       for (auto b : frame) hex += fmt::format("{:02x}", b);
-      ADD_FAILURE() << kind_name(kind) << " " << spec.name << ": reference " << action_name(want.action)
-                    << " rule " << want.rule << ", BPF " << action_name(got.action) << " rule " << got.rule
-                    << "\nframe " << hex;
+      ADD_FAILURE() << kind_name(kind) << " " << spec.name << ": reference " << action_name(want.action) << " rule "
+                    << want.rule << ", BPF " << action_name(got.action) << " rule " << got.rule << "\nframe " << hex;
     }
   }
   EXPECT_EQ(mismatches, 0u);
   // VLAN-tagged frames are non-IP to netfilter, which then never sees them
   EXPECT_GE(compared, spec.packets * 3 / 4);
-  std::printf("[   NOTE   ] %s %s: %zu packets compared (%zu matched a rule, %zu malformed), %zu not runnable "
-              "(all malformed or non-IP)\n",
-              kind_name(kind).c_str(), spec.name, compared, by_rule, malformed, refused);
+  std::printf(
+      "[   NOTE   ] %s %s: %zu packets compared (%zu matched a rule, %zu malformed), %zu not runnable "
+      "(all malformed or non-IP)\n",
+      kind_name(kind).c_str(), spec.name, compared, by_rule, malformed, refused);
 }
 
 TEST_P(ProgRun, DifferentialRealisticRules) {
@@ -96,8 +95,7 @@ TEST_P(ProgRun, DifferentialRealisticRules) {
 TEST_P(ProgRun, DifferentialRandomShapes) {
   // random prefix lengths: every mask position is exercised
   for (std::uint64_t seed = 1; seed <= 8; ++seed)
-    run_differential(GetParam(), {"random shapes", {.count = 12, .seed = seed, .random_shapes = true}, 600},
-                     seed * 7);
+    run_differential(GetParam(), {"random shapes", {.count = 12, .seed = seed, .random_shapes = true}, 600}, seed * 7);
 }
 
 // A reload swaps the whole table at once: a packet sees rule set A or rule
@@ -125,8 +123,8 @@ TEST_P(ProgRun, ReloadIsAtomicUnderPrograms) {
   for (int i = 0; i < 200; ++i) runner.maps().install(i % 2 ? table_a : table_b);
   stop = true;
   traffic.join();
-  std::printf("[   NOTE   ] %d packets classified during 200 swaps: %d by table A, %d by table B\n",
-              drops + passes, drops.load(), passes.load());
+  std::printf("[   NOTE   ] %d packets classified during 200 swaps: %d by table A, %d by table B\n", drops + passes,
+              drops.load(), passes.load());
   // the last table installed is A
   const auto last = runner.run(frame, {Action::Drop, 0});
   EXPECT_EQ(last, (Classification{Action::Drop, 0}));

@@ -1,8 +1,9 @@
 // The reference model against the verdict table: the expectations written
 // by hand, before any BPF is involved.
+#include "reference_model.hpp"
+
 #include <gtest/gtest.h>
 
-#include "reference_model.hpp"
 #include "verdict_table.hpp"
 
 namespace xb {

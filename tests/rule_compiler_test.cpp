@@ -1,11 +1,11 @@
 // Compiling rules into tuples and buckets, and the limits, with the rule
 // that breaks them named.
-#include <gtest/gtest.h>
+#include "rule_compiler.hpp"
 
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include "errors.hpp"
-#include "rule_compiler.hpp"
 #include "synthetic_rules.hpp"
 
 namespace xb {
@@ -30,7 +30,8 @@ dst = "198.18.1.1"
 [[rule]]
 action = "drop"
 dst = "198.19.0.0/16"
-)", "r"));
+)",
+                                           "r"));
   ASSERT_EQ(t.meta.n_tuples[XB_FAMILY_V4], 2u);
   EXPECT_EQ(t.meta.tuples[0][0].min_rule, 0u);
   EXPECT_EQ(t.meta.tuples[0][0].dst_len, 16);
@@ -48,7 +49,8 @@ sport = 1
 action = "drop"
 dst = "198.18.0.1"
 proto = "tcp"
-)", "r"));
+)",
+                                           "r"));
   ASSERT_EQ(t.buckets.size(), 1u);
   const xb_bucket& b = t.buckets.begin()->second;
   ASSERT_EQ(b.count, 2u);

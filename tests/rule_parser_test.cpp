@@ -33,7 +33,8 @@ proto = "tcp"
 sport = "1024-65535"
 dport = [80, "8000-8080"]
 tcp-flags = "syn, !ack"
-)", "r.toml");
+)",
+                                  "r.toml");
   EXPECT_EQ(set.default_action, Action::Drop);
   EXPECT_EQ(set.non_ip_action, Action::Drop);
   EXPECT_EQ(set.malformed_action, Action::Pass);
@@ -60,7 +61,8 @@ src = "2001:2::/48"
 proto = "icmpv6"
 icmp-type = 128
 icmp-code = 0
-)", "r.toml");
+)",
+                                  "r.toml");
   EXPECT_EQ(set.rules[0].families(), std::vector<Family>{Family::V6});
   EXPECT_EQ(*set.rules[0].icmp_type, 128);
 }
@@ -81,7 +83,8 @@ INSTANTIATE_TEST_SUITE_P(
                  "rules.toml:3:7: 'dst' = \"10.0.0.1/8\" has host bits set: did you mean 10.0.0.0/8?"},
         BadInput{"[[rule]]\naction = \"reject\"\n",
                  "rules.toml:2:10: 'action' = \"reject\": expected \"pass\" or \"drop\""},
-        BadInput{"[[rule]]\nname = \"x\"\n", "rules.toml:1:1: [[rule]] has no 'action': expected action = \"pass\" or \"drop\""},
+        BadInput{"[[rule]]\nname = \"x\"\n",
+                 "rules.toml:1:1: [[rule]] has no 'action': expected action = \"pass\" or \"drop\""},
         BadInput{"[[rule]]\naction = \"drop\"\nproto = \"tcp\"\ndport = 70000\n",
                  "rules.toml:4:9: 'dport': port 70000 is not 0 to 65535"},
         BadInput{"[[rule]]\naction = \"drop\"\nproto = \"udp\"\ndport = \"9-3\"\n",
@@ -104,7 +107,8 @@ INSTANTIATE_TEST_SUITE_P(
                  "rules.toml:3:7: 'dst' = \"198.18.0.0/33\": prefix length must be 0 to 32"},
         BadInput{"[defaults]\naction = \"pass\"\nlog = true\n",
                  "rules.toml:3:1: unknown key 'log' in [defaults]: expected action, non-ip or malformed"},
-        BadInput{"[[rule]]\naction = \"drop\"\ndst = \n", "rules.toml:3:7: Error while parsing key-value pair: expected value, saw '\\n'"},
+        BadInput{"[[rule]]\naction = \"drop\"\ndst = \n",
+                 "rules.toml:3:7: Error while parsing key-value pair: expected value, saw '\\n'"},
         BadInput{"[rules]\n", "rules.toml:1:2: unknown key 'rules': expected [defaults] or [[rule]]"}));
 
 TEST(RuleParser, MissingFileNamesThePath) {

@@ -5,8 +5,8 @@
 
 #include <filesystem>
 #include <fstream>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "test_namespaces.hpp"
 
@@ -15,8 +15,10 @@ namespace {
 
 TEST(XdpbenchRun, AllHooksShortRunWritesConsistentJson) {
   const std::string json_path = "/tmp/" + unique_name("xbrun") + ".json";
-  const std::string out = run_command(XDPBENCH_PATH " run --hook=all --repeat=1 --duration=0.3 --warmup=0.1 "
-                                      "--count=200000 --json=" + json_path);
+  const std::string out = run_command(XDPBENCH_PATH
+                                      " run --hook=all --repeat=1 --duration=0.3 --warmup=0.1 "
+                                      "--count=200000 --json=" +
+                                      json_path);
   std::printf("%s", out.c_str());
   std::ifstream in(json_path);
   const nlohmann::json doc = nlohmann::json::parse(in);
@@ -69,8 +71,9 @@ TEST(Topology, EveryTopologyComesAndGoesWithoutTrace) {
 }
 
 TEST(Topology, BadFilesNameTheLineAndColumn) {
-  const std::string text = "[[namespace]]\nname = \"gen\"\n\n[[veth]]\na = { ns = \"gen\", dev = \"g0\" }\n"
-                           "b = { ns = \"dux\", dev = \"d0\" }\n";
+  const std::string text =
+      "[[namespace]]\nname = \"gen\"\n\n[[veth]]\na = { ns = \"gen\", dev = \"g0\" }\n"
+      "b = { ns = \"dux\", dev = \"d0\" }\n";
   try {
     parse_topology(text, "bad.toml");
     FAIL() << "no error";
@@ -85,7 +88,7 @@ TEST(Rig, CountsAddUpAtALowRate) {
   const RuleSet rules = parse_rules(
       "[[rule]]\nname = \"half-the-flows\"\naction = \"drop\"\nproto = \"udp\"\nsport = \"32768-32799\"\n", "r");
   TrafficProfile traffic;
-  traffic.mix = "miss";      // the template, source ports 32768..32831 one after the other
+  traffic.mix = "miss";  // the template, source ports 32768..32831 one after the other
   traffic.flows = 64;
   traffic.rate_pps = 20000;
   Rig rig("router", traffic);

@@ -40,8 +40,7 @@ CliResult run_xdpfilter(const std::string& args, const std::string& prefix) {
 
 namespace xb::testing {
 
-BackgroundXdpfilter::BackgroundXdpfilter(const std::string& args)
-    : out_path_("/tmp/" + unique_name("xbbg") + ".out") {
+BackgroundXdpfilter::BackgroundXdpfilter(const std::string& args) : out_path_("/tmp/" + unique_name("xbbg") + ".out") {
   const std::string cmd = "exec " XDPFILTER_PATH " " + args + " >" + out_path_ + " 2>&1";
   pid_ = ::fork();
   if (pid_ == 0) {

@@ -18,7 +18,8 @@ std::string run_command(const std::string& command) {
   std::array<char, 512> buf{};
   while (std::fgets(buf.data(), buf.size(), pipe)) output += buf.data();
   const int status = ::pclose(pipe);
-  if (status != 0) throw std::runtime_error("command failed (" + std::to_string(status) + "): " + command + "\n" + output);
+  if (status != 0)
+    throw std::runtime_error("command failed (" + std::to_string(status) + "): " + command + "\n" + output);
   return output;
 }
 

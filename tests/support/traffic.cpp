@@ -52,7 +52,8 @@ std::uint64_t UdpReceiver::wait_for(std::uint64_t want, std::chrono::millisecond
   char buf[2048];
   while (received_ < want) {
     while (::recv(fd_.get(), buf, sizeof(buf), 0) >= 0) ++received_;
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (received_ >= want || left.count() <= 0) break;
     pollfd p{fd_.get(), POLLIN, 0};
     ::poll(&p, 1, static_cast<int>(std::min<long>(left.count(), 50)));
