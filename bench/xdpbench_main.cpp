@@ -14,6 +14,7 @@
 #include "libbpf_logging.hpp"
 #include "rig.hpp"
 #include "topology.hpp"
+#include "traffic_profile.hpp"
 
 namespace {
 
@@ -34,7 +35,10 @@ std::vector<std::uint32_t> parse_list(const std::string& flag, const std::string
 }
 
 // The options every measuring command shares.
-void add_run_options(CLI::App* cmd, bench::RunOptions& o, std::string& hook, std::string& rules_path) {
+void add_run_options(CLI::App* cmd, bench::RunOptions& o, std::string& hook, std::string& rules_path,
+                     std::string& profile) {
+  cmd->add_option("--profile", profile,
+                  "traffic profile: default, imix, worst-case, or a file; the traffic flags given override it");
   cmd->add_option("--hook", hook, "a hook, or all")->capture_default_str();
   cmd->add_option("--rules", rules_path, "rule file (TOML); default: the embedded rule set");
   cmd->add_option("--topology", o.topology, "veth-pair, router, or a topology file")->capture_default_str();
@@ -75,6 +79,22 @@ void add_run_options(CLI::App* cmd, bench::RunOptions& o, std::string& hook, std
       ->expected(2);
 }
 
+// The profile's traffic, with every traffic flag given on the command line over it.
+void apply_profile(const CLI::App* cmd, bench::RunOptions& o, const std::string& profile) {
+  if (profile.empty()) return;
+  const bench::TrafficProfile given = o.traffic;
+  bench::TrafficProfile p = bench::load_traffic_profile(profile, bench::TrafficProfile{});
+  if (cmd->count("--size")) {
+    p.frame_size = given.frame_size;
+    p.imix = given.imix;
+  }
+  if (cmd->count("--flows")) p.flows = given.flows;
+  if (cmd->count("--mix")) p.mix = given.mix;
+  if (cmd->count("--drop-share")) p.drop_share = given.drop_share;
+  if (cmd->count("--rate")) p.rate_pps = given.rate_pps;
+  o.traffic = p;
+}
+
 void resolve(bench::RunOptions& o, const std::string& hook, const std::string& rules_path) {
   if (hook == "all") {
     o.hooks = hook_names();
@@ -90,24 +110,24 @@ int run(int argc, char** argv) {
   app.require_subcommand(1);
 
   bench::RunOptions run_opts;
-  std::string run_hook = "xdp-native", run_rules;
+  std::string run_hook = "xdp-native", run_rules, run_profile;
   auto* run_cmd = app.add_subcommand("run", "measure the filter at a hook (or all), next to xdp-noop");
-  add_run_options(run_cmd, run_opts, run_hook, run_rules);
+  add_run_options(run_cmd, run_opts, run_hook, run_rules, run_profile);
 
   bench::SearchOptions search_opts;
-  std::string search_hook = "xdp-native", search_rules, loss = "0", sizes = "64";
+  std::string search_hook = "xdp-native", search_rules, search_profile, loss = "0", sizes = "64";
   auto* search_cmd = app.add_subcommand("search", "RFC 2544 throughput: the highest rate with loss within --loss");
-  add_run_options(search_cmd, search_opts.run, search_hook, search_rules);
+  add_run_options(search_cmd, search_opts.run, search_hook, search_rules, search_profile);
   search_cmd->add_option("--loss", loss, "loss tolerance, e.g. 0 (NDR) or 0.5%")->capture_default_str();
   search_cmd->add_option("--sizes", sizes, "frame sizes, e.g. 64,128,256,512,1024,1518")->capture_default_str();
   search_cmd->add_option("--step-duration", search_opts.search_trial_s, "seconds per search trial")
       ->capture_default_str();
 
   bench::SweepOptions sweep_opts;
-  std::string sweep_hook = "xdp-native", sweep_rules_unused, counts = "10,1000,100000";
+  std::string sweep_hook = "xdp-native", sweep_rules_unused, sweep_profile, counts = "10,1000,100000";
   auto* sweep_cmd = app.add_subcommand("sweep", "rate and ns/packet against the number of rules");
   sweep_opts.run.traffic.mix = "miss";  // the worst case by default: every shape searched
-  add_run_options(sweep_cmd, sweep_opts.run, sweep_hook, sweep_rules_unused);
+  add_run_options(sweep_cmd, sweep_opts.run, sweep_hook, sweep_rules_unused, sweep_profile);
   sweep_cmd->add_option("--rule-counts", counts, "rule counts to measure")->capture_default_str();
 
   auto* cleanup = app.add_subcommand("cleanup", "remove namespaces a killed run left");
@@ -124,6 +144,7 @@ int run(int argc, char** argv) {
     return 0;
   }
   if (*search_cmd) {
+    apply_profile(search_cmd, search_opts.run, search_profile);
     resolve(search_opts.run, search_hook, search_rules);
     std::string l = loss;
     if (!l.empty() && l.back() == '%') l.pop_back();
@@ -140,10 +161,12 @@ int run(int argc, char** argv) {
   if (*sweep_cmd) {
     if (!sweep_rules_unused.empty())
       throw Error("--rules: sweep measures synthetic rule sets of each --rule-counts size, not a file");
+    apply_profile(sweep_cmd, sweep_opts.run, sweep_profile);
     resolve(sweep_opts.run, sweep_hook, "");
     sweep_opts.rule_counts = parse_list("--rule-counts", counts);
     return bench::run_sweep(sweep_opts);
   }
+  apply_profile(run_cmd, run_opts, run_profile);
   resolve(run_opts, run_hook, run_rules);
   return bench::run_benchmark(run_opts);
 }

@@ -1,0 +1,83 @@
+#include "traffic_profile.hpp"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "errors.hpp"
+
+namespace xb {
+const std::string& profile_default_text();
+const std::string& profile_imix_text();
+const std::string& profile_worst_case_text();
+}  // namespace xb
+
+namespace xb::bench {
+namespace {
+
+[[noreturn]] void fail(const std::string& source, const toml::node& node, const std::string& message) {
+  throw Error(fmt::format("{}:{}:{}: {}", source, node.source().begin.line, node.source().begin.column, message));
+}
+
+}  // namespace
+
+TrafficProfile load_traffic_profile(const std::string& name_or_path, TrafficProfile p) {
+  std::string text, source = "<" + name_or_path + ">";
+  if (name_or_path == "default") {
+    text = profile_default_text();
+  } else if (name_or_path == "imix") {
+    text = profile_imix_text();
+  } else if (name_or_path == "worst-case") {
+    text = profile_worst_case_text();
+  } else {
+    std::ifstream in(name_or_path);
+    if (!in)
+      throw Error(errno_message("--profile=" + name_or_path + ": not default, imix, worst-case or a readable file", errno));
+    std::stringstream buf;
+    buf << in.rdbuf();
+    text = buf.str();
+    source = name_or_path;
+  }
+  toml::table root;
+  try {
+    root = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    throw Error(fmt::format("{}:{}:{}: {}", source, e.source().begin.line, e.source().begin.column, e.description()));
+  }
+  for (auto&& [key, node] : root) {
+    const std::string k(key.str());
+    if (k == "size") {
+      if (node.is_string() && node.as_string()->get() == "imix") {
+        p.imix = true;
+      } else if (const auto* i = node.as_integer(); i && i->get() >= 64 && i->get() <= 1518) {
+        p.imix = false;
+        p.frame_size = static_cast<std::uint32_t>(i->get());
+      } else {
+        fail(source, node, "'size' must be 64 to 1518, or \"imix\"");
+      }
+    } else if (k == "flows") {
+      const auto* i = node.as_integer();
+      if (!i || i->get() < 1 || i->get() > 4096) fail(source, node, "'flows' must be 1 to 4096");
+      p.flows = static_cast<std::uint32_t>(i->get());
+    } else if (k == "mix") {
+      const auto* s = node.as_string();
+      if (!s || (s->get() != "rules" && s->get() != "miss")) fail(source, node, "'mix' must be \"rules\" or \"miss\"");
+      p.mix = s->get();
+    } else if (k == "drop-share") {
+      const auto v = node.value<double>();
+      if (!v || *v < 0 || *v > 1) fail(source, node, "'drop-share' must be 0 to 1");
+      p.drop_share = *v;
+    } else if (k == "rate") {
+      const auto v = node.value<double>();
+      if (!v || *v < 0) fail(source, node, "'rate' must be packets per second (0: max)");
+      p.rate_pps = *v;
+    } else {
+      fail(source, node, fmt::format("unknown key '{}': expected size, flows, mix, drop-share or rate", k));
+    }
+  }
+  return p;
+}
+
+}  // namespace xb::bench
