@@ -80,7 +80,7 @@ int xb_gen(struct xdp_md *ctx)
 		*sport = bpf_htons((__u16)(XB_GEN_BASE_PORT + seq % xb_gen_flows));
 	}
 	stamp->magic = XB_GEN_MAGIC;
-	stamp->seq = seq;
+	stamp->seq = (__u32)seq;
 	stamp->sent_ns = bpf_ktime_get_ns();
 	return bpf_redirect(xb_gen_ifindex, 0);
 }

@@ -10,10 +10,10 @@
 #define XB_GEN_STAMP_L2_OFFSET (14 + XB_GEN_STAMP_L3_OFFSET)
 #define XB_GEN_BASE_PORT 32768
 
+/* 16 bytes: with Ethernet, IPv4 and UDP headers it fits a minimum frame. */
 struct xb_gen_stamp {
 	__u32 magic;
-	__u32 pad;
-	__u64 seq;
+	__u32 seq;
 	__u64 sent_ns; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
 };
 
