@@ -1,9 +1,10 @@
-// The generator's flows, drawn from the rule set: UDP/IPv4 packets aimed at
-// the rules (addresses inside their prefixes, ports inside their ranges),
-// each classified by the reference model, so the run knows in advance which
-// share of its traffic the filter must drop.
+// The generator's flows, drawn from the rule set: UDP packets aimed at the
+// rules (addresses inside their prefixes, ports inside their ranges), each
+// classified by the reference model, so the run knows in advance which share
+// of its traffic the filter must drop.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -14,17 +15,20 @@
 namespace xb::bench {
 
 struct Flow {
-  std::array<std::uint8_t, 4> saddr{}, daddr{};
-  std::uint16_t sport = 0, dport = 0;  // host byte order
+  Family family = Family::V4;
+  std::array<std::uint8_t, 16> saddr{}, daddr{};  // IPv4: the first 4 bytes
+  std::uint16_t sport = 0, dport = 0;             // host byte order
   Classification expected{Action::Pass, XB_RULE_DEFAULT};
 };
 
-// `count` flows. drop_share < 0: as the rule set falls (every UDP-matchable
-// rule equally likely to be aimed at); else that share of dropped flows, as
-// near as the rule set allows. Deterministic for a seed.
-std::vector<Flow> flows_for_rules(const RuleSet& rules, const Topology& topo, std::uint32_t count, double drop_share,
-                                  std::uint64_t seed = 1);
+// `count` flows of one family. drop_share < 0: as the rule set falls (every
+// UDP-matchable rule of the family equally likely to be aimed at); else that
+// share of dropped flows, as near as the rule set allows. Deterministic.
+std::vector<Flow> flows_for_rules(const RuleSet& rules, const Topology& topo, Family family, std::uint32_t count,
+                                  double drop_share, std::uint64_t seed = 1);
 
+// The share of the flows' packets the reference model says are dropped
+// (every flow sent equally often).
 double expected_drop_share(const std::vector<Flow>& flows);
 
 }  // namespace xb::bench

@@ -180,22 +180,30 @@ HookCounts HookUnderTest::read() const {
 
 std::uint64_t ip_packets_delivered(const std::string& ns) {
   NetnsScope in(ns);
+  std::uint64_t total = 0;
+  // the ways out of IP input that come after its netfilter hooks: local
+  // delivery (after LOCAL_IN), forwarding, and no route to a foreign address;
+  // not InReceives, which counts before PRE_ROUTING can drop
   std::ifstream snmp("/proc/thread-self/net/snmp");
   std::string header, values;
   while (std::getline(snmp, header) && std::getline(snmp, values)) {
     if (header.rfind("Ip:", 0) != 0) continue;
-    // the ways out of IP input that come after its netfilter hooks: local
-    // delivery (after LOCAL_IN), forwarding, and no route to a foreign
-    // address; not InReceives, which counts before PRE_ROUTING can drop
     std::istringstream hs(header), vs(values);
     std::string name, value;
-    std::uint64_t total = 0;
     while (hs >> name && vs >> value)
       if (name == "InDelivers" || name == "ForwDatagrams" || name == "InAddrErrors" || name == "InNoRoutes")
         total += std::stoull(value);
-    return total;
+    break;
   }
-  return 0;
+  // the same for IPv6, one "name value" per line
+  std::ifstream snmp6("/proc/thread-self/net/snmp6");
+  std::string name;
+  std::uint64_t value = 0;
+  while (snmp6 >> name >> value)
+    if (name == "Ip6InDelivers" || name == "Ip6OutForwDatagrams" || name == "Ip6InAddrErrors" ||
+        name == "Ip6InNoRoutes")
+      total += value;
+  return total;
 }
 
 }  // namespace xb::bench

@@ -38,9 +38,9 @@ class HookUnderTest {
   std::unique_ptr<Impl> impl_;
 };
 
-// IPv4 packets that made it through a namespace's IP input path, netfilter
-// hooks included (from its /proc/net/snmp): where the filter's passed traffic
-// ends on a veth pair.
+// IPv4 and IPv6 packets that made it through a namespace's IP input path,
+// netfilter hooks included (from its /proc/net/snmp and snmp6): where the
+// filter's passed traffic ends on a veth pair.
 std::uint64_t ip_packets_delivered(const std::string& ns);
 
 }  // namespace xb::bench

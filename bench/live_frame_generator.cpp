@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <thread>
@@ -42,35 +43,49 @@ std::uint16_t ip_checksum(const std::uint8_t* p, std::size_t n) {
   return static_cast<std::uint16_t>(~sum);
 }
 
-constexpr std::size_t kEth = 14, kIp = 20, kUdp = 8;
+constexpr std::size_t kEth = 14, kIp = 20, kIp6 = 40, kUdp = 8;
 
 // Ethernet + IPv4 + UDP to the DUT, with room for the stamp in the payload.
-std::vector<std::uint8_t> template_frame(const Topology& topo, const TrafficProfile& p, std::uint32_t frame_size) {
-  const std::size_t size = std::max<std::size_t>(frame_size - 4, kEth + kIp + kUdp + sizeof(xb_gen_stamp));
+std::vector<std::uint8_t> template_frame(const Topology& topo, Family family, std::uint32_t frame_size) {
+  const std::size_t ip_len = family == Family::V4 ? kIp : kIp6;
+  const std::size_t size = std::max<std::size_t>(frame_size - 4, kEth + ip_len + kUdp + sizeof(xb_gen_stamp));
   std::vector<std::uint8_t> f(size, 0);
   const auto dst = parse_mac(topo.next_hop_mac()), src = parse_mac(topo.generator().mac);
   std::copy(dst.begin(), dst.end(), f.begin());
   std::copy(src.begin(), src.end(), f.begin() + 6);
-  f[12] = 0x08;
   std::uint8_t* ip = &f[kEth];
-  ip[0] = 0x45;
-  const std::uint16_t total = static_cast<std::uint16_t>(size - kEth);
-  ip[2] = static_cast<std::uint8_t>(total >> 8);
-  ip[3] = static_cast<std::uint8_t>(total);
-  ip[8] = 64;
-  ip[9] = 17;
-  if (inet_pton(AF_INET, topo.generator().ip4.c_str(), ip + 12) != 1 ||
-      inet_pton(AF_INET, topo.spec().target.c_str(), ip + 16) != 1)
-    throw Error("topology: generator and target need IPv4 addresses");
-  const std::uint16_t csum = ip_checksum(ip, kIp);
-  ip[10] = static_cast<std::uint8_t>(csum >> 8);
-  ip[11] = static_cast<std::uint8_t>(csum);
-  std::uint8_t* udp = ip + kIp;
-  udp[2] = static_cast<std::uint8_t>(p.dport >> 8);
-  udp[3] = static_cast<std::uint8_t>(p.dport);
-  const std::uint16_t ulen = static_cast<std::uint16_t>(total - kIp);
-  udp[4] = static_cast<std::uint8_t>(ulen >> 8);
-  udp[5] = static_cast<std::uint8_t>(ulen);  // checksum 0: none (IPv4)
+  const std::uint16_t l4_len = static_cast<std::uint16_t>(size - kEth - ip_len);
+  if (family == Family::V4) {
+    f[12] = 0x08;
+    ip[0] = 0x45;
+    const std::uint16_t total = static_cast<std::uint16_t>(size - kEth);
+    ip[2] = static_cast<std::uint8_t>(total >> 8);
+    ip[3] = static_cast<std::uint8_t>(total);
+    ip[8] = 64;
+    ip[9] = 17;
+    if (inet_pton(AF_INET, topo.generator().ip4.c_str(), ip + 12) != 1 ||
+        inet_pton(AF_INET, topo.spec().target.c_str(), ip + 16) != 1)
+      throw Error("topology: generator and target need IPv4 addresses");
+    const std::uint16_t csum = ip_checksum(ip, kIp);
+    ip[10] = static_cast<std::uint8_t>(csum >> 8);
+    ip[11] = static_cast<std::uint8_t>(csum);
+  } else {
+    f[12] = 0x86;
+    f[13] = 0xdd;
+    ip[0] = 0x60;
+    ip[4] = static_cast<std::uint8_t>(l4_len >> 8);
+    ip[5] = static_cast<std::uint8_t>(l4_len);
+    ip[6] = 17;
+    ip[7] = 64;
+    if (inet_pton(AF_INET6, topo.generator().ip6.c_str(), ip + 8) != 1 ||
+        inet_pton(AF_INET6, topo.spec().target6.c_str(), ip + 24) != 1)
+      throw Error(fmt::format("--ipv6-share: topology {} has no IPv6 generator address and target6", topo.spec().name));
+  }
+  std::uint8_t* udp = ip + ip_len;
+  udp[2] = 0;
+  udp[3] = 9;  // discard
+  udp[4] = static_cast<std::uint8_t>(l4_len >> 8);
+  udp[5] = static_cast<std::uint8_t>(l4_len);  // checksum 0 (see bpf/xb_gen.bpf.c)
   return f;
 }
 
@@ -79,44 +94,53 @@ std::vector<std::uint8_t> template_frame(const Topology& topo, const TrafficProf
 struct LiveFrameGenerator::Impl {
   std::string gen_ns;
   xb_gen* skel = nullptr;
-  std::vector<std::vector<std::uint8_t>> frames;  // one per size
-  std::vector<std::size_t> pattern;               // which frame each call sends, in turn
+  std::vector<std::vector<std::uint8_t>> frames[2];  // per family (IPv4, IPv6), one per size
+  std::vector<std::size_t> size_pattern;             // which size each call sends, in turn
+  double ipv6_share = 0;
   double rate_pps = 0;
   ~Impl() { xb_gen__destroy(skel); }
 };
 
 LiveFrameGenerator::LiveFrameGenerator(const Topology& topo, const TrafficProfile& profile,
-                                       const std::vector<Flow>& flows)
+                                       const std::vector<Flow>& flows4, const std::vector<Flow>& flows6)
     : impl_(std::make_unique<Impl>()) {
   impl_->gen_ns = topo.generator().ns;
-  if (profile.imix) {
-    // simple IMIX: 7 x 64 B, 4 x 594 B, 1 x 1518 B
-    for (std::uint32_t size : {64u, 594u, 1518u}) impl_->frames.push_back(template_frame(topo, profile, size));
-    impl_->pattern = {0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 2};
-  } else {
-    impl_->frames.push_back(template_frame(topo, profile, profile.frame_size));
-    impl_->pattern = {0};
-  }
   impl_->rate_pps = profile.rate_pps;
+  impl_->ipv6_share = profile.ipv6_share;
+  const std::vector<std::uint32_t> sizes =
+      profile.imix ? std::vector<std::uint32_t>{64, 594, 1518} : std::vector<std::uint32_t>{profile.frame_size};
+  // simple IMIX: 7 x 64 B, 4 x 594 B, 1 x 1518 B
+  impl_->size_pattern =
+      profile.imix ? std::vector<std::size_t>{0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 2} : std::vector<std::size_t>{0};
+  for (std::uint32_t size : sizes) {
+    impl_->frames[0].push_back(template_frame(topo, Family::V4, size));
+    if (profile.ipv6_share > 0) impl_->frames[1].push_back(template_frame(topo, Family::V6, size));
+  }
+  if (flows4.size() > XB_GEN_V6_FLOWS || flows6.size() > XB_GEN_MAX_FLOWS - XB_GEN_V6_FLOWS)
+    throw Error(fmt::format("--flows: at most {} per address family", XB_GEN_V6_FLOWS));
   impl_->skel = xb_gen__open();
   if (!impl_->skel) throw Error(errno_message("open generator program", errno));
+  const bool table = !flows4.empty() || !flows6.empty();
+  const __u32 template_flows = std::max<std::uint32_t>(profile.flows, 1);
   impl_->skel->rodata->xb_gen_ifindex = static_cast<__u32>(topo.generator().ifindex);
-  if (flows.size() > XB_GEN_MAX_FLOWS) throw Error(fmt::format("--flows: at most {}", XB_GEN_MAX_FLOWS));
-  impl_->skel->rodata->xb_gen_flows =
-      static_cast<__u32>(flows.empty() ? std::max<std::uint32_t>(profile.flows, 1) : flows.size());
-  impl_->skel->rodata->xb_gen_flow_table = flows.empty() ? 0 : 1;
-  impl_->skel->rodata->xb_gen_l4_offset = kEth + kIp;
-  impl_->skel->rodata->xb_gen_stamp_offset = kEth + kIp + kUdp;
+  impl_->skel->rodata->xb_gen_flows_v4 = table ? static_cast<__u32>(flows4.size()) : template_flows;
+  impl_->skel->rodata->xb_gen_flows_v6 = table ? static_cast<__u32>(flows6.size()) : template_flows;
+  impl_->skel->rodata->xb_gen_flow_table = table ? 1 : 0;
   check_errno(xb_gen__load(impl_->skel), "load generator program");
   const int map = bpf_map__fd(impl_->skel->maps.xb_gen_flow_map);
-  for (__u32 i = 0; i < flows.size(); ++i) {
-    xb_gen_flow f{};
-    std::memcpy(&f.saddr, flows[i].saddr.data(), 4);
-    std::memcpy(&f.daddr, flows[i].daddr.data(), 4);
-    f.sport = htons(flows[i].sport);
-    f.dport = htons(flows[i].dport);
-    check_errno(bpf_map_update_elem(map, &i, &f, BPF_ANY), "load the flow table");
-  }
+  auto load = [&](const std::vector<Flow>& flows, __u32 base) {
+    for (__u32 i = 0; i < flows.size(); ++i) {
+      xb_gen_flow f{};
+      std::memcpy(f.saddr, flows[i].saddr.data(), 16);
+      std::memcpy(f.daddr, flows[i].daddr.data(), 16);
+      f.sport = htons(flows[i].sport);
+      f.dport = htons(flows[i].dport);
+      const __u32 key = base + i;
+      check_errno(bpf_map_update_elem(map, &key, &f, BPF_ANY), "load the flow table");
+    }
+  };
+  load(flows4, 0);
+  load(flows6, XB_GEN_V6_FLOWS);
 }
 
 LiveFrameGenerator::~LiveFrameGenerator() = default;
@@ -130,13 +154,16 @@ std::uint64_t LiveFrameGenerator::send(std::uint64_t max_packets, double seconds
   // paced: one call per millisecond's worth of frames (the kernel flushes
   // them to the device 64 at a time either way); max: 64k runs a call
   // (IMIX: at most 1024 a call, so the sizes interleave finely)
-  const std::uint64_t cap = impl_->frames.size() > 1 ? 1024 : 65536;
+  const std::uint64_t cap = impl_->size_pattern.size() > 1 || impl_->ipv6_share > 0 ? 1024 : 65536;
   const std::uint64_t batch =
       impl_->rate_pps > 0 ? std::clamp<std::uint64_t>(static_cast<std::uint64_t>(impl_->rate_pps / 1000), 1, cap) : cap;
   std::uint64_t sent = 0;
   for (std::size_t call = 0; sent < max_packets && clock::now() < end; ++call) {
     const std::uint64_t n = std::min(batch, max_packets - sent);
-    const auto& frame = impl_->frames[impl_->pattern[call % impl_->pattern.size()]];
+    // the family by the share, evenly spread over the calls (Bresenham)
+    const double v6_before = std::floor(static_cast<double>(call) * impl_->ipv6_share);
+    const int family = std::floor(static_cast<double>(call + 1) * impl_->ipv6_share) > v6_before ? 1 : 0;
+    const auto& frame = impl_->frames[family][impl_->size_pattern[call % impl_->size_pattern.size()]];
     LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(), .data_size_in = static_cast<__u32>(frame.size()),
                 .repeat = static_cast<int>(n), .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = 64);
     check_errno(bpf_prog_test_run_opts(bpf_program__fd(impl_->skel->progs.xb_gen), &opts),

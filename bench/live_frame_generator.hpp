@@ -16,6 +16,7 @@ namespace xb::bench {
 struct TrafficProfile {
   std::uint32_t frame_size = 64;  // on the wire, FCS included (60 bytes of frame data)
   bool imix = false;              // instead: simple IMIX, 7:4:1 of 64, 594 and 1518 bytes
+  double ipv6_share = 0;          // share of IPv6 packets (0-1); the topology needs target6
   std::uint32_t flows = 256;      // distinct flows
   std::string mix = "rules";      // rules: flows aimed at the rule set; miss: flows no rule matches
   double drop_share = -1;         // rules mix: share of dropped flows; < 0: as the rule set falls
@@ -27,8 +28,10 @@ struct Flow;
 
 class LiveFrameGenerator {
  public:
-  // flows: the flow table (empty: the template, source port varied per flow)
-  LiveFrameGenerator(const Topology& topo, const TrafficProfile& profile, const std::vector<Flow>& flows = {});
+  // flows: the flow tables of each family (empty: the templates, source port
+  // varied per flow)
+  LiveFrameGenerator(const Topology& topo, const TrafficProfile& profile, const std::vector<Flow>& flows4 = {},
+                     const std::vector<Flow>& flows6 = {});
   ~LiveFrameGenerator();
 
   // Sends until `max_packets` or `seconds`, whichever first; returns packets sent.

@@ -13,6 +13,7 @@
 #include "attachment_store.hpp"
 #include "cpu_usage.hpp"
 #include "errors.hpp"
+#include "xb_gen.h"
 
 namespace xb::bench {
 namespace {
@@ -81,16 +82,23 @@ Rig::~Rig() {
 
 void Rig::set_traffic(const TrafficProfile& traffic) {
   traffic_ = traffic;
-  generator_ = std::make_unique<LiveFrameGenerator>(*topology_, traffic_, flows_);
+  generator_ = std::make_unique<LiveFrameGenerator>(*topology_, traffic_, flows4_, flows6_);
 }
 
 void Rig::use_rules(const RuleSet& rules) {
   if (traffic_.mix != "rules") return;
-  flows_ = flows_for_rules(rules, *topology_, traffic_.flows, traffic_.drop_share);
-  generator_ = std::make_unique<LiveFrameGenerator>(*topology_, traffic_, flows_);
+  const std::uint32_t per_family = std::min<std::uint32_t>(traffic_.flows, XB_GEN_V6_FLOWS);
+  flows4_ = flows_for_rules(rules, *topology_, Family::V4, per_family, traffic_.drop_share);
+  flows6_.clear();
+  if (traffic_.ipv6_share > 0)
+    flows6_ = flows_for_rules(rules, *topology_, Family::V6, per_family, traffic_.drop_share);
+  generator_ = std::make_unique<LiveFrameGenerator>(*topology_, traffic_, flows4_, flows6_);
 }
 
-double Rig::expected_drop_share() const { return bench::expected_drop_share(flows_); }
+double Rig::expected_drop_share() const {
+  const double s = traffic_.ipv6_share;
+  return (1 - s) * bench::expected_drop_share(flows4_) + (s > 0 ? s * bench::expected_drop_share(flows6_) : 0);
+}
 
 Trial Rig::trial(HookUnderTest& hook, const TrialSpec& spec) {
   generator_->send(spec.max_packets, spec.warmup_s);  // caches, NAPI and the JIT'd program warm

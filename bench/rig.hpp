@@ -68,7 +68,7 @@ class Rig {
   UniqueFd stats_;
   std::unique_ptr<Topology> topology_;
   TrafficProfile traffic_;
-  std::vector<Flow> flows_;
+  std::vector<Flow> flows4_, flows6_;
   std::unique_ptr<LiveFrameGenerator> generator_;
   std::unique_ptr<LatencySink> sink_;
 };

@@ -107,6 +107,7 @@ class SpecReader {
     s.dut = string_at(*roles, "dut");
     s.sink = string_at(*roles, "sink", false);
     s.target = string_at(*roles, "target");
+    s.target6 = string_at(*roles, "target6", false);
     for (const std::string* role : {&s.generator, &s.dut, &s.sink}) {
       if (role->empty()) continue;
       bool found = false;
@@ -158,6 +159,11 @@ Topology::Topology(const TopologySpec& spec, const std::string& prefix) : spec_(
       if (!has_ipv6) {
         sh(fmt::format("ip netns exec {} sysctl -qw net.ipv6.conf.all.disable_ipv6=1", ns(n.name)));
         sh(fmt::format("ip netns exec {} sysctl -qw net.ipv6.conf.default.disable_ipv6=1", ns(n.name)));
+      } else {
+        // nor router solicitations, nor duplicate address detection for the
+        // link-local addresses: both send packets when a link comes up
+        sh(fmt::format("ip netns exec {} sysctl -qw net.ipv6.conf.default.router_solicitations=0", ns(n.name)));
+        sh(fmt::format("ip netns exec {} sysctl -qw net.ipv6.conf.default.accept_dad=0", ns(n.name)));
       }
       if (n.forwarding) {
         sh(fmt::format("ip netns exec {} sysctl -qw net.ipv4.ip_forward=1", ns(n.name)));
@@ -170,7 +176,9 @@ Topology::Topology(const TopologySpec& spec, const std::string& prefix) : spec_(
         for (const auto& addr : e->addresses)
           sh(fmt::format("ip -n {} addr add {} dev {}{}", ns(e->ns), addr, e->dev,
                          addr.find(':') != std::string::npos ? " nodad" : ""));
-        sh(fmt::format("ip -n {} link set {} up", ns(e->ns), e->dev));
+        // no multicast: neighbours are static, and MLD reports would be
+        // stray packets in counted traffic
+        sh(fmt::format("ip -n {} link set {} multicast off up", ns(e->ns), e->dev));
         if (e->gro) sh(fmt::format("ip netns exec {} ethtool -K {} gro on", ns(e->ns), e->dev));
       }
       // each end knows the other's addresses without asking
@@ -182,7 +190,9 @@ Topology::Topology(const TopologySpec& spec, const std::string& prefix) : spec_(
           sh(fmt::format("ip -n {} neigh replace {} lladdr {} dev {} nud permanent", ns(from->ns),
                          addr.substr(0, addr.find('/')), mac(*to), from->dev));
     }
-    for (const auto& r : spec_.routes) sh(fmt::format("ip -n {} route add {} via {}", ns(r.ns), r.to, r.via));
+    for (const auto& r : spec_.routes)
+      sh(fmt::format("ip -n {} {}route add {} via {}", ns(r.ns), r.via.find(':') != std::string::npos ? "-6 " : "",
+                     r.to, r.via));
     generator_ = endpoint(spec_.generator);
     dut_ = endpoint(spec_.dut);
     if (!spec_.sink.empty()) sink_ = endpoint(spec_.sink);
@@ -216,8 +226,10 @@ Endpoint Topology::endpoint(const std::string& role) const {
   for (const auto& [a, b] : spec_.veths)
     for (const VethEnd* end : {&a, &b})
       if (ns(end->ns) == e.ns && end->dev == e.dev)
-        for (const auto& addr : end->addresses)
-          if (addr.find(':') == std::string::npos && e.ip4.empty()) e.ip4 = addr.substr(0, addr.find('/'));
+        for (const auto& addr : end->addresses) {
+          std::string& slot = addr.find(':') == std::string::npos ? e.ip4 : e.ip6;
+          if (slot.empty()) slot = addr.substr(0, addr.find('/'));
+        }
   NetnsScope in(e.ns);
   e.ifindex = interface_index(e.dev, e.ns);
   return e;

@@ -33,6 +33,7 @@ struct TopologySpec {
   std::vector<Route> routes;
   std::string generator, dut, sink;  // "ns/dev"; sink may be empty
   std::string target;                // the traffic's destination address
+  std::string target6;               // the same for IPv6 traffic; empty: the topology carries none
 };
 
 // A topology file, or an embedded one by name (veth-pair, router). Errors
@@ -41,7 +42,7 @@ TopologySpec load_topology(const std::string& name_or_path);
 TopologySpec parse_topology(const std::string& text, const std::string& source);
 
 struct Endpoint {
-  std::string ns, dev, mac, ip4;  // ns: the real namespace name
+  std::string ns, dev, mac, ip4, ip6;  // ns: the real namespace name
   int ifindex = 0;
 };
 

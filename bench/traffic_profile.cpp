@@ -1,10 +1,10 @@
 #include "traffic_profile.hpp"
 
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
 #include <fstream>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "errors.hpp"
 
@@ -34,7 +34,8 @@ TrafficProfile load_traffic_profile(const std::string& name_or_path, TrafficProf
   } else {
     std::ifstream in(name_or_path);
     if (!in)
-      throw Error(errno_message("--profile=" + name_or_path + ": not default, imix, worst-case or a readable file", errno));
+      throw Error(
+          errno_message("--profile=" + name_or_path + ": not default, imix, worst-case or a readable file", errno));
     std::stringstream buf;
     buf << in.rdbuf();
     text = buf.str();
@@ -69,12 +70,16 @@ TrafficProfile load_traffic_profile(const std::string& name_or_path, TrafficProf
       const auto v = node.value<double>();
       if (!v || *v < 0 || *v > 1) fail(source, node, "'drop-share' must be 0 to 1");
       p.drop_share = *v;
+    } else if (k == "ipv6-share") {
+      const auto v = node.value<double>();
+      if (!v || *v < 0 || *v > 1) fail(source, node, "'ipv6-share' must be 0 to 1");
+      p.ipv6_share = *v;
     } else if (k == "rate") {
       const auto v = node.value<double>();
       if (!v || *v < 0) fail(source, node, "'rate' must be packets per second (0: max)");
       p.rate_pps = *v;
     } else {
-      fail(source, node, fmt::format("unknown key '{}': expected size, flows, mix, drop-share or rate", k));
+      fail(source, node, fmt::format("unknown key '{}': expected size, flows, mix, drop-share, ipv6-share or rate", k));
     }
   }
   return p;

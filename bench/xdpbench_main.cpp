@@ -72,6 +72,9 @@ void add_run_options(CLI::App* cmd, bench::RunOptions& o, std::string& hook, std
   cmd->add_option("--drop-share", o.traffic.drop_share,
                   "rules mix: share of flows the rules drop, 0-1 (default: as the rule set falls)")
       ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--ipv6-share", o.traffic.ipv6_share, "share of IPv6 packets, 0-1")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--count", o.trial.max_packets, "at most this many packets per trial")->capture_default_str();
   cmd->add_option("--json", o.json_path, "write the result here");
   cmd->add_option("--cpu", o.cpus, "GEN,DUT: pin the generator and the DUT's receive processing")
@@ -92,6 +95,7 @@ void apply_profile(const CLI::App* cmd, bench::RunOptions& o, const std::string&
   if (cmd->count("--mix")) p.mix = given.mix;
   if (cmd->count("--drop-share")) p.drop_share = given.drop_share;
   if (cmd->count("--rate")) p.rate_pps = given.rate_pps;
+  if (cmd->count("--ipv6-share")) p.ipv6_share = given.ipv6_share;
   o.traffic = p;
 }
 

@@ -35,8 +35,12 @@ static __always_inline void xb_record_latency(XB_CTX ctx)
 
 	if (!xb_stamp_offset)
 		return;
-	if (xb_ctx_load(ctx, xb_stamp_offset, &stamp, sizeof(stamp)) || stamp.magic != XB_GEN_MAGIC)
-		return;
+	if (xb_ctx_load(ctx, xb_stamp_offset, &stamp, sizeof(stamp)) || stamp.magic != XB_GEN_MAGIC) {
+		/* an IPv6 packet has its stamp 20 bytes further */
+		if (xb_ctx_load(ctx, xb_stamp_offset + XB_GEN_STAMP_IPV6_EXTRA, &stamp, sizeof(stamp)) ||
+		    stamp.magic != XB_GEN_MAGIC)
+			return;
+	}
 	now = bpf_ktime_get_ns();
 	bucket = xb_latency_bucket(now > stamp.sent_ns ? now - stamp.sent_ns : 0);
 	n = bpf_map_lookup_elem(&xb_hook_latency, &bucket);

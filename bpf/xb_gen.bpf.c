@@ -3,9 +3,11 @@
  * The traffic generator: run with BPF_PROG_TEST_RUN in live-frames mode
  * (BPF_F_TEST_XDP_LIVE_FRAMES), it sends its template frame out of the
  * generator's interface, stamping a sequence number and the send time into
- * the payload. Packet n takes flow n % flows: from the flow table (addresses
- * and ports, with the IPv4 checksum made anew) when one is loaded, else the
- * template with source port XB_GEN_BASE_PORT + n % flows.
+ * the payload. Packet n takes flow n % flows of its template's family: from
+ * the flow table (addresses and ports, with the IPv4 checksum made anew) when
+ * one is loaded, else the template with source port XB_GEN_BASE_PORT + n %
+ * flows. IPv6 frames carry a zero UDP checksum: the DUT's UDP layer would
+ * refuse them, but every counter the rig reads sits below it.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -13,10 +15,9 @@
 #include "xb_gen.h"
 
 const volatile __u32 xb_gen_ifindex = 0;
-const volatile __u32 xb_gen_flows = 1;
-const volatile __u32 xb_gen_l4_offset = 0;      /* UDP header, from the frame start */
-const volatile __u32 xb_gen_stamp_offset = 0;   /* struct xb_gen_stamp, from the frame start */
-const volatile __u32 xb_gen_flow_table = 0;     /* 1: take flows from xb_gen_flow_map */
+const volatile __u32 xb_gen_flows_v4 = 1;   /* flows per family */
+const volatile __u32 xb_gen_flows_v6 = 1;
+const volatile __u32 xb_gen_flow_table = 0; /* 1: take flows from xb_gen_flow_map */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -40,44 +41,54 @@ static __always_inline __u16 xb_ip_checksum(__u16 *hdr)
 	return (__u16)~sum;
 }
 
-__u64 xb_gen_seq = 0;
+/* per family, so each cycles through its own flows evenly */
+__u64 xb_gen_seq[2] = {};
 
+/* Template frames: Ethernet, IPv4 (20 bytes) or IPv6 (40), UDP, stamp. */
 SEC("xdp")
 int xb_gen(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	__u32 l4 = xb_gen_l4_offset, stamp_off = xb_gen_stamp_offset;
 	struct xb_gen_stamp *stamp;
-	__u16 *sport;
+	struct xb_gen_flow *flow;
+	__u8 *frame = data;
+	__u16 *udp;
+	__u32 index, n;
 	__u64 seq;
+	int v6;
 
-	if (l4 > 256 || stamp_off > 512)
+	if (data + 14 + 20 + 8 + sizeof(*stamp) > data_end)
 		return XDP_ABORTED;
-	sport = data + l4;
-	if ((void *)(sport + 1) > data_end)
+	v6 = frame[12] == 0x86 && frame[13] == 0xdd;
+	if (v6 && data + 14 + 40 + 8 + sizeof(*stamp) > data_end)
 		return XDP_ABORTED;
-	stamp = data + stamp_off;
+	udp = data + (v6 ? 14 + 40 : 14 + 20);
+	stamp = (void *)(udp + 4);
 	if ((void *)(stamp + 1) > data_end)
 		return XDP_ABORTED;
+	n = v6 ? xb_gen_flows_v6 : xb_gen_flows_v4;
+	if (!n)
+		return XDP_ABORTED;
 
-	seq = __sync_fetch_and_add(&xb_gen_seq, 1);
+	seq = __sync_fetch_and_add(&xb_gen_seq[v6], 1);
 	if (xb_gen_flow_table) {
-		__u32 index = (__u32)(seq % xb_gen_flows);
-		struct xb_gen_flow *flow = bpf_map_lookup_elem(&xb_gen_flow_map, &index);
-		__u16 *ip = data + l4 - 20;
-
-		if (!flow || (void *)ip < data || (void *)(ip + 10) > data_end)
+		index = (v6 ? XB_GEN_V6_FLOWS : 0) + (__u32)(seq % n);
+		flow = bpf_map_lookup_elem(&xb_gen_flow_map, &index);
+		if (!flow)
 			return XDP_ABORTED;
-		__builtin_memcpy(&ip[6], &flow->saddr, 4);
-		__builtin_memcpy(&ip[8], &flow->daddr, 4);
-		sport[0] = flow->sport;
-		if ((void *)(sport + 2) > data_end)
-			return XDP_ABORTED;
-		sport[1] = flow->dport;
-		ip[5] = xb_ip_checksum(ip);
+		if (v6) {
+			__builtin_memcpy(frame + 14 + 8, flow->saddr, 16);
+			__builtin_memcpy(frame + 14 + 24, flow->daddr, 16);
+		} else {
+			__builtin_memcpy(frame + 14 + 12, flow->saddr, 4);
+			__builtin_memcpy(frame + 14 + 16, flow->daddr, 4);
+			((__u16 *)(frame + 14))[5] = xb_ip_checksum((__u16 *)(frame + 14));
+		}
+		udp[0] = flow->sport;
+		udp[1] = flow->dport;
 	} else {
-		*sport = bpf_htons((__u16)(XB_GEN_BASE_PORT + seq % xb_gen_flows));
+		udp[0] = bpf_htons((__u16)(XB_GEN_BASE_PORT + seq % n));
 	}
 	stamp->magic = XB_GEN_MAGIC;
 	stamp->seq = (__u32)seq;

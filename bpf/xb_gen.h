@@ -4,10 +4,12 @@
 #define XB_GEN_H
 
 #define XB_GEN_MAGIC 0x78627374u /* "xbst" */
-/* where the stamp sits: after IPv4 (no options) and UDP headers, and after
- * Ethernet for the hooks that see it */
+/* where the stamp sits: after the IP (IPv4 without options, or IPv6 without
+ * extension headers) and UDP headers, and after Ethernet for the hooks that
+ * see it; IPv6 puts it 20 bytes further */
 #define XB_GEN_STAMP_L3_OFFSET (20 + 8)
 #define XB_GEN_STAMP_L2_OFFSET (14 + XB_GEN_STAMP_L3_OFFSET)
+#define XB_GEN_STAMP_IPV6_EXTRA 20
 #define XB_GEN_BASE_PORT 32768
 
 /* 16 bytes: with Ethernet, IPv4 and UDP headers it fits a minimum frame. */
@@ -18,14 +20,16 @@ struct xb_gen_stamp {
 };
 
 /* One flow of the generator's flow table: the addresses and ports it writes
- * into the template frame, in network byte order. */
+ * into the template frame, in network byte order (IPv4: the first 4 bytes). */
 struct xb_gen_flow {
-	__u32 saddr;
-	__u32 daddr;
+	__u8 saddr[16];
+	__u8 daddr[16];
 	__u16 sport;
 	__u16 dport;
 };
 
+/* IPv4 flows from index 0, IPv6 flows from XB_GEN_V6_FLOWS */
 #define XB_GEN_MAX_FLOWS 4096
+#define XB_GEN_V6_FLOWS 2048
 
 #endif /* XB_GEN_H */

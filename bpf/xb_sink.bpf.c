@@ -28,8 +28,13 @@ int xb_sink(struct xdp_md *ctx)
 	__u64 now, *count;
 	__u32 bucket;
 
-	if ((void *)(stamp + 1) > data_end || stamp->magic != XB_GEN_MAGIC)
-		return XDP_PASS; /* not ours: ARP, ND, ... */
+	if ((void *)(stamp + 1) > data_end)
+		return XDP_PASS;
+	if (stamp->magic != XB_GEN_MAGIC) {
+		stamp = data + XB_GEN_STAMP_L2_OFFSET + XB_GEN_STAMP_IPV6_EXTRA; /* an IPv6 frame? */
+		if ((void *)(stamp + 1) > data_end || stamp->magic != XB_GEN_MAGIC)
+			return XDP_PASS; /* not ours: ARP, ND, ... */
+	}
 	now = bpf_ktime_get_ns();
 	bucket = xb_latency_bucket(now > stamp->sent_ns ? now - stamp->sent_ns : 0);
 	count = bpf_map_lookup_elem(&xb_sink_latency, &bucket);

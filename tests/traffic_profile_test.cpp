@@ -1,11 +1,12 @@
 // Traffic profiles: the embedded ones, a file, and errors that name the place.
+#include "traffic_profile.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <fstream>
 
 #include "errors.hpp"
-#include "traffic_profile.hpp"
 
 namespace xb::bench {
 namespace {
@@ -33,7 +34,7 @@ TEST(TrafficProfile, FileValuesAndErrors) {
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()),
-              path + ":2:9: unknown key 'burst': expected size, flows, mix, drop-share or rate");
+              path + ":2:9: unknown key 'burst': expected size, flows, mix, drop-share, ipv6-share or rate");
   }
   std::remove(path.c_str());
 }

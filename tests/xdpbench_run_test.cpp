@@ -53,6 +53,10 @@ TEST(XdpbenchRun, AllHooksShortRunWritesConsistentJson) {
 namespace xb::bench {
 namespace {
 
+// IPv6 link-local traffic (neighbour and multicast chatter when links come
+// up) that the topology's settings do not always silence
+constexpr std::uint64_t kStrayPackets = 4;
+
 std::string namespaces_with(const std::string& prefix) {
   return testing::run_command("ip netns list | grep '^" + prefix + "' || true");
 }
@@ -95,33 +99,40 @@ TEST(Rig, CountsAddUpAtALowRate) {
   HookUnderTest hook("tc-cls", rig.topology(), rules);
   const Trial t = rig.trial(hook, {.seconds = 10, .warmup_s = 0, .max_packets = 6400});
   EXPECT_EQ(t.offered, 6400u);
-  EXPECT_EQ(t.seen, 6400u);
   EXPECT_EQ(t.dropped, 3200u);  // 32 of every 64 source ports
-  EXPECT_EQ(t.passed, 3200u);
-  EXPECT_EQ(t.delivered, 3200u);
+  EXPECT_LE(t.seen - 6400u, kStrayPackets);
+  EXPECT_LE(t.passed - 3200u, kStrayPackets);
+  EXPECT_EQ(t.delivered, 3200u);  // the sink counts only the generator's packets
   EXPECT_EQ(t.loss_pct(), 0.0);
   EXPECT_TRUE(t.has_latency);
   EXPECT_GE(t.p99, t.p50);
 }
 
-// Traffic aimed at the rule set: the filter drops exactly the flows the
-// reference model says it drops, packet for packet.
-TEST(Rig, RuleAimedTrafficIsDroppedAsTheReferenceSays) {
+// Traffic aimed at the rule set, IPv4 alone and half IPv6: the filter drops
+// exactly the flows the reference model says it drops, packet for packet.
+class RuleAimedTraffic : public ::testing::TestWithParam<double> {};
+
+TEST_P(RuleAimedTraffic, IsDroppedAsTheReferenceSays) {
   const RuleSet rules = default_rule_set();
   TrafficProfile traffic;
   traffic.flows = 256;
   traffic.drop_share = 0.25;
-  traffic.rate_pps = 20000;
+  traffic.rate_pps = 20000;  // 20 packets a call: 128 calls, alternating families at share 0.5
+  traffic.ipv6_share = GetParam();
   Rig rig("veth-pair", traffic);
   rig.use_rules(rules);
   EXPECT_DOUBLE_EQ(rig.expected_drop_share(), 0.25);
   HookUnderTest hook("xdp-generic", rig.topology(), rules);
   const Trial t = rig.trial(hook, {.seconds = 10, .warmup_s = 0, .max_packets = 2560});  // every flow 10 times
   EXPECT_EQ(t.offered, 2560u);
-  EXPECT_GE(t.seen, 2560u);  // and any IPv6 neighbour traffic of the veth pair
   EXPECT_EQ(t.dropped, 640u);
-  EXPECT_EQ(t.delivered, 1920u);  // what passed reached the DUT's IP layer
+  // what passed reached the DUT's IP layer; IPv6 link-local chatter the
+  // topology could not silence may add a packet or two to what the hook saw
+  EXPECT_LE(t.seen - 2560u, kStrayPackets);
+  EXPECT_LE(t.delivered - 1920u, kStrayPackets);
 }
+
+INSTANTIATE_TEST_SUITE_P(Ipv6Share, RuleAimedTraffic, ::testing::Values(0.0, 0.5));
 
 }  // namespace
 }  // namespace xb::bench
