@@ -43,6 +43,11 @@ std::uint16_t ip_checksum(const std::uint8_t* p, std::size_t n) {
   return static_cast<std::uint16_t>(~sum);
 }
 
+void put16(std::uint8_t* p, std::uint16_t v) {
+  p[0] = static_cast<std::uint8_t>(v >> 8);
+  p[1] = static_cast<std::uint8_t>(v);
+}
+
 constexpr std::size_t kEth = 14, kIp = 20, kIp6 = 40, kUdp = 8;
 
 // Ethernet + IPv4 + UDP to the DUT, with room for the stamp in the payload.
@@ -59,22 +64,19 @@ std::vector<std::uint8_t> template_frame(const Topology& topo, Family family, st
     f[12] = 0x08;
     ip[0] = 0x45;
     const std::uint16_t total = static_cast<std::uint16_t>(size - kEth);
-    ip[2] = static_cast<std::uint8_t>(total >> 8);
-    ip[3] = static_cast<std::uint8_t>(total);
+    put16(ip + 2, total);
     ip[8] = 64;
     ip[9] = 17;
     if (inet_pton(AF_INET, topo.generator().ip4.c_str(), ip + 12) != 1 ||
         inet_pton(AF_INET, topo.spec().target.c_str(), ip + 16) != 1)
       throw Error("topology: generator and target need IPv4 addresses");
     const std::uint16_t csum = ip_checksum(ip, kIp);
-    ip[10] = static_cast<std::uint8_t>(csum >> 8);
-    ip[11] = static_cast<std::uint8_t>(csum);
+    put16(ip + 10, csum);
   } else {
     f[12] = 0x86;
     f[13] = 0xdd;
     ip[0] = 0x60;
-    ip[4] = static_cast<std::uint8_t>(l4_len >> 8);
-    ip[5] = static_cast<std::uint8_t>(l4_len);
+    put16(ip + 4, l4_len);
     ip[6] = 17;
     ip[7] = 64;
     if (inet_pton(AF_INET6, topo.generator().ip6.c_str(), ip + 8) != 1 ||
@@ -82,10 +84,8 @@ std::vector<std::uint8_t> template_frame(const Topology& topo, Family family, st
       throw Error(fmt::format("--ipv6-share: topology {} has no IPv6 generator address and target6", topo.spec().name));
   }
   std::uint8_t* udp = ip + ip_len;
-  udp[2] = 0;
-  udp[3] = 9;  // discard
-  udp[4] = static_cast<std::uint8_t>(l4_len >> 8);
-  udp[5] = static_cast<std::uint8_t>(l4_len);  // checksum 0 (see bpf/xb_gen.bpf.c)
+  put16(udp + 2, 9);       // discard
+  put16(udp + 4, l4_len);  // checksum 0 (see bpf/xb_gen.bpf.c)
   return f;
 }
 

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
+#include <type_traits>
 #include <thread>
 
 #include "errors.hpp"
@@ -125,25 +126,21 @@ AttachmentRecord attach_filter(const AttachRequest& req, const RuleSet& rules) {
       a.release();
       break;
     }
-    case Hook::TcCls: {
-      TcAttachment a(FilterProgram::load(kind, maps_with(table), req.stamp_offset), record.ifindex, req.ifname,
-                     req.direction);
-      record.tc = a.id();
-      record.prog_id = a.program().prog_id();
-      persist(store, record, a.program().maps());
-      a.release();
-      break;
-    }
+    case Hook::TcCls:
     case Hook::TcAct: {
-      // tell a kernel without act_bpf apart before loading anything
-      if (const auto missing = TcActAttachment::missing_kernel_support(); !missing.empty())
-        throw Error(fmt::format("attach tc-act {} on {}: {}", direction_name(req.direction), req.ifname, missing));
-      TcActAttachment a(FilterProgram::load(kind, maps_with(table), req.stamp_offset), record.ifindex, req.ifname,
-                        req.direction);
-      record.tc = a.id();
-      record.prog_id = a.program().prog_id();
-      persist(store, record, a.program().maps());
-      a.release();
+      // cls_bpf and act_bpf differ in how they attach, not in what is recorded
+      auto attach_tc = [&]<class Attachment>(std::type_identity<Attachment>) {
+        Attachment a(FilterProgram::load(kind, maps_with(table), req.stamp_offset), record.ifindex, req.ifname,
+                     req.direction);
+        record.tc = a.id();
+        record.prog_id = a.program().prog_id();
+        persist(store, record, a.program().maps());
+        a.release();
+      };
+      if (req.hook == Hook::TcCls)
+        attach_tc(std::type_identity<TcAttachment>{});
+      else
+        attach_tc(std::type_identity<TcActAttachment>{});
       break;
     }
     case Hook::Tcx:
