@@ -10,8 +10,8 @@
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
-#include <type_traits>
 #include <thread>
+#include <type_traits>
 
 #include "errors.hpp"
 #include "link_attachment.hpp"
