@@ -10,6 +10,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "errors.hpp"
 #include "hook_under_test.hpp"
 
 namespace xb::bench {
@@ -99,12 +100,20 @@ std::vector<std::string> runnable_hooks(const std::vector<std::string>& wanted,
   std::vector<std::string> hooks = {"xdp-noop"};
   for (const auto& h : wanted) {
     if (h == "xdp-noop") continue;
-    if (const auto why = HookUnderTest::unavailable(h); !why.empty())
+    if (const auto why = hook_unavailable(h); !why.empty())
       skipped[h] = why;
     else
       hooks.push_back(h);
   }
   return hooks;
+}
+
+std::unique_ptr<HookUnderTest> set_up(const std::string& h, const Rig& rig, const RuleSet& rules,
+                                      std::map<std::string, std::string>& skipped) {
+  std::string why;
+  auto hook = make_hook_or_skip(h, rig.topology(), rules, why);
+  if (!hook) skipped[h] = why;
+  return hook;
 }
 
 std::string traffic_line(const Rig& rig) {
@@ -132,7 +141,7 @@ int run_benchmark(const RunOptions& o) {
   Rig rig(o.topology, o.traffic, o.cpus);
   rig.use_rules(o.rules);
   std::map<std::string, std::string> skipped;
-  const std::vector<std::string> hooks = runnable_hooks(o.hooks, skipped);
+  std::vector<std::string> hooks = runnable_hooks(o.hooks, skipped);
 
   // interleaved: every repetition measures noop and each hook in turn, so
   // drift on a shared machine hits all of them alike
@@ -140,21 +149,26 @@ int run_benchmark(const RunOptions& o) {
   for (int rep = 0; rep < o.repeat; ++rep)
     for (const auto& h : hooks) {
       if (stop_requested()) return interrupted();
+      if (skipped.count(h)) continue;
       progress(fmt::format("repeat {}/{}: {}", rep + 1, o.repeat, h));
-      HookUnderTest hook(h, rig.topology(), o.rules);
-      trials[h].push_back(rig.trial(hook, o.trial));
+      const auto hook = set_up(h, rig, o.rules, skipped);
+      if (hook) trials[h].push_back(rig.trial(*hook, o.trial));
     }
   progress("");
+  std::erase_if(hooks, [&](const std::string& h) { return skipped.count(h) > 0; });
 
-  const double noop_rx = over(trials["xdp-noop"], [](const Trial& t) { return t.mpps(t.seen); }).median;
+  const auto rx_median = [&](const std::string& h) {
+    return trials.count(h) ? over(trials[h], [](const Trial& t) { return t.mpps(t.seen); }).median : 0.0;
+  };
+  const double noop_rx = rx_median("xdp-noop"), native_rx = rx_median("xdp-native");
   fmt::print("xdpbench run: topology {}, {} rules from {}, {} UDP frames, {} flows, rate {}, {} x {:.1f} s trials\n",
              rig.topology().spec().name, o.rules.rules.size(), o.rules.source,
              o.traffic.imix ? std::string("IMIX") : fmt::format("{}-byte", o.traffic.frame_size), o.traffic.flows,
              o.traffic.rate_pps > 0 ? fmt::format("{:.0f} pps", o.traffic.rate_pps) : "max", o.repeat, o.trial.seconds);
   fmt::print("{}\n", traffic_line(rig));
-  fmt::print("{:<14} {:>8} {:>22} {:>7} {:>7} {:>9} {:>6} {:>18} {:>7} {:>6} {:>20} {:>20}\n", "hook", "offered",
-             "rx Mpps (min-max)", "drop", "pass", "delivered", "loss%", "ns/pkt (min-max)", "vs noop", "sirq%",
-             "hook lat us p50/99/99.9", "sink lat us p50/99/99.9");
+  fmt::print("{:<15} {:>8} {:>22} {:>7} {:>7} {:>9} {:>6} {:>20} {:>7} {:>9} {:>6} {:>22} {:>20}\n", "hook", "offered",
+             "rx Mpps (min-max)", "drop", "pass", "delivered", "loss%", "ns/pkt (min-max)", "vs noop", "vs native",
+             "sirq%", "hook lat us p50/99/99.9", "sink lat us p50/99/99.9");
   json results = json::array();
   for (const auto& h : hooks) {
     const auto& ts = trials[h];
@@ -175,11 +189,14 @@ int run_benchmark(const RunOptions& o) {
     const Spread h99 = over(ts, [](const Trial& t) { return t.hook_p99 / 1e3; });
     const Spread h999 = over(ts, [](const Trial& t) { return t.hook_p999 / 1e3; });
     const double ratio = noop_rx > 0 ? rx.median / noop_rx : 0;
+    const double native_ratio = native_rx > 0 ? rx.median / native_rx : 0;
+    const bool run_time = std::all_of(ts.begin(), ts.end(), [](const Trial& t) { return t.has_run_time; });
     fmt::print(
-        "{:<14} {:>8.3f} {:>9.3f} ({:.3f}-{:.3f}) {:>7.3f} {:>7.3f} {:>9.3f} {:>6.2f} {:>7.1f} ({:.1f}-{:.1f}) "
-        "{:>7.2f} {:>6.1f} {:>20} {:>20}\n",
+        "{:<15} {:>8.3f} {:>9.3f} ({:.3f}-{:.3f}) {:>7.3f} {:>7.3f} {:>9.3f} {:>6.2f} {:>20} {:>7.2f} {:>9} {:>6.1f} "
+        "{:>22} {:>20}\n",
         h, offered.median, rx.median, rx.min, rx.max, drop.median, pass.median, delivered.median, loss.median,
-        ns.median, ns.min, ns.max, ratio, sirq.median,
+        run_time ? fmt::format("{:.1f} ({:.1f}-{:.1f})", ns.median, ns.min, ns.max) : "-", ratio,
+        native_rx > 0 ? fmt::format("{:.2f}", native_ratio) : "-", sirq.median,
         hook_latency ? fmt::format("{:.1f}/{:.1f}/{:.1f}", h50.median, h99.median, h999.median) : "-",
         latency ? fmt::format("{:.1f}/{:.1f}/{:.1f}", p50.median, p99.median, p999.median) : "-");
     json jt = json::array();
@@ -194,8 +211,10 @@ int run_benchmark(const RunOptions& o) {
            {"pass_mpps", spread_json(pass)},
            {"delivered_mpps", spread_json(delivered)},
            {"loss_pct", spread_json(loss)},
-           {"ns_per_pkt", spread_json(ns)},
+           {"ns_per_pkt", run_time ? spread_json(ns) : json(nullptr)},
            {"rx_ratio_to_noop", ratio},
+           {"rx_ratio_to_native", native_rx > 0 ? json(native_ratio) : json(nullptr)},
+           {"baseline", is_baseline(h)},
            {"softirq_pct", spread_json(sirq)},
            {"hook_latency_us",
             hook_latency ? json{{"p50", spread_json(h50)}, {"p99", spread_json(h99)}, {"p99.9", spread_json(h999)}}
@@ -204,7 +223,7 @@ int run_benchmark(const RunOptions& o) {
                               ? json{{"p50", spread_json(p50)}, {"p99", spread_json(p99)}, {"p99.9", spread_json(p999)}}
                               : json(nullptr)}}}});
   }
-  for (const auto& [h, why] : skipped) fmt::print("{:<14} skipped: {}\n", h, why);
+  for (const auto& [h, why] : skipped) fmt::print("{:<15} skipped: {}\n", h, why);
   fmt::print(
       "latency: one-way from the generator's stamp (bpf_ktime_get_ns, one clock) to the hook's program and {}; "
       "bucket upper edges, at most 6.25% high\n",
@@ -242,7 +261,9 @@ int run_search(const SearchOptions& s) {
       traffic.frame_size = size;
       traffic.rate_pps = 0;
       rig.set_traffic(traffic);
-      HookUnderTest hook(h, rig.topology(), o.rules);
+      const auto hook_ptr = set_up(h, rig, o.rules, skipped);
+      if (!hook_ptr) continue;
+      HookUnderTest& hook = *hook_ptr;
       TrialSpec short_trial = o.trial;
       short_trial.seconds = s.search_trial_s;
       short_trial.warmup_s = std::min(o.trial.warmup_s, 0.2);
@@ -278,7 +299,7 @@ int run_search(const SearchOptions& s) {
                          {"search_steps", steps},
                          {"flat_out", trial_json(flat_out)}});
     }
-  for (const auto& [h, why] : skipped) fmt::print("{:<14} skipped: {}\n", h, why);
+  for (const auto& [h, why] : skipped) fmt::print("{:<15} skipped: {}\n", h, why);
   write_json(o.json_path, {{"schema", 1},
                            {"command", "search"},
                            {"environment", environment()},

@@ -28,13 +28,18 @@ int run_sweep(const SweepOptions& s) {
     rig.use_rules(rules);
     std::vector<std::string> hooks = {"xdp-noop"};
     for (const auto& h : o.hooks)
-      if (h != "xdp-noop" && HookUnderTest::unavailable(h).empty()) hooks.push_back(h);
+      if (h != "xdp-noop" && hook_unavailable(h).empty()) hooks.push_back(h);
     std::map<std::string, std::vector<Trial>> trials;
     for (int rep = 0; rep < o.repeat; ++rep)
       for (const auto& h : hooks) {
         if (stop_requested()) return 130;
-        HookUnderTest hook(h, rig.topology(), rules);
-        trials[h].push_back(rig.trial(hook, o.trial));
+        std::string why;
+        const auto hook = make_hook_or_skip(h, rig.topology(), rules, why);
+        if (!hook) {
+          fmt::print("{:>8} {:<15} skipped: {}\n", count, h, why);
+          continue;
+        }
+        trials[h].push_back(rig.trial(*hook, o.trial));
       }
     auto rx_of = [&](const std::string& h) {
       std::vector<double> v;
@@ -43,6 +48,7 @@ int run_sweep(const SweepOptions& s) {
     };
     const double noop = rx_of("xdp-noop").median;
     for (const auto& h : hooks) {
+      if (trials[h].empty()) continue;
       std::vector<double> ns;
       for (const auto& t : trials[h]) ns.push_back(t.ns_per_pkt());
       const Spread rx = rx_of(h), cost = spread(ns);

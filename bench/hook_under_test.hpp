@@ -1,10 +1,12 @@
 // One hook of the DUT with the filter (or, for xdp-noop, the do-nothing
-// reference program) attached for a benchmark run, and what it counted.
+// reference program, or a baseline: nftables, iptables, a DPDK application)
+// set up for a benchmark run, and what it counted.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "latency_histogram.hpp"
 #include "rule_set.hpp"
@@ -13,34 +15,54 @@
 namespace xb::bench {
 
 struct HookCounts {
-  std::uint64_t seen = 0;     // packets the program ran on
+  std::uint64_t seen = 0;     // packets the hook's code ran on
   std::uint64_t dropped = 0;  // by a rule or a default
   std::uint64_t passed = 0;
-  std::uint64_t run_time_ns = 0;  // the kernel's own accounting (bpf_stats)
-  LatencyHistogram latency;       // generator to this hook (empty for xdp-noop)
+  std::uint64_t run_time_ns = 0;  // time in the hook's code: the kernel's bpf_stats, a DPDK loop's TSC
+  bool has_run_time = false;      // nft and iptables have no such figure
+  // The passed packets end in the hook's own process (a DPDK application),
+  // not in the DUT's IP stack: they count as delivered.
+  bool delivers_passed = false;
+  LatencyHistogram latency;  // generator to this hook (empty where it cannot be read)
 };
 
 class HookUnderTest {
  public:
-  HookUnderTest(const std::string& hook, const Topology& topo, const RuleSet& rules);
-  ~HookUnderTest();
+  virtual ~HookUnderTest() = default;
   const std::string& name() const { return name_; }
-  // Zero the counters (a reload of the same rules: a fresh counter generation).
-  void reset();
-  HookCounts read() const;
+  // Counting starts anew from here.
+  virtual void reset() = 0;
+  virtual HookCounts read() const = 0;
 
-  // Why a hook cannot run in this rig on this machine; empty if it can.
-  static std::string unavailable(const std::string& hook);
+ protected:
+  explicit HookUnderTest(std::string name) : name_(std::move(name)) {}
 
  private:
-  struct Impl;
   std::string name_;
-  std::unique_ptr<Impl> impl_;
 };
+
+// Every hook `xdpbench run --hook=all` measures, kernel hooks then baselines.
+const std::vector<std::string>& benchmark_hooks();
+bool is_baseline(const std::string& hook);
+// Hook names as given to --hook (one name may stand for several: iptables).
+std::vector<std::string> expand_hook_name(const std::string& name);
+
+// Sets the hook up on the topology's DUT; throws xb::Error when it cannot.
+std::unique_ptr<HookUnderTest> make_hook_under_test(const std::string& hook, const Topology& topo,
+                                                    const RuleSet& rules);
+// The same, except that a baseline which fails to set up (a rule its tool
+// cannot express, a PMD that does not start) gives null and the reason:
+// it is reported skipped. The filter's own hooks still throw.
+std::unique_ptr<HookUnderTest> make_hook_or_skip(const std::string& hook, const Topology& topo, const RuleSet& rules,
+                                                 std::string& why_skipped);
+// Why a hook cannot run in this rig on this machine; empty if it can.
+std::string hook_unavailable(const std::string& hook);
 
 // IPv4 and IPv6 packets that made it through a namespace's IP input path,
 // netfilter hooks included (from its /proc/net/snmp and snmp6): where the
 // filter's passed traffic ends on a veth pair.
 std::uint64_t ip_packets_delivered(const std::string& ns);
+// An interface's received packets, as its driver counts them (/proc/net/dev).
+std::uint64_t interface_rx_packets(const std::string& ns, const std::string& dev);
 
 }  // namespace xb::bench

@@ -119,6 +119,7 @@ Trial Rig::trial(HookUnderTest& hook, const TrialSpec& spec) {
   t.dropped = c.dropped;
   t.passed = c.passed;
   t.run_time_ns = c.run_time_ns;
+  t.has_run_time = c.has_run_time;
   if (c.latency.count() > 0) {
     t.has_hook_latency = true;
     t.hook_p50 = c.latency.percentile(0.5);
@@ -126,8 +127,8 @@ Trial Rig::trial(HookUnderTest& hook, const TrialSpec& spec) {
     t.hook_p999 = c.latency.percentile(0.999);
     t.hook_max = c.latency.max();
   }
-  t.delivered = ip_packets_delivered(delivered_ns) - delivered0;
-  if (sink_) {
+  t.delivered = c.delivers_passed ? c.passed : ip_packets_delivered(delivered_ns) - delivered0;
+  if (sink_ && !c.delivers_passed) {
     // the sink program consumes what reaches it: it is the count there
     const LatencyHistogram h = sink_->read();
     t.delivered = h.count();

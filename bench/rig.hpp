@@ -24,6 +24,7 @@ inline constexpr const char* kRunPrefix = "xbr";
 struct Trial {
   double seconds = 0;
   std::uint64_t offered = 0, seen = 0, dropped = 0, passed = 0, delivered = 0, run_time_ns = 0;
+  bool has_run_time = false;                                   // nft and iptables: no per-packet cost
   double softirq_pct = 0;                                      // of all CPUs' time during the trial
   bool has_latency = false;                                    // at the sink
   std::uint64_t p50 = 0, p90 = 0, p99 = 0, p999 = 0, max = 0;  // one-way to the sink, ns
@@ -33,7 +34,9 @@ struct Trial {
   double mpps(std::uint64_t n) const { return seconds > 0 ? static_cast<double>(n) / seconds / 1e6 : 0; }
   // offered - (dropped by a rule + delivered), as a share of offered
   double loss_pct() const;
-  double ns_per_pkt() const { return seen ? static_cast<double>(run_time_ns) / static_cast<double>(seen) : 0; }
+  double ns_per_pkt() const {
+    return has_run_time && seen ? static_cast<double>(run_time_ns) / static_cast<double>(seen) : 0;
+  }
 };
 
 struct Spread {

@@ -5,11 +5,13 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <iostream>
 #include <sstream>
 
 #include "bench_run.hpp"
 #include "errors.hpp"
+#include "hook_under_test.hpp"
 #include "hooks.hpp"
 #include "libbpf_logging.hpp"
 #include "rig.hpp"
@@ -39,7 +41,8 @@ void add_run_options(CLI::App* cmd, bench::RunOptions& o, std::string& hook, std
                      std::string& profile) {
   cmd->add_option("--profile", profile,
                   "traffic profile: default, imix, worst-case, or a file; the traffic flags given override it");
-  cmd->add_option("--hook", hook, "a hook, or all")->capture_default_str();
+  cmd->add_option("--hook", hook, "a hook, a comma-separated list, iptables (both backends) or all")
+      ->capture_default_str();
   cmd->add_option("--rules", rules_path, "rule file (TOML); default: the embedded rule set");
   cmd->add_option("--topology", o.topology, "veth-pair, router, or a topology file")->capture_default_str();
   cmd->add_option("--duration", o.trial.seconds, "seconds per trial")
@@ -99,13 +102,26 @@ void apply_profile(const CLI::App* cmd, bench::RunOptions& o, const std::string&
   o.traffic = p;
 }
 
-void resolve(bench::RunOptions& o, const std::string& hook, const std::string& rules_path) {
-  if (hook == "all") {
-    o.hooks = hook_names();
-  } else {
-    if (hook != "xdp-noop") parse_hook(hook);
-    o.hooks = {hook};
+// --hook: a hook, a comma-separated list, "iptables" (both backends) or "all"
+std::vector<std::string> hooks_of(const std::string& arg) {
+  std::vector<std::string> hooks;
+  std::size_t start = 0;
+  while (start <= arg.size()) {
+    const std::size_t end = std::min(arg.find(',', start), arg.size());
+    for (const auto& h : bench::expand_hook_name(arg.substr(start, end - start))) {
+      const auto& known = bench::benchmark_hooks();
+      if (h != "xdp-noop" && std::find(known.begin(), known.end(), h) == known.end())
+        throw Error(fmt::format("--hook: unknown hook \"{}\"; expected all, iptables, xdp-noop or one of: {}", h,
+                                fmt::join(known, ", ")));
+      if (std::find(hooks.begin(), hooks.end(), h) == hooks.end()) hooks.push_back(h);
+    }
+    start = end + 1;
   }
+  return hooks;
+}
+
+void resolve(bench::RunOptions& o, const std::string& hook, const std::string& rules_path) {
+  o.hooks = hooks_of(hook);
   o.rules = rules_path.empty() ? default_rule_set() : load_rule_file(rules_path);
 }
 

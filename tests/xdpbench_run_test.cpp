@@ -96,8 +96,8 @@ TEST(Rig, CountsAddUpAtALowRate) {
   traffic.flows = 64;
   traffic.rate_pps = 20000;
   Rig rig("router", traffic);
-  HookUnderTest hook("tc-cls", rig.topology(), rules);
-  const Trial t = rig.trial(hook, {.seconds = 10, .warmup_s = 0, .max_packets = 6400});
+  const auto hook = make_hook_under_test("tc-cls", rig.topology(), rules);
+  const Trial t = rig.trial(*hook, {.seconds = 10, .warmup_s = 0, .max_packets = 6400});
   EXPECT_EQ(t.offered, 6400u);
   EXPECT_EQ(t.dropped, 3200u);  // 32 of every 64 source ports
   EXPECT_LE(t.seen - 6400u, kStrayPackets);
@@ -122,8 +122,8 @@ TEST_P(RuleAimedTraffic, IsDroppedAsTheReferenceSays) {
   Rig rig("veth-pair", traffic);
   rig.use_rules(rules);
   EXPECT_DOUBLE_EQ(rig.expected_drop_share(), 0.25);
-  HookUnderTest hook("xdp-generic", rig.topology(), rules);
-  const Trial t = rig.trial(hook, {.seconds = 10, .warmup_s = 0, .max_packets = 2560});  // every flow 10 times
+  const auto hook = make_hook_under_test("xdp-generic", rig.topology(), rules);
+  const Trial t = rig.trial(*hook, {.seconds = 10, .warmup_s = 0, .max_packets = 2560});  // every flow 10 times
   EXPECT_EQ(t.offered, 2560u);
   EXPECT_EQ(t.dropped, 640u);
   // what passed reached the DUT's IP layer; IPv6 link-local chatter the

@@ -1,0 +1,107 @@
+// iptables-legacy and iptables-nft: the rule set in the raw table's
+// PREROUTING chain of the DUT's namespace (IPv4 and IPv6), with ipsets where
+// the kernel has the set types, applied with iptables-restore.
+#include <fmt/format.h>
+
+#include "baseline_hooks.hpp"
+#include "errors.hpp"
+#include "iptables_ruleset.hpp"
+#include "kernel_config.hpp"
+#include "netns_command.hpp"
+
+namespace xb::bench::baselines {
+namespace {
+
+struct Backend {
+  std::string v4, v6;  // "iptables-legacy", "ip6tables-legacy"
+};
+
+Backend backend_of(const std::string& hook) {
+  const std::string suffix = hook == "iptables-legacy" ? "-legacy" : "-nft";
+  return {"iptables" + suffix, "ip6tables" + suffix};
+}
+
+class IptablesHook final : public HookUnderTest {
+ public:
+  IptablesHook(const std::string& hook, const Topology& topo, const RuleSet& rules)
+      : HookUnderTest(hook), ns_(topo.dut().ns), dev_(topo.dut().dev), tools_(backend_of(hook)) {
+    IptablesOptions options;
+    options.set_prefix = "xb";
+    options.ipset_types = kernel_ipset_types();
+    try {
+      ruleset_ = translate_to_iptables(rules, options);
+    } catch (const std::invalid_argument& e) {
+      throw Error(fmt::format("{}: {}", hook, e.what()));
+    }
+    try {
+      if (!ruleset_.ipset.empty()) {
+        const TempFile sets(ruleset_.ipset);
+        checked_run_in_netns(ns_, {"ipset", "restore", "-file", sets.path()});
+      }
+      const TempFile v4(ruleset_.v4), v6(ruleset_.v6);
+      checked_run_in_netns(ns_, {tools_.v4 + "-restore", v4.path()});
+      checked_run_in_netns(ns_, {tools_.v6 + "-restore", v6.path()});
+    } catch (...) {
+      remove();  // nothing half applied stays behind
+      throw;
+    }
+  }
+
+  ~IptablesHook() override { remove(); }
+
+  void reset() override {
+    base_ = counters();
+    rx_base_ = interface_rx_packets(ns_, dev_);
+  }
+
+  HookCounts read() const override {
+    const auto now = counters();
+    HookCounts c;
+    c.seen = interface_rx_packets(ns_, dev_) - rx_base_;
+    for (std::size_t i = 0; i < now.size(); ++i)
+      if (ruleset_.counted[i].action == Action::Drop) c.dropped += now[i] - base_[i];
+    c.passed = c.seen > c.dropped ? c.seen - c.dropped : 0;
+    return c;
+  }
+
+ private:
+  std::vector<std::uint64_t> counters() const {
+    return iptables_counters(ruleset_, checked_run_in_netns(ns_, {tools_.v4 + "-save", "-c", "-t", "raw"}),
+                             checked_run_in_netns(ns_, {tools_.v6 + "-save", "-c", "-t", "raw"}));
+  }
+
+  void remove() {
+    // the rules first: a set in use cannot be destroyed
+    run_in_netns(ns_, {tools_.v4, "-t", "raw", "-F", "PREROUTING"});
+    run_in_netns(ns_, {tools_.v6, "-t", "raw", "-F", "PREROUTING"});
+    for (const auto& name : ruleset_.set_names) run_in_netns(ns_, {"ipset", "destroy", name});
+  }
+
+  std::string ns_, dev_;
+  Backend tools_;
+  IptablesRuleset ruleset_;
+  std::vector<std::uint64_t> base_;
+  std::uint64_t rx_base_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<HookUnderTest> make_iptables_hook(const std::string& hook, const Topology& topo, const RuleSet& rules) {
+  return std::make_unique<IptablesHook>(hook, topo, rules);
+}
+
+std::string iptables_unavailable(const std::string& hook) {
+  const Backend tools = backend_of(hook);
+  for (const auto& tool : {tools.v4 + "-restore", tools.v6 + "-restore"})
+    if (!have_program(tool)) return tool + " is not installed (Debian package iptables)";
+  if (!have_program("ipset")) return "ipset is not installed (Debian package ipset)";
+  const std::vector<const char*> options = hook == "iptables-legacy"
+                                               ? std::vector<const char*>{"CONFIG_IP_NF_RAW", "CONFIG_IP6_NF_RAW"}
+                                               : std::vector<const char*>{"CONFIG_NFT_COMPAT", "CONFIG_NF_TABLES_IPV4"};
+  for (const char* option : options)
+    if (const auto o = kernel_option(option); o && o->value.empty())
+      return fmt::format("the kernel lacks {} ({})", option, o->source);
+  return "";
+}
+
+}  // namespace xb::bench::baselines

@@ -1,0 +1,14 @@
+// The filter at a kernel hook, and xdp-noop, as hooks under test.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "hook_under_test.hpp"
+
+namespace xb::bench {
+
+// hook: a kernel hook name (hooks.hpp), or "xdp-noop"
+std::unique_ptr<HookUnderTest> make_filter_hook(const std::string& hook, const Topology& topo, const RuleSet& rules);
+
+}  // namespace xb::bench
