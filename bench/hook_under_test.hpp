@@ -26,6 +26,13 @@ struct HookCounts {
   LatencyHistogram latency;  // generator to this hook (empty where it cannot be read)
 };
 
+// Packets one counter of a hook counted: one rule's, or a group's where a
+// set lookup stands for several rules; XB_RULE_* for the defaults.
+struct RuleTally {
+  std::vector<std::uint32_t> rules;
+  std::uint64_t packets = 0;
+};
+
 class HookUnderTest {
  public:
   virtual ~HookUnderTest() = default;
@@ -33,6 +40,8 @@ class HookUnderTest {
   // Counting starts anew from here.
   virtual void reset() = 0;
   virtual HookCounts read() const = 0;
+  // Since reset(), where the hook counts per rule (or per group of rules).
+  virtual std::vector<RuleTally> rule_tallies() const { return {}; }
 
  protected:
   explicit HookUnderTest(std::string name) : name_(std::move(name)) {}

@@ -64,6 +64,13 @@ class IptablesHook final : public HookUnderTest {
     return c;
   }
 
+  std::vector<RuleTally> rule_tallies() const override {
+    const auto now = counters();
+    std::vector<RuleTally> tallies;
+    for (std::size_t i = 0; i < now.size(); ++i) tallies.push_back({ruleset_.counted[i].rules, now[i] - base_[i]});
+    return tallies;
+  }
+
  private:
   std::vector<std::uint64_t> counters() const {
     return iptables_counters(ruleset_, checked_run_in_netns(ns_, {tools_.v4 + "-save", "-c", "-t", "raw"}),

@@ -45,6 +45,13 @@ class NftHook final : public HookUnderTest {
     return c;
   }
 
+  std::vector<RuleTally> rule_tallies() const override {
+    const auto now = counters();
+    std::vector<RuleTally> tallies;
+    for (std::size_t i = 0; i < now.size(); ++i) tallies.push_back({ruleset_.counted[i].rules, now[i] - base_[i]});
+    return tallies;
+  }
+
  private:
   std::vector<std::uint64_t> counters() const {
     // the chain alone: a listing of the sets' elements would be as long as the rule set

@@ -48,6 +48,7 @@ struct Counters {
 
 struct Worker {
   std::uint16_t port = 0;
+  rte_ether_addr own_mac{};
   xb::CompiledTable table;
   Counters counters;
   std::atomic<bool> stop{false};
@@ -90,10 +91,17 @@ int poll_loop(void* arg) {
     // from the program's entry
     const std::uint64_t start = rte_rdtsc();
     const std::uint64_t now_ns = monotonic_ns();
-    std::uint64_t dropped = 0;
+    std::uint64_t dropped = 0, received = 0;
     for (std::uint16_t i = 0; i < n; ++i) {
       const auto* data = rte_pktmbuf_mtod(bufs[i], const std::uint8_t*);
       const std::uint32_t len = rte_pktmbuf_data_len(bufs[i]);
+      // AF_PACKET also hands over what the host itself sends on the
+      // interface; that is not traffic to filter
+      if (len >= 12 && std::memcmp(data + 6, w.own_mac.addr_bytes, 6) == 0) {
+        rte_pktmbuf_free(bufs[i]);
+        continue;
+      }
+      ++received;
       std::uint64_t sent_ns = 0;
       if (stamp_of(data, len, sent_ns) && now_ns > sent_ns)
         bump(w.counters.latency[xb_latency_bucket(now_ns - sent_ns)], 1);
@@ -102,9 +110,9 @@ int poll_loop(void* arg) {
       // passed packets end here: the application is their destination
       rte_pktmbuf_free(bufs[i]);
     }
-    bump(w.counters.rx, n);
+    bump(w.counters.rx, received);
     bump(w.counters.dropped, dropped);
-    bump(w.counters.passed, n - dropped);
+    bump(w.counters.passed, received - dropped);
     bump(w.counters.busy_cycles, rte_rdtsc() - start);
   }
   return 0;
@@ -160,6 +168,7 @@ int main(int argc, char** argv) {
   rte_mempool* pool = rte_pktmbuf_pool_create("xb_mbufs", kMbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
   if (!pool) return fail(std::string("mbuf pool: ") + rte_strerror(rte_errno));
   if (int rc = setup_port(worker.port, pool); rc < 0) return fail(std::string("port setup: ") + rte_strerror(-rc));
+  rte_eth_macaddr_get(worker.port, &worker.own_mac);
   const unsigned lcore = rte_get_next_lcore(-1, 1, 0);
   if (lcore >= RTE_MAX_LCORE) return fail("needs a worker lcore (-l MAIN,WORKER)");
   rte_eal_remote_launch(poll_loop, &worker, lcore);

@@ -28,6 +28,7 @@ class VethTopology {
   std::string gen_if, dut_if;
   static constexpr const char* kGenAddr = "198.18.0.1";
   static constexpr const char* kDutAddr = "198.18.0.2";
+  const bench::Topology& topology() const { return *topology_; }
 
  private:
   std::unique_ptr<bench::Topology> topology_;

@@ -4,8 +4,14 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
 #include <sys/socket.h>
 
+#include <array>
+#include <cstdio>
+#include <cstring>
 #include <stdexcept>
 #include <thread>
 
@@ -94,6 +100,57 @@ bool tcp_connects(const std::string& ns, const std::string& addr, std::uint16_t 
   socklen_t len = sizeof(err);
   ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
   return err == 0;
+}
+
+namespace {
+
+std::array<std::uint8_t, 6> parse_mac(const std::string& text) {
+  std::array<unsigned, 6> b{};
+  if (std::sscanf(text.c_str(), "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6)
+    throw std::runtime_error("not a MAC address: " + text);
+  std::array<std::uint8_t, 6> mac{};
+  for (int i = 0; i < 6; ++i) mac[i] = static_cast<std::uint8_t>(b[i]);
+  return mac;
+}
+
+// The IPv4 header checksum, where the frame carries an untagged IPv4 header.
+void fill_ipv4_checksum(std::vector<std::uint8_t>& f) {
+  if (f.size() < 34 || f[12] != 0x08 || f[13] != 0x00) return;
+  const std::size_t ihl = (f[14] & 0x0f) * 4u;
+  if (ihl < 20 || f.size() < 14 + ihl) return;
+  f[24] = f[25] = 0;
+  std::uint32_t sum = 0;
+  for (std::size_t i = 14; i < 14 + ihl; i += 2) sum += static_cast<std::uint32_t>(f[i] << 8 | f[i + 1]);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  f[24] = static_cast<std::uint8_t>(~sum >> 8);
+  f[25] = static_cast<std::uint8_t>(~sum);
+}
+
+}  // namespace
+
+void send_frames(const std::string& ns, const std::string& dev, const std::string& src_mac,
+                 const std::string& dst_mac, std::vector<std::vector<std::uint8_t>> frames) {
+  UniqueFd fd;
+  sockaddr_ll to{};
+  to.sll_family = AF_PACKET;
+  {
+    NetnsScope in_ns(ns);
+    fd.reset(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0));  // protocol 0: sends only
+    to.sll_ifindex = static_cast<int>(if_nametoindex(dev.c_str()));
+  }
+  if (!fd) throw std::runtime_error(std::string("AF_PACKET socket: ") + std::strerror(errno));
+  if (!to.sll_ifindex) throw std::runtime_error("no interface " + dev + " in " + ns);
+  const auto src = parse_mac(src_mac), dst = parse_mac(dst_mac);
+  for (auto& f : frames) {
+    if (f.size() < 14) continue;
+    std::copy(dst.begin(), dst.end(), f.begin());
+    std::copy(src.begin(), src.end(), f.begin() + 6);
+    fill_ipv4_checksum(f);
+    to.sll_halen = 6;
+    std::copy(dst.begin(), dst.end(), to.sll_addr);
+    if (::sendto(fd.get(), f.data(), f.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof(to)) < 0)
+      throw std::runtime_error(std::string("send a raw frame: ") + std::strerror(errno));
+  }
 }
 
 }  // namespace xb::testing
