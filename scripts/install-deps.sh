@@ -9,4 +9,5 @@ apt-get install -y -qq --no-install-recommends \
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev libmnl-dev \
   libgtest-dev libbenchmark-dev \
   iproute2 ethtool util-linux procps \
+  nftables iptables ipset libdpdk-dev \
   qemu-system-x86 busybox-static cpio dash >/dev/null
