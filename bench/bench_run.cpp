@@ -11,7 +11,9 @@
 #include <nlohmann/json.hpp>
 
 #include "errors.hpp"
+#include "gbench_json.hpp"
 #include "hook_under_test.hpp"
+#include "synthetic_rules.hpp"
 
 namespace xb::bench {
 namespace {
@@ -36,7 +38,9 @@ std::string git_revision() {
   return s;
 }
 
-json environment() {
+}  // namespace
+
+json result_environment() {
   utsname u{};
   ::uname(&u);
   std::string cpu = "unknown";
@@ -54,6 +58,29 @@ json environment() {
           {"xdpbench_version", XDPBENCH_VERSION}};
 }
 
+namespace {
+
+// FNV-1a 64 of the rule set in canonical TOML: tells two results' rule sets apart
+std::string rules_digest(const RuleSet& rules) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (const unsigned char c : to_toml(rules)) h = (h ^ c) * 0x100000001b3ull;
+  return fmt::format("fnv1a64:{:016x}", h);
+}
+
+// Upper bucket edges and the share of packets at or below each: a CDF.
+json cdf_json(const LatencyHistogram& h) {
+  json out = json::array();
+  const double total = static_cast<double>(h.count());
+  if (total == 0) return out;
+  std::uint64_t seen = 0;
+  for (std::uint32_t b = 0; b < h.buckets().size(); ++b) {
+    if (!h.buckets()[b]) continue;
+    seen += h.buckets()[b];
+    out.push_back({LatencyHistogram::upper_edge(b), static_cast<double>(seen) / total});
+  }
+  return out;
+}
+
 json spread_json(const Spread& s) { return {{"median", s.median}, {"min", s.min}, {"max", s.max}}; }
 
 json trial_json(const Trial& t) {
@@ -65,6 +92,8 @@ json trial_json(const Trial& t) {
       {"passed", t.passed},
       {"delivered", t.delivered},
       {"run_time_ns", t.run_time_ns},
+      {"has_run_time", t.has_run_time},
+      {"has_verdicts", t.has_verdicts},
       {"softirq_pct", t.softirq_pct},
       {"hook_latency_ns",
        t.has_hook_latency ? json{{"p50", t.hook_p50}, {"p99", t.hook_p99}, {"p99.9", t.hook_p999}, {"max", t.hook_max}}
@@ -84,6 +113,9 @@ json config_json(const RunOptions& o, const Rig& rig) {
   return {{"topology", rig.topology().spec().name},
           {"rules_source", o.rules.source},
           {"rules", o.rules.rules.size()},
+          {"rules_digest", rules_digest(o.rules)},
+          {"program", o.program_label},
+          {"ipv6_share", rig.traffic().ipv6_share},
           {"frame_size", rig.traffic().imix ? json("imix") : json(rig.traffic().frame_size)},
           {"flows", rig.traffic().flows},
           {"mix", rig.traffic().mix},
@@ -108,10 +140,11 @@ std::vector<std::string> runnable_hooks(const std::vector<std::string>& wanted,
   return hooks;
 }
 
-std::unique_ptr<HookUnderTest> set_up(const std::string& h, const Rig& rig, const RuleSet& rules,
+std::unique_ptr<HookUnderTest> set_up(const std::string& h, const Rig& rig, const RunOptions& o,
                                       std::map<std::string, std::string>& skipped) {
+  if (o.user_program && h != "xdp-noop") return make_user_program_hook(*o.user_program, h, rig.topology());
   std::string why;
-  auto hook = make_hook_or_skip(h, rig.topology(), rules, why);
+  auto hook = make_hook_or_skip(h, rig.topology(), o.rules, why);
   if (!hook) skipped[h] = why;
   return hook;
 }
@@ -151,7 +184,7 @@ int run_benchmark(const RunOptions& o) {
       if (stop_requested()) return interrupted();
       if (skipped.count(h)) continue;
       progress(fmt::format("repeat {}/{}: {}", rep + 1, o.repeat, h));
-      const auto hook = set_up(h, rig, o.rules, skipped);
+      const auto hook = set_up(h, rig, o, skipped);
       if (hook) trials[h].push_back(rig.trial(*hook, o.trial));
     }
   progress("");
@@ -191,16 +224,24 @@ int run_benchmark(const RunOptions& o) {
     const double ratio = noop_rx > 0 ? rx.median / noop_rx : 0;
     const double native_ratio = native_rx > 0 ? rx.median / native_rx : 0;
     const bool run_time = std::all_of(ts.begin(), ts.end(), [](const Trial& t) { return t.has_run_time; });
+    const bool verdicts = std::all_of(ts.begin(), ts.end(), [](const Trial& t) { return t.has_verdicts; });
+    const auto mpps_or_dash = [&](double v) { return verdicts ? fmt::format("{:.3f}", v) : std::string("-"); };
     fmt::print(
-        "{:<15} {:>8.3f} {:>9.3f} ({:.3f}-{:.3f}) {:>7.3f} {:>7.3f} {:>9.3f} {:>6.2f} {:>20} {:>7.2f} {:>9} {:>6.1f} "
+        "{:<15} {:>8.3f} {:>9.3f} ({:.3f}-{:.3f}) {:>7} {:>7} {:>9.3f} {:>6.2f} {:>20} {:>7.2f} {:>9} {:>6.1f} "
         "{:>22} {:>20}\n",
-        h, offered.median, rx.median, rx.min, rx.max, drop.median, pass.median, delivered.median, loss.median,
+        h, offered.median, rx.median, rx.min, rx.max, mpps_or_dash(drop.median), mpps_or_dash(pass.median),
+        delivered.median, loss.median,
         run_time ? fmt::format("{:.1f} ({:.1f}-{:.1f})", ns.median, ns.min, ns.max) : "-", ratio,
         native_rx > 0 ? fmt::format("{:.2f}", native_ratio) : "-", sirq.median,
         hook_latency ? fmt::format("{:.1f}/{:.1f}/{:.1f}", h50.median, h99.median, h999.median) : "-",
         latency ? fmt::format("{:.1f}/{:.1f}/{:.1f}", p50.median, p99.median, p999.median) : "-");
     json jt = json::array();
-    for (const auto& t : ts) jt.push_back(trial_json(t));
+    LatencyHistogram hook_hist, sink_hist;
+    for (const auto& t : ts) {
+      jt.push_back(trial_json(t));
+      hook_hist.add(t.hook_latency);
+      sink_hist.add(t.sink_latency);
+    }
     results.push_back(
         {{"hook", h},
          {"trials", jt},
@@ -221,7 +262,9 @@ int run_benchmark(const RunOptions& o) {
                          : json(nullptr)},
            {"latency_us", latency
                               ? json{{"p50", spread_json(p50)}, {"p99", spread_json(p99)}, {"p99.9", spread_json(p999)}}
-                              : json(nullptr)}}}});
+                              : json(nullptr)},
+           {"hook_latency_cdf", cdf_json(hook_hist)},
+           {"sink_latency_cdf", cdf_json(sink_hist)}}}});
   }
   for (const auto& [h, why] : skipped) fmt::print("{:<15} skipped: {}\n", h, why);
   fmt::print(
@@ -230,12 +273,15 @@ int run_benchmark(const RunOptions& o) {
       rig.topology().sink() ? "to the sink's XDP program (packets that passed)" : "(no sink in this topology)");
   json skipped_json = json::object();
   for (const auto& [h, why] : skipped) skipped_json[h] = why;
-  write_json(o.json_path, {{"schema", 1},
+  write_json(o.json_path, {{"schema", kResultSchema},
                            {"command", "run"},
-                           {"environment", environment()},
+                           {"environment", result_environment()},
                            {"config", config_json(o, rig)},
                            {"results", results},
                            {"skipped", skipped_json}});
+  if (!o.gbench_json_path.empty()) {
+    write_json(o.gbench_json_path, google_benchmark_json(trials, hooks, result_environment()));
+  }
   return 0;
 }
 
@@ -261,7 +307,7 @@ int run_search(const SearchOptions& s) {
       traffic.frame_size = size;
       traffic.rate_pps = 0;
       rig.set_traffic(traffic);
-      const auto hook_ptr = set_up(h, rig, o.rules, skipped);
+      const auto hook_ptr = set_up(h, rig, o, skipped);
       if (!hook_ptr) continue;
       HookUnderTest& hook = *hook_ptr;
       TrialSpec short_trial = o.trial;
@@ -300,9 +346,9 @@ int run_search(const SearchOptions& s) {
                          {"flat_out", trial_json(flat_out)}});
     }
   for (const auto& [h, why] : skipped) fmt::print("{:<15} skipped: {}\n", h, why);
-  write_json(o.json_path, {{"schema", 1},
+  write_json(o.json_path, {{"schema", kResultSchema},
                            {"command", "search"},
-                           {"environment", environment()},
+                           {"environment", result_environment()},
                            {"config", config_json(o, rig)},
                            {"loss_tolerance_pct", s.loss_tolerance_pct},
                            {"results", results}});

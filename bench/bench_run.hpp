@@ -2,14 +2,20 @@
 // throughput), sweep (rate and cost against rule count).
 #pragma once
 
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "live_frame_generator.hpp"
 #include "rig.hpp"
 #include "rule_set.hpp"
+#include "user_program_hook.hpp"
 
 namespace xb::bench {
+
+// The version of every result file's layout (--json); `gate` reads only its own.
+inline constexpr int kResultSchema = 2;
 
 struct RunOptions {
   std::vector<std::string> hooks;      // "xdp-noop" is always added
@@ -20,6 +26,9 @@ struct RunOptions {
   int repeat = 5;
   std::vector<int> cpus;  // {generator, DUT}: pinned when given
   std::string json_path;
+  std::string gbench_json_path;                  // Google Benchmark's format, for compare.py and CI actions
+  std::string program_label = "xdpbench filter";  // or the user's --prog FILE[:SECTION]
+  std::optional<UserProgram> user_program;        // --prog: measured instead of the filter
 };
 
 struct SearchOptions {
@@ -33,6 +42,9 @@ struct SweepOptions {
   RunOptions run;
   std::vector<std::uint32_t> rule_counts = {10, 1000, 100000};
 };
+
+// Kernel, CPU, git revision and version: what every result file records.
+nlohmann::json result_environment();
 
 // Each prints its table (and writes JSON where asked); returns the exit code.
 int run_benchmark(const RunOptions& options);

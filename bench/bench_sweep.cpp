@@ -75,7 +75,15 @@ int run_sweep(const SweepOptions& s) {
     }
   }
   if (!o.json_path.empty()) {
-    std::ofstream(o.json_path) << nlohmann::json{{"schema", 1}, {"command", "sweep"}, {"results", results}}.dump(2)
+    std::ofstream(o.json_path) << nlohmann::json{{"schema", kResultSchema},
+                                                  {"command", "sweep"},
+                                                  {"environment", result_environment()},
+                                                  {"config", {{"topology", rig.topology().spec().name},
+                                                              {"frame_size", o.traffic.frame_size},
+                                                              {"mix", o.traffic.mix},
+                                                              {"repeat", o.repeat},
+                                                              {"duration_s", o.trial.seconds}}},
+                                                  {"results", results}}.dump(2)
                                << "\n";
     fmt::print("wrote {}\n", o.json_path);
   }

@@ -20,6 +20,7 @@ struct HookCounts {
   std::uint64_t passed = 0;
   std::uint64_t run_time_ns = 0;  // time in the hook's code: the kernel's bpf_stats, a DPDK loop's TSC
   bool has_run_time = false;      // nft and iptables have no such figure
+  bool has_verdicts = true;       // false: a user's program, whose drops are its own
   // The passed packets end in the hook's own process (a DPDK application),
   // not in the DUT's IP stack: they count as delivered.
   bool delivers_passed = false;

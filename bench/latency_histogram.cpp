@@ -46,4 +46,9 @@ std::uint64_t LatencyHistogram::percentile(double q) const {
   return upper_edge(static_cast<std::uint32_t>(buckets_.size() - 1));
 }
 
+void LatencyHistogram::add(const LatencyHistogram& other) {
+  if (buckets_.size() < other.buckets_.size()) buckets_.resize(other.buckets_.size(), 0);
+  for (std::size_t b = 0; b < other.buckets_.size(); ++b) buckets_[b] += other.buckets_[b];
+}
+
 }  // namespace xb::bench

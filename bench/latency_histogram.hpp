@@ -19,6 +19,9 @@ class LatencyHistogram {
   std::uint64_t percentile(double q) const;
   std::uint64_t max() const { return percentile(1.0); }
 
+  const std::vector<std::uint64_t>& buckets() const { return buckets_; }
+  void add(const LatencyHistogram& other);
+
   static std::uint32_t bucket_of(std::uint64_t ns);
   static std::uint64_t upper_edge(std::uint32_t bucket);
 

@@ -31,7 +31,8 @@ void install_stop_signals() {
 }
 
 double Trial::loss_pct() const {
-  const double accounted = static_cast<double>(dropped + delivered);
+  // a user's program drops as it likes: only what never reached it is lost
+  const double accounted = static_cast<double>(has_verdicts ? dropped + delivered : seen);
   return offered ? std::max(0.0, 100.0 * (static_cast<double>(offered) - accounted) / static_cast<double>(offered)) : 0;
 }
 
@@ -120,6 +121,8 @@ Trial Rig::trial(HookUnderTest& hook, const TrialSpec& spec) {
   t.passed = c.passed;
   t.run_time_ns = c.run_time_ns;
   t.has_run_time = c.has_run_time;
+  t.has_verdicts = c.has_verdicts;
+  t.hook_latency = c.latency;
   if (c.latency.count() > 0) {
     t.has_hook_latency = true;
     t.hook_p50 = c.latency.percentile(0.5);
@@ -131,6 +134,7 @@ Trial Rig::trial(HookUnderTest& hook, const TrialSpec& spec) {
   if (sink_ && !c.delivers_passed) {
     // the sink program consumes what reaches it: it is the count there
     const LatencyHistogram h = sink_->read();
+    t.sink_latency = h;
     t.delivered = h.count();
     t.has_latency = h.count() > 0;
     t.p50 = h.percentile(0.5);

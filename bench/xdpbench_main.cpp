@@ -9,7 +9,10 @@
 #include <iostream>
 #include <sstream>
 
+#include "ab.hpp"
 #include "bench_run.hpp"
+#include "gate.hpp"
+#include "report.hpp"
 #include "errors.hpp"
 #include "hook_under_test.hpp"
 #include "hooks.hpp"
@@ -34,6 +37,22 @@ std::vector<std::uint32_t> parse_list(const std::string& flag, const std::string
   }
   if (out.empty()) throw Error(flag + ": empty list");
   return out;
+}
+
+// "5%" or "5" -> 0.05
+double parse_percentage(const char* flag, const std::string& text) {
+  std::string t = text;
+  if (!t.empty() && t.back() == '%') t.pop_back();
+  std::size_t used = 0;
+  double v = -1;
+  try {
+    v = std::stod(t, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != t.size() || v < 0 || v > 100)
+    throw Error(fmt::format("{}: '{}' is not a percentage (e.g. 5%)", flag, text));
+  return v / 100;
 }
 
 // The options every measuring command shares.
@@ -80,6 +99,14 @@ void add_run_options(CLI::App* cmd, bench::RunOptions& o, std::string& hook, std
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--count", o.trial.max_packets, "at most this many packets per trial")->capture_default_str();
   cmd->add_option("--json", o.json_path, "write the result here");
+  cmd->add_option_function<std::string>(
+      "--prog", [&o](const std::string& v) { o.user_program = bench::UserProgram{v, o.user_program ? o.user_program->section : ""}; },
+      "benchmark your own XDP or tc object (FILE.bpf.o) at --hook instead of the filter");
+  cmd->add_option_function<std::string>(
+      "--section", [&o](const std::string& v) { if (o.user_program) o.user_program->section = v; else o.user_program = bench::UserProgram{"", v}; },
+      "with --prog: the program's SEC() name or function name (default: the first)");
+  cmd->add_option("--gbench-json", o.gbench_json_path,
+                  "also write the trials in Google Benchmark's JSON format (compare.py, github-action-benchmark)");
   cmd->add_option("--cpu", o.cpus, "GEN,DUT: pin the generator and the DUT's receive processing")
       ->delimiter(',')
       ->expected(2);
@@ -122,6 +149,13 @@ std::vector<std::string> hooks_of(const std::string& arg) {
 
 void resolve(bench::RunOptions& o, const std::string& hook, const std::string& rules_path) {
   o.hooks = hooks_of(hook);
+  if (o.user_program) {
+    if (o.user_program->path.empty()) throw Error("--section needs --prog");
+    // refused here, before any namespace exists: wrong type, or the verifier's no
+    for (const auto& h : o.hooks)
+      if (h != "xdp-noop") bench::check_user_program(*o.user_program, h);
+    o.program_label = o.user_program->label();
+  }
   o.rules = rules_path.empty() ? default_rule_set() : load_rule_file(rules_path);
 }
 
@@ -150,14 +184,51 @@ int run(int argc, char** argv) {
   add_run_options(sweep_cmd, sweep_opts.run, sweep_hook, sweep_rules_unused, sweep_profile);
   sweep_cmd->add_option("--rule-counts", counts, "rule counts to measure")->capture_default_str();
 
+  bench::GateOptions gate_opts;
+  std::string gate_baseline, gate_current, threshold = "5%";
+  auto* gate_cmd = app.add_subcommand(
+      "gate", "is CURRENT a regression against BASELINE? exit 0 pass, 1 regression, 2 cannot judge");
+  gate_cmd->add_option("--baseline", gate_baseline, "result file (xdpbench run --json) of the old build")->required();
+  gate_cmd->add_option("--current", gate_current, "result file of the new build")->required();
+  gate_cmd->add_option("--threshold", threshold, "changes smaller than this never fail the gate")->capture_default_str();
+  gate_cmd->add_option("--markdown", gate_opts.markdown_path, "also write a Markdown summary (a PR comment)");
+
+  bench::AbOptions ab_opts;
+  std::string ab_threshold = "5%";
+  auto* ab_cmd = app.add_subcommand(
+      "ab", "two builds measured interleaved (A B A B ...) on one machine, judged by the gate; run options after --");
+  ab_cmd->add_option("--a", ab_opts.build_a, "build directory A (the baseline)")->required();
+  ab_cmd->add_option("--b", ab_opts.build_b, "build directory B (the change)")->required();
+  ab_cmd->add_option("--pairs", ab_opts.pairs, "trials of each build")->capture_default_str()->check(CLI::Range(1, 1000));
+  ab_cmd->add_option("--threshold", ab_threshold, "changes smaller than this never fail the gate")->capture_default_str();
+  ab_cmd->add_option("--markdown", ab_opts.gate.markdown_path, "also write a Markdown summary (a PR comment)");
+  ab_cmd->add_option("--json-a", ab_opts.json_a, "write A's merged result here");
+  ab_cmd->add_option("--json-b", ab_opts.json_b, "write B's merged result here");
+  ab_cmd->add_option("run-args", ab_opts.run_args, "xdpbench run options (--hook, --duration, ...)");
+
+  std::vector<std::string> report_inputs;
+  std::string report_out = "xdpbench-report";
+  auto* report_cmd = app.add_subcommand("report", "result files (run, search, sweep) as an HTML page and Markdown");
+  report_cmd->add_option("results", report_inputs, "result files (--json of run, search, sweep)")->required();
+  report_cmd->add_option("--out", report_out, "directory for report.html and report.md")->capture_default_str();
+
   auto* cleanup = app.add_subcommand("cleanup", "remove namespaces a killed run left");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
+  if (*report_cmd) return bench::run_report(report_inputs, report_out);
+  if (*gate_cmd) {
+    gate_opts.threshold = parse_percentage("--threshold", threshold);
+    return bench::run_gate(gate_baseline, gate_current, gate_opts);
+  }
   route_libbpf_logging();
   if (::geteuid() != 0) throw Error("xdpbench needs root (it makes namespaces and loads BPF programs)");
+  if (*ab_cmd) {
+    ab_opts.gate.threshold = parse_percentage("--threshold", ab_threshold);
+    return bench::run_ab(ab_opts);
+  }
   if (*cleanup) {
     fmt::print("removed {} namespaces\n",
                bench::Topology::cleanup_leftovers(std::string(bench::kRunPrefix) + "[0-9]+-"));
@@ -166,13 +237,7 @@ int run(int argc, char** argv) {
   if (*search_cmd) {
     apply_profile(search_cmd, search_opts.run, search_profile);
     resolve(search_opts.run, search_hook, search_rules);
-    std::string l = loss;
-    if (!l.empty() && l.back() == '%') l.pop_back();
-    try {
-      search_opts.loss_tolerance_pct = std::stod(l);
-    } catch (const std::exception&) {
-      throw Error("--loss: '" + loss + "' is not a percentage");
-    }
+    search_opts.loss_tolerance_pct = parse_percentage("--loss", loss) * 100;
     search_opts.sizes = parse_list("--sizes", sizes);
     for (auto sz : search_opts.sizes)
       if (sz < 64 || sz > 1518) throw Error(fmt::format("--sizes: {} is not 64 to 1518", sz));

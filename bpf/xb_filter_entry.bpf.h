@@ -19,6 +19,18 @@
  */
 const volatile __u32 xb_stamp_offset = 0;
 
+/*
+ * A debug knob for testing the regression gate: this many empty bpf_loop
+ * iterations per packet, a slowdown of known size (the loader sets it from
+ * XDPBENCH_DEBUG_EXTRA_WORK). Read-only data: at 0 the verifier removes it.
+ */
+const volatile __u32 xb_debug_extra_work = 0;
+
+static long xb_no_work(__u32 index, void *ctx)
+{
+	return 0;
+}
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, XB_LAT_BUCKETS);
@@ -52,6 +64,8 @@ static __always_inline int xb_filter(XB_CTX ctx)
 {
 	struct xb_result res;
 
+	if (xb_debug_extra_work)
+		bpf_loop(xb_debug_extra_work, xb_no_work, NULL, 0);
 	xb_classify(ctx, xb_active_table(), &res);
 	xb_count(&res, xb_ctx_bytes(ctx));
 	xb_record_latency(ctx);

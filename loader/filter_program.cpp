@@ -4,6 +4,8 @@
 #include <bpf/libbpf.h>
 
 #include <cerrno>
+#include <cstdlib>
+#include <string>
 
 #include "errors.hpp"
 #include "xb_act.skel.h"
@@ -24,6 +26,7 @@ namespace {
     static void destroy(void* s) { skel##__destroy(static_cast<skel*>(s)); }           \
     static bpf_program* program(skel* s) { return s->progs.prog; }                     \
     static void set_stamp_offset(skel* s, __u32 v) { s->rodata->xb_stamp_offset = v; } \
+    static void set_extra_work(skel* s, __u32 v) { s->rodata->xb_debug_extra_work = v; } \
   };
 XB_SKELETON(xb_xdp, xb_xdp_filter)
 XB_SKELETON(xb_tc, xb_tc_filter)
@@ -33,6 +36,17 @@ XB_SKELETON(xb_cgroup, xb_cgroup_filter)
 XB_SKELETON(xb_netfilter, xb_netfilter_filter)
 #undef XB_SKELETON
 
+// XDPBENCH_DEBUG_EXTRA_WORK=N: N empty loop iterations per packet, to test
+// that the regression gate catches a slowdown (see bpf/xb_filter_entry.bpf.h)
+__u32 debug_extra_work() {
+  const char* v = std::getenv("XDPBENCH_DEBUG_EXTRA_WORK");
+  if (!v || !*v) return 0;
+  char* end = nullptr;
+  const unsigned long n = std::strtoul(v, &end, 10);
+  if (*end || n > (1u << 20)) throw Error(std::string("XDPBENCH_DEBUG_EXTRA_WORK: '") + v + "' is not 0 to 1048576");
+  return static_cast<__u32>(n);
+}
+
 }  // namespace
 
 template <class Traits>
@@ -40,6 +54,7 @@ FilterProgram FilterProgram::open_with(ProgramKind kind, FilterMaps maps, std::u
   auto* skel = Traits::open();
   if (!skel) throw Error(errno_message("open BPF skeleton for " + program_kind_name(kind), errno));
   Traits::set_stamp_offset(skel, stamp_offset);
+  Traits::set_extra_work(skel, debug_extra_work());
   FilterProgram p(kind, SkeletonOwner(skel, &Traits::destroy), skel->obj, Traits::program(skel), std::move(maps));
   p.maps_.reuse_in(p.object_);
   return p;

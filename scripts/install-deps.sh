@@ -9,5 +9,9 @@ apt-get install -y -qq --no-install-recommends \
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev libmnl-dev \
   libgtest-dev libbenchmark-dev \
   iproute2 ethtool util-linux procps \
-  nftables iptables ipset libdpdk-dev \
+  nftables iptables ipset libdpdk-dev chromium \
   qemu-system-x86 busybox-static cpio dash >/dev/null
+# Vega-Lite for `xdpbench report`, from the npm registry at the versions
+# bench/report/package-lock.json pins; CMake embeds its minified runtime.
+command -v npm >/dev/null || apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+npm ci --prefix "$(dirname "$0")/../bench/report" --no-audit --no-fund >/dev/null

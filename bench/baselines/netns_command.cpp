@@ -17,6 +17,11 @@ namespace xb::bench::baselines {
 CommandResult run_in_netns(const std::string& ns, const std::vector<std::string>& argv) {
   std::vector<std::string> full = {"ip", "netns", "exec", ns};
   full.insert(full.end(), argv.begin(), argv.end());
+  return run_program(full);
+}
+
+CommandResult run_program(const std::vector<std::string>& argv) {
+  std::vector<std::string> full = argv;
   std::vector<char*> args;
   for (auto& a : full) args.push_back(a.data());
   args.push_back(nullptr);

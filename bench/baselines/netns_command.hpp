@@ -13,6 +13,8 @@ struct CommandResult {
 };
 
 CommandResult run_in_netns(const std::string& ns, const std::vector<std::string>& argv);
+// A program in our own namespace.
+CommandResult run_program(const std::vector<std::string>& argv);
 // The same, throwing xb::Error with the command and its stderr unless it exits 0.
 std::string checked_run_in_netns(const std::string& ns, const std::vector<std::string>& argv);
 

@@ -12,9 +12,13 @@
 namespace xb::testing {
 
 CliResult run_xdpfilter(const std::string& args, const std::string& prefix) {
+  return run_cli(XDPFILTER_PATH, args, prefix);
+}
+
+CliResult run_cli(const std::string& binary, const std::string& args, const std::string& prefix) {
   const std::string out_path = "/tmp/" + unique_name("xbcli") + ".out";
   const std::string err_path = out_path + ".err";
-  const std::string cmd = prefix + " " XDPFILTER_PATH " " + args + " >" + out_path + " 2>" + err_path;
+  const std::string cmd = prefix + " " + binary + " " + args + " >" + out_path + " 2>" + err_path;
   const int status = std::system(cmd.c_str());
   auto slurp = [](const std::string& path) {
     std::ifstream in(path);

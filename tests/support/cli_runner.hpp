@@ -1,4 +1,4 @@
-// Runs the xdpfilter binary as a user would, capturing exit code, stdout
+// Runs the xdpfilter (or xdpbench) binary as a user would, capturing exit code, stdout
 // and stderr.
 #pragma once
 
@@ -14,6 +14,8 @@ struct CliResult {
 
 // args are appended to the xdpfilter path; `prefix` goes before it (e.g. setpriv ...)
 CliResult run_xdpfilter(const std::string& args, const std::string& prefix = "");
+// The same for any program (xdpbench): `prefix binary args` through the shell.
+CliResult run_cli(const std::string& binary, const std::string& args, const std::string& prefix = "");
 
 }  // namespace xb::testing
 

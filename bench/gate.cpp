@@ -1,0 +1,225 @@
+#include "gate.hpp"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "bench_run.hpp"
+#include "errors.hpp"
+#include "stats.hpp"
+
+namespace xb::bench {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kSchema = kResultSchema;
+
+struct Metric {
+  const char* name;
+  const char* unit;
+  bool higher_is_better;
+};
+
+// rx rate: what the hook sustained; ns/pkt: what it costs; the hook
+// latency's p99: what it adds to the tail
+const Metric kMetrics[] = {
+    {"rx_mpps", "Mpps", true}, {"ns_per_pkt", "ns", false}, {"hook_latency_p99_us", "us", false}};
+
+std::optional<double> sample(const json& trial, const std::string& metric) {
+  const double seconds = trial.value("seconds", 0.0);
+  const double rx = trial.value("rx", 0.0);
+  if (metric == "rx_mpps") return seconds > 0 ? std::optional(rx / seconds / 1e6) : std::nullopt;
+  if (metric == "ns_per_pkt") {
+    if (!trial.value("has_run_time", false) || rx <= 0) return std::nullopt;
+    return trial.value("run_time_ns", 0.0) / rx;
+  }
+  if (metric == "hook_latency_p99_us") {
+    const auto it = trial.find("hook_latency_ns");
+    if (it == trial.end() || it->is_null()) return std::nullopt;
+    return it->value("p99", 0.0) / 1e3;
+  }
+  return std::nullopt;
+}
+
+const json* find_hook(const json& doc, const std::string& hook) {
+  for (const auto& r : doc.at("results"))
+    if (r.at("hook") == hook) return &r;
+  return nullptr;
+}
+
+// What must be equal for two results to be comparable.
+const char* kSameConfig[] = {"topology", "rules_digest", "frame_size", "flows", "mix", "rate_pps", "ipv6_share",
+                             "program"};
+
+std::string pct(double ratio) { return fmt::format("{:+.1f}%", (ratio - 1) * 100); }
+
+}  // namespace
+
+std::vector<double> metric_samples(const json& hook_result, const std::string& metric) {
+  std::vector<double> out;
+  for (const auto& t : hook_result.at("trials"))
+    if (const auto v = sample(t, metric)) out.push_back(*v);
+  return out;
+}
+
+int GateReport::exit_code() const {
+  if (!problems.empty() || too_few_repeats) return 2;
+  for (const auto& r : rows)
+    if (r.verdict == "regression") return 1;
+  return 0;
+}
+
+json load_result_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(errno_message(path + ": cannot open result file", errno));
+  json doc;
+  try {
+    doc = json::parse(in);
+  } catch (const json::parse_error& e) {
+    throw Error(fmt::format("{}: not JSON: {}", path, e.what()));
+  }
+  if (!doc.is_object() || !doc.contains("schema") || !doc.contains("results"))
+    throw Error(path + ": not an xdpbench result file (no \"schema\" or \"results\")");
+  if (doc["schema"] != kSchema)
+    throw Error(fmt::format("{}: result schema {} ; this xdpbench reads schema {} (rerun with this build)", path,
+                            doc["schema"].dump(), kSchema));
+  if (doc.value("command", "") != "run")
+    throw Error(fmt::format("{}: a \"{}\" result; the gate compares results of xdpbench run", path,
+                            doc.value("command", "?")));
+  return doc;
+}
+
+GateReport compare_results(const json& baseline, const json& current, const GateOptions& o) {
+  GateReport rep;
+  for (const char* key : kSameConfig) {
+    const json a = baseline.at("config").value(key, json()), b = current.at("config").value(key, json());
+    if (a != b) rep.problems.push_back(fmt::format("config.{} differs: {} vs {}", key, a.dump(), b.dump()));
+  }
+  std::set<std::string> hooks_a, hooks_b;
+  for (const auto& r : baseline.at("results")) hooks_a.insert(r.at("hook"));
+  for (const auto& r : current.at("results")) hooks_b.insert(r.at("hook"));
+  for (const auto& h : hooks_a)
+    if (!hooks_b.count(h)) rep.problems.push_back("hook " + h + " is in the baseline, not in the current result");
+  for (const auto& h : hooks_b)
+    if (!hooks_a.count(h)) rep.problems.push_back("hook " + h + " is in the current result, not in the baseline");
+
+  for (const auto& r : baseline.at("results")) {
+    const std::string hook = r.at("hook");
+    const json* cur = find_hook(current, hook);
+    if (!cur) continue;
+    for (const auto& m : kMetrics) {
+      const auto a = metric_samples(r, m.name), b = metric_samples(*cur, m.name);
+      if (a.empty() && b.empty()) continue;  // the hook has no such figure (nft: no ns/pkt)
+      GateRow row;
+      row.hook = hook;
+      row.metric = m.name;
+      row.unit = m.unit;
+      row.higher_is_better = m.higher_is_better;
+      row.n_baseline = a.size();
+      row.n_current = b.size();
+      if (a.empty() || b.empty()) {
+        rep.problems.push_back(fmt::format("{} {}: measured in only one of the results", hook, m.name));
+        continue;
+      }
+      row.baseline_median = median(a);
+      row.current_median = median(b);
+      row.ratio = row.baseline_median != 0 ? row.current_median / row.baseline_median : 1;
+      const Interval ci = bootstrap_ratio_of_medians(a, b);
+      row.ci_lo = ci.lo;
+      row.ci_hi = ci.hi;
+      row.p_value = mann_whitney_u(a, b).p_value;
+      const bool worse = m.higher_is_better ? row.ratio < 1 - o.threshold : row.ratio > 1 + o.threshold;
+      const bool better = m.higher_is_better ? row.ratio > 1 + o.threshold : row.ratio < 1 - o.threshold;
+      if (std::min(a.size(), b.size()) < o.min_repeats) {
+        row.verdict = "too few repeats";
+        rep.too_few_repeats = true;
+      } else if (row.p_value < o.alpha && worse) {
+        row.verdict = "regression";
+      } else if (row.p_value < o.alpha && better) {
+        row.verdict = "improvement";
+      } else {
+        row.verdict = "no change";
+      }
+      rep.rows.push_back(row);
+    }
+  }
+  return rep;
+}
+
+namespace {
+
+std::string closing_lines(const GateReport& rep, const GateOptions& o) {
+  std::string s;
+  for (const auto& p : rep.problems) s += "bad input: " + p + "\n";
+  if (rep.too_few_repeats)
+    s += fmt::format(
+        "too few repeats: the U test needs at least {} per side to claim significance (rerun with --repeat={})\n",
+        o.min_repeats, o.min_repeats);
+  const int code = rep.exit_code();
+  s += code == 0   ? "gate: pass\n"
+       : code == 1 ? "gate: REGRESSION\n"
+                   : "gate: cannot judge (exit 2)\n";
+  return s;
+}
+
+}  // namespace
+
+std::string gate_text(const GateReport& rep, const GateOptions& o) {
+  std::string s = fmt::format(
+      "xdpbench gate: {} vs {}; regression = U test p < {} and a change beyond {:.1f}% in the worse direction\n",
+      o.current_label, o.baseline_label, o.alpha, o.threshold * 100);
+  s += fmt::format("{:<15} {:<20} {:>7} {:>12} {:>12} {:>9} {:>19} {:>8} {}\n", "hook", "metric", "n", "baseline",
+                   "current", "change", "95% CI", "p", "verdict");
+  for (const auto& r : rep.rows)
+    s += fmt::format("{:<15} {:<20} {:>7} {:>12.3f} {:>12.3f} {:>9} {:>19} {:>8.4f} {}\n", r.hook,
+                     fmt::format("{} ({})", r.metric, r.unit), fmt::format("{}/{}", r.n_baseline, r.n_current),
+                     r.baseline_median, r.current_median, pct(r.ratio),
+                     fmt::format("[{}, {}]", pct(r.ci_lo), pct(r.ci_hi)), r.p_value, r.verdict);
+  return s + closing_lines(rep, o);
+}
+
+std::string gate_markdown(const GateReport& rep, const GateOptions& o) {
+  const int code = rep.exit_code();
+  std::string s = fmt::format("### xdpbench gate: {}\n\n", code == 0   ? "pass :white_check_mark:"
+                                                          : code == 1 ? "regression :x:"
+                                                                      : "cannot judge :warning:");
+  s += fmt::format(
+      "{} against {}. A regression is a change beyond {:.1f}% in the worse direction that the Mann-Whitney U test "
+      "finds significant (p < {}, at least {} repeats a side).\n\n",
+      o.current_label, o.baseline_label, o.threshold * 100, o.alpha, o.min_repeats);
+  s += "| hook | metric | n | baseline | current | change | 95% CI | p | verdict |\n";
+  s += "|---|---|---:|---:|---:|---:|---|---:|---|\n";
+  for (const auto& r : rep.rows)
+    s += fmt::format("| {} | {} ({}) | {}/{} | {:.3f} | {:.3f} | {} | [{}, {}] | {:.4f} | {} |\n", r.hook, r.metric,
+                     r.unit, r.n_baseline, r.n_current, r.baseline_median, r.current_median, pct(r.ratio),
+                     pct(r.ci_lo), pct(r.ci_hi), r.p_value,
+                     r.verdict == "regression" ? "**regression**" : r.verdict);
+  std::string tail = closing_lines(rep, o);
+  s += "\n";
+  for (std::size_t start = 0; start < tail.size();) {
+    const auto end = tail.find('\n', start);
+    s += "- " + tail.substr(start, end - start) + "\n";
+    start = end + 1;
+  }
+  return s;
+}
+
+int run_gate(const std::string& baseline_path, const std::string& current_path, const GateOptions& o) {
+  const json a = load_result_file(baseline_path), b = load_result_file(current_path);
+  GateOptions labelled = o;
+  if (labelled.baseline_label == "baseline") labelled.baseline_label = baseline_path;
+  if (labelled.current_label == "current") labelled.current_label = current_path;
+  const GateReport rep = compare_results(a, b, labelled);
+  fmt::print("{}", gate_text(rep, labelled));
+  if (!o.markdown_path.empty()) {
+    std::ofstream(o.markdown_path) << gate_markdown(rep, labelled);
+    fmt::print("wrote {}\n", o.markdown_path);
+  }
+  return rep.exit_code();
+}
+
+}  // namespace xb::bench

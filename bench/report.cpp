@@ -1,0 +1,300 @@
+#include "report.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "errors.hpp"
+
+namespace xb {
+// bench/report/node_modules, embedded by CMake (bench/CMakeLists.txt)
+const std::string& vega_js();
+const std::string& vega_lite_js();
+const std::string& vega_embed_js();
+}  // namespace xb
+
+namespace xb::bench {
+namespace {
+
+using nlohmann::json;
+
+json load(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(errno_message(path + ": cannot open result file", errno));
+  try {
+    json doc = json::parse(in);
+    if (!doc.contains("command") || !doc.contains("results"))
+      throw Error(path + ": not an xdpbench result file (no \"command\" or \"results\")");
+    return doc;
+  } catch (const json::parse_error& e) {
+    throw Error(fmt::format("{}: not JSON: {}", path, e.what()));
+  }
+}
+
+std::string html_escape(const std::string& s) {
+  std::string out;
+  for (const char c : s) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string num(const json& v, int digits = 3) {
+  if (!v.is_number()) return "-";
+  return fmt::format("{:.{}f}", v.get<double>(), digits);
+}
+
+// A table both as HTML and as Markdown.
+struct Table {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+
+  std::string html() const {
+    std::string s = "<table><tr>";
+    for (const auto& h : header) s += "<th>" + html_escape(h) + "</th>";
+    s += "</tr>\n";
+    for (const auto& r : rows) {
+      s += "<tr>";
+      for (const auto& c : r) s += "<td>" + html_escape(c) + "</td>";
+      s += "</tr>\n";
+    }
+    return s + "</table>\n";
+  }
+  std::string markdown() const {
+    std::string s = "| " + fmt::format("{}", fmt::join(header, " | ")) + " |\n|";
+    for (std::size_t i = 0; i < header.size(); ++i) s += i ? "---:|" : "---|";
+    s += "\n";
+    for (const auto& r : rows) s += "| " + fmt::format("{}", fmt::join(r, " | ")) + " |\n";
+    return s;
+  }
+};
+
+struct Page {
+  std::string html, md;
+  std::vector<std::pair<std::string, json>> charts;  // element id, Vega-Lite spec
+
+  void heading(const std::string& text) {
+    html += "<h2>" + html_escape(text) + "</h2>\n";
+    md += "\n## " + text + "\n\n";
+  }
+  void para(const std::string& text) {
+    html += "<p>" + html_escape(text) + "</p>\n";
+    md += text + "\n\n";
+  }
+  void table(const Table& t) {
+    html += t.html();
+    md += t.markdown() + "\n";
+  }
+  void chart(const json& spec) {
+    const std::string id = fmt::format("chart{}", charts.size());
+    html += fmt::format("<div class=\"chart\" id=\"{}\"></div>\n", id);
+    charts.push_back({id, spec});
+  }
+};
+
+json vl(const std::string& title, json data, json mark, json encoding) {
+  return {{"$schema", "https://vega.github.io/schema/vega-lite/v5.json"},
+          {"title", title},
+          {"width", 640},
+          {"height", 280},
+          {"data", {{"values", std::move(data)}}},
+          {"mark", std::move(mark)},
+          {"encoding", std::move(encoding)}};
+}
+
+void environment_section(Page& page, const std::vector<std::pair<std::string, json>>& docs) {
+  page.heading("Environment");
+  Table t{{"result file", "command", "kernel", "CPU", "CPUs", "git revision", "xdpbench", "topology", "rules",
+           "rule set digest", "frame size", "traffic"},
+          {}};
+  for (const auto& [path, doc] : docs) {
+    const json env = doc.value("environment", json::object());
+    const json cfg = doc.value("config", json::object());
+    t.rows.push_back({std::filesystem::path(path).filename().string(), doc.value("command", "?"),
+                      env.value("kernel", "?"), env.value("cpu_model", "?"),
+                      env.contains("cpus_online") ? env["cpus_online"].dump() : "?", env.value("git_revision", "?"),
+                      env.value("xdpbench_version", "?"), cfg.value("topology", "?"),
+                      cfg.contains("rules") ? fmt::format("{} ({})", cfg["rules"].dump(), cfg.value("rules_source", "?"))
+                                            : "synthetic, per point",
+                      cfg.value("rules_digest", "-"), cfg.contains("frame_size") ? cfg["frame_size"].dump() : "?",
+                      cfg.contains("mix") ? fmt::format("{} mix, {} flows, IPv6 share {}", cfg.value("mix", "?"),
+                                                        cfg.contains("flows") ? cfg["flows"].dump() : "?",
+                                                        cfg.contains("ipv6_share") ? cfg["ipv6_share"].dump() : "0")
+                                          : "?"});
+  }
+  page.table(t);
+}
+
+void run_section(Page& page, const std::string& path, const json& doc) {
+  page.heading("Rate and latency per hook (" + std::filesystem::path(path).filename().string() + ")");
+  const json cfg = doc.value("config", json::object());
+  page.para(fmt::format(
+      "{} trials of {} s per hook, interleaved with xdp-noop; medians with min-max. Ratios are to xdp-noop (the "
+      "rig's own limit) and to xdp-native from the same run.",
+      cfg.contains("repeat") ? cfg["repeat"].dump() : "?", cfg.contains("duration_s") ? cfg["duration_s"].dump() : "?"));
+  Table t{{"hook", "kind", "rx Mpps", "min-max", "vs xdp-noop", "vs xdp-native", "ns/pkt", "drop Mpps", "loss %",
+           "hook latency p50/p99/p99.9 us"},
+          {}};
+  json bars = json::array(), cdf = json::array();
+  for (const auto& r : doc.at("results")) {
+    const std::string hook = r.at("hook");
+    const json& s = r.at("summary");
+    const std::string kind = r.value("baseline", false) ? "baseline" : hook == "xdp-noop" ? "reference" : "xdpbench";
+    const json lat = s.value("hook_latency_us", json());
+    t.rows.push_back(
+        {hook, kind, num(s["rx_mpps"]["median"]),
+         fmt::format("{}-{}", num(s["rx_mpps"]["min"]), num(s["rx_mpps"]["max"])), num(s["rx_ratio_to_noop"], 2),
+         num(s.value("rx_ratio_to_native", json()), 2),
+         s["ns_per_pkt"].is_object() ? num(s["ns_per_pkt"]["median"], 1) : "-", num(s["drop_mpps"]["median"]),
+         num(s["loss_pct"]["median"], 2),
+         lat.is_object() ? fmt::format("{}/{}/{}", num(lat["p50"]["median"], 1), num(lat["p99"]["median"], 1),
+                                       num(lat["p99.9"]["median"], 1))
+                         : "-"});
+    bars.push_back({{"hook", hook},
+                    {"kind", kind},
+                    {"median", s["rx_mpps"]["median"]},
+                    {"min", s["rx_mpps"]["min"]},
+                    {"max", s["rx_mpps"]["max"]}});
+    for (const auto& point : s.value("hook_latency_cdf", json::array()))
+      cdf.push_back({{"hook", hook}, {"latency_us", point[0].get<double>() / 1e3}, {"fraction", point[1]}});
+  }
+  page.table(t);
+  for (const auto& [hook, why] : doc.value("skipped", json::object()).items())
+    page.para("skipped: " + hook + ": " + why.get<std::string>());
+  json order = json::array();
+  for (const auto& b : bars) order.push_back(b["hook"]);
+  json rate = {{"$schema", "https://vega.github.io/schema/vega-lite/v5.json"},
+               {"title", "rx rate per hook: median, min-max"},
+               {"width", 640},
+               {"data", {{"values", bars}}},
+               {"encoding", {{"y", {{"field", "hook"}, {"type", "nominal"}, {"sort", order}, {"title", nullptr}}}}},
+               {"layer",
+                {{{"mark", "bar"},
+                  {"encoding",
+                   {{"x", {{"field", "median"}, {"type", "quantitative"}, {"title", "Mpps"}}},
+                    {"color", {{"field", "kind"}, {"type", "nominal"}}}}}},
+                 {{"mark", {{"type", "rule"}, {"color", "black"}}},
+                  {"encoding",
+                   {{"x", {{"field", "min"}, {"type", "quantitative"}}}, {"x2", {{"field", "max"}}}}}}}}};
+  page.chart(rate);
+  if (!cdf.empty())
+    page.chart(vl("one-way latency from the generator to the hook: CDF", cdf, {{"type", "line"}, {"interpolate", "step-after"}},
+                  {{"x",
+                    {{"field", "latency_us"},
+                     {"type", "quantitative"},
+                     {"scale", {{"type", "log"}}},
+                     {"title", "latency (us, log scale)"}}},
+                   {"y", {{"field", "fraction"}, {"type", "quantitative"}, {"title", "share of packets"}}},
+                   {"color", {{"field", "hook"}, {"type", "nominal"}}}}));
+}
+
+void search_section(Page& page, const std::string& path, const json& doc) {
+  const double loss = doc.value("loss_tolerance_pct", 0.0);
+  page.heading(fmt::format("{} throughput per frame size ({})", loss == 0 ? "NDR" : fmt::format("PDR ({}% loss)", loss),
+                           std::filesystem::path(path).filename().string()));
+  Table t{{"hook", "frame size", "Mpps", "Gbit/s", "final loss %", "search steps"}, {}};
+  json points = json::array();
+  for (const auto& r : doc.at("results")) {
+    const json& f = r.at("final_trial");
+    const double offered = f.value("offered", 0.0);
+    const double loss =
+        offered > 0 ? std::max(0.0, 100 * (offered - f.value("dropped", 0.0) - f.value("delivered", 0.0)) / offered) : 0;
+    t.rows.push_back({r.at("hook"), r.at("frame_size").dump(), num(r["throughput_mpps"]), num(r["throughput_gbps"]),
+                      num(json(loss), 2), r.at("search_steps").dump()});
+    points.push_back({{"hook", r["hook"]}, {"frame_size", r["frame_size"]}, {"mpps", r["throughput_mpps"]}});
+  }
+  page.table(t);
+  page.chart(vl("throughput against frame size", points, {{"type", "line"}, {"point", true}},
+                {{"x", {{"field", "frame_size"}, {"type", "quantitative"}, {"title", "frame size (bytes)"}}},
+                 {"y", {{"field", "mpps"}, {"type", "quantitative"}, {"title", "Mpps"}}},
+                 {"color", {{"field", "hook"}, {"type", "nominal"}}}}));
+}
+
+void sweep_section(Page& page, const std::string& path, const json& doc) {
+  page.heading("Rule-count scaling (" + std::filesystem::path(path).filename().string() + ")");
+  Table t{{"rules", "hook", "rx Mpps", "min-max", "vs xdp-noop", "vs xdp-native", "ns/pkt"}, {}};
+  json points = json::array();
+  for (const auto& r : doc.at("results")) {
+    const json ns = r.value("ns_per_pkt", json());
+    t.rows.push_back({r.at("rules").dump(), r.at("hook"), num(r["rx_mpps"]["median"]),
+                      fmt::format("{}-{}", num(r["rx_mpps"]["min"]), num(r["rx_mpps"]["max"])),
+                      num(r["rx_ratio_to_noop"], 2), num(r.value("rx_ratio_to_native", json()), 2),
+                      ns.is_object() ? num(ns["median"], 1) : "-"});
+    points.push_back({{"hook", r["hook"]}, {"rules", r["rules"]}, {"mpps", r["rx_mpps"]["median"]}});
+  }
+  page.table(t);
+  page.chart(vl("rx rate against the number of rules", points, {{"type", "line"}, {"point", true}},
+                {{"x", {{"field", "rules"}, {"type", "quantitative"}, {"scale", {{"type", "log"}}}, {"title", "rules (log scale)"}}},
+                 {"y", {{"field", "mpps"}, {"type", "quantitative"}, {"scale", {{"type", "log"}}}, {"title", "Mpps (log scale)"}}},
+                 {"color", {{"field", "hook"}, {"type", "nominal"}}}}));
+}
+
+// A <script> body must not contain "</script": the runtime is minified JS,
+// where it could only appear inside a string.
+std::string script(const std::string& js) {
+  std::string out;
+  out.reserve(js.size());
+  for (std::size_t i = 0; i < js.size(); ++i) {
+    if (js.compare(i, 8, "</script") == 0) {
+      out += "<\\/script";
+      i += 7;
+    } else {
+      out += js[i];
+    }
+  }
+  return "<script>" + out + "</script>\n";
+}
+
+}  // namespace
+
+int run_report(const std::vector<std::string>& paths, const std::string& out_dir) {
+  if (paths.empty()) throw Error("report: name at least one result file");
+  std::vector<std::pair<std::string, json>> docs;
+  for (const auto& p : paths) docs.push_back({p, load(p)});
+  Page page;
+  page.md = "# xdpbench report\n";
+  environment_section(page, docs);
+  for (const auto& [path, doc] : docs) {
+    const std::string command = doc.value("command", "");
+    if (command == "run")
+      run_section(page, path, doc);
+    else if (command == "search")
+      search_section(page, path, doc);
+    else if (command == "sweep")
+      sweep_section(page, path, doc);
+    else
+      throw Error(fmt::format("{}: a \"{}\" result; report takes run, search and sweep results", path, command));
+  }
+  page.md += "\nThe plots are in report.html.\n";
+
+  std::string html =
+      "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>xdpbench report</title>\n"
+      "<style>body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;margin:1em 0}"
+      "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}"
+      ".chart{margin:1em 0}</style>\n" +
+      script(vega_js()) + script(vega_lite_js()) + script(vega_embed_js()) + "</head><body>\n<h1>xdpbench report</h1>\n" +
+      page.html;
+  html += "<script>\n";
+  for (const auto& [id, spec] : page.charts)
+    html += fmt::format("vegaEmbed('#{}', {}, {{actions: false, renderer: 'svg'}});\n", id, spec.dump());
+  html += "</script>\n</body></html>\n";
+
+  std::filesystem::create_directories(out_dir);
+  const auto html_path = std::filesystem::path(out_dir) / "report.html";
+  const auto md_path = std::filesystem::path(out_dir) / "report.md";
+  std::ofstream(html_path) << html;
+  std::ofstream(md_path) << page.md;
+  fmt::print("wrote {} and {}\n", html_path.string(), md_path.string());
+  return 0;
+}
+
+}  // namespace xb::bench
