@@ -23,7 +23,7 @@ TEST(XdpbenchRun, AllHooksShortRunWritesConsistentJson) {
   std::ifstream in(json_path);
   const nlohmann::json doc = nlohmann::json::parse(in);
   std::filesystem::remove(json_path);
-  EXPECT_EQ(doc["schema"], 1);
+  EXPECT_EQ(doc["schema"], 2);
   EXPECT_FALSE(doc["environment"]["kernel"].get<std::string>().empty());
   std::set<std::string> measured;
   for (const auto& r : doc["results"]) {
@@ -37,7 +37,8 @@ TEST(XdpbenchRun, AllHooksShortRunWritesConsistentJson) {
     EXPECT_EQ(t["rx"].get<std::uint64_t>(), t["dropped"].get<std::uint64_t>() + t["passed"].get<std::uint64_t>())
         << r["hook"];
   }
-  for (const char* hook : {"xdp-noop", "xdp-native", "xdp-generic", "tc-cls", "tcx", "netfilter", "socket-filter"})
+  for (const char* hook : {"xdp-noop", "xdp-native", "xdp-generic", "tc-cls", "tcx", "netfilter", "socket-filter",
+                           "nft-netdev", "nft-inet", "iptables-legacy", "iptables-nft", "dpdk-afxdp", "dpdk-afpacket"})
     EXPECT_TRUE(measured.count(hook)) << hook;
   EXPECT_TRUE(doc["skipped"].contains("cgroup-skb"));
   EXPECT_EQ(run_command("ip netns list | grep -c '^xbr' || true"), "0\n");
