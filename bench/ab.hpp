@@ -11,10 +11,10 @@
 namespace xb::bench {
 
 struct AbOptions {
-  std::string build_a, build_b;        // build directories (their bench/xdpbench runs)
-  int pairs = 10;                      // A and B trials each
-  std::vector<std::string> run_args;   // given to every `xdpbench run` (--hook, --duration, ...)
-  std::string json_a, json_b;          // the merged results, if wanted
+  std::string build_a, build_b;       // build directories (their bench/xdpbench runs)
+  int pairs = 10;                     // A and B trials each
+  std::vector<std::string> run_args;  // given to every `xdpbench run` (--hook, --duration, ...)
+  std::string json_a, json_b;         // the merged results, if wanted
   GateOptions gate;
 };
 

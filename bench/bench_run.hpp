@@ -26,7 +26,7 @@ struct RunOptions {
   int repeat = 5;
   std::vector<int> cpus;  // {generator, DUT}: pinned when given
   std::string json_path;
-  std::string gbench_json_path;                  // Google Benchmark's format, for compare.py and CI actions
+  std::string gbench_json_path;                   // Google Benchmark's format, for compare.py and CI actions
   std::string program_label = "xdpbench filter";  // or the user's --prog FILE[:SECTION]
   std::optional<UserProgram> user_program;        // --prog: measured instead of the filter
 };

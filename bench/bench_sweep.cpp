@@ -2,6 +2,7 @@
 // rules, every rule count measured next to xdp-noop in the same run.
 #include <fmt/format.h>
 
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -65,25 +66,29 @@ int run_sweep(const SweepOptions& s) {
                  rx.max, run_time ? fmt::format("{:.1f} ({:.1f}-{:.1f})", cost.median, cost.min, cost.max) : "-",
                  noop > 0 ? rx.median / noop : 0, native > 0 ? fmt::format("{:.2f}", rx.median / native) : "-",
                  spread(drop).median);
-      results.push_back({{"rules", count},
-                         {"hook", h},
-                         {"rx_mpps", {{"median", rx.median}, {"min", rx.min}, {"max", rx.max}}},
-                         {"ns_per_pkt", run_time ? nlohmann::json{{"median", cost.median}, {"min", cost.min}, {"max", cost.max}}
-                                                 : nlohmann::json(nullptr)},
-                         {"rx_ratio_to_noop", noop > 0 ? rx.median / noop : 0},
-                         {"rx_ratio_to_native", native > 0 ? nlohmann::json(rx.median / native) : nlohmann::json(nullptr)}});
+      results.push_back(
+          {{"rules", count},
+           {"hook", h},
+           {"rx_mpps", {{"median", rx.median}, {"min", rx.min}, {"max", rx.max}}},
+           {"ns_per_pkt", run_time ? nlohmann::json{{"median", cost.median}, {"min", cost.min}, {"max", cost.max}}
+                                   : nlohmann::json(nullptr)},
+           {"rx_ratio_to_noop", noop > 0 ? rx.median / noop : 0},
+           {"rx_ratio_to_native", native > 0 ? nlohmann::json(rx.median / native) : nlohmann::json(nullptr)}});
     }
+    std::fflush(stdout);  // a long sweep shows each point as it ends
   }
   if (!o.json_path.empty()) {
     std::ofstream(o.json_path) << nlohmann::json{{"schema", kResultSchema},
-                                                  {"command", "sweep"},
-                                                  {"environment", result_environment()},
-                                                  {"config", {{"topology", rig.topology().spec().name},
-                                                              {"frame_size", o.traffic.frame_size},
-                                                              {"mix", o.traffic.mix},
-                                                              {"repeat", o.repeat},
-                                                              {"duration_s", o.trial.seconds}}},
-                                                  {"results", results}}.dump(2)
+                                                 {"command", "sweep"},
+                                                 {"environment", result_environment()},
+                                                 {"config",
+                                                  {{"topology", rig.topology().spec().name},
+                                                   {"frame_size", o.traffic.frame_size},
+                                                   {"mix", o.traffic.mix},
+                                                   {"repeat", o.repeat},
+                                                   {"duration_s", o.trial.seconds}}},
+                                                 {"results", results}}
+                                      .dump(2)
                                << "\n";
     fmt::print("wrote {}\n", o.json_path);
   }

@@ -108,6 +108,32 @@ std::vector<Flow> flows_for_rules(const RuleSet& rules, const Topology& topo, Fa
   return flows;
 }
 
+std::vector<Flow> flows_missing_rules(const RuleSet& rules, Family family, std::uint32_t count, std::uint64_t seed) {
+  const CompiledTable table = compile_rules(rules);
+  std::mt19937_64 rng(seed);
+  const int af = family == Family::V4 ? AF_INET : AF_INET6;
+  std::vector<Flow> flows;
+  for (std::uint64_t attempts = 0; flows.size() < count; ++attempts) {
+    if (attempts > 1000ull * count)
+      throw Error(fmt::format("--mix=miss: {} random {} flows tried, too few match no rule", attempts,
+                              family == Family::V4 ? "IPv4" : "IPv6"));
+    Flow f;
+    f.family = family;
+    do {
+      f.saddr = address_in(family, Prefix{family, {}, 0}, "", rng);
+      f.daddr = address_in(family, Prefix{family, {}, 0}, "", rng);
+    } while (!routable(family, f.saddr) || !routable(family, f.daddr));
+    f.sport = static_cast<std::uint16_t>(1024 + rng() % 60000);
+    f.dport = static_cast<std::uint16_t>(1024 + rng() % 60000);
+    char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+    inet_ntop(af, f.saddr.data(), src, sizeof(src));
+    inet_ntop(af, f.daddr.data(), dst, sizeof(dst));
+    f.expected = classify(table, fixtures::build_frame(fixtures::udp(src, dst, f.sport, f.dport)));
+    if (f.expected.rule == XB_RULE_DEFAULT) flows.push_back(f);
+  }
+  return flows;
+}
+
 double expected_drop_share(const std::vector<Flow>& flows) {
   if (flows.empty()) return 0;
   std::size_t drops = 0;

@@ -52,8 +52,8 @@ const json* find_hook(const json& doc, const std::string& hook) {
 }
 
 // What must be equal for two results to be comparable.
-const char* kSameConfig[] = {"topology", "rules_digest", "frame_size", "flows", "mix", "rate_pps", "ipv6_share",
-                             "program"};
+const char* kSameConfig[] = {"topology", "rules_digest", "frame_size", "flows",
+                             "mix",      "rate_pps",     "ipv6_share", "program"};
 
 std::string pct(double ratio) { return fmt::format("{:+.1f}%", (ratio - 1) * 100); }
 
@@ -88,8 +88,8 @@ json load_result_file(const std::string& path) {
     throw Error(fmt::format("{}: result schema {} ; this xdpbench reads schema {} (rerun with this build)", path,
                             doc["schema"].dump(), kSchema));
   if (doc.value("command", "") != "run")
-    throw Error(fmt::format("{}: a \"{}\" result; the gate compares results of xdpbench run", path,
-                            doc.value("command", "?")));
+    throw Error(
+        fmt::format("{}: a \"{}\" result; the gate compares results of xdpbench run", path, doc.value("command", "?")));
   return doc;
 }
 
@@ -160,9 +160,7 @@ std::string closing_lines(const GateReport& rep, const GateOptions& o) {
         "too few repeats: the U test needs at least {} per side to claim significance (rerun with --repeat={})\n",
         o.min_repeats, o.min_repeats);
   const int code = rep.exit_code();
-  s += code == 0   ? "gate: pass\n"
-       : code == 1 ? "gate: REGRESSION\n"
-                   : "gate: cannot judge (exit 2)\n";
+  s += code == 0 ? "gate: pass\n" : code == 1 ? "gate: REGRESSION\n" : "gate: cannot judge (exit 2)\n";
   return s;
 }
 
@@ -185,8 +183,8 @@ std::string gate_text(const GateReport& rep, const GateOptions& o) {
 std::string gate_markdown(const GateReport& rep, const GateOptions& o) {
   const int code = rep.exit_code();
   std::string s = fmt::format("### xdpbench gate: {}\n\n", code == 0   ? "pass :white_check_mark:"
-                                                          : code == 1 ? "regression :x:"
-                                                                      : "cannot judge :warning:");
+                                                           : code == 1 ? "regression :x:"
+                                                                       : "cannot judge :warning:");
   s += fmt::format(
       "{} against {}. A regression is a change beyond {:.1f}% in the worse direction that the Mann-Whitney U test "
       "finds significant (p < {}, at least {} repeats a side).\n\n",
@@ -195,9 +193,8 @@ std::string gate_markdown(const GateReport& rep, const GateOptions& o) {
   s += "|---|---|---:|---:|---:|---:|---|---:|---|\n";
   for (const auto& r : rep.rows)
     s += fmt::format("| {} | {} ({}) | {}/{} | {:.3f} | {:.3f} | {} | [{}, {}] | {:.4f} | {} |\n", r.hook, r.metric,
-                     r.unit, r.n_baseline, r.n_current, r.baseline_median, r.current_median, pct(r.ratio),
-                     pct(r.ci_lo), pct(r.ci_hi), r.p_value,
-                     r.verdict == "regression" ? "**regression**" : r.verdict);
+                     r.unit, r.n_baseline, r.n_current, r.baseline_median, r.current_median, pct(r.ratio), pct(r.ci_lo),
+                     pct(r.ci_hi), r.p_value, r.verdict == "regression" ? "**regression**" : r.verdict);
   std::string tail = closing_lines(rep, o);
   s += "\n";
   for (std::size_t start = 0; start < tail.size();) {

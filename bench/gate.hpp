@@ -12,10 +12,10 @@
 namespace xb::bench {
 
 struct GateOptions {
-  double threshold = 0.05;       // a change beyond 5% counts
-  double alpha = 0.05;           // significance level of the U test
-  std::size_t min_repeats = 9;   // fewer cannot claim significance (as compare.py warns)
-  std::string markdown_path;     // a summary for a PR comment
+  double threshold = 0.05;      // a change beyond 5% counts
+  double alpha = 0.05;          // significance level of the U test
+  std::size_t min_repeats = 9;  // fewer cannot claim significance (as compare.py warns)
+  std::string markdown_path;    // a summary for a PR comment
   std::string baseline_label = "baseline", current_label = "current";
 };
 

@@ -38,11 +38,20 @@ std::string html_escape(const std::string& s) {
   std::string out;
   for (const char c : s) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -119,17 +128,17 @@ void environment_section(Page& page, const std::vector<std::pair<std::string, js
   for (const auto& [path, doc] : docs) {
     const json env = doc.value("environment", json::object());
     const json cfg = doc.value("config", json::object());
-    t.rows.push_back({std::filesystem::path(path).filename().string(), doc.value("command", "?"),
-                      env.value("kernel", "?"), env.value("cpu_model", "?"),
-                      env.contains("cpus_online") ? env["cpus_online"].dump() : "?", env.value("git_revision", "?"),
-                      env.value("xdpbench_version", "?"), cfg.value("topology", "?"),
-                      cfg.contains("rules") ? fmt::format("{} ({})", cfg["rules"].dump(), cfg.value("rules_source", "?"))
-                                            : "synthetic, per point",
-                      cfg.value("rules_digest", "-"), cfg.contains("frame_size") ? cfg["frame_size"].dump() : "?",
-                      cfg.contains("mix") ? fmt::format("{} mix, {} flows, IPv6 share {}", cfg.value("mix", "?"),
-                                                        cfg.contains("flows") ? cfg["flows"].dump() : "?",
-                                                        cfg.contains("ipv6_share") ? cfg["ipv6_share"].dump() : "0")
-                                          : "?"});
+    t.rows.push_back(
+        {std::filesystem::path(path).filename().string(), doc.value("command", "?"), env.value("kernel", "?"),
+         env.value("cpu_model", "?"), env.contains("cpus_online") ? env["cpus_online"].dump() : "?",
+         env.value("git_revision", "?"), env.value("xdpbench_version", "?"), cfg.value("topology", "?"),
+         cfg.contains("rules") ? fmt::format("{} ({})", cfg["rules"].dump(), cfg.value("rules_source", "?"))
+                               : "synthetic, per point",
+         cfg.value("rules_digest", "-"), cfg.contains("frame_size") ? cfg["frame_size"].dump() : "?",
+         cfg.contains("mix") ? fmt::format("{} mix, {} flows, IPv6 share {}", cfg.value("mix", "?"),
+                                           cfg.contains("flows") ? cfg["flows"].dump() : "?",
+                                           cfg.contains("ipv6_share") ? cfg["ipv6_share"].dump() : "0")
+                             : "?"});
   }
   page.table(t);
 }
@@ -140,7 +149,8 @@ void run_section(Page& page, const std::string& path, const json& doc) {
   page.para(fmt::format(
       "{} trials of {} s per hook, interleaved with xdp-noop; medians with min-max. Ratios are to xdp-noop (the "
       "rig's own limit) and to xdp-native from the same run.",
-      cfg.contains("repeat") ? cfg["repeat"].dump() : "?", cfg.contains("duration_s") ? cfg["duration_s"].dump() : "?"));
+      cfg.contains("repeat") ? cfg["repeat"].dump() : "?",
+      cfg.contains("duration_s") ? cfg["duration_s"].dump() : "?"));
   Table t{{"hook", "kind", "rx Mpps", "min-max", "vs xdp-noop", "vs xdp-native", "ns/pkt", "drop Mpps", "loss %",
            "hook latency p50/p99/p99.9 us"},
           {}};
@@ -150,15 +160,14 @@ void run_section(Page& page, const std::string& path, const json& doc) {
     const json& s = r.at("summary");
     const std::string kind = r.value("baseline", false) ? "baseline" : hook == "xdp-noop" ? "reference" : "xdpbench";
     const json lat = s.value("hook_latency_us", json());
-    t.rows.push_back(
-        {hook, kind, num(s["rx_mpps"]["median"]),
-         fmt::format("{}-{}", num(s["rx_mpps"]["min"]), num(s["rx_mpps"]["max"])), num(s["rx_ratio_to_noop"], 2),
-         num(s.value("rx_ratio_to_native", json()), 2),
-         s["ns_per_pkt"].is_object() ? num(s["ns_per_pkt"]["median"], 1) : "-", num(s["drop_mpps"]["median"]),
-         num(s["loss_pct"]["median"], 2),
-         lat.is_object() ? fmt::format("{}/{}/{}", num(lat["p50"]["median"], 1), num(lat["p99"]["median"], 1),
-                                       num(lat["p99.9"]["median"], 1))
-                         : "-"});
+    t.rows.push_back({hook, kind, num(s["rx_mpps"]["median"]),
+                      fmt::format("{}-{}", num(s["rx_mpps"]["min"]), num(s["rx_mpps"]["max"])),
+                      num(s["rx_ratio_to_noop"], 2), num(s.value("rx_ratio_to_native", json()), 2),
+                      s["ns_per_pkt"].is_object() ? num(s["ns_per_pkt"]["median"], 1) : "-",
+                      num(s["drop_mpps"]["median"]), num(s["loss_pct"]["median"], 2),
+                      lat.is_object() ? fmt::format("{}/{}/{}", num(lat["p50"]["median"], 1),
+                                                    num(lat["p99"]["median"], 1), num(lat["p99.9"]["median"], 1))
+                                      : "-"});
     bars.push_back({{"hook", hook},
                     {"kind", kind},
                     {"median", s["rx_mpps"]["median"]},
@@ -183,11 +192,11 @@ void run_section(Page& page, const std::string& path, const json& doc) {
                    {{"x", {{"field", "median"}, {"type", "quantitative"}, {"title", "Mpps"}}},
                     {"color", {{"field", "kind"}, {"type", "nominal"}}}}}},
                  {{"mark", {{"type", "rule"}, {"color", "black"}}},
-                  {"encoding",
-                   {{"x", {{"field", "min"}, {"type", "quantitative"}}}, {"x2", {{"field", "max"}}}}}}}}};
+                  {"encoding", {{"x", {{"field", "min"}, {"type", "quantitative"}}}, {"x2", {{"field", "max"}}}}}}}}};
   page.chart(rate);
   if (!cdf.empty())
-    page.chart(vl("one-way latency from the generator to the hook: CDF", cdf, {{"type", "line"}, {"interpolate", "step-after"}},
+    page.chart(vl("one-way latency from the generator to the hook: CDF", cdf,
+                  {{"type", "line"}, {"interpolate", "step-after"}},
                   {{"x",
                     {{"field", "latency_us"},
                      {"type", "quantitative"},
@@ -207,7 +216,8 @@ void search_section(Page& page, const std::string& path, const json& doc) {
     const json& f = r.at("final_trial");
     const double offered = f.value("offered", 0.0);
     const double loss =
-        offered > 0 ? std::max(0.0, 100 * (offered - f.value("dropped", 0.0) - f.value("delivered", 0.0)) / offered) : 0;
+        offered > 0 ? std::max(0.0, 100 * (offered - f.value("dropped", 0.0) - f.value("delivered", 0.0)) / offered)
+                    : 0;
     t.rows.push_back({r.at("hook"), r.at("frame_size").dump(), num(r["throughput_mpps"]), num(r["throughput_gbps"]),
                       num(json(loss), 2), r.at("search_steps").dump()});
     points.push_back({{"hook", r["hook"]}, {"frame_size", r["frame_size"]}, {"mpps", r["throughput_mpps"]}});
@@ -232,10 +242,13 @@ void sweep_section(Page& page, const std::string& path, const json& doc) {
     points.push_back({{"hook", r["hook"]}, {"rules", r["rules"]}, {"mpps", r["rx_mpps"]["median"]}});
   }
   page.table(t);
-  page.chart(vl("rx rate against the number of rules", points, {{"type", "line"}, {"point", true}},
-                {{"x", {{"field", "rules"}, {"type", "quantitative"}, {"scale", {{"type", "log"}}}, {"title", "rules (log scale)"}}},
-                 {"y", {{"field", "mpps"}, {"type", "quantitative"}, {"scale", {{"type", "log"}}}, {"title", "Mpps (log scale)"}}},
-                 {"color", {{"field", "hook"}, {"type", "nominal"}}}}));
+  page.chart(vl(
+      "rx rate against the number of rules", points, {{"type", "line"}, {"point", true}},
+      {{"x",
+        {{"field", "rules"}, {"type", "quantitative"}, {"scale", {{"type", "log"}}}, {"title", "rules (log scale)"}}},
+       {"y",
+        {{"field", "mpps"}, {"type", "quantitative"}, {"scale", {{"type", "log"}}}, {"title", "Mpps (log scale)"}}},
+       {"color", {{"field", "hook"}, {"type", "nominal"}}}}));
 }
 
 // A <script> body must not contain "</script": the runtime is minified JS,
@@ -281,8 +294,8 @@ int run_report(const std::vector<std::string>& paths, const std::string& out_dir
       "<style>body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;margin:1em 0}"
       "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}"
       ".chart{margin:1em 0}</style>\n" +
-      script(vega_js()) + script(vega_lite_js()) + script(vega_embed_js()) + "</head><body>\n<h1>xdpbench report</h1>\n" +
-      page.html;
+      script(vega_js()) + script(vega_lite_js()) + script(vega_embed_js()) +
+      "</head><body>\n<h1>xdpbench report</h1>\n" + page.html;
   html += "<script>\n";
   for (const auto& [id, spec] : page.charts)
     html += fmt::format("vegaEmbed('#{}', {}, {{actions: false, renderer: 'svg'}});\n", id, spec.dump());

@@ -87,12 +87,16 @@ void Rig::set_traffic(const TrafficProfile& traffic) {
 }
 
 void Rig::use_rules(const RuleSet& rules) {
-  if (traffic_.mix != "rules") return;
   const std::uint32_t per_family = std::min<std::uint32_t>(traffic_.flows, XB_GEN_V6_FLOWS);
-  flows4_ = flows_for_rules(rules, *topology_, Family::V4, per_family, traffic_.drop_share);
+  const auto flows = [&](Family f) {
+    // "miss": flows checked to match no rule, or a broad rule set would catch
+    // the topology's own addresses and turn the worst case into an early hit
+    return traffic_.mix == "miss" ? flows_missing_rules(rules, f, per_family)
+                                  : flows_for_rules(rules, *topology_, f, per_family, traffic_.drop_share);
+  };
+  flows4_ = flows(Family::V4);
   flows6_.clear();
-  if (traffic_.ipv6_share > 0)
-    flows6_ = flows_for_rules(rules, *topology_, Family::V6, per_family, traffic_.drop_share);
+  if (traffic_.ipv6_share > 0) flows6_ = flows(Family::V6);
   generator_ = std::make_unique<LiveFrameGenerator>(*topology_, traffic_, flows4_, flows6_);
 }
 

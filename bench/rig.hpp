@@ -26,13 +26,13 @@ struct Trial {
   double seconds = 0;
   std::uint64_t offered = 0, seen = 0, dropped = 0, passed = 0, delivered = 0, run_time_ns = 0;
   bool has_run_time = false;                                   // nft and iptables: no per-packet cost
-  bool has_verdicts = true;  // a user's program: dropped and passed unknown
+  bool has_verdicts = true;                                    // a user's program: dropped and passed unknown
   double softirq_pct = 0;                                      // of all CPUs' time during the trial
   bool has_latency = false;                                    // at the sink
   std::uint64_t p50 = 0, p90 = 0, p99 = 0, p999 = 0, max = 0;  // one-way to the sink, ns
   bool has_hook_latency = false;
   std::uint64_t hook_p50 = 0, hook_p99 = 0, hook_p999 = 0, hook_max = 0;  // one-way to the hook, ns
-  LatencyHistogram hook_latency, sink_latency;                             // whole, for CDFs
+  LatencyHistogram hook_latency, sink_latency;                            // whole, for CDFs
 
   double mpps(std::uint64_t n) const { return seconds > 0 ? static_cast<double>(n) / seconds / 1e6 : 0; }
   // offered - (dropped by a rule + delivered), as a share of offered

@@ -46,9 +46,9 @@ class LoadedObject {
     }
     if (!program_) {
       bpf_object__close(object_);
-      throw Error(up.section.empty() ? fmt::format("--prog {}: the object has no program", up.path)
-                                     : fmt::format("--prog {}: no program in section or named \"{}\"", up.path,
-                                                   up.section));
+      throw Error(up.section.empty()
+                      ? fmt::format("--prog {}: the object has no program", up.path)
+                      : fmt::format("--prog {}: no program in section or named \"{}\"", up.path, up.section));
     }
     const bpf_prog_type want = is_xdp_hook(hook) ? BPF_PROG_TYPE_XDP : BPF_PROG_TYPE_SCHED_CLS;
     const bpf_prog_type have = bpf_program__type(program_);
@@ -57,8 +57,8 @@ class LoadedObject {
     } else if (have != want) {
       const std::string what = fmt::format("{}:{}", up.path, bpf_program__section_name(program_));
       bpf_object__close(object_);
-      throw Error(fmt::format("--prog {} is a {} program; --hook={} needs {}", what,
-                              libbpf_bpf_prog_type_str(have), hook, libbpf_bpf_prog_type_str(want)));
+      throw Error(fmt::format("--prog {} is a {} program; --hook={} needs {}", what, libbpf_bpf_prog_type_str(have),
+                              hook, libbpf_bpf_prog_type_str(want)));
     }
     bpf_program__set_log_buf(program_, log_.data(), log_.size());
     bpf_program__set_log_level(program_, 1);
@@ -175,14 +175,12 @@ class UserProgramHook final : public HookUnderTest {
 
 }  // namespace
 
-bool user_program_fits(const std::string& hook) {
-  return is_xdp_hook(hook) || hook == "tc-cls" || hook == "tcx";
-}
+bool user_program_fits(const std::string& hook) { return is_xdp_hook(hook) || hook == "tc-cls" || hook == "tcx"; }
 
 void check_user_program(const UserProgram& program, const std::string& hook) {
   if (!user_program_fits(hook))
-    throw Error(fmt::format("--prog: --hook={} does not take a user program; xdp-native, xdp-generic, tc-cls or tcx do",
-                            hook));
+    throw Error(
+        fmt::format("--prog: --hook={} does not take a user program; xdp-native, xdp-generic, tc-cls or tcx do", hook));
   LoadedObject check(program, hook);
 }
 

@@ -11,12 +11,12 @@
 
 #include "ab.hpp"
 #include "bench_run.hpp"
-#include "gate.hpp"
-#include "report.hpp"
 #include "errors.hpp"
+#include "gate.hpp"
 #include "hook_under_test.hpp"
 #include "hooks.hpp"
 #include "libbpf_logging.hpp"
+#include "report.hpp"
 #include "rig.hpp"
 #include "topology.hpp"
 #include "traffic_profile.hpp"
@@ -100,10 +100,19 @@ void add_run_options(CLI::App* cmd, bench::RunOptions& o, std::string& hook, std
   cmd->add_option("--count", o.trial.max_packets, "at most this many packets per trial")->capture_default_str();
   cmd->add_option("--json", o.json_path, "write the result here");
   cmd->add_option_function<std::string>(
-      "--prog", [&o](const std::string& v) { o.user_program = bench::UserProgram{v, o.user_program ? o.user_program->section : ""}; },
+      "--prog",
+      [&o](const std::string& v) {
+        o.user_program = bench::UserProgram{v, o.user_program ? o.user_program->section : ""};
+      },
       "benchmark your own XDP or tc object (FILE.bpf.o) at --hook instead of the filter");
   cmd->add_option_function<std::string>(
-      "--section", [&o](const std::string& v) { if (o.user_program) o.user_program->section = v; else o.user_program = bench::UserProgram{"", v}; },
+      "--section",
+      [&o](const std::string& v) {
+        if (o.user_program)
+          o.user_program->section = v;
+        else
+          o.user_program = bench::UserProgram{"", v};
+      },
       "with --prog: the program's SEC() name or function name (default: the first)");
   cmd->add_option("--gbench-json", o.gbench_json_path,
                   "also write the trials in Google Benchmark's JSON format (compare.py, github-action-benchmark)");
@@ -186,11 +195,12 @@ int run(int argc, char** argv) {
 
   bench::GateOptions gate_opts;
   std::string gate_baseline, gate_current, threshold = "5%";
-  auto* gate_cmd = app.add_subcommand(
-      "gate", "is CURRENT a regression against BASELINE? exit 0 pass, 1 regression, 2 cannot judge");
+  auto* gate_cmd =
+      app.add_subcommand("gate", "is CURRENT a regression against BASELINE? exit 0 pass, 1 regression, 2 cannot judge");
   gate_cmd->add_option("--baseline", gate_baseline, "result file (xdpbench run --json) of the old build")->required();
   gate_cmd->add_option("--current", gate_current, "result file of the new build")->required();
-  gate_cmd->add_option("--threshold", threshold, "changes smaller than this never fail the gate")->capture_default_str();
+  gate_cmd->add_option("--threshold", threshold, "changes smaller than this never fail the gate")
+      ->capture_default_str();
   gate_cmd->add_option("--markdown", gate_opts.markdown_path, "also write a Markdown summary (a PR comment)");
 
   bench::AbOptions ab_opts;
@@ -199,8 +209,11 @@ int run(int argc, char** argv) {
       "ab", "two builds measured interleaved (A B A B ...) on one machine, judged by the gate; run options after --");
   ab_cmd->add_option("--a", ab_opts.build_a, "build directory A (the baseline)")->required();
   ab_cmd->add_option("--b", ab_opts.build_b, "build directory B (the change)")->required();
-  ab_cmd->add_option("--pairs", ab_opts.pairs, "trials of each build")->capture_default_str()->check(CLI::Range(1, 1000));
-  ab_cmd->add_option("--threshold", ab_threshold, "changes smaller than this never fail the gate")->capture_default_str();
+  ab_cmd->add_option("--pairs", ab_opts.pairs, "trials of each build")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  ab_cmd->add_option("--threshold", ab_threshold, "changes smaller than this never fail the gate")
+      ->capture_default_str();
   ab_cmd->add_option("--markdown", ab_opts.gate.markdown_path, "also write a Markdown summary (a PR comment)");
   ab_cmd->add_option("--json-a", ab_opts.json_a, "write A's merged result here");
   ab_cmd->add_option("--json-b", ab_opts.json_b, "write B's merged result here");

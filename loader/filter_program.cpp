@@ -20,12 +20,12 @@ namespace xb {
 namespace {
 
 // One skeleton type per program kind; the macro spells out what differs.
-#define XB_SKELETON(skel, prog)                                                        \
-  struct skel##_traits {                                                               \
-    static skel* open() { return skel##__open(); }                                     \
-    static void destroy(void* s) { skel##__destroy(static_cast<skel*>(s)); }           \
-    static bpf_program* program(skel* s) { return s->progs.prog; }                     \
-    static void set_stamp_offset(skel* s, __u32 v) { s->rodata->xb_stamp_offset = v; } \
+#define XB_SKELETON(skel, prog)                                                          \
+  struct skel##_traits {                                                                 \
+    static skel* open() { return skel##__open(); }                                       \
+    static void destroy(void* s) { skel##__destroy(static_cast<skel*>(s)); }             \
+    static bpf_program* program(skel* s) { return s->progs.prog; }                       \
+    static void set_stamp_offset(skel* s, __u32 v) { s->rodata->xb_stamp_offset = v; }   \
     static void set_extra_work(skel* s, __u32 v) { s->rodata->xb_debug_extra_work = v; } \
   };
 XB_SKELETON(xb_xdp, xb_xdp_filter)

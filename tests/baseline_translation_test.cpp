@@ -1,9 +1,8 @@
 // The translators for nftables and iptables, without a kernel: the group
 // plan keeps first-match order (checked packet by packet against the
 // reference model), and the scripts say what nft and iptables users write.
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include <set>
 

@@ -1,11 +1,12 @@
 // The regression gate on result files made in code: the statistics, and the
 // verdicts and exit codes for the cases a CI owner meets.
+#include "gate.hpp"
+
 #include <gtest/gtest.h>
 
 #include <random>
 
 #include "bench_run.hpp"
-#include "gate.hpp"
 #include "stats.hpp"
 
 namespace xb::bench {

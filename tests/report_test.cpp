@@ -33,8 +33,8 @@ std::size_t count(const std::string& text, const std::string& what) {
 TEST(XdpbenchReport, RendersInHeadlessChromium) {
   const fs::path out = fs::temp_directory_path() / unique_name("xbreport");
   const std::string data = XDPBENCH_TEST_DATA;
-  const CliResult r = run_cli(XDPBENCH_PATH, "report " + data + "/run-all.json " + data + "/sweep.json --out=" +
-                                                 out.string());
+  const CliResult r =
+      run_cli(XDPBENCH_PATH, "report " + data + "/run-all.json " + data + "/sweep.json --out=" + out.string());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string md = slurp(out / "report.md");
   for (const char* hook : {"xdp-noop", "xdp-native", "tc-cls", "nft-netdev", "iptables-legacy", "dpdk-afxdp"})
@@ -49,8 +49,9 @@ TEST(XdpbenchReport, RendersInHeadlessChromium) {
 
   // --dump-dom prints the page after its scripts ran
   const std::string dom_path = (out / "dom.html").string();
-  const std::string cmd = "chromium --headless --no-sandbox --disable-gpu --virtual-time-budget=30000 --dump-dom file://" +
-                          (out / "report.html").string() + " >" + dom_path + " 2>/dev/null";
+  const std::string cmd =
+      "chromium --headless --no-sandbox --disable-gpu --virtual-time-budget=30000 --dump-dom file://" +
+      (out / "report.html").string() + " >" + dom_path + " 2>/dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   const std::string dom = slurp(dom_path);
   // Vega-Embed renders each chart as an <svg class="marks">

@@ -44,9 +44,8 @@ const std::string kRunArgs = "-- --hook=xdp-native --duration=0.5 --warmup=0.2";
 TEST(XdpbenchAb, IdenticalBuildsPass) {
   ScratchDir dir;
   const auto md = (dir.path / "gate.md").string();
-  const CliResult r =
-      run_cli(XDPBENCH_PATH, "ab --a=" + kBuild + " --b=" + kBuild + " --pairs=9 --threshold=10% --markdown=" + md +
-                                 " " + kRunArgs);
+  const CliResult r = run_cli(XDPBENCH_PATH, "ab --a=" + kBuild + " --b=" + kBuild +
+                                                 " --pairs=9 --threshold=10% --markdown=" + md + " " + kRunArgs);
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("gate: pass"), std::string::npos) << r.out;
   std::ifstream in(md);
@@ -66,8 +65,9 @@ TEST(XdpbenchAb, InjectedSlowdownFails) {
 TEST(XdpbenchRun, WritesGoogleBenchmarkJsonAndTheGateReadsTheResult) {
   ScratchDir dir;
   const auto result = (dir.path / "r.json").string(), gb = (dir.path / "gb.json").string();
-  const CliResult r = run_cli(XDPBENCH_PATH, "run --hook=xdp-native --repeat=3 --duration=0.3 --warmup=0.1 --json=" +
-                                                 result + " --gbench-json=" + gb);
+  const CliResult r =
+      run_cli(XDPBENCH_PATH,
+              "run --hook=xdp-native --repeat=3 --duration=0.3 --warmup=0.1 --json=" + result + " --gbench-json=" + gb);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::ifstream in(gb);
   const json doc = json::parse(in);

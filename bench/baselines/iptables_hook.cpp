@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "baseline_hooks.hpp"
+#include "counted_ruleset_hook.hpp"
 #include "errors.hpp"
 #include "iptables_ruleset.hpp"
 #include "kernel_config.hpp"
@@ -21,10 +22,10 @@ Backend backend_of(const std::string& hook) {
   return {"iptables" + suffix, "ip6tables" + suffix};
 }
 
-class IptablesHook final : public HookUnderTest {
+class IptablesHook final : public CountedRulesetHook {
  public:
   IptablesHook(const std::string& hook, const Topology& topo, const RuleSet& rules)
-      : HookUnderTest(hook), ns_(topo.dut().ns), dev_(topo.dut().dev), tools_(backend_of(hook)) {
+      : CountedRulesetHook(hook, topo), tools_(backend_of(hook)) {
     IptablesOptions options;
     options.set_prefix = "xb";
     options.ipset_types = kernel_ipset_types();
@@ -49,30 +50,10 @@ class IptablesHook final : public HookUnderTest {
 
   ~IptablesHook() override { remove(); }
 
-  void reset() override {
-    base_ = counters();
-    rx_base_ = interface_rx_packets(ns_, dev_);
-  }
-
-  HookCounts read() const override {
-    const auto now = counters();
-    HookCounts c;
-    c.seen = interface_rx_packets(ns_, dev_) - rx_base_;
-    for (std::size_t i = 0; i < now.size(); ++i)
-      if (ruleset_.counted[i].action == Action::Drop) c.dropped += now[i] - base_[i];
-    c.passed = c.seen > c.dropped ? c.seen - c.dropped : 0;
-    return c;
-  }
-
-  std::vector<RuleTally> rule_tallies() const override {
-    const auto now = counters();
-    std::vector<RuleTally> tallies;
-    for (std::size_t i = 0; i < now.size(); ++i) tallies.push_back({ruleset_.counted[i].rules, now[i] - base_[i]});
-    return tallies;
-  }
-
  private:
-  std::vector<std::uint64_t> counters() const {
+  const std::vector<CountedRule>& counted() const override { return ruleset_.counted; }
+
+  std::vector<std::uint64_t> counters() const override {
     return iptables_counters(ruleset_, checked_run_in_netns(ns_, {tools_.v4 + "-save", "-c", "-t", "raw"}),
                              checked_run_in_netns(ns_, {tools_.v6 + "-save", "-c", "-t", "raw"}));
   }
@@ -86,11 +67,8 @@ class IptablesHook final : public HookUnderTest {
     if (!ruleset_.set_names.empty()) run_in_netns(ns_, {"ipset", "destroy"});
   }
 
-  std::string ns_, dev_;
   Backend tools_;
   IptablesRuleset ruleset_;
-  std::vector<std::uint64_t> base_;
-  std::uint64_t rx_base_ = 0;
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "baseline_hooks.hpp"
+#include "counted_ruleset_hook.hpp"
 #include "errors.hpp"
 #include "kernel_config.hpp"
 #include "netns_command.hpp"
@@ -14,12 +15,10 @@ namespace {
 
 constexpr const char* kTable = "xdpbench";
 
-class NftHook final : public HookUnderTest {
+class NftHook final : public CountedRulesetHook {
  public:
   NftHook(const std::string& hook, const Topology& topo, const RuleSet& rules)
-      : HookUnderTest(hook),
-        ns_(topo.dut().ns),
-        dev_(topo.dut().dev),
+      : CountedRulesetHook(hook, topo),
         family_(hook == "nft-netdev" ? "netdev" : "inet"),
         ruleset_(translate_to_nft(
             rules, hook == "nft-netdev" ? NftHookPoint::NetdevIngress : NftHookPoint::InetPrerouting, dev_, kTable)) {
@@ -30,38 +29,16 @@ class NftHook final : public HookUnderTest {
 
   ~NftHook() override { run_in_netns(ns_, {"nft", "delete", "table", family_, kTable}); }
 
-  void reset() override {
-    base_ = counters();
-    rx_base_ = interface_rx_packets(ns_, dev_);
-  }
-
-  HookCounts read() const override {
-    const auto now = counters();
-    HookCounts c;
-    c.seen = interface_rx_packets(ns_, dev_) - rx_base_;
-    for (std::size_t i = 0; i < now.size(); ++i)
-      if (ruleset_.counted[i].action == Action::Drop) c.dropped += now[i] - base_[i];
-    c.passed = c.seen > c.dropped ? c.seen - c.dropped : 0;
-    return c;
-  }
-
-  std::vector<RuleTally> rule_tallies() const override {
-    const auto now = counters();
-    std::vector<RuleTally> tallies;
-    for (std::size_t i = 0; i < now.size(); ++i) tallies.push_back({ruleset_.counted[i].rules, now[i] - base_[i]});
-    return tallies;
-  }
-
  private:
-  std::vector<std::uint64_t> counters() const {
+  const std::vector<CountedRule>& counted() const override { return ruleset_.counted; }
+
+  std::vector<std::uint64_t> counters() const override {
     // the chain alone: a listing of the sets' elements would be as long as the rule set
     return nft_counters(ruleset_, checked_run_in_netns(ns_, {"nft", "-j", "list", "chain", family_, kTable, "filter"}));
   }
 
-  std::string ns_, dev_, family_;
+  std::string family_;
   NftRuleset ruleset_;
-  std::vector<std::uint64_t> base_;
-  std::uint64_t rx_base_ = 0;
 };
 
 }  // namespace

@@ -2,11 +2,11 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -128,8 +128,8 @@ void fill_ipv4_checksum(std::vector<std::uint8_t>& f) {
 
 }  // namespace
 
-void send_frames(const std::string& ns, const std::string& dev, const std::string& src_mac,
-                 const std::string& dst_mac, std::vector<std::vector<std::uint8_t>> frames) {
+void send_frames(const std::string& ns, const std::string& dev, const std::string& src_mac, const std::string& dst_mac,
+                 std::vector<std::vector<std::uint8_t>> frames) {
   UniqueFd fd;
   sockaddr_ll to{};
   to.sll_family = AF_PACKET;

@@ -39,7 +39,7 @@ bool tcp_connects(const std::string& ns, const std::string& addr, std::uint16_t 
 // Sends raw Ethernet frames out of `dev` in `ns` (an AF_PACKET socket), with
 // their MAC addresses rewritten to src_mac -> dst_mac ("aa:bb:...") and IPv4
 // header checksums filled in, so that the receiving stack takes them.
-void send_frames(const std::string& ns, const std::string& dev, const std::string& src_mac,
-                 const std::string& dst_mac, std::vector<std::vector<std::uint8_t>> frames);
+void send_frames(const std::string& ns, const std::string& dev, const std::string& src_mac, const std::string& dst_mac,
+                 std::vector<std::vector<std::uint8_t>> frames);
 
 }  // namespace xb::testing
