@@ -85,6 +85,8 @@ int run_sweep(const SweepOptions& s) {
                                                   {{"topology", rig.topology().spec().name},
                                                    {"frame_size", o.traffic.frame_size},
                                                    {"mix", o.traffic.mix},
+                                                   {"flows", o.traffic.flows},
+                                                   {"ipv6_share", o.traffic.ipv6_share},
                                                    {"repeat", o.repeat},
                                                    {"duration_s", o.trial.seconds}}},
                                                  {"results", results}}

@@ -30,8 +30,7 @@ std::vector<Flow> flows_for_rules(const RuleSet& rules, const Topology& topo, Fa
 // `count` flows of one family that no rule matches (checked with the
 // reference model): random unicast addresses and ports, so that every shape
 // is searched and none hits. Throws xb::Error when the rules leave no room.
-std::vector<Flow> flows_missing_rules(const RuleSet& rules, Family family, std::uint32_t count,
-                                      std::uint64_t seed = 1);
+std::vector<Flow> flows_missing_rules(const RuleSet& rules, Family family, std::uint32_t count, std::uint64_t seed = 1);
 
 // The share of the flows' packets the reference model says are dropped
 // (every flow sent equally often).

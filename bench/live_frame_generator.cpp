@@ -17,6 +17,7 @@
 #include "errors.hpp"
 #include "flow_table.hpp"
 #include "netns.hpp"
+#include "rig.hpp"
 #include "xb_gen.h"
 #include "xb_gen.skel.h"
 
@@ -167,8 +168,15 @@ std::uint64_t LiveFrameGenerator::send(std::uint64_t max_packets, double seconds
     const auto& frame = impl_->frames[family][impl_->size_pattern[call % impl_->size_pattern.size()]];
     LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(), .data_size_in = static_cast<__u32>(frame.size()),
                 .repeat = static_cast<int>(n), .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = 64);
-    check_errno(bpf_prog_test_run_opts(bpf_program__fd(impl_->skel->progs.xb_gen), &opts),
-                "send live frames (BPF_PROG_TEST_RUN)");
+    if (bpf_prog_test_run_opts(bpf_program__fd(impl_->skel->progs.xb_gen), &opts) != 0) {
+      // a signal (a debugger, a stop request) ends a live-frames run early;
+      // it does not say how many it sent: the call counts for none of them
+      if (errno == EINTR) {
+        if (stop_requested()) break;
+        continue;
+      }
+      throw Error(errno_message("send live frames (BPF_PROG_TEST_RUN)", errno));
+    }
     sent += n;
     // a slow hook runs in this call's softirq work: keep calls near 10 ms, so
     // that a trial ends on time however much each packet costs the DUT

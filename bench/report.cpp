@@ -158,7 +158,7 @@ void run_section(Page& page, const std::string& path, const json& doc) {
   for (const auto& r : doc.at("results")) {
     const std::string hook = r.at("hook");
     const json& s = r.at("summary");
-    const std::string kind = r.value("baseline", false) ? "baseline" : hook == "xdp-noop" ? "reference" : "xdpbench";
+    const std::string kind = s.value("baseline", false) ? "baseline" : hook == "xdp-noop" ? "reference" : "xdpbench";
     const json lat = s.value("hook_latency_us", json());
     t.rows.push_back({hook, kind, num(s["rx_mpps"]["median"]),
                       fmt::format("{}-{}", num(s["rx_mpps"]["min"]), num(s["rx_mpps"]["max"])),
@@ -177,8 +177,8 @@ void run_section(Page& page, const std::string& path, const json& doc) {
       cdf.push_back({{"hook", hook}, {"latency_us", point[0].get<double>() / 1e3}, {"fraction", point[1]}});
   }
   page.table(t);
-  for (const auto& [hook, why] : doc.value("skipped", json::object()).items())
-    page.para("skipped: " + hook + ": " + why.get<std::string>());
+  const json skipped = doc.value("skipped", json::object());  // items() needs it alive
+  for (const auto& [hook, why] : skipped.items()) page.para("skipped: " + hook + ": " + why.get<std::string>());
   json order = json::array();
   for (const auto& b : bars) order.push_back(b["hook"]);
   json rate = {{"$schema", "https://vega.github.io/schema/vega-lite/v5.json"},

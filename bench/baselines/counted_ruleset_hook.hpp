@@ -19,8 +19,8 @@ class CountedRulesetHook : public HookUnderTest {
   std::vector<RuleTally> rule_tallies() const override;
 
  protected:
-  CountedRulesetHook(std::string name, const Topology& topo) : HookUnderTest(std::move(name)), ns_(topo.dut().ns),
-                                                                dev_(topo.dut().dev) {}
+  CountedRulesetHook(std::string name, const Topology& topo)
+      : HookUnderTest(std::move(name)), ns_(topo.dut().ns), dev_(topo.dut().dev) {}
   // What each counted rule has counted so far, in the order of counted().
   virtual std::vector<std::uint64_t> counters() const = 0;
   virtual const std::vector<CountedRule>& counted() const = 0;
