@@ -156,8 +156,10 @@ std::uint64_t LiveFrameGenerator::send(std::uint64_t max_packets, double seconds
   // them to the device 64 at a time either way); max: 64k runs a call
   // (IMIX: at most 1024 a call, so the sizes interleave finely)
   const std::uint64_t cap = impl_->size_pattern.size() > 1 || impl_->ipv6_share > 0 ? 1024 : 65536;
-  std::uint64_t batch =
-      impl_->rate_pps > 0 ? std::clamp<std::uint64_t>(static_cast<std::uint64_t>(impl_->rate_pps / 1000), 1, cap) : cap;
+  // flat out, calls start small and grow while they stay short
+  std::uint64_t batch = impl_->rate_pps > 0
+                            ? std::clamp<std::uint64_t>(static_cast<std::uint64_t>(impl_->rate_pps / 1000), 1, cap)
+                            : std::min<std::uint64_t>(1024, cap);
   std::uint64_t sent = 0;
   for (std::size_t call = 0; sent < max_packets && clock::now() < end; ++call) {
     const std::uint64_t n = std::min(batch, max_packets - sent);
@@ -183,6 +185,8 @@ std::uint64_t LiveFrameGenerator::send(std::uint64_t max_packets, double seconds
     const double call_s = std::chrono::duration<double>(clock::now() - call_start).count();
     if (impl_->rate_pps == 0 && call_s > 0.01)
       batch = std::max<std::uint64_t>(64, static_cast<std::uint64_t>(static_cast<double>(n) * 0.01 / call_s));
+    else if (impl_->rate_pps == 0 && call_s < 0.005)
+      batch = std::min(batch * 2, cap);
     if (impl_->rate_pps > 0)
       std::this_thread::sleep_until(
           start + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(sent / impl_->rate_pps)));

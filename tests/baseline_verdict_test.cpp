@@ -148,7 +148,7 @@ INSTANTIATE_TEST_SUITE_P(Baselines, BaselineVerdicts,
                          ::testing::Values("nft-netdev", "nft-inet", "iptables-legacy", "iptables-nft"), param_name);
 INSTANTIATE_TEST_SUITE_P(Baselines, BaselineInTheRig,
                          ::testing::Values("nft-netdev", "nft-inet", "iptables-legacy", "iptables-nft", "dpdk-afxdp",
-                                           "dpdk-afpacket"),
+                                           "dpdk-afpacket", "dpdk-afxdp-acl"),
                          param_name);
 
 }  // namespace

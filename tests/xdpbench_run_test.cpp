@@ -37,8 +37,9 @@ TEST(XdpbenchRun, AllHooksShortRunWritesConsistentJson) {
     EXPECT_EQ(t["rx"].get<std::uint64_t>(), t["dropped"].get<std::uint64_t>() + t["passed"].get<std::uint64_t>())
         << r["hook"];
   }
-  for (const char* hook : {"xdp-noop", "xdp-native", "xdp-generic", "tc-cls", "tcx", "netfilter", "socket-filter",
-                           "nft-netdev", "nft-inet", "iptables-legacy", "iptables-nft", "dpdk-afxdp", "dpdk-afpacket"})
+  for (const char* hook :
+       {"xdp-noop", "xdp-native", "xdp-generic", "tc-cls", "tcx", "netfilter", "socket-filter", "nft-netdev",
+        "nft-inet", "iptables-legacy", "iptables-nft", "dpdk-afxdp", "dpdk-afpacket", "dpdk-afxdp-acl"})
     EXPECT_TRUE(measured.count(hook)) << hook;
   EXPECT_TRUE(doc["skipped"].contains("cgroup-skb"));
   EXPECT_EQ(run_command("ip netns list | grep -c '^xbr' || true"), "0\n");

@@ -5,8 +5,8 @@
 namespace xb::bench::baselines {
 
 const std::vector<std::string>& baseline_names() {
-  static const std::vector<std::string> names = {"nft-netdev",   "nft-inet",   "iptables-legacy",
-                                                 "iptables-nft", "dpdk-afxdp", "dpdk-afpacket"};
+  static const std::vector<std::string> names = {"nft-netdev", "nft-inet",      "iptables-legacy", "iptables-nft",
+                                                 "dpdk-afxdp", "dpdk-afpacket", "dpdk-afxdp-acl"};
   return names;
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -41,6 +42,8 @@ std::string vdev_of(const std::string& hook, const std::string& dev) {
 class DpdkApplication {
  public:
   DpdkApplication(const std::string& ns, const std::vector<std::string>& argv) {
+    // a write to an application that died must fail with EPIPE, not kill us
+    std::signal(SIGPIPE, SIG_IGN);
     std::vector<std::string> full = {"ip", "netns", "exec", ns};
     full.insert(full.end(), argv.begin(), argv.end());
     std::vector<char*> args;
@@ -136,11 +139,12 @@ class DpdkHook final : public HookUnderTest {
         rules_file_(to_toml(rules), ".toml"),
         file_prefix_(fmt::format("xdpbench-{}-{}", ::getpid(), next_instance++)) {
     const long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
-    const std::vector<std::string> argv = {
-        application_path(), "-l", fmt::format("0,{}", cpus - 1), "--no-huge", "-m", "256",
-        // no hugepages, no shared files: nothing of it outlives it
-        "--no-shconf", "--file-prefix=" + file_prefix_, "--no-pci", "--no-telemetry", "--log-level=lib.eal:error",
-        "--vdev", vdev_of(hook, topo.dut().dev), "--", rules_file_.path()};
+    std::vector<std::string> argv = {application_path(), "-l", fmt::format("0,{}", cpus - 1), "--no-huge", "-m", "256",
+                                     // no hugepages, no shared files: nothing of it outlives it
+                                     "--no-shconf", "--file-prefix=" + file_prefix_, "--no-pci", "--no-telemetry",
+                                     "--log-level=lib.eal:error", "--vdev", vdev_of(hook, topo.dut().dev), "--",
+                                     rules_file_.path()};
+    if (hook == "dpdk-afxdp-acl") argv.push_back("acl");  // DPDK's own classifier
     app_.emplace(topo.dut().ns, argv);
     // EAL and the PMD talk on stdout before the application is ready
     std::string said;

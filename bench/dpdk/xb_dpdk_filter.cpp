@@ -6,7 +6,8 @@
 //   read   the counts since reset       -> one JSON object
 //   quit   (or end of input) stop, close the port, exit
 //
-// usage: xb_dpdk_filter EAL-ARGS -- RULES.toml
+// usage: xb_dpdk_filter EAL-ARGS -- RULES.toml [acl]
+// (acl: classify with DPDK's rte_acl instead of the filter core)
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
@@ -19,10 +20,12 @@
 #include <cstring>
 #include <ctime>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "acl_classifier.hpp"
 #include "reference_model.hpp"
 #include "rule_compiler.hpp"
 #include "rule_set.hpp"
@@ -50,6 +53,7 @@ struct Worker {
   std::uint16_t port = 0;
   rte_ether_addr own_mac{};
   xb::CompiledTable table;
+  std::unique_ptr<xb::dpdk::AclClassifier> acl;  // set: rte_acl classifies
   Counters counters;
   std::atomic<bool> stop{false};
 };
@@ -105,8 +109,8 @@ int poll_loop(void* arg) {
       std::uint64_t sent_ns = 0;
       if (stamp_of(data, len, sent_ns) && now_ns > sent_ns)
         bump(w.counters.latency[xb_latency_bucket(now_ns - sent_ns)], 1);
-      const xb::Classification c = xb::classify(w.table, {data, len});
-      dropped += c.action == xb::Action::Drop;
+      const xb::Action action = w.acl ? w.acl->classify(data, len) : xb::classify(w.table, {data, len}).action;
+      dropped += action == xb::Action::Drop;
       // passed packets end here: the application is their destination
       rte_pktmbuf_free(bufs[i]);
     }
@@ -155,11 +159,14 @@ int main(int argc, char** argv) {
   if (eal_args < 0) return fail(std::string("EAL init: ") + rte_strerror(rte_errno));
   argc -= eal_args;
   argv += eal_args;
-  if (argc != 2) return fail("usage: xb_dpdk_filter EAL-ARGS -- RULES.toml");
+  if (argc < 2 || argc > 3 || (argc == 3 && std::string(argv[2]) != "acl"))
+    return fail("usage: xb_dpdk_filter EAL-ARGS -- RULES.toml [acl]");
 
   static Worker worker;  // the counters are big; not on the stack
   try {
-    worker.table = xb::compile_rules(xb::load_rule_file(argv[1]));
+    const xb::RuleSet rules = xb::load_rule_file(argv[1]);
+    worker.table = xb::compile_rules(rules);
+    if (argc == 3) worker.acl = std::make_unique<xb::dpdk::AclClassifier>(rules);
   } catch (const std::exception& e) {
     return fail(e.what());
   }
