@@ -56,8 +56,20 @@ INIT
 chmod +x "$root/init"
 (cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1 > "$work/initrd.gz")
 
-accel=tcg
-[ -w /dev/kvm ] && accel=kvm
+# KVM only where it really runs a guest: /dev/kvm can exist on a machine whose
+# (virtual) CPU has no vmx/svm, and there a KVM guest hangs in its firmware at
+# full CPU until the timeout. So the CPU flag first, then a short boot of the
+# same kernel with no initramfs that must print its banner before a deadline;
+# anything else is software emulation (TCG), slower but it always boots.
+kvm_runs_a_guest() {
+  [ -w /dev/kvm ] || { echo "no writable /dev/kvm"; return 1; }
+  grep -qwE 'vmx|svm' /proc/cpuinfo || { echo "/dev/kvm exists but the CPU has no vmx/svm flag"; return 1; }
+  local probe=$work/kvm-probe.txt
+  timeout "${XB_KVM_PROBE_SECONDS:-30}" qemu-system-x86_64 -machine accel=kvm -m 256 -nographic -no-reboot \
+    -kernel "$kernel_dir/vmlinuz" -append "console=ttyS0 panic=-1" </dev/null >"$probe" 2>&1 || true
+  grep -q "Linux version" "$probe" || { echo "a KVM guest did not boot within ${XB_KVM_PROBE_SECONDS:-30} s"; return 1; }
+}
+if why=$(kvm_runs_a_guest); then accel=kvm; else accel=tcg; echo "qemu: software emulation (tcg): $why"; fi
 out=$work/console.txt
 timeout 900 qemu-system-x86_64 -machine accel=$accel -m 2048 -smp 2 -nographic -no-reboot \
   -kernel "$kernel_dir/vmlinuz" -initrd "$work/initrd.gz" \
