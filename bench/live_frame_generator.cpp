@@ -11,15 +11,19 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <thread>
 
+#include "call_size_model.hpp"
 #include "errors.hpp"
 #include "flow_table.hpp"
 #include "netns.hpp"
 #include "rig.hpp"
 #include "xb_gen.h"
 #include "xb_gen.skel.h"
+#include "xdp_dispatcher_hold.hpp"
 
 #ifndef BPF_F_TEST_XDP_LIVE_FRAMES
 #define BPF_F_TEST_XDP_LIVE_FRAMES (1U << 1)
@@ -50,6 +54,20 @@ void put16(std::uint8_t* p, std::uint16_t v) {
 }
 
 constexpr std::size_t kEth = 14, kIp = 20, kIp6 = 40, kUdp = 8;
+
+// XDPBENCH_DEBUG_CALL_DELAY_US=N: sleep N microseconds before each
+// live-frames call, inside the call's timing: a kernel whose every prog-run
+// call has a large fixed cost (slow RCU grace periods), for testing that the
+// generator does not collapse on one (tests/xdpbench_run_test.cpp).
+std::chrono::microseconds debug_call_delay() {
+  const char* v = std::getenv("XDPBENCH_DEBUG_CALL_DELAY_US");
+  if (!v || !*v) return {};
+  char* end = nullptr;
+  const unsigned long us = std::strtoul(v, &end, 10);
+  if (*end || us > 10'000'000)
+    throw Error(std::string("XDPBENCH_DEBUG_CALL_DELAY_US: '") + v + "' is not 0 to 10000000");
+  return std::chrono::microseconds(us);
+}
 
 // Ethernet + IPv4 + UDP to the DUT, with room for the stamp in the payload.
 std::vector<std::uint8_t> template_frame(const Topology& topo, Family family, std::uint32_t frame_size) {
@@ -99,7 +117,17 @@ struct LiveFrameGenerator::Impl {
   std::vector<std::size_t> size_pattern;             // which size each call sends, in turn
   double ipv6_share = 0;
   double rate_pps = 0;
-  ~Impl() { xb_gen__destroy(skel); }
+  std::uint64_t cap = 65536;  // frames per call at most
+  std::chrono::microseconds call_delay{};
+  // flat out: the size of each call, from what calls took so far (kept
+  // across send()s, so a trial starts from what its warm-up learnt)
+  std::optional<CallSizeModel> sizes;
+  // declared after skel: goes first, detaching before the program is freed
+  std::optional<XdpDispatcherHold> dispatcher_hold;
+  ~Impl() {
+    dispatcher_hold.reset();
+    xb_gen__destroy(skel);
+  }
 };
 
 LiveFrameGenerator::LiveFrameGenerator(const Topology& topo, const TrafficProfile& profile,
@@ -142,6 +170,21 @@ LiveFrameGenerator::LiveFrameGenerator(const Topology& topo, const TrafficProfil
   };
   load(flows4, 0);
   load(flows6, XB_GEN_V6_FLOWS);
+  impl_->call_delay = debug_call_delay();
+  // paced: one call per millisecond's worth of frames; flat out: 64k at most
+  // a call (IMIX, IPv6: 1024, so the sizes and families interleave finely)
+  impl_->cap = impl_->size_pattern.size() > 1 || impl_->ipv6_share > 0 ? 1024 : 65536;
+  impl_->sizes.emplace(CallSizeModel::Params{.start = std::min<std::uint64_t>(1024, impl_->cap), .cap = impl_->cap});
+  // Without this every call waits for two RCU grace periods (see
+  // loader/xdp_dispatcher_hold.hpp); the generator still works without it,
+  // only slower where grace periods are slow.
+  // XDPBENCH_DEBUG_NO_DISPATCHER_HOLD=1 leaves it out, to measure that.
+  const char* no_hold = std::getenv("XDPBENCH_DEBUG_NO_DISPATCHER_HOLD");
+  if (!no_hold || std::string(no_hold) != "1") try {
+      impl_->dispatcher_hold.emplace(bpf_program__fd(impl_->skel->progs.xb_gen));
+    } catch (const Error& e) {
+      std::fprintf(stderr, "xdpbench: %s; the generator pays for it in every call\n", e.what());
+    }
 }
 
 LiveFrameGenerator::~LiveFrameGenerator() = default;
@@ -153,17 +196,14 @@ std::uint64_t LiveFrameGenerator::send(std::uint64_t max_packets, double seconds
   const auto start = clock::now();
   const auto end = start + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(seconds));
   // paced: one call per millisecond's worth of frames (the kernel flushes
-  // them to the device 64 at a time either way); max: 64k runs a call
-  // (IMIX: at most 1024 a call, so the sizes interleave finely)
-  const std::uint64_t cap = impl_->size_pattern.size() > 1 || impl_->ipv6_share > 0 ? 1024 : 65536;
-  // flat out, calls start small and grow while they stay short
-  std::uint64_t batch = impl_->rate_pps > 0
-                            ? std::clamp<std::uint64_t>(static_cast<std::uint64_t>(impl_->rate_pps / 1000), 1, cap)
-                            : std::min<std::uint64_t>(1024, cap);
+  // them to the device 64 at a time either way)
+  const std::uint64_t paced_batch =
+      std::clamp<std::uint64_t>(static_cast<std::uint64_t>(impl_->rate_pps / 1000), 1, impl_->cap);
   std::uint64_t sent = 0;
   for (std::size_t call = 0; sent < max_packets && clock::now() < end; ++call) {
-    const std::uint64_t n = std::min(batch, max_packets - sent);
+    const std::uint64_t n = std::min(impl_->rate_pps > 0 ? paced_batch : impl_->sizes->next(), max_packets - sent);
     const auto call_start = clock::now();
+    if (impl_->call_delay.count() > 0) std::this_thread::sleep_for(impl_->call_delay);
     // the family by the share, evenly spread over the calls (Bresenham)
     const double v6_before = std::floor(static_cast<double>(call) * impl_->ipv6_share);
     const int family = std::floor(static_cast<double>(call + 1) * impl_->ipv6_share) > v6_before ? 1 : 0;
@@ -180,13 +220,11 @@ std::uint64_t LiveFrameGenerator::send(std::uint64_t max_packets, double seconds
       throw Error(errno_message("send live frames (BPF_PROG_TEST_RUN)", errno));
     }
     sent += n;
-    // a slow hook runs in this call's softirq work: keep calls near 10 ms, so
-    // that a trial ends on time however much each packet costs the DUT
-    const double call_s = std::chrono::duration<double>(clock::now() - call_start).count();
-    if (impl_->rate_pps == 0 && call_s > 0.01)
-      batch = std::max<std::uint64_t>(64, static_cast<std::uint64_t>(static_cast<double>(n) * 0.01 / call_s));
-    else if (impl_->rate_pps == 0 && call_s < 0.005)
-      batch = std::min(batch * 2, cap);
+    // a slow hook runs in this call's softirq work: the model keeps calls
+    // near 10 ms, so that a trial ends on time however much each packet
+    // costs the DUT, and long enough that the fixed cost is a small share
+    if (impl_->rate_pps == 0)
+      impl_->sizes->observe(n, std::chrono::duration<double>(clock::now() - call_start).count());
     if (impl_->rate_pps > 0)
       std::this_thread::sleep_until(
           start + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(sent / impl_->rate_pps)));

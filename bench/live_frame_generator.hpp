@@ -2,7 +2,10 @@
 // mode runs the xb_gen program over a template frame in batches; each run
 // redirects one real frame out of the generator's veth. Bounded by packet
 // count and by time; "max" rate sends batches back to back, a target rate
-// paces them.
+// paces them. Flat-out calls are sized by a model of call time
+// (call_size_model.hpp); the program is kept in the kernel's XDP dispatcher
+// while the generator lives (loader/xdp_dispatcher_hold.hpp), so no call waits
+// for RCU grace periods.
 #pragma once
 
 #include <cstdint>

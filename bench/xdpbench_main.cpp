@@ -18,6 +18,7 @@
 #include "libbpf_logging.hpp"
 #include "report.hpp"
 #include "rig.hpp"
+#include "rule_files.hpp"
 #include "topology.hpp"
 #include "traffic_profile.hpp"
 
@@ -55,14 +56,25 @@ double parse_percentage(const char* flag, const std::string& text) {
   return v / 100;
 }
 
+// --rules and --classbench-action
+struct RulesOption {
+  std::string spec;
+  std::string classbench_action = "drop";
+};
+
 // The options every measuring command shares.
-void add_run_options(CLI::App* cmd, bench::RunOptions& o, std::string& hook, std::string& rules_path,
-                     std::string& profile) {
+void add_run_options(CLI::App* cmd, bench::RunOptions& o, std::string& hook, RulesOption& rules, std::string& profile) {
   cmd->add_option("--profile", profile,
                   "traffic profile: default, imix, worst-case, or a file; the traffic flags given override it");
   cmd->add_option("--hook", hook, "a hook, a comma-separated list, iptables (both backends) or all")
       ->capture_default_str();
-  cmd->add_option("--rules", rules_path, "rule file (TOML); default: the embedded rule set");
+  cmd->add_option("--rules", rules.spec,
+                  "rule file: TOML or ClassBench (told apart by the first character), or toml:FILE, "
+                  "classbench:FILE; default: the embedded rule set");
+  cmd->add_option("--classbench-action", rules.classbench_action,
+                  "drop | pass: the action of every rule of a ClassBench file (the format has none)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"drop", "pass"}));
   cmd->add_option("--topology", o.topology, "veth-pair, router, or a topology file")->capture_default_str();
   cmd->add_option("--duration", o.trial.seconds, "seconds per trial")
       ->capture_default_str()
@@ -156,7 +168,7 @@ std::vector<std::string> hooks_of(const std::string& arg) {
   return hooks;
 }
 
-void resolve(bench::RunOptions& o, const std::string& hook, const std::string& rules_path) {
+void resolve(bench::RunOptions& o, const std::string& hook, const RulesOption& rules) {
   o.hooks = hooks_of(hook);
   if (o.user_program) {
     if (o.user_program->path.empty()) throw Error("--section needs --prog");
@@ -165,7 +177,7 @@ void resolve(bench::RunOptions& o, const std::string& hook, const std::string& r
       if (h != "xdp-noop") bench::check_user_program(*o.user_program, h);
     o.program_label = o.user_program->label();
   }
-  o.rules = rules_path.empty() ? default_rule_set() : load_rule_file(rules_path);
+  o.rules = rules.spec.empty() ? default_rule_set() : load_rules(rules.spec, action_from_name(rules.classbench_action));
 }
 
 int run(int argc, char** argv) {
@@ -173,12 +185,14 @@ int run(int argc, char** argv) {
   app.require_subcommand(1);
 
   bench::RunOptions run_opts;
-  std::string run_hook = "xdp-native", run_rules, run_profile;
+  std::string run_hook = "xdp-native", run_profile;
+  RulesOption run_rules;
   auto* run_cmd = app.add_subcommand("run", "measure the filter at a hook (or all), next to xdp-noop");
   add_run_options(run_cmd, run_opts, run_hook, run_rules, run_profile);
 
   bench::SearchOptions search_opts;
-  std::string search_hook = "xdp-native", search_rules, search_profile, loss = "0", sizes = "64";
+  std::string search_hook = "xdp-native", search_profile, loss = "0", sizes = "64";
+  RulesOption search_rules;
   auto* search_cmd = app.add_subcommand("search", "RFC 2544 throughput: the highest rate with loss within --loss");
   add_run_options(search_cmd, search_opts.run, search_hook, search_rules, search_profile);
   search_cmd->add_option("--loss", loss, "loss tolerance, e.g. 0 (NDR) or 0.5%")->capture_default_str();
@@ -187,7 +201,8 @@ int run(int argc, char** argv) {
       ->capture_default_str();
 
   bench::SweepOptions sweep_opts;
-  std::string sweep_hook = "xdp-native", sweep_rules_unused, sweep_profile, counts = "10,1000,100000";
+  std::string sweep_hook = "xdp-native", sweep_profile, counts = "10,1000,100000";
+  RulesOption sweep_rules_unused;
   auto* sweep_cmd = app.add_subcommand("sweep", "rate and ns/packet against the number of rules");
   sweep_opts.run.traffic.mix = "miss";  // the worst case by default: every shape searched
   add_run_options(sweep_cmd, sweep_opts.run, sweep_hook, sweep_rules_unused, sweep_profile);
@@ -257,10 +272,10 @@ int run(int argc, char** argv) {
     return bench::run_search(search_opts);
   }
   if (*sweep_cmd) {
-    if (!sweep_rules_unused.empty())
+    if (!sweep_rules_unused.spec.empty())
       throw Error("--rules: sweep measures synthetic rule sets of each --rule-counts size, not a file");
     apply_profile(sweep_cmd, sweep_opts.run, sweep_profile);
-    resolve(sweep_opts.run, sweep_hook, "");
+    resolve(sweep_opts.run, sweep_hook, RulesOption{});
     sweep_opts.rule_counts = parse_list("--rule-counts", counts);
     return bench::run_sweep(sweep_opts);
   }

@@ -15,10 +15,11 @@
 #endif
 
 /* Limits. See bpf/README.md for why each is what it is. */
-#define XB_MAX_RULES 131072  /* rule indices and counter slots */
-#define XB_MAX_BUCKETS 262144 /* distinct (tuple, masked key) buckets */
-#define XB_MAX_TUPLES 32      /* distinct shapes per address family */
-#define XB_CHAIN_LEN 16       /* rules sharing one bucket */
+#define XB_MAX_RULES 131072   /* rule indices and counter slots */
+#define XB_MAX_TREES 4        /* decision trees per address family */
+#define XB_MAX_DEPTH 24       /* levels of one tree, root included */
+#define XB_LEAF_MAX 16        /* rule records one leaf holds */
+#define XB_MAX_BLOCKS (1u << 20) /* 64-byte blocks of one table: 64 MiB */
 #define XB_MAX_IPV6_EXT 8     /* IPv6 extension headers walked */
 #define XB_MAX_VLAN 2         /* 802.1Q / 802.1ad tags parsed */
 
@@ -51,85 +52,93 @@ enum xb_family {
 	XB_FAMILIES = 2,
 };
 
-/* The shape of a bucket key. A packet is looked up once per tuple. */
-enum xb_tuple_flags {
-	XB_TUPLE_PROTO = 1 << 0, /* key holds the L4 protocol */
-	XB_TUPLE_DPORT = 1 << 1, /* key holds an exact destination port */
+/*
+ * The compiled table is one array of 64-byte blocks (one cache line each):
+ * block XB_FAMILY_V4 and XB_FAMILY_V6 hold each family's metadata and tree
+ * roots; the rest hold tree nodes (8 a block), leaves (a list of up to 16
+ * record blocks) and rule records (one a block). See bpf/README.md.
+ */
+#define XB_BLOCK_SIZE 64
+#define XB_NODES_PER_BLOCK 8
+
+/* The words of the packet's search key, host byte order. An address takes
+ * four words (IPv4: the first, the rest zero). For ICMP packets the port
+ * words carry the ICMP type and code, so rules on them are cut on too. */
+enum xb_key_word {
+	XB_KEY_SRC = 0,   /* 0-3 */
+	XB_KEY_DST = 4,   /* 4-7 */
+	XB_KEY_SPORT = 8, /* or ICMP type */
+	XB_KEY_DPORT = 9, /* or ICMP code */
+	XB_KEY_PROTO = 10, /* protocol << 2 | has ICMP header << 1 | has ports */
+	XB_KEY_WORDS = 11,
 };
 
-struct xb_tuple {
-	__u8 src_len;  /* prefix lengths, in bits */
-	__u8 dst_len;
-	__u8 flags;    /* enum xb_tuple_flags */
-	__u8 id;       /* distinguishes keys of different tuples */
-	__u32 min_rule; /* lowest rule index in this tuple: enables early exit */
-};
-
-/* Bucket key: the packet's fields masked to one tuple's shape. */
-struct xb_bucket_key {
-	__u8 tuple_id;
-	__u8 family;
-	__u8 proto;
-	__u8 kind; /* XB_KEY_BUCKET or XB_KEY_META */
-	__be16 dport;
-	__u16 pad;
-	__u8 src[16];
-	__u8 dst[16];
-};
-
-enum xb_key_kind {
-	XB_KEY_BUCKET = 0,
-	XB_KEY_META = 1, /* the table's one metadata entry */
-};
-
-/* Which L4 fields a chain entry constrains. */
-enum xb_match_flags {
-	XB_MATCH_SPORT = 1 << 0,
-	XB_MATCH_DPORT = 1 << 1,
-	XB_MATCH_TCP_FLAGS = 1 << 2,
-	XB_MATCH_ICMP_TYPE = 1 << 3,
-	XB_MATCH_ICMP_CODE = 1 << 4,
-};
-
-/* One rule's residual match inside a bucket. Ports in host byte order. */
-struct xb_chain_entry {
-	__u32 rule;
-	__u16 sport_lo, sport_hi;
-	__u16 dport_lo, dport_hi;
-	__u8 tcp_flags_mask, tcp_flags_value;
-	__u8 icmp_type, icmp_code;
-	__u8 match; /* enum xb_match_flags */
-	__u8 action; /* enum xb_verdict */
-	__u16 pad;
-};
+/* xb_node.word values that are not a key word */
+#define XB_NODE_LEAF 0xff   /* index: the block of the leaf's record list */
+#define XB_NODE_RECORD 0xfe /* a one-record leaf; index: the record's block */
 
 /*
- * A bucket holds its whole chain inline, so one hash lookup gives every
- * candidate rule and there is no second map to keep consistent on reload.
- * Entries are sorted by rule index: the first match is the bucket's best.
+ * A tree node. An inner node cuts one key word: the child for key k is node
+ * slot index + ((k.w[word] >> shift) & arg), slot s living in block s / 8 at
+ * s % 8. A leaf (word XB_NODE_LEAF) lists arg records in block index.
  */
-struct xb_bucket {
-	__u32 count;
-	__u32 pad;
-	struct xb_chain_entry chain[XB_CHAIN_LEN];
+struct xb_node {
+	__u8 word;  /* enum xb_key_word, XB_NODE_LEAF or XB_NODE_RECORD */
+	__u8 shift;
+	__u16 arg;  /* inner: child mask (children - 1); leaf: record count */
+	__u32 index;
 };
 
-/* The table's metadata, stored under the XB_KEY_META key of the same map. */
+struct xb_tree_root {
+	struct xb_node root;
+	__u32 min_rule; /* lowest rule index in this tree: enables early exit */
+};
+
+/* Blocks XB_FAMILY_V4 and XB_FAMILY_V6: one per family. */
 struct xb_meta {
-	__u32 n_tuples[XB_FAMILIES];
 	__u32 counter_base;  /* generation's first slot in the counters map */
 	__u32 rule_count;    /* rules in this table (for reading its counters) */
 	__u8 default_action; /* enum xb_verdict when no rule matches */
 	__u8 non_ip_action;
 	__u8 malformed_action;
-	__u8 pad;
-	struct xb_tuple tuples[XB_FAMILIES][XB_MAX_TUPLES];
+	__u8 n_trees;        /* of this family, sorted by min_rule */
+	__u32 pad;
+	struct xb_tree_root trees[XB_MAX_TREES];
 };
 
-/* The value of the bucket hash map must fit both shapes. */
-union xb_table_value {
-	struct xb_bucket bucket;
+/* Which fields a record constrains beyond its addresses. */
+enum xb_match_flags {
+	XB_MATCH_PROTO = 1 << 0,
+	XB_MATCH_SPORT = 1 << 1,
+	XB_MATCH_DPORT = 1 << 2,
+	XB_MATCH_TCP_FLAGS = 1 << 3,
+	XB_MATCH_ICMP_TYPE = 1 << 4,
+	XB_MATCH_ICMP_CODE = 1 << 5,
+};
+
+/* One rule of one family (a port list makes one record per range pair):
+ * everything the leaf scan checks. Addresses as host-order words, masked. */
+struct xb_rule_record {
+	__u32 src[4];
+	__u32 dst[4];
+	__u32 rule;
+	__u16 sport_lo, sport_hi;
+	__u16 dport_lo, dport_hi;
+	__u8 src_len, dst_len;
+	__u8 proto;
+	__u8 match; /* enum xb_match_flags */
+	__u8 tcp_flags_mask, tcp_flags_value;
+	__u8 icmp_type, icmp_code;
+	__u8 action; /* enum xb_verdict */
+	__u8 pad[11];
+};
+
+union xb_block {
 	struct xb_meta meta;
+	struct xb_node nodes[XB_NODES_PER_BLOCK];
+	__u32 leaf[XB_LEAF_MAX];
+	struct xb_rule_record record;
+	__u8 bytes[XB_BLOCK_SIZE];
 };
 
 struct xb_counter {

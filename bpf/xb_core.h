@@ -12,10 +12,9 @@
  *   xb_ctx_l3_ethertype(ctx)    (L3 hooks only) EtherType of the packet
  *   XB_LOOP(n, fn, arg)         call long fn(__u32 i, void *arg) for i < n
  *                               until it returns 1 (bpf_loop's contract)
- * and the table through two lookups:
+ * and the table through one lookup:
  *   XB_TABLE                    the table handle type
- *   xb_table_meta(table)        const struct xb_meta * or NULL
- *   xb_table_bucket(table, key) const struct xb_bucket * or NULL
+ *   xb_table_block(table, i)    const union xb_block * of block i, or NULL
  *
  * Every read goes through xb_ctx_load, which bounds-checks: a truncated
  * packet is a MALFORMED verdict, never an out-of-bounds read.
@@ -212,45 +211,81 @@ static __always_inline int xb_parse(XB_CTX ctx, struct xb_packet *pkt)
 	return XB_PARSE_NON_IP;
 }
 
-/* Copy an address masked to prefix_len bits, a 32-bit word at a time. */
-static __always_inline void xb_mask_address(__u8 *dst, const __u8 *src,
-					    __u32 prefix_len)
+/* An address word's mask for a prefix of len bits: word w covers bits
+ * [32w, 32w + 32). */
+static __always_inline __u32 xb_prefix_word_mask(__u32 len, __u32 w)
 {
-	__u32 w, word, bits;
+	__u32 bits = len > w * 32 ? len - w * 32 : 0;
 
-	for (w = 0; w < 4; w++) {
-		bits = prefix_len > w * 32 ? prefix_len - w * 32 : 0;
-		__builtin_memcpy(&word, src + w * 4, 4);
-		if (bits == 0)
-			word = 0;
-		else if (bits < 32)
-			word &= xb_htonl(0xffffffffu << (32 - bits));
-		__builtin_memcpy(dst + w * 4, &word, 4);
-	}
+	if (bits >= 32)
+		return 0xffffffffu;
+	return bits ? 0xffffffffu << (32 - bits) : 0;
 }
 
-static __always_inline int xb_entry_matches(const struct xb_chain_entry *e,
-					    const struct xb_packet *pkt)
+static __always_inline __u32 xb_load_be32(const __u8 *p)
 {
-	__u8 m = e->match;
+	return ((__u32)p[0] << 24) | ((__u32)p[1] << 16) | ((__u32)p[2] << 8) | p[3];
+}
 
+/* The search key: what the trees cut on, as host-order words. */
+struct xb_key {
+	__u32 w[XB_KEY_WORDS];
+	__u32 pad;
+};
+
+static __always_inline void xb_make_key(const struct xb_packet *pkt, struct xb_key *key)
+{
+	__u32 i;
+
+	for (i = 0; i < 4; i++) {
+		key->w[XB_KEY_SRC + i] = xb_load_be32(pkt->src + 4 * i);
+		key->w[XB_KEY_DST + i] = xb_load_be32(pkt->dst + 4 * i);
+	}
+	if (pkt->has_icmp) {
+		key->w[XB_KEY_SPORT] = pkt->icmp_type;
+		key->w[XB_KEY_DPORT] = pkt->icmp_code;
+	} else {
+		key->w[XB_KEY_SPORT] = pkt->sport;
+		key->w[XB_KEY_DPORT] = pkt->dport;
+	}
+	/* what the rule's port or ICMP fields need, beside the protocol: so a
+	 * rule on ports covers every packet in its box (not a later fragment) */
+	key->w[XB_KEY_PROTO] = ((__u32)pkt->proto << 2) | ((__u32)pkt->has_icmp << 1) | pkt->has_ports;
+	key->pad = 0;
+}
+
+static __always_inline int xb_record_matches(const struct xb_rule_record *r,
+					     const struct xb_packet *pkt,
+					     const struct xb_key *key)
+{
+	__u8 m = r->match;
+	__u32 w;
+
+	for (w = 0; w < 4; w++) {
+		if ((key->w[XB_KEY_SRC + w] & xb_prefix_word_mask(r->src_len, w)) != r->src[w])
+			return 0;
+		if ((key->w[XB_KEY_DST + w] & xb_prefix_word_mask(r->dst_len, w)) != r->dst[w])
+			return 0;
+	}
+	if ((m & XB_MATCH_PROTO) && pkt->proto != r->proto)
+		return 0;
 	if ((m & (XB_MATCH_SPORT | XB_MATCH_DPORT)) && !pkt->has_ports)
 		return 0;
 	if ((m & XB_MATCH_SPORT) &&
-	    (pkt->sport < e->sport_lo || pkt->sport > e->sport_hi))
+	    (pkt->sport < r->sport_lo || pkt->sport > r->sport_hi))
 		return 0;
 	if ((m & XB_MATCH_DPORT) &&
-	    (pkt->dport < e->dport_lo || pkt->dport > e->dport_hi))
+	    (pkt->dport < r->dport_lo || pkt->dport > r->dport_hi))
 		return 0;
 	if ((m & XB_MATCH_TCP_FLAGS) &&
 	    (pkt->proto != XB_IPPROTO_TCP || !pkt->has_ports ||
-	     (pkt->tcp_flags & e->tcp_flags_mask) != e->tcp_flags_value))
+	     (pkt->tcp_flags & r->tcp_flags_mask) != r->tcp_flags_value))
 		return 0;
 	if ((m & (XB_MATCH_ICMP_TYPE | XB_MATCH_ICMP_CODE)) && !pkt->has_icmp)
 		return 0;
-	if ((m & XB_MATCH_ICMP_TYPE) && pkt->icmp_type != e->icmp_type)
+	if ((m & XB_MATCH_ICMP_TYPE) && pkt->icmp_type != r->icmp_type)
 		return 0;
-	if ((m & XB_MATCH_ICMP_CODE) && pkt->icmp_code != e->icmp_code)
+	if ((m & XB_MATCH_ICMP_CODE) && pkt->icmp_code != r->icmp_code)
 		return 0;
 	return 1;
 }
@@ -259,67 +294,77 @@ struct xb_search_state {
 	XB_TABLE table;
 	const struct xb_meta *meta;
 	const struct xb_packet *pkt;
-	__u32 family;
+	struct xb_key key;
 	__u32 best;    /* lowest matching rule so far */
 	__u32 verdict; /* its action */
 };
 
-/* Look the packet up in one tuple; 1 stops the search (XB_LOOP contract). */
-static long xb_search_tuple(__u32 t, void *arg)
+/* Check one record; 1 when it is the best match so far. */
+static __always_inline int xb_try_record(struct xb_search_state *st, __u32 block)
+{
+	const union xb_block *b = xb_table_block(st->table, block);
+
+	if (!b || b->record.rule >= st->best)
+		return 0;
+	if (!xb_record_matches(&b->record, st->pkt, &st->key))
+		return 0;
+	st->best = b->record.rule;
+	st->verdict = b->record.action;
+	return 1;
+}
+
+/* Walk one tree to its leaf and scan it; 1 stops the search (XB_LOOP contract). */
+static long xb_search_tree(__u32 t, void *arg)
 {
 	struct xb_search_state *st = (struct xb_search_state *)arg;
-	const struct xb_packet *pkt = st->pkt;
-	const struct xb_tuple *tuple;
-	const struct xb_bucket *bucket;
-	const struct xb_chain_entry *e;
-	struct xb_bucket_key key;
-	__u32 c;
+	const struct xb_tree_root *root;
+	const union xb_block *b;
+	struct xb_node node;
+	__u32 d, i, slot, word;
 
-	if (t >= XB_MAX_TUPLES)
+	if (t >= XB_MAX_TREES)
 		return 1;
-	/* the mask bounds the index for the verifier; family is 0 or 1 */
-	tuple = &st->meta->tuples[st->family & 1][t];
-	if (tuple->min_rule >= st->best)
+	root = &st->meta->trees[t];
+	/* trees are sorted by their lowest rule: none after this one can win */
+	if (root->min_rule >= st->best)
 		return 1;
-	if ((tuple->flags & XB_TUPLE_DPORT) && !pkt->has_ports)
+	node = root->root;
+	for (d = 0; d < XB_MAX_DEPTH; d++) {
+		word = node.word;
+		if (word >= XB_KEY_WORDS)
+			break;
+		slot = node.index + ((st->key.w[word] >> (node.shift & 31)) & node.arg);
+		b = xb_table_block(st->table, slot / XB_NODES_PER_BLOCK);
+		if (!b)
+			return 0;
+		node = b->nodes[slot % XB_NODES_PER_BLOCK];
+	}
+	if (node.word == XB_NODE_RECORD) {
+		xb_try_record(st, node.index);
 		return 0;
-
-	__builtin_memset(&key, 0, sizeof(key));
-	key.kind = XB_KEY_BUCKET;
-	key.tuple_id = tuple->id;
-	key.family = (__u8)st->family;
-	if (tuple->flags & XB_TUPLE_PROTO)
-		key.proto = pkt->proto;
-	if (tuple->flags & XB_TUPLE_DPORT)
-		key.dport = xb_htons(pkt->dport);
-	xb_mask_address(key.src, pkt->src, tuple->src_len);
-	xb_mask_address(key.dst, pkt->dst, tuple->dst_len);
-
-	bucket = xb_table_bucket(st->table, &key);
-	if (!bucket)
+	}
+	if (node.word != XB_NODE_LEAF)
+		return 0; /* deeper than XB_MAX_DEPTH: the compiler never builds it */
+	b = xb_table_block(st->table, node.index);
+	if (!b)
 		return 0;
-	for (c = 0; c < XB_CHAIN_LEN; c++) {
-		if (c >= bucket->count)
+	/* records sorted by rule: the first match is the leaf's best */
+	for (i = 0; i < XB_LEAF_MAX; i++) {
+		if (i >= node.arg)
 			break;
-		e = &bucket->chain[c];
-		if (e->rule >= st->best)
+		if (xb_try_record(st, b->leaf[i]))
 			break;
-		if (xb_entry_matches(e, pkt)) {
-			st->best = e->rule;
-			st->verdict = e->action;
-			break;
-		}
 	}
 	return 0;
 }
 
 /*
- * Tuple space search: one hash lookup per tuple (shape) of the packet's
- * family, never one step per rule. Tuples are sorted by their lowest rule
- * index, so once the best match so far beats a tuple's lowest rule, no later
- * tuple can win and the search stops: first match wins, as in iptables.
- * XB_LOOP is bpf_loop() in BPF: the verifier checks the body once instead of
- * once per iteration, which would not fit its instruction budget.
+ * A few decision trees per family (bpf/README.md): each walk is one block
+ * read per level and ends in a leaf of at most XB_LEAF_MAX rule records,
+ * checked in rule order. The trees are sorted by their lowest rule index, so
+ * once the best match so far beats a tree's lowest rule, the search stops:
+ * first match wins, as in iptables. XB_LOOP is bpf_loop() in BPF: the
+ * verifier checks the walk once instead of once per tree.
  */
 static __always_inline void xb_search(XB_TABLE table, const struct xb_meta *meta,
 				      const struct xb_packet *pkt,
@@ -331,13 +376,13 @@ static __always_inline void xb_search(XB_TABLE table, const struct xb_meta *meta
 	st.table = table;
 	st.meta = meta;
 	st.pkt = pkt;
-	st.family = pkt->family ? XB_FAMILY_V6 : XB_FAMILY_V4;
+	xb_make_key(pkt, &st.key);
 	st.best = XB_RULE_DEFAULT;
 	st.verdict = meta->default_action;
-	n = meta->n_tuples[st.family];
-	if (n > XB_MAX_TUPLES)
-		n = XB_MAX_TUPLES;
-	XB_LOOP(n, xb_search_tuple, &st);
+	n = meta->n_trees;
+	if (n > XB_MAX_TREES)
+		n = XB_MAX_TREES;
+	XB_LOOP(n, xb_search_tree, &st);
 	res->verdict = st.verdict;
 	res->rule = st.best;
 	res->counter_slot = meta->counter_base + st.best;
@@ -350,15 +395,17 @@ static __always_inline void xb_search(XB_TABLE table, const struct xb_meta *meta
 static __always_inline void xb_classify(XB_CTX ctx, XB_TABLE table,
 					struct xb_result *res)
 {
-	const struct xb_meta *meta = xb_table_meta(table);
+	const union xb_block *meta_block = xb_table_block(table, XB_FAMILY_V4);
+	const struct xb_meta *meta;
 	struct xb_packet pkt;
 	int status;
 
 	res->verdict = XB_PASS;
 	res->rule = XB_RULE_DEFAULT;
 	res->counter_slot = XB_NO_COUNTER;
-	if (!meta)
+	if (!meta_block)
 		return;
+	meta = &meta_block->meta;
 
 	__builtin_memset(&pkt, 0, sizeof(pkt));
 	status = xb_parse(ctx, &pkt);
@@ -373,6 +420,13 @@ static __always_inline void xb_classify(XB_CTX ctx, XB_TABLE table,
 		res->rule = XB_RULE_MALFORMED;
 		res->counter_slot = meta->counter_base + XB_RULE_MALFORMED;
 		return;
+	}
+	/* each family's trees sit in its own metadata block */
+	if (pkt.family == XB_FAMILY_V6) {
+		meta_block = xb_table_block(table, XB_FAMILY_V6);
+		if (!meta_block)
+			return;
+		meta = &meta_block->meta;
 	}
 	xb_search(table, meta, &pkt, res);
 }

@@ -16,18 +16,13 @@ namespace {
 constexpr const char* kTablesName = "xb_tables";
 constexpr const char* kCountersName = "xb_counters";
 
-UniqueFd create_table_map() {
-  LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_PREALLOC);
-  int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "xb_table", sizeof(xb_bucket_key), sizeof(xb_table_value), XB_MAX_BUCKETS,
-                          &opts);
+// An array of 64-byte blocks, sized to its table. BPF_F_INNER_MAP lets
+// tables of any size take the slot in turn.
+UniqueFd create_table_map(std::uint32_t blocks) {
+  LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP);
+  int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xb_table", sizeof(__u32), XB_BLOCK_SIZE, blocks, &opts);
   check_errno(fd, "create rule table map");
   return UniqueFd(fd);
-}
-
-xb_bucket_key meta_key() {
-  xb_bucket_key key{};
-  key.kind = XB_KEY_META;
-  return key;
 }
 
 std::size_t possible_cpus() {
@@ -39,7 +34,7 @@ std::size_t possible_cpus() {
 }  // namespace
 
 FilterMaps FilterMaps::create() {
-  UniqueFd inner_template = create_table_map();
+  UniqueFd inner_template = create_table_map(XB_FAMILIES);
   LIBBPF_OPTS(bpf_map_create_opts, outer_opts, .inner_map_fd = static_cast<__u32>(inner_template.get()));
   int tables = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, kTablesName, sizeof(__u32), sizeof(__u32), 1, &outer_opts);
   check_errno(tables, "create table slot map");
@@ -106,32 +101,19 @@ void FilterMaps::install(const CompiledTable& table) const {
     const __u32 key = base + slot;
     check_errno(bpf_map_update_elem(counters_.get(), &key, zeros.data(), BPF_ANY), "reset counters");
   };
-  for (std::uint32_t r = 0; r < table.meta.rule_count; ++r) zero_slot(r);
+  for (std::uint32_t r = 0; r < table.rule_count(); ++r) zero_slot(r);
   for (std::uint32_t s : {XB_RULE_DEFAULT, XB_RULE_NON_IP, XB_RULE_MALFORMED}) zero_slot(s);
 
-  UniqueFd inner = create_table_map();
-  std::vector<xb_bucket_key> keys;
-  std::vector<xb_table_value> values;
-  keys.reserve(table.buckets.size());
-  values.reserve(table.buckets.size());
-  for (const auto& [bytes, bucket] : table.buckets) {
-    xb_bucket_key key;
-    std::memcpy(&key, bytes.data(), sizeof(key));
-    keys.push_back(key);
-    xb_table_value v{};
-    v.bucket = bucket;
-    values.push_back(v);
-  }
+  UniqueFd inner = create_table_map(static_cast<std::uint32_t>(table.blocks.size()));
+  std::vector<xb_block> blocks = table.blocks;
+  for (int f = 0; f < XB_FAMILIES; ++f) blocks[static_cast<std::size_t>(f)].meta.counter_base = base;
+  std::vector<__u32> keys(blocks.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) keys[i] = static_cast<__u32>(i);
   for (std::size_t done = 0; done < keys.size();) {
-    __u32 count = static_cast<__u32>(std::min<std::size_t>(keys.size() - done, 4096));
-    check_errno(bpf_map_update_batch(inner.get(), &keys[done], &values[done], &count, nullptr), "fill rule table");
+    __u32 count = static_cast<__u32>(std::min<std::size_t>(keys.size() - done, 65536));
+    check_errno(bpf_map_update_batch(inner.get(), &keys[done], &blocks[done], &count, nullptr), "fill rule table");
     done += count;
   }
-  xb_table_value meta{};
-  meta.meta = table.meta;
-  meta.meta.counter_base = base;
-  const xb_bucket_key mk = meta_key();
-  check_errno(bpf_map_update_elem(inner.get(), &mk, &meta, BPF_ANY), "write rule table metadata");
 
   // The swap. For map-in-map updates the kernel waits for an RCU grace
   // period before returning, so when this returns no packet is still being
@@ -143,10 +125,10 @@ void FilterMaps::install(const CompiledTable& table) const {
 
 bool FilterMaps::active_meta(xb_meta& meta) const {
   UniqueFd active = active_table();
-  xb_table_value value{};
-  const xb_bucket_key mk = meta_key();
-  if (!active || bpf_map_lookup_elem(active.get(), &mk, &value)) return false;
-  meta = value.meta;
+  xb_block block{};
+  const __u32 key = XB_FAMILY_V4;
+  if (!active || bpf_map_lookup_elem(active.get(), &key, &block)) return false;
+  meta = block.meta;
   return true;
 }
 

@@ -1,149 +1,229 @@
 #include "rule_compiler.hpp"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cstring>
-#include <map>
-#include <tuple>
+#include <chrono>
 
+#include "cut_tree.hpp"
 #include "errors.hpp"
 
 namespace xb {
 
-std::string CompiledTable::key_bytes(const xb_bucket_key& key) {
-  return std::string(reinterpret_cast<const char*>(&key), sizeof(key));
-}
+static_assert(sizeof(xb_block) == XB_BLOCK_SIZE);
+static_assert(sizeof(xb_meta) == XB_BLOCK_SIZE && sizeof(xb_rule_record) == XB_BLOCK_SIZE);
 
 namespace {
 
-struct Shape {
-  std::uint8_t src_len, dst_len, flags;
-  auto operator<=>(const Shape&) const = default;
-};
+using detail::Dim;
+using detail::Range;
+using detail::TreeEntry;
+using detail::u128;
 
-std::string describe(Family f, const Shape& s) {
-  return fmt::format("{} /{} -> /{}{}{}", f == Family::V4 ? "IPv4" : "IPv6", s.src_len, s.dst_len,
-                     s.flags & XB_TUPLE_PROTO ? ", proto" : "", s.flags & XB_TUPLE_DPORT ? ", exact dport" : "");
+std::uint32_t be32(const std::uint8_t* p) {
+  return static_cast<std::uint32_t>(p[0]) << 24 | static_cast<std::uint32_t>(p[1]) << 16 |
+         static_cast<std::uint32_t>(p[2]) << 8 | p[3];
+}
+
+// A prefix as a range of the family's address space.
+Range prefix_range(const std::optional<Prefix>& p, std::uint32_t width) {
+  u128 value = 0;
+  std::uint32_t len = 0;
+  if (p) {
+    for (std::uint32_t i = 0; i < width / 8; ++i) value = value << 8 | p->addr[i];
+    len = p->len;
+  }
+  const std::uint32_t host_bits = width - len;
+  const u128 host = host_bits == 128 ? ~u128{0} : (u128{1} << host_bits) - 1;
+  return {value, value | host};
+}
+
+void address_words(const std::optional<Prefix>& p, __u32 (&words)[4], __u8& len) {
+  if (!p) return;
+  for (int w = 0; w < 4; ++w) words[w] = be32(p->addr.data() + 4 * w);
+  len = p->len;
+}
+
+// Which tree a record goes to, by which of its addresses are specific (at
+// least half the address long): EffiCuts' and CutSplit's insight that
+// cutting specific and broad fields in one tree replicates the broad rules
+// into every child. Rules broad in both addresses are cut on ports and
+// protocol.
+int tree_category(const Rule& r, Family f) {
+  const std::uint32_t half = f == Family::V4 ? 16 : 64;
+  const bool src_small = r.src && r.src->len >= half;
+  const bool dst_small = r.dst && r.dst->len >= half;
+  return (src_small ? 0 : 2) + (dst_small ? 0 : 1);
 }
 
 class Compiler {
  public:
-  CompiledTable run(const RuleSet& set) {
-    table_.meta.rule_count = static_cast<std::uint32_t>(set.rules.size());
-    table_.meta.default_action = static_cast<std::uint8_t>(set.default_action);
-    table_.meta.non_ip_action = static_cast<std::uint8_t>(set.non_ip_action);
-    table_.meta.malformed_action = static_cast<std::uint8_t>(set.malformed_action);
-    for (std::uint32_t i = 0; i < set.rules.size(); ++i) add_rule(i, set.rules[i]);
-    finish_tuples();
+  explicit Compiler(const RuleSet& set) : set_(set) { layout_.stats = &table_.stats; }
+
+  CompiledTable run() {
+    const auto start = std::chrono::steady_clock::now();
+    if (set_.rules.size() > XB_MAX_RULES)
+      throw RuleError(fmt::format("{}: {} rules; the filter counts at most {} (see bpf/README.md)", set_.source,
+                                  set_.rules.size(), XB_MAX_RULES));
+    xb_meta metas[XB_FAMILIES] = {};
+    for (Family f : {Family::V4, Family::V6}) build_family(f, metas[static_cast<int>(f)]);
+    lay_out(metas);
+    table_.stats.build_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     return std::move(table_);
   }
 
  private:
+  const RuleSet& set_;
   CompiledTable table_;
-  // per family: shape -> index into table_.meta.tuples[family] (before sorting)
-  std::map<Shape, std::uint32_t> shapes_[XB_FAMILIES];
+  detail::TableLayout layout_;
 
-  xb_tuple& tuple_for(std::uint32_t rule_index, const Rule& rule, Family f, const Shape& shape) {
-    const auto fam = static_cast<std::size_t>(f);
-    auto it = shapes_[fam].find(shape);
-    if (it == shapes_[fam].end()) {
-      const auto n = table_.meta.n_tuples[fam];
-      if (n >= XB_MAX_TUPLES)
-        throw RuleError(fmt::format(
-            "{}: rule {} needs a {}th distinct rule shape for {} ({}); the filter searches at most "
-            "{} shapes per family (see bpf/README.md)",
-            rule.where.str(), rule_index, n + 1, f == Family::V4 ? "IPv4" : "IPv6", describe(f, shape), XB_MAX_TUPLES));
-      xb_tuple& t = table_.meta.tuples[fam][n];
-      t.src_len = shape.src_len;
-      t.dst_len = shape.dst_len;
-      t.flags = shape.flags;
-      t.id = static_cast<std::uint8_t>(n);
-      t.min_rule = rule_index;
-      table_.meta.n_tuples[fam] = n + 1;
-      it = shapes_[fam].emplace(shape, n).first;
-    }
-    return table_.meta.tuples[fam][it->second];
-  }
-
-  void add_rule(std::uint32_t index, const Rule& rule) {
+  void add_records(std::uint32_t index, const Rule& rule, Family f, std::vector<TreeEntry>& out) {
+    const auto width = detail::dim_widths(f);
     const std::vector<PortRange> any_port{PortRange{}};
     const auto& sports = rule.sport.empty() ? any_port : rule.sport;
     const auto& dports = rule.dport.empty() ? any_port : rule.dport;
-    for (Family f : rule.families()) {
-      for (const auto& dport : dports) {
-        for (const auto& sport : sports) {
-          const bool exact_dport = !rule.dport.empty() && dport.single();
-          Shape shape{
-              rule.src ? rule.src->len : std::uint8_t{0}, rule.dst ? rule.dst->len : std::uint8_t{0},
-              static_cast<std::uint8_t>((rule.proto ? XB_TUPLE_PROTO : 0) | (exact_dport ? XB_TUPLE_DPORT : 0))};
-          const xb_tuple& tuple = tuple_for(index, rule, f, shape);
-
-          xb_bucket_key key{};
-          key.kind = XB_KEY_BUCKET;
-          key.tuple_id = tuple.id;
-          key.family = static_cast<std::uint8_t>(f);
-          key.proto = rule.proto.value_or(0);
-          if (exact_dport) key.dport = htons(dport.lo);
-          if (rule.src) std::memcpy(key.src, rule.src->addr.data(), 16);
-          if (rule.dst) std::memcpy(key.dst, rule.dst->addr.data(), 16);
-
-          xb_chain_entry e{};
-          e.rule = index;
-          e.action = static_cast<std::uint8_t>(rule.action);
-          if (!rule.sport.empty()) {
-            e.match |= XB_MATCH_SPORT;
-            e.sport_lo = sport.lo;
-            e.sport_hi = sport.hi;
-          }
-          if (!rule.dport.empty() && !exact_dport) {
-            e.match |= XB_MATCH_DPORT;
-            e.dport_lo = dport.lo;
-            e.dport_hi = dport.hi;
-          }
-          if (rule.tcp_flags) {
-            e.match |= XB_MATCH_TCP_FLAGS;
-            e.tcp_flags_mask = rule.tcp_flags->mask;
-            e.tcp_flags_value = rule.tcp_flags->value;
-          }
-          if (rule.icmp_type) {
-            e.match |= XB_MATCH_ICMP_TYPE;
-            e.icmp_type = *rule.icmp_type;
-          }
-          if (rule.icmp_code) {
-            e.match |= XB_MATCH_ICMP_CODE;
-            e.icmp_code = *rule.icmp_code;
-          }
-          add_entry(index, rule, key, e);
+    const bool has_ports = !rule.sport.empty() || !rule.dport.empty();
+    const bool has_icmp = rule.icmp_type || rule.icmp_code;
+    if (has_ports && has_icmp) return;  // needs a TCP/UDP and an ICMP header: matches nothing
+    for (const auto& dport : dports) {
+      for (const auto& sport : sports) {
+        xb_rule_record r{};
+        r.rule = index;
+        r.action = static_cast<__u8>(rule.action);
+        address_words(rule.src, r.src, r.src_len);
+        address_words(rule.dst, r.dst, r.dst_len);
+        if (rule.proto) {
+          r.match |= XB_MATCH_PROTO;
+          r.proto = *rule.proto;
         }
+        if (!rule.sport.empty()) {
+          r.match |= XB_MATCH_SPORT;
+          r.sport_lo = sport.lo;
+          r.sport_hi = sport.hi;
+        }
+        if (!rule.dport.empty()) {
+          r.match |= XB_MATCH_DPORT;
+          r.dport_lo = dport.lo;
+          r.dport_hi = dport.hi;
+        }
+        if (rule.tcp_flags) {
+          r.match |= XB_MATCH_TCP_FLAGS;
+          r.tcp_flags_mask = rule.tcp_flags->mask;
+          r.tcp_flags_value = rule.tcp_flags->value;
+        }
+        if (rule.icmp_type) {
+          r.match |= XB_MATCH_ICMP_TYPE;
+          r.icmp_type = *rule.icmp_type;
+        }
+        if (rule.icmp_code) {
+          r.match |= XB_MATCH_ICMP_CODE;
+          r.icmp_code = *rule.icmp_code;
+        }
+
+        TreeEntry e;
+        e.rule = index;
+        e.record = static_cast<std::uint32_t>(layout_.records.size());
+        e.box[detail::kSrc] = prefix_range(rule.src, width[detail::kSrc]);
+        e.box[detail::kDst] = prefix_range(rule.dst, width[detail::kDst]);
+        // the key's port words carry the ICMP type and code of ICMP packets
+        if (has_icmp) {
+          e.box[detail::kSport] = rule.icmp_type ? Range{*rule.icmp_type, *rule.icmp_type} : Range{0, 0xffff};
+          e.box[detail::kDport] = rule.icmp_code ? Range{*rule.icmp_code, *rule.icmp_code} : Range{0, 0xffff};
+        } else {
+          e.box[detail::kSport] = Range{sport.lo, sport.hi};
+          e.box[detail::kDport] = Range{dport.lo, dport.hi};
+        }
+        // the key's protocol word: protocol << 2 | has ICMP header << 1 | has ports
+        const bool needs_ports = has_ports;
+        e.exact = !rule.tcp_flags;
+        layout_.records.push_back(r);
+        if (needs_ports && !rule.proto) {
+          // only TCP and UDP carry ports: one box each, both exact
+          for (std::uint8_t p : {XB_IPPROTO_TCP, XB_IPPROTO_UDP}) {
+            e.box[detail::kProto] = Range{u128{p} << 2 | 1, u128{p} << 2 | 1};
+            out.push_back(e);
+          }
+          continue;
+        }
+        if (needs_ports)
+          e.box[detail::kProto] = Range{u128{*rule.proto} << 2 | 1, u128{*rule.proto} << 2 | 1};
+        else if (has_icmp)
+          e.box[detail::kProto] = Range{u128{rule.proto.value_or(0)} << 2 | 2, u128{rule.proto.value_or(0)} << 2 | 2};
+        else if (rule.proto)
+          e.box[detail::kProto] = Range{u128{*rule.proto} << 2, u128{*rule.proto} << 2 | 3};
+        else
+          e.box[detail::kProto] = Range{0, 0x3ff};
+        out.push_back(e);
+        continue;
       }
     }
   }
 
-  void add_entry(std::uint32_t index, const Rule& rule, const xb_bucket_key& key, const xb_chain_entry& e) {
-    xb_bucket& bucket = table_.buckets[CompiledTable::key_bytes(key)];
-    if (bucket.count >= XB_CHAIN_LEN)
-      throw RuleError(
-          fmt::format("{}: rule {} is the {}th rule (after port-list expansion) with the same addresses, "
-                      "protocol and destination port as rule {}; one bucket holds {} (see bpf/README.md)",
-                      rule.where.str(), index, XB_CHAIN_LEN + 1, bucket.chain[0].rule, XB_CHAIN_LEN));
-    bucket.chain[bucket.count++] = e;
+  void build_family(Family f, xb_meta& meta) {
+    std::vector<TreeEntry> by_category[4];
+    for (std::uint32_t i = 0; i < set_.rules.size(); ++i) {
+      const Rule& rule = set_.rules[i];
+      const auto fams = rule.families();
+      if (std::find(fams.begin(), fams.end(), f) == fams.end()) continue;
+      add_records(i, rule, f, by_category[tree_category(rule, f)]);
+    }
+    std::vector<xb_tree_root> roots;
+    for (auto& entries : by_category) {
+      if (entries.empty()) continue;
+      const std::uint32_t min_rule = entries.front().rule;
+      detail::CutTreeBuilder builder(f, layout_, set_);
+      roots.push_back(xb_tree_root{builder.build(std::move(entries)), min_rule});
+    }
+    std::sort(roots.begin(), roots.end(), [](const auto& a, const auto& b) { return a.min_rule < b.min_rule; });
+    meta.n_trees = static_cast<__u8>(roots.size());
+    std::copy(roots.begin(), roots.end(), meta.trees);
+    table_.stats.trees[static_cast<int>(f)] = meta.n_trees;
   }
 
-  // Sort each family's tuples by their lowest rule so the search can stop
-  // early; ids stay as assigned, keys already carry them.
-  void finish_tuples() {
-    for (std::size_t fam = 0; fam < XB_FAMILIES; ++fam) {
-      auto* begin = table_.meta.tuples[fam];
-      std::sort(begin, begin + table_.meta.n_tuples[fam],
-                [](const xb_tuple& a, const xb_tuple& b) { return a.min_rule < b.min_rule; });
+  // Blocks: the two metadata blocks, the node slots (8 a block), the leaf
+  // lists, the records. Leaf and record ids become block indices here.
+  void lay_out(xb_meta (&metas)[XB_FAMILIES]) {
+    const std::size_t slots = XB_FAMILIES * XB_NODES_PER_BLOCK + layout_.node_slots.size();
+    const std::size_t node_end = (slots + XB_NODES_PER_BLOCK - 1) / XB_NODES_PER_BLOCK;
+    const auto leaf_base = static_cast<std::uint32_t>(node_end);
+    const auto record_base = static_cast<std::uint32_t>(leaf_base + layout_.leaves.size());
+    const std::size_t total = record_base + layout_.records.size();
+    if (total > XB_MAX_BLOCKS)
+      throw RuleError(fmt::format("{}: the compiled table needs {} blocks ({} MiB), over its limit of {} ({} MiB)",
+                                  set_.source, total, total * XB_BLOCK_SIZE >> 20, XB_MAX_BLOCKS,
+                                  std::uint64_t{XB_MAX_BLOCKS} * XB_BLOCK_SIZE >> 20));
+    auto fix = [&](xb_node& n) {
+      if (n.word == XB_NODE_LEAF) n.index += leaf_base;
+      if (n.word == XB_NODE_RECORD) n.index += record_base;
+    };
+    for (auto& meta : metas)
+      for (std::uint32_t t = 0; t < meta.n_trees; ++t) fix(meta.trees[t].root);
+    for (auto& n : layout_.node_slots) fix(n);
+
+    auto& blocks = table_.blocks;
+    blocks.assign(total, xb_block{});
+    for (int f = 0; f < XB_FAMILIES; ++f) {
+      xb_meta& m = metas[f];
+      m.rule_count = static_cast<__u32>(set_.rules.size());
+      m.default_action = static_cast<__u8>(set_.default_action);
+      m.non_ip_action = static_cast<__u8>(set_.non_ip_action);
+      m.malformed_action = static_cast<__u8>(set_.malformed_action);
+      blocks[static_cast<std::size_t>(f)].meta = m;
     }
+    for (std::size_t s = 0; s < layout_.node_slots.size(); ++s) {
+      const std::size_t slot = XB_FAMILIES * XB_NODES_PER_BLOCK + s;
+      blocks[slot / XB_NODES_PER_BLOCK].nodes[slot % XB_NODES_PER_BLOCK] = layout_.node_slots[s];
+    }
+    for (std::size_t l = 0; l < layout_.leaves.size(); ++l)
+      for (int i = 0; i < XB_LEAF_MAX; ++i) blocks[leaf_base + l].leaf[i] = layout_.leaves[l][i] + record_base;
+    for (std::size_t r = 0; r < layout_.records.size(); ++r) blocks[record_base + r].record = layout_.records[r];
+    table_.stats.records = static_cast<std::uint32_t>(layout_.records.size());
+    table_.stats.leaves = static_cast<std::uint32_t>(layout_.leaves.size());
   }
 };
 
 }  // namespace
 
-CompiledTable compile_rules(const RuleSet& rules) { return Compiler().run(rules); }
+CompiledTable compile_rules(const RuleSet& rules) { return Compiler(rules).run(); }
 
 }  // namespace xb

@@ -1,35 +1,43 @@
-// Compiles a RuleSet into the table the filter core searches: tuple space
-// search over (prefix lengths, protocol, exact destination port) with the
-// remaining fields checked in short per-bucket chains. See bpf/README.md.
+// Compiles a RuleSet into the table the filter core searches: a few
+// decision trees per address family over the packet's addresses, ports and
+// protocol, ending in short leaves of rule records checked in rule order.
+// See bpf/README.md for the algorithm, its worst case and its limits.
 #pragma once
 
 #include <cstdint>
-#include <string>
-#include <string_view>
-#include <unordered_map>
+#include <vector>
 
 #include "rule_set.hpp"
 #include "xb_abi.h"
 
 namespace xb {
 
-struct CompiledTable {
-  xb_meta meta{};  // counter_base is set when the table is installed
-  // Keyed by the raw bytes of an xb_bucket_key; transparent, so a lookup
-  // (the reference model's, per packet) takes a view and allocates nothing.
-  struct KeyHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view bytes) const { return std::hash<std::string_view>{}(bytes); }
-  };
-  std::unordered_map<std::string, xb_bucket, KeyHash, std::equal_to<>> buckets;
-
-  static std::string key_bytes(const xb_bucket_key& key);
-  static std::string_view key_view(const xb_bucket_key& key) {
-    return {reinterpret_cast<const char*>(&key), sizeof(key)};
-  }
+// What one compile built, for `xdpfilter check`, the benchmarks and the
+// README's table.
+struct TableStats {
+  std::uint32_t trees[XB_FAMILIES] = {};
+  std::uint32_t records = 0;     // rules after port-list and family expansion
+  std::uint32_t node_slots = 0;  // tree nodes, leaves included
+  std::uint32_t leaves = 0;      // distinct leaf lists
+  std::uint32_t max_depth = 0;   // deepest leaf, in block reads (root = 0)
+  std::uint32_t max_leaf = 0;    // most records in one leaf
+  std::uint64_t leaf_refs = 0;   // records referenced by leaves (replication)
+  double build_ms = 0;
 };
 
-// Throws RuleError naming the rule (file:line:column) that does not fit.
+struct CompiledTable {
+  // Block XB_FAMILY_V4 and XB_FAMILY_V6 are the families' metadata; see
+  // bpf/xb_abi.h for the rest. counter_base is set when the table is
+  // installed.
+  std::vector<xb_block> blocks;
+  TableStats stats;
+
+  const xb_meta& meta(Family f = Family::V4) const { return blocks[static_cast<std::size_t>(f)].meta; }
+  std::uint32_t rule_count() const { return meta().rule_count; }
+  std::size_t bytes() const { return blocks.size() * sizeof(xb_block); }
+};
+
+// Throws RuleError naming the rule (file:line:column) where a limit was hit.
 CompiledTable compile_rules(const RuleSet& rules);
 
 }  // namespace xb

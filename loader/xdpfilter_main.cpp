@@ -14,6 +14,7 @@
 #include "filter_attach.hpp"
 #include "libbpf_logging.hpp"
 #include "rule_compiler.hpp"
+#include "rule_files.hpp"
 #include "synthetic_rules.hpp"
 
 namespace {
@@ -57,7 +58,27 @@ int guard_socket(const AttachRequest& req, const RuleSet& rules, double duration
   return 0;
 }
 
-RuleSet rules_from(const std::string& path) { return path.empty() ? default_rule_set() : load_rule_file(path); }
+// --rules and --classbench-action, as attach, reload and check take them
+struct RulesOption {
+  std::string spec;
+  std::string classbench_action = "drop";
+};
+
+void add_rules_option(CLI::App* cmd, RulesOption& r, bool required) {
+  auto* rules = cmd->add_option("--rules", r.spec,
+                                std::string("rule file: TOML or ClassBench (told apart by the first character), or "
+                                            "toml:FILE, classbench:FILE") +
+                                    (required ? "" : "; default: the embedded rule set"));
+  if (required) rules->required();
+  cmd->add_option("--classbench-action", r.classbench_action,
+                  "drop | pass: the action of every rule of a ClassBench file (the format has none)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"drop", "pass"}));
+}
+
+RuleSet rules_from(const RulesOption& r) {
+  return r.spec.empty() ? default_rule_set() : load_rules(r.spec, action_from_name(r.classbench_action));
+}
 
 // The recorded attachments a selector names; with no selector, all of them.
 std::vector<AttachmentRecord> select(const Selector& s) {
@@ -96,12 +117,12 @@ int run(int argc, char** argv) {
   app.require_subcommand(1);
 
   Selector attach_sel;
-  std::string attach_rules;
+  RulesOption attach_rules;
   AttachRequest attach_extra;
   double attach_duration = 0;
   auto* attach = app.add_subcommand("attach", "attach the filter at a hook");
   add_selector(attach, attach_sel, true);
-  attach->add_option("--rules", attach_rules, "rule file (TOML); default: the embedded rule set");
+  add_rules_option(attach, attach_rules, false);
   attach->add_option("--nf-hook", attach_extra.nf_hook, "netfilter: prerouting | input")->capture_default_str();
   attach->add_option("--priority", attach_extra.nf_priority, "netfilter: hook priority (nftables' filter is 0)")
       ->capture_default_str();
@@ -126,14 +147,14 @@ int run(int argc, char** argv) {
   stats->add_flag("--json", stats_json, "machine-readable output");
 
   Selector reload_sel;
-  std::string reload_rules;
+  RulesOption reload_rules;
   auto* reload = app.add_subcommand("reload", "replace the rule set atomically");
   add_selector(reload, reload_sel, false);
-  reload->add_option("--rules", reload_rules, "rule file (TOML)")->required();
+  add_rules_option(reload, reload_rules, true);
 
-  std::string check_rules;
+  RulesOption check_rules;
   auto* check = app.add_subcommand("check", "parse and compile a rule file, change nothing");
-  check->add_option("--rules", check_rules, "rule file (TOML); default: the embedded rule set");
+  add_rules_option(check, check_rules, false);
 
   SyntheticRuleOptions gen;
   auto* gen_rules = app.add_subcommand("gen-rules", "print a synthetic rule set as a rule file");
@@ -234,7 +255,7 @@ int run(int argc, char** argv) {
     }
     if (stats_json) fmt::print("{}\n", out.dump(2));
   } else if (*reload) {
-    const RuleSet rules = load_rule_file(reload_rules);
+    const RuleSet rules = rules_from(reload_rules);
     require_root();
     const auto rec = select_one(reload_sel);
     reload_filter(rec, rules);
@@ -242,8 +263,12 @@ int run(int argc, char** argv) {
   } else if (*check) {
     const RuleSet rules = rules_from(check_rules);
     const CompiledTable table = compile_rules(rules);
-    fmt::print("{}: {} rules, {} buckets, {} IPv4 and {} IPv6 shapes\n", rules.source, rules.rules.size(),
-               table.buckets.size(), table.meta.n_tuples[XB_FAMILY_V4], table.meta.n_tuples[XB_FAMILY_V6]);
+    const TableStats& st = table.stats;
+    fmt::print(
+        "{}: {} rules, {} records in {} IPv4 and {} IPv6 trees, depth {}, leaves of at most {} records; "
+        "table {:.1f} KiB, built in {:.1f} ms\n",
+        rules.source, rules.rules.size(), st.records, st.trees[XB_FAMILY_V4], st.trees[XB_FAMILY_V6], st.max_depth,
+        st.max_leaf, static_cast<double>(table.bytes()) / 1024, st.build_ms);
   } else if (*gen_rules) {
     fmt::print("{}", to_toml(synthetic_rules(gen)));
   }

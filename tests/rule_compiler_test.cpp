@@ -1,11 +1,12 @@
-// Compiling rules into tuples and buckets, and the limits, with the rule
-// that breaks them named.
+// Compiling rules into decision trees and records, and the limits, with the
+// rule that breaks them named.
 #include "rule_compiler.hpp"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "errors.hpp"
+#include "reference_model.hpp"
 #include "synthetic_rules.hpp"
 
 namespace xb {
@@ -13,88 +14,85 @@ namespace {
 
 TEST(RuleCompiler, FamilylessRuleGoesToBothFamilies) {
   const auto t = compile_rules(parse_rules("[[rule]]\naction = \"drop\"\nproto = \"tcp\"\ndport = 22\n", "r"));
-  EXPECT_EQ(t.meta.n_tuples[XB_FAMILY_V4], 1u);
-  EXPECT_EQ(t.meta.n_tuples[XB_FAMILY_V6], 1u);
-  EXPECT_EQ(t.buckets.size(), 2u);
-  EXPECT_EQ(t.meta.tuples[0][0].flags, XB_TUPLE_PROTO | XB_TUPLE_DPORT);
+  EXPECT_EQ(t.meta(Family::V4).n_trees, 1u);
+  EXPECT_EQ(t.meta(Family::V6).n_trees, 1u);
+  EXPECT_EQ(t.stats.records, 2u);
+  // one record per family, so a one-record tree is a record leaf
+  EXPECT_EQ(t.meta(Family::V4).trees[0].root.word, XB_NODE_RECORD);
 }
 
-TEST(RuleCompiler, TuplesSortedByLowestRule) {
+TEST(RuleCompiler, TreesSortedByLowestRule) {
   const auto t = compile_rules(parse_rules(R"(
 [[rule]]
 action = "drop"
 dst = "198.18.0.0/16"
 [[rule]]
 action = "drop"
-dst = "198.18.1.1"
+src = "198.18.1.1"
+dst = "198.19.0.1"
 [[rule]]
 action = "drop"
-dst = "198.19.0.0/16"
+src = "198.18.0.0/16"
 )",
                                            "r"));
-  ASSERT_EQ(t.meta.n_tuples[XB_FAMILY_V4], 2u);
-  EXPECT_EQ(t.meta.tuples[0][0].min_rule, 0u);
-  EXPECT_EQ(t.meta.tuples[0][0].dst_len, 16);
-  EXPECT_EQ(t.meta.tuples[0][1].min_rule, 1u);
+  const xb_meta& m = t.meta(Family::V4);
+  ASSERT_EQ(m.n_trees, 3u);
+  EXPECT_EQ(m.trees[0].min_rule, 0u);
+  EXPECT_EQ(m.trees[1].min_rule, 1u);
+  EXPECT_EQ(m.trees[2].min_rule, 2u);
+  EXPECT_EQ(m.rule_count, 3u);
 }
 
-TEST(RuleCompiler, SharedBucketKeepsRuleOrder) {
-  const auto t = compile_rules(parse_rules(R"(
-[[rule]]
-action = "pass"
-dst = "198.18.0.1"
-proto = "tcp"
-sport = 1
-[[rule]]
-action = "drop"
-dst = "198.18.0.1"
-proto = "tcp"
-)",
-                                           "r"));
-  ASSERT_EQ(t.buckets.size(), 1u);
-  const xb_bucket& b = t.buckets.begin()->second;
-  ASSERT_EQ(b.count, 2u);
-  EXPECT_EQ(b.chain[0].rule, 0u);
-  EXPECT_EQ(b.chain[0].match, XB_MATCH_SPORT);
-  EXPECT_EQ(b.chain[1].rule, 1u);
+TEST(RuleCompiler, MetadataPerFamily) {
+  const auto t = compile_rules(parse_rules("[defaults]\naction = \"drop\"\n[[rule]]\naction = \"pass\"\n", "r"));
+  for (Family f : {Family::V4, Family::V6}) {
+    EXPECT_EQ(t.meta(f).default_action, XB_DROP);
+    EXPECT_EQ(t.meta(f).rule_count, 1u);
+  }
+  EXPECT_EQ(t.blocks.size() * XB_BLOCK_SIZE, t.bytes());
 }
 
-TEST(RuleCompiler, TooManyShapesNamesTheRule) {
+// Rules that differ only in what no tree cuts (TCP flags) cannot be told
+// apart: past one leaf's worth, the compiler names the rule.
+TEST(RuleCompiler, OverfullLeafNamesTheRule) {
   std::string text;
-  for (int len = 0; len <= XB_MAX_TUPLES; ++len)
-    text += fmt::format("[[rule]]\naction = \"drop\"\ndst = \"0.0.0.0/{}\"\n", len);
+  for (int i = 0; i <= XB_LEAF_MAX; ++i)
+    text += fmt::format("[[rule]]\naction = \"drop\"\ndst = \"198.18.0.1\"\nproto = \"tcp\"\ntcp-flags = \"{}\"\n",
+                        i % 2 ? "syn" : "ack");
   try {
-    compile_rules(parse_rules(text, "shapes.toml"));
+    compile_rules(parse_rules(text, "leaf.toml"));
     FAIL() << "no error";
   } catch (const RuleError& e) {
     EXPECT_EQ(std::string(e.what()),
-              fmt::format("shapes.toml:{}:1: rule {} needs a 33th distinct rule shape for IPv4 (IPv4 /0 -> /{}); the "
-                          "filter searches at most 32 shapes per family (see bpf/README.md)",
-                          1 + 3 * XB_MAX_TUPLES, XB_MAX_TUPLES, XB_MAX_TUPLES));
+              fmt::format("leaf.toml:{}:1: rule {} (IPv4): {} rules overlap in one region that no cut on addresses, "
+                          "ports or protocol separates, more than the {} one leaf holds (see bpf/README.md)",
+                          1 + 5 * XB_LEAF_MAX, XB_LEAF_MAX, XB_LEAF_MAX + 1, XB_LEAF_MAX));
   }
 }
 
-TEST(RuleCompiler, FullBucketNamesTheRule) {
+// Many rules on one address, one port each: the trees cut the ports apart.
+TEST(RuleCompiler, ManyRulesOnOneAddressSeparateByPort) {
   std::string text;
-  for (int i = 0; i <= XB_CHAIN_LEN; ++i)
+  for (int i = 0; i < 200; ++i)
     text += fmt::format("[[rule]]\naction = \"drop\"\ndst = \"198.18.0.1\"\nproto = \"udp\"\nsport = {}\n", i);
-  try {
-    compile_rules(parse_rules(text, "bucket.toml"));
-    FAIL() << "no error";
-  } catch (const RuleError& e) {
-    EXPECT_EQ(std::string(e.what()),
-              fmt::format("bucket.toml:{}:1: rule 16 is the 17th rule (after port-list expansion) with the same "
-                          "addresses, protocol and destination port as rule 0; one bucket holds 16 (see bpf/README.md)",
-                          1 + 5 * XB_CHAIN_LEN));
-  }
+  const auto t = compile_rules(parse_rules(text, "ports.toml"));
+  EXPECT_LE(t.stats.max_leaf, static_cast<std::uint32_t>(XB_LEAF_MAX));
 }
 
-TEST(RuleCompiler, HundredThousandRulesFit) {
-  const auto t = compile_rules(synthetic_rules({.count = 100000, .seed = 3}));
-  EXPECT_EQ(t.meta.rule_count, 100000u);
-  EXPECT_LE(t.meta.n_tuples[0], XB_MAX_TUPLES);
-  EXPECT_LE(t.meta.n_tuples[1], XB_MAX_TUPLES);
-  EXPECT_LE(t.buckets.size(), XB_MAX_BUCKETS - 1u);
+// A catch-all rule ends every leaf it reaches: the rules after it never win.
+TEST(RuleCompiler, RulesBehindACatchAllArePruned) {
+  std::string text = "[[rule]]\naction = \"drop\"\nsrc = \"10.0.0.0/8\"\n";
+  for (int i = 0; i < 100; ++i) text += fmt::format("[[rule]]\naction = \"pass\"\nsrc = \"10.0.{}.0/24\"\n", i);
+  const auto t = compile_rules(parse_rules(text, "prune.toml"));
+  EXPECT_EQ(t.stats.max_leaf, 1u);
+}
+
+TEST(RuleCompiler, TenThousandSyntheticRulesFit) {
+  const auto t = compile_rules(synthetic_rules({.count = 10000, .seed = 3}));
+  EXPECT_EQ(t.rule_count(), 10000u);
+  EXPECT_LE(t.meta(Family::V4).n_trees, XB_MAX_TREES);
+  EXPECT_LE(t.blocks.size(), XB_MAX_BLOCKS);
+  EXPECT_LE(t.stats.max_depth, static_cast<std::uint32_t>(XB_MAX_DEPTH));
 }
 
 }  // namespace

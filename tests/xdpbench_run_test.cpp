@@ -45,6 +45,41 @@ TEST(XdpbenchRun, AllHooksShortRunWritesConsistentJson) {
   EXPECT_EQ(run_command("ip netns list | grep -c '^xbr' || true"), "0\n");
 }
 
+// xdp-noop's median offered rate (Mpps) of a short flat-out run.
+double noop_offered_mpps(const std::string& env) {
+  const std::string json_path = "/tmp/" + unique_name("xbslow") + ".json";
+  const std::string out = run_command(env +
+                                      " " XDPBENCH_PATH
+                                      " run --hook=xdp-noop --repeat=3 --duration=1 --warmup=0.5 "
+                                      "--count=3000000 --json=" +
+                                      json_path);
+  std::printf("%s %s", env.c_str(), out.c_str());
+  std::ifstream in(json_path);
+  const nlohmann::json doc = nlohmann::json::parse(in);
+  std::filesystem::remove(json_path);
+  for (const auto& r : doc["results"])
+    if (r["hook"] == "xdp-noop") return r["summary"]["offered_mpps"]["median"].get<double>();
+  ADD_FAILURE() << "no xdp-noop result";
+  return 0;
+}
+
+// Every prog-run call made to cost 20 ms more (as slow RCU grace periods
+// did on some VMs): the generator must grow its calls until that is a small
+// share, not shrink them (it used to fall to 64 frames a call, ~3 kpps).
+// With calls of at most 65,536 frames, 20 ms a call bounds the rate at
+// 65536 t / (0.02 + 65536 t) of the undelayed one (t: its time per frame);
+// half of that bound is asked, a ratio and not a time, for noisy machines.
+TEST(XdpbenchRun, SlowProgRunCallsDoNotCollapseTheFlatOutRate) {
+  const double plain = noop_offered_mpps("");
+  const double delayed = noop_offered_mpps("XDPBENCH_DEBUG_CALL_DELAY_US=20000");
+  ASSERT_GT(plain, 0);
+  const double per_frame_s = 1e-6 / plain, call_s = 65536 * per_frame_s;
+  const double bound = call_s / (0.02 + call_s);
+  std::printf("undelayed %.3f Mpps, delayed %.3f Mpps: %.2f of it (at most %.2f)\n", plain, delayed, delayed / plain,
+              bound);
+  EXPECT_GE(delayed / plain, 0.5 * bound);
+}
+
 }  // namespace
 }  // namespace xb::testing
 

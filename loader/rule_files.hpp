@@ -1,0 +1,22 @@
+// The one way a --rules argument becomes a RuleSet, whatever its format:
+//
+//   classbench:FILE   a ClassBench filter file
+//   toml:FILE         a TOML rule file
+//   FILE              ClassBench if its first non-blank character is '@'
+//                     (every ClassBench rule starts with it), else TOML
+#pragma once
+
+#include <string>
+
+#include "rule_set.hpp"
+
+namespace xb {
+
+// classbench_action: the action of every ClassBench rule (the format has
+// none). Throws RuleError naming file:line:column.
+RuleSet load_rules(const std::string& spec, Action classbench_action);
+
+// "drop" or "pass", as --classbench-action takes it; throws Error otherwise.
+Action action_from_name(const std::string& name);
+
+}  // namespace xb
