@@ -5,7 +5,8 @@
 //
 //   bench_prog_cost --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 //
-// Packets: "miss" matches no rule, so the search visits every shape of its
+// Synthetic rule sets (10 to 10,000 rules) and the ClassBench sets (see
+// BM_ClassBench). Packets: "miss" matches no rule, so the search visits every shape of its
 // family (the worst case for a rule set); "hit" matches a rule drawn at
 // random from the set (the common case of a busy rule).
 //
@@ -18,15 +19,20 @@
 #include <bpf/libbpf.h>
 #include <sys/utsname.h>
 
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
 #include <random>
 
+#include "classbench_rules.hpp"
 #include "differential_corpus.hpp"
 #include "errors.hpp"
+#include "oracle_headers.hpp"
 #include "packet_builder.hpp"
 #include "prog_runner.hpp"
 #include "synthetic_rules.hpp"
@@ -136,14 +142,121 @@ void BM_XdpFilter(benchmark::State& state, bool hit) {
 void BM_XdpFilterMiss(benchmark::State& state) { BM_XdpFilter(state, false); }
 void BM_XdpFilterHit(benchmark::State& state) { BM_XdpFilter(state, true); }
 
+// ClassBench: the standard packet-classification benchmark's filter sets,
+// with "trace" traffic (the set's own trace, which aims at its rules) and
+// "miss" traffic (uniformly random TCP/UDP headers: mostly the set's broad
+// rules or no rule). Counters: ns_per_pkt, the compiled table's size, its
+// build time, and the reload time (fill a new table map and swap it in).
+struct ClassBenchSet {
+  std::string name, path;
+  RuleSet rules;
+  CompiledTable table;
+  std::unique_ptr<fixtures::ProgRunner> runner;
+  std::optional<XdpDispatcherHold> hold;
+  double reload_ms = 0;
+  std::vector<std::vector<std::uint8_t>> trace, miss;
+};
+
+std::vector<std::vector<std::uint8_t>> frames_of(const std::vector<fixtures::OracleHeaders>& headers,
+                                                 std::size_t count) {
+  std::vector<std::vector<std::uint8_t>> frames;
+  for (std::size_t i = 0; i < headers.size() && frames.size() < count; ++i)
+    frames.push_back(fixtures::build_frame(fixtures::packet_spec(headers[i])));
+  return frames;
+}
+
+std::vector<fixtures::OracleHeaders> random_headers(std::size_t count) {
+  std::mt19937_64 rng(11);
+  std::vector<fixtures::OracleHeaders> out(count);
+  for (auto& h : out) {
+    const auto a = static_cast<std::uint32_t>(rng()), b = static_cast<std::uint32_t>(rng());
+    for (int i = 0; i < 4; ++i) {
+      h.src[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(a >> (24 - 8 * i));
+      h.dst[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(b >> (24 - 8 * i));
+    }
+    h.proto = rng() % 2 ? XB_IPPROTO_TCP : XB_IPPROTO_UDP;
+    h.has_ports = true;
+    h.sport = static_cast<std::uint16_t>(rng());
+    h.dport = static_cast<std::uint16_t>(rng());
+    h.tcp_flags = 0x10;
+  }
+  return out;
+}
+
+ClassBenchSet& classbench_set(const std::string& name, const std::string& path) {
+  static std::map<std::string, ClassBenchSet> cache;
+  auto it = cache.find(name);
+  if (it != cache.end()) return it->second;
+  ClassBenchSet s;
+  s.name = name;
+  s.path = path;
+  s.rules = load_classbench_file(path, Action::Drop);
+  s.table = compile_rules(s.rules);
+  s.runner = std::make_unique<fixtures::ProgRunner>(ProgramKind::Xdp, s.table);
+  const auto start = std::chrono::steady_clock::now();
+  s.runner->maps().install(s.table);
+  s.reload_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  s.hold = hold_in_dispatcher(s.runner->prog_fd());
+  if (std::filesystem::exists(path + "_trace")) s.trace = frames_of(fixtures::read_classbench_trace(path + "_trace"), 1024);
+  s.miss = frames_of(random_headers(1024), 1024);
+  return cache.emplace(name, std::move(s)).first->second;
+}
+
+void BM_ClassBench(benchmark::State& state, const std::string& name, const std::string& path, bool trace) {
+  ClassBenchSet& s = classbench_set(name, path);
+  const auto& frames = trace ? s.trace : s.miss;
+  if (frames.empty()) {
+    state.SkipWithError("no trace file beside the filter set");
+    return;
+  }
+  constexpr std::uint32_t kRepeatPerFrame = 2000;
+  std::uint64_t total_ns = 0, runs = 0;
+  std::size_t next = 0;
+  for (auto _ : state) {
+    std::uint32_t mean_ns = 0;
+    s.runner->run_raw(frames[next++ % frames.size()], kRepeatPerFrame, &mean_ns);
+    state.SetIterationTime(static_cast<double>(mean_ns) * kRepeatPerFrame / 1e9);
+    total_ns += static_cast<std::uint64_t>(mean_ns) * kRepeatPerFrame;
+    runs += kRepeatPerFrame;
+  }
+  state.counters["rules"] = static_cast<double>(s.rules.rules.size());
+  state.counters["table_kib"] = static_cast<double>(s.table.bytes()) / 1024;
+  state.counters["build_ms"] = s.table.stats.build_ms;
+  state.counters["reload_ms"] = s.reload_ms;
+  report(state, total_ns, runs);
+}
+
+// XDPBENCH_CLASSBENCH_DIR, else the project's shared ClassBench data beside
+// the checkout, else the sets the tests carry.
+std::string classbench_dir() {
+  if (const char* dir = std::getenv("XDPBENCH_CLASSBENCH_DIR")) return dir;
+  if (std::filesystem::exists(XB_SHARED_CLASSBENCH_DIR)) return XB_SHARED_CLASSBENCH_DIR;
+  return XB_TEST_CLASSBENCH_DIR;
+}
+
+void register_classbench() {
+  const std::string dir = classbench_dir();
+  for (const char* size : {"1k", "10k", "100k"})
+    for (const char* family : {"acl1", "fw1", "ipc1"}) {
+      const std::string name = std::string(family) + "_" + size, path = dir + "/" + name;
+      if (!std::filesystem::exists(path)) continue;
+      for (bool trace : {true, false})
+        benchmark::RegisterBenchmark(("BM_ClassBench/" + name + (trace ? "/trace" : "/miss")).c_str(),
+                                     [=](benchmark::State& st) { BM_ClassBench(st, name, path, trace); })
+            ->UseManualTime()
+            ->Iterations(256);
+    }
+}
+
 BENCHMARK(BM_XdpNoop)->UseManualTime()->Iterations(50);
-BENCHMARK(BM_XdpFilterMiss)->Arg(10)->Arg(1000)->Arg(100000)->UseManualTime()->Iterations(50);
-BENCHMARK(BM_XdpFilterHit)->Arg(10)->Arg(1000)->Arg(100000)->UseManualTime()->Iterations(50);
+BENCHMARK(BM_XdpFilterMiss)->Arg(0)->Arg(10)->Arg(1000)->Arg(10000)->UseManualTime()->Iterations(50);
+BENCHMARK(BM_XdpFilterHit)->Arg(10)->Arg(1000)->Arg(10000)->UseManualTime()->Iterations(50);
 
 }  // namespace
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
+  register_classbench();
   utsname u{};
   uname(&u);
   benchmark::AddCustomContext("kernel", std::string(u.release));

@@ -261,11 +261,17 @@ static __always_inline int xb_record_matches(const struct xb_rule_record *r,
 	__u8 m = r->match;
 	__u32 w;
 
-	for (w = 0; w < 4; w++) {
-		if ((key->w[XB_KEY_SRC + w] & xb_prefix_word_mask(r->src_len, w)) != r->src[w])
-			return 0;
-		if ((key->w[XB_KEY_DST + w] & xb_prefix_word_mask(r->dst_len, w)) != r->dst[w])
-			return 0;
+	/* an IPv4 address is one word: the other three are zero on both sides */
+	if ((key->w[XB_KEY_SRC] & xb_prefix_word_mask(r->src_len, 0)) != r->src[0] ||
+	    (key->w[XB_KEY_DST] & xb_prefix_word_mask(r->dst_len, 0)) != r->dst[0])
+		return 0;
+	if (pkt->family == XB_FAMILY_V6) {
+		for (w = 1; w < 4; w++) {
+			if ((key->w[XB_KEY_SRC + w] & xb_prefix_word_mask(r->src_len, w)) != r->src[w])
+				return 0;
+			if ((key->w[XB_KEY_DST + w] & xb_prefix_word_mask(r->dst_len, w)) != r->dst[w])
+				return 0;
+		}
 	}
 	if ((m & XB_MATCH_PROTO) && pkt->proto != r->proto)
 		return 0;

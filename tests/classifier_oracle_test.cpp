@@ -2,9 +2,6 @@
 // trace tuple and 100,000 boundary tuples per set get the same rule index
 // from the reference model (the filter core compiled natively) as from a
 // plain linear first match over the parsed rules. 0 mismatches.
-//
-// Not yet in a CMake target: it needs the classifier that holds ClassBench
-// sets (issue 10). Wire it into unit_tests when compile_rules takes them.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -62,7 +59,8 @@ TEST_P(ClassifierVsOracle, SameRuleForEveryPacket) {
 }
 
 INSTANTIATE_TEST_SUITE_P(ClassBench, ClassifierVsOracle,
-                         ::testing::Values("acl1_1k", "fw1_1k", "ipc1_1k", "acl1_10k", "fw1_10k", "ipc1_10k"));
+                         ::testing::Values("acl1_1k", "fw1_1k", "ipc1_1k", "acl1_10k", "fw1_10k", "ipc1_10k"),
+                         [](const auto& info) { return std::string(info.param); });
 
 }  // namespace
 }  // namespace xb::fixtures
