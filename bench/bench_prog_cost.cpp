@@ -6,7 +6,7 @@
 //   bench_prog_cost --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 //
 // Synthetic rule sets (10 to 10,000 rules) and the ClassBench sets (see
-// BM_ClassBench). Packets: "miss" matches no rule, so the search visits every shape of its
+// BM_ClassBench). Packets: "miss" matches no rule, so the search walks every tree of its
 // family (the worst case for a rule set); "hit" matches a rule drawn at
 // random from the set (the common case of a busy rule).
 //

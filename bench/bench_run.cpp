@@ -152,7 +152,7 @@ std::unique_ptr<HookUnderTest> set_up(const std::string& h, const Rig& rig, cons
 std::string traffic_line(const Rig& rig) {
   const std::string v6 =
       rig.traffic().ipv6_share > 0 ? fmt::format(", {:.0f}% of packets IPv6", 100 * rig.traffic().ipv6_share) : "";
-  if (rig.traffic().mix != "rules") return "traffic: flows no rule matches (every shape searched: the worst case)" + v6;
+  if (rig.traffic().mix != "rules") return "traffic: flows no rule matches (every tree of the family walked: the worst case)" + v6;
   return fmt::format("traffic: flows aimed at the rules{}; the reference model drops {:.1f}% of the packets", v6,
                      100 * rig.expected_drop_share());
 }

@@ -48,7 +48,7 @@ RuleSet synthetic_rules(const SyntheticRuleOptions& o) {
   RuleSet set;
   set.source = fmt::format("<synthetic count={} seed={}>", o.count, o.seed);
   set.default_action = Action::Pass;
-  std::set<std::string> used;  // keeps every bucket short
+  std::set<std::string> used;  // no two rules alike in addresses, protocol and exact port
   for (std::uint32_t i = 0; i < o.count; ++i) {
     Rule r;
     r.name = fmt::format("r{}", i);
@@ -107,16 +107,16 @@ RuleSet synthetic_rules(const SyntheticRuleOptions& o) {
     for (auto& p : r.sport)
       if (p.hi < p.lo) p.hi = p.lo;
     if (o.random_shapes) {
-      // spread random rules over few tuples' worth of keys but allow overlap
+      // random rules may overlap and repeat: that is what they test
       set.rules.push_back(std::move(r));
       continue;
     }
-    // the bucket key: addresses, protocol, and the destination port if exact
+    // addresses, protocol, and the destination port if exact
     const bool exact_dport = r.dport.size() == 1 && r.dport[0].single();
     const std::string key = fmt::format("{}|{}|{}|{}", r.src ? r.src->str() : "", r.dst ? r.dst->str() : "",
                                         r.proto.value_or(0), exact_dport ? r.dport[0].lo : -1);
     if (!used.insert(key).second) {
-      --i;  // draw again: identical keys would only lengthen one bucket
+      --i;  // draw again: such twins would only lengthen a leaf
       continue;
     }
     set.rules.push_back(std::move(r));

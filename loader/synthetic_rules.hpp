@@ -14,7 +14,7 @@ struct SyntheticRuleOptions {
   std::uint64_t seed = 1;
   // Realistic sets (the default) use a fixed mix of a few shapes, as real
   // firewalls do; random sets draw any prefix length, for differential tests
-  // (they may then hit the shape limit, so keep them small).
+  // (keep them small: overlapping random prefixes make deep trees).
   bool random_shapes = false;
 };
 
