@@ -11,8 +11,8 @@
 #include "xb_abi.h"
 
 /* BPF_F_INNER_MAP: each table is sized to its rule set, so tables of
- * different sizes can take the slot in turn (the array lookup is then a
- * helper call rather than inlined: ~2 ns). */
+ * different sizes can take the slot in turn (the verifier then calls the
+ * array's lookup directly instead of inlining it). */
 struct xb_table_map {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 2);
