@@ -42,6 +42,7 @@
 namespace {
 
 using namespace xb;
+using bench::XdpDispatcherHold;
 
 constexpr std::uint32_t kRepeat = 20000;
 
@@ -94,6 +95,22 @@ void report(benchmark::State& state, std::uint64_t total_ns, std::uint64_t runs)
   state.counters["Mpps_1core"] = benchmark::Counter(static_cast<double>(runs) * 1e3 / static_cast<double>(total_ns));
 }
 
+// Each iteration runs the next frame `repeat` times; the kernel's mean time
+// per run is the figure.
+void time_frames(benchmark::State& state, fixtures::ProgRunner& runner,
+                 const std::vector<std::vector<std::uint8_t>>& frames, std::uint32_t repeat) {
+  std::uint64_t total_ns = 0, runs = 0;
+  std::size_t next = 0;
+  for (auto _ : state) {
+    std::uint32_t mean_ns = 0;
+    runner.run_raw(frames[next++ % frames.size()], repeat, &mean_ns);
+    state.SetIterationTime(static_cast<double>(mean_ns) * repeat / 1e9);
+    total_ns += static_cast<std::uint64_t>(mean_ns) * repeat;
+    runs += repeat;
+  }
+  report(state, total_ns, runs);
+}
+
 void BM_XdpNoop(benchmark::State& state) {
   static xb_noop* skel = [] {
     xb_noop* s = xb_noop__open_and_load();
@@ -124,19 +141,10 @@ void BM_XdpFilter(benchmark::State& state, bool hit) {
     state.SkipWithError("no frame matched a rule");
     return;
   }
-  std::uint64_t total_ns = 0, runs = 0;
-  std::size_t next = 0;
-  for (auto _ : state) {
-    std::uint32_t mean_ns = 0;
-    l.runner->run_raw(frames[next++ % frames.size()], kRepeat, &mean_ns);
-    state.SetIterationTime(static_cast<double>(mean_ns) * kRepeat / 1e9);
-    total_ns += static_cast<std::uint64_t>(mean_ns) * kRepeat;
-    runs += kRepeat;
-  }
+  time_frames(state, *l.runner, frames, kRepeat);
   state.counters["rules"] = static_cast<double>(state.range(0));
   state.counters["table_kib"] = static_cast<double>(l.table.bytes()) / 1024;
   state.counters["build_ms"] = l.table.stats.build_ms;
-  report(state, total_ns, runs);
 }
 
 void BM_XdpFilterMiss(benchmark::State& state) { BM_XdpFilter(state, false); }
@@ -197,7 +205,8 @@ ClassBenchSet& classbench_set(const std::string& name, const std::string& path) 
   s.runner->maps().install(s.table);
   s.reload_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   s.hold = hold_in_dispatcher(s.runner->prog_fd());
-  if (std::filesystem::exists(path + "_trace")) s.trace = frames_of(fixtures::read_classbench_trace(path + "_trace"), 1024);
+  if (std::filesystem::exists(path + "_trace"))
+    s.trace = frames_of(fixtures::read_classbench_trace(path + "_trace"), 1024);
   s.miss = frames_of(random_headers(1024), 1024);
   return cache.emplace(name, std::move(s)).first->second;
 }
@@ -209,21 +218,12 @@ void BM_ClassBench(benchmark::State& state, const std::string& name, const std::
     state.SkipWithError("no trace file beside the filter set");
     return;
   }
-  constexpr std::uint32_t kRepeatPerFrame = 2000;
-  std::uint64_t total_ns = 0, runs = 0;
-  std::size_t next = 0;
-  for (auto _ : state) {
-    std::uint32_t mean_ns = 0;
-    s.runner->run_raw(frames[next++ % frames.size()], kRepeatPerFrame, &mean_ns);
-    state.SetIterationTime(static_cast<double>(mean_ns) * kRepeatPerFrame / 1e9);
-    total_ns += static_cast<std::uint64_t>(mean_ns) * kRepeatPerFrame;
-    runs += kRepeatPerFrame;
-  }
+  // many frames, fewer runs of each: the cache holds less of the table
+  time_frames(state, *s.runner, frames, 2000);
   state.counters["rules"] = static_cast<double>(s.rules.rules.size());
   state.counters["table_kib"] = static_cast<double>(s.table.bytes()) / 1024;
   state.counters["build_ms"] = s.table.stats.build_ms;
   state.counters["reload_ms"] = s.reload_ms;
-  report(state, total_ns, runs);
 }
 
 // XDPBENCH_CLASSBENCH_DIR, else the project's shared ClassBench data beside

@@ -121,9 +121,9 @@ struct LiveFrameGenerator::Impl {
   std::chrono::microseconds call_delay{};
   // flat out: the size of each call, from what calls took so far (kept
   // across send()s, so a trial starts from what its warm-up learnt)
-  std::optional<CallSizeModel> sizes;
+  CallSizeModel sizes;
   // declared after skel: goes first, detaching before the program is freed
-  std::optional<XdpDispatcherHold> dispatcher_hold;
+  std::optional<XdpDispatcherHold> dispatcher_hold;  // empty where it could not be had
   ~Impl() {
     dispatcher_hold.reset();
     xb_gen__destroy(skel);
@@ -174,7 +174,7 @@ LiveFrameGenerator::LiveFrameGenerator(const Topology& topo, const TrafficProfil
   // paced: one call per millisecond's worth of frames; flat out: 64k at most
   // a call (IMIX, IPv6: 1024, so the sizes and families interleave finely)
   impl_->cap = impl_->size_pattern.size() > 1 || impl_->ipv6_share > 0 ? 1024 : 65536;
-  impl_->sizes.emplace(CallSizeModel::Params{.start = std::min<std::uint64_t>(1024, impl_->cap), .cap = impl_->cap});
+  impl_->sizes = CallSizeModel({.start = std::min<std::uint64_t>(1024, impl_->cap), .cap = impl_->cap});
   // Without this every call waits for two RCU grace periods (see
   // loader/xdp_dispatcher_hold.hpp); the generator still works without it,
   // only slower where grace periods are slow.
@@ -201,7 +201,7 @@ std::uint64_t LiveFrameGenerator::send(std::uint64_t max_packets, double seconds
       std::clamp<std::uint64_t>(static_cast<std::uint64_t>(impl_->rate_pps / 1000), 1, impl_->cap);
   std::uint64_t sent = 0;
   for (std::size_t call = 0; sent < max_packets && clock::now() < end; ++call) {
-    const std::uint64_t n = std::min(impl_->rate_pps > 0 ? paced_batch : impl_->sizes->next(), max_packets - sent);
+    const std::uint64_t n = std::min(impl_->rate_pps > 0 ? paced_batch : impl_->sizes.next(), max_packets - sent);
     const auto call_start = clock::now();
     if (impl_->call_delay.count() > 0) std::this_thread::sleep_for(impl_->call_delay);
     // the family by the share, evenly spread over the calls (Bresenham)
@@ -223,8 +223,7 @@ std::uint64_t LiveFrameGenerator::send(std::uint64_t max_packets, double seconds
     // a slow hook runs in this call's softirq work: the model keeps calls
     // near 10 ms, so that a trial ends on time however much each packet
     // costs the DUT, and long enough that the fixed cost is a small share
-    if (impl_->rate_pps == 0)
-      impl_->sizes->observe(n, std::chrono::duration<double>(clock::now() - call_start).count());
+    if (impl_->rate_pps == 0) impl_->sizes.observe(n, std::chrono::duration<double>(clock::now() - call_start).count());
     if (impl_->rate_pps > 0)
       std::this_thread::sleep_until(
           start + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(sent / impl_->rate_pps)));

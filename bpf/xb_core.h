@@ -401,7 +401,7 @@ static __always_inline void xb_search(XB_TABLE table, const struct xb_meta *meta
 static __always_inline void xb_classify(XB_CTX ctx, XB_TABLE table,
 					struct xb_result *res)
 {
-	const union xb_block *meta_block = xb_table_block(table, XB_FAMILY_V4);
+	const union xb_block *meta_block;
 	const struct xb_meta *meta;
 	struct xb_packet pkt;
 	int status;
@@ -409,12 +409,18 @@ static __always_inline void xb_classify(XB_CTX ctx, XB_TABLE table,
 	res->verdict = XB_PASS;
 	res->rule = XB_RULE_DEFAULT;
 	res->counter_slot = XB_NO_COUNTER;
-	if (!meta_block)
+	if (!table)
 		return;
-	meta = &meta_block->meta;
 
 	__builtin_memset(&pkt, 0, sizeof(pkt));
 	status = xb_parse(ctx, &pkt);
+	/* each family's trees sit in its own metadata block; both carry the
+	 * defaults and the counter base */
+	meta_block = xb_table_block(table, status == XB_PARSE_OK && pkt.family == XB_FAMILY_V6
+						   ? XB_FAMILY_V6 : XB_FAMILY_V4);
+	if (!meta_block)
+		return;
+	meta = &meta_block->meta;
 	if (status == XB_PARSE_NON_IP) {
 		res->verdict = meta->non_ip_action;
 		res->rule = XB_RULE_NON_IP;
@@ -426,13 +432,6 @@ static __always_inline void xb_classify(XB_CTX ctx, XB_TABLE table,
 		res->rule = XB_RULE_MALFORMED;
 		res->counter_slot = meta->counter_base + XB_RULE_MALFORMED;
 		return;
-	}
-	/* each family's trees sit in its own metadata block */
-	if (pkt.family == XB_FAMILY_V6) {
-		meta_block = xb_table_block(table, XB_FAMILY_V6);
-		if (!meta_block)
-			return;
-		meta = &meta_block->meta;
 	}
 	xb_search(table, meta, &pkt, res);
 }

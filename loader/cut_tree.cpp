@@ -14,8 +14,6 @@ constexpr std::uint32_t kMaxCutBits = 8;
 // HiCuts' space factor: a cut may replicate rules into its children up to
 // this many times the node's own count. Larger: shallower trees, more memory.
 constexpr std::uint64_t kSpaceFactor = 4;
-// Node slots start after the two metadata blocks.
-constexpr std::uint32_t kFirstNodeSlot = XB_FAMILIES * XB_NODES_PER_BLOCK;
 // Pairwise redundancy checks are quadratic: only in small nodes.
 constexpr std::size_t kPairwisePruneMax = 64;
 
@@ -53,8 +51,8 @@ std::uint32_t CutTreeBuilder::max_bits(const Region& region, Dim d) const {
 
 void CutTreeBuilder::fail(const TreeEntry& at, const std::string& why) const {
   const Rule& r = rules_.rules[at.rule];
-  throw RuleError(fmt::format("{}: rule {} ({}): {}", r.where.str(), at.rule, family_ == Family::V4 ? "IPv4" : "IPv6",
-                              why));
+  throw RuleError(
+      fmt::format("{}: rule {} ({}): {}", r.where.str(), at.rule, family_ == Family::V4 ? "IPv4" : "IPv6", why));
 }
 
 // First match wins, so a record that an earlier exact record covers (within
@@ -199,9 +197,10 @@ xb_node CutTreeBuilder::node(std::vector<TreeEntry>& entries, const Region& regi
                               [](const TreeEntry& a, const TreeEntry& b) { return a.record == b.record; }),
                   entries.end());
     if (entries.size() > XB_LEAF_MAX)
-      fail(entries[XB_LEAF_MAX], fmt::format("{} rules overlap in one region that no cut on addresses, ports or protocol "
-                                "separates, more than the {} one leaf holds (see bpf/README.md)",
-                                entries.size(), XB_LEAF_MAX));
+      fail(entries[XB_LEAF_MAX],
+           fmt::format("{} rules overlap in one region that no cut on addresses, ports or protocol "
+                       "separates, more than the {} one leaf holds (see bpf/README.md)",
+                       entries.size(), XB_LEAF_MAX));
     return leaf(entries, depth);
   }
 
@@ -209,7 +208,7 @@ xb_node CutTreeBuilder::node(std::vector<TreeEntry>& entries, const Region& regi
   const std::size_t first = layout_.node_slots.size();
   if (kFirstNodeSlot + first + children > std::uint64_t{XB_MAX_BLOCKS} * XB_NODES_PER_BLOCK)
     fail(entries.front(), fmt::format("the table outgrows its limit of {} blocks ({} MiB) here (see bpf/README.md)",
-                              XB_MAX_BLOCKS, std::uint64_t{XB_MAX_BLOCKS} * XB_BLOCK_SIZE >> 20));
+                                      XB_MAX_BLOCKS, std::uint64_t{XB_MAX_BLOCKS} * XB_BLOCK_SIZE >> 20));
   layout_.node_slots.resize(first + children);
   layout_.stats->node_slots += children;
 

@@ -17,6 +17,9 @@ namespace xb::detail {
 
 using u128 = unsigned __int128;
 
+// Node slot s lives in block s / 8: slots start after the two metadata blocks.
+constexpr std::uint32_t kFirstNodeSlot = XB_FAMILIES * XB_NODES_PER_BLOCK;
+
 // The fields a tree cuts, in key order; an address is one 32- or 128-bit
 // field here and four key words in the BPF key.
 enum Dim : std::uint8_t { kSrc, kDst, kSport, kDport, kProto, kDims };
@@ -35,8 +38,8 @@ struct TreeEntry {
 
 // The table under construction, shared by the trees of both families.
 struct TableLayout {
-  std::vector<xb_node> node_slots;      // children arrays, 2^k slots each
-  std::vector<std::array<std::uint32_t, XB_LEAF_MAX>> leaves;  // record ids
+  std::vector<xb_node> node_slots;                               // children arrays, 2^k slots each
+  std::vector<std::array<std::uint32_t, XB_LEAF_MAX>> leaves;    // record ids
   std::map<std::vector<std::uint32_t>, std::uint32_t> leaf_ids;  // dedup
   std::vector<xb_rule_record> records;
   TableStats* stats = nullptr;

@@ -87,42 +87,10 @@ class Compiler {
     if (has_ports && has_icmp) return;  // needs a TCP/UDP and an ICMP header: matches nothing
     for (const auto& dport : dports) {
       for (const auto& sport : sports) {
-        xb_rule_record r{};
-        r.rule = index;
-        r.action = static_cast<__u8>(rule.action);
-        address_words(rule.src, r.src, r.src_len);
-        address_words(rule.dst, r.dst, r.dst_len);
-        if (rule.proto) {
-          r.match |= XB_MATCH_PROTO;
-          r.proto = *rule.proto;
-        }
-        if (!rule.sport.empty()) {
-          r.match |= XB_MATCH_SPORT;
-          r.sport_lo = sport.lo;
-          r.sport_hi = sport.hi;
-        }
-        if (!rule.dport.empty()) {
-          r.match |= XB_MATCH_DPORT;
-          r.dport_lo = dport.lo;
-          r.dport_hi = dport.hi;
-        }
-        if (rule.tcp_flags) {
-          r.match |= XB_MATCH_TCP_FLAGS;
-          r.tcp_flags_mask = rule.tcp_flags->mask;
-          r.tcp_flags_value = rule.tcp_flags->value;
-        }
-        if (rule.icmp_type) {
-          r.match |= XB_MATCH_ICMP_TYPE;
-          r.icmp_type = *rule.icmp_type;
-        }
-        if (rule.icmp_code) {
-          r.match |= XB_MATCH_ICMP_CODE;
-          r.icmp_code = *rule.icmp_code;
-        }
-
         TreeEntry e;
         e.rule = index;
         e.record = static_cast<std::uint32_t>(layout_.records.size());
+        layout_.records.push_back(record(index, rule, sport, dport));
         e.box[detail::kSrc] = prefix_range(rule.src, width[detail::kSrc]);
         e.box[detail::kDst] = prefix_range(rule.dst, width[detail::kDst]);
         // the key's port words carry the ICMP type and code of ICMP packets
@@ -133,30 +101,63 @@ class Compiler {
           e.box[detail::kSport] = Range{sport.lo, sport.hi};
           e.box[detail::kDport] = Range{dport.lo, dport.hi};
         }
-        // the key's protocol word: protocol << 2 | has ICMP header << 1 | has ports
-        const bool needs_ports = has_ports;
+        // with the header bits in the key, only TCP flags are left outside
+        // the box: every other rule matches exactly the packets in its box
         e.exact = !rule.tcp_flags;
-        layout_.records.push_back(r);
-        if (needs_ports && !rule.proto) {
-          // only TCP and UDP carry ports: one box each, both exact
-          for (std::uint8_t p : {XB_IPPROTO_TCP, XB_IPPROTO_UDP}) {
-            e.box[detail::kProto] = Range{u128{p} << 2 | 1, u128{p} << 2 | 1};
-            out.push_back(e);
-          }
-          continue;
+        for (const Range& proto : proto_boxes(rule, has_ports, has_icmp)) {
+          e.box[detail::kProto] = proto;
+          out.push_back(e);
         }
-        if (needs_ports)
-          e.box[detail::kProto] = Range{u128{*rule.proto} << 2 | 1, u128{*rule.proto} << 2 | 1};
-        else if (has_icmp)
-          e.box[detail::kProto] = Range{u128{rule.proto.value_or(0)} << 2 | 2, u128{rule.proto.value_or(0)} << 2 | 2};
-        else if (rule.proto)
-          e.box[detail::kProto] = Range{u128{*rule.proto} << 2, u128{*rule.proto} << 2 | 3};
-        else
-          e.box[detail::kProto] = Range{0, 0x3ff};
-        out.push_back(e);
-        continue;
       }
     }
+  }
+
+  // The key's protocol word is protocol << 2 | has ICMP header << 1 | has
+  // ports. A port rule with no protocol becomes two boxes, TCP's and UDP's
+  // (only they carry ports): one record, listed once per leaf.
+  static std::vector<Range> proto_boxes(const Rule& rule, bool has_ports, bool has_icmp) {
+    auto one = [](u128 v) { return Range{v, v}; };
+    if (has_ports && !rule.proto) return {one(u128{XB_IPPROTO_TCP} << 2 | 1), one(u128{XB_IPPROTO_UDP} << 2 | 1)};
+    if (has_ports) return {one(u128{*rule.proto} << 2 | 1)};
+    if (has_icmp) return {one(u128{rule.proto.value_or(0)} << 2 | 2)};
+    if (rule.proto) return {Range{u128{*rule.proto} << 2, u128{*rule.proto} << 2 | 3}};
+    return {Range{0, 0x3ff}};
+  }
+
+  static xb_rule_record record(std::uint32_t index, const Rule& rule, const PortRange& sport, const PortRange& dport) {
+    xb_rule_record r{};
+    r.rule = index;
+    r.action = static_cast<__u8>(rule.action);
+    address_words(rule.src, r.src, r.src_len);
+    address_words(rule.dst, r.dst, r.dst_len);
+    if (rule.proto) {
+      r.match |= XB_MATCH_PROTO;
+      r.proto = *rule.proto;
+    }
+    if (!rule.sport.empty()) {
+      r.match |= XB_MATCH_SPORT;
+      r.sport_lo = sport.lo;
+      r.sport_hi = sport.hi;
+    }
+    if (!rule.dport.empty()) {
+      r.match |= XB_MATCH_DPORT;
+      r.dport_lo = dport.lo;
+      r.dport_hi = dport.hi;
+    }
+    if (rule.tcp_flags) {
+      r.match |= XB_MATCH_TCP_FLAGS;
+      r.tcp_flags_mask = rule.tcp_flags->mask;
+      r.tcp_flags_value = rule.tcp_flags->value;
+    }
+    if (rule.icmp_type) {
+      r.match |= XB_MATCH_ICMP_TYPE;
+      r.icmp_type = *rule.icmp_type;
+    }
+    if (rule.icmp_code) {
+      r.match |= XB_MATCH_ICMP_CODE;
+      r.icmp_code = *rule.icmp_code;
+    }
+    return r;
   }
 
   void build_family(Family f, xb_meta& meta) {
@@ -183,7 +184,7 @@ class Compiler {
   // Blocks: the two metadata blocks, the node slots (8 a block), the leaf
   // lists, the records. Leaf and record ids become block indices here.
   void lay_out(xb_meta (&metas)[XB_FAMILIES]) {
-    const std::size_t slots = XB_FAMILIES * XB_NODES_PER_BLOCK + layout_.node_slots.size();
+    const std::size_t slots = detail::kFirstNodeSlot + layout_.node_slots.size();
     const std::size_t node_end = (slots + XB_NODES_PER_BLOCK - 1) / XB_NODES_PER_BLOCK;
     const auto leaf_base = static_cast<std::uint32_t>(node_end);
     const auto record_base = static_cast<std::uint32_t>(leaf_base + layout_.leaves.size());
@@ -211,7 +212,7 @@ class Compiler {
       blocks[static_cast<std::size_t>(f)].meta = m;
     }
     for (std::size_t s = 0; s < layout_.node_slots.size(); ++s) {
-      const std::size_t slot = XB_FAMILIES * XB_NODES_PER_BLOCK + s;
+      const std::size_t slot = detail::kFirstNodeSlot + s;
       blocks[slot / XB_NODES_PER_BLOCK].nodes[slot % XB_NODES_PER_BLOCK] = layout_.node_slots[s];
     }
     for (std::size_t l = 0; l < layout_.leaves.size(); ++l)

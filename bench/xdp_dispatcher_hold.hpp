@@ -14,7 +14,7 @@
 //
 // So the program is attached, through a BPF link, at native XDP to one end of
 // a veth pair in a network namespace of its own: unnamed (never in
-// /run/netns), made by unshare() on this thread and held only by this
+// /run/netns: new_anonymous_netns()) and held only by this
 // object's file descriptor, so it, the veth pair and the attachment vanish
 // with this object — or with the process, however it ends. The veth stays
 // down: nothing ever runs the program there. Attached directly, not through
@@ -24,7 +24,7 @@
 
 #include "unique_fd.hpp"
 
-namespace xb {
+namespace xb::bench {
 
 class XdpDispatcherHold {
  public:
@@ -41,4 +41,4 @@ class XdpDispatcherHold {
   UniqueFd link_;
 };
 
-}  // namespace xb
+}  // namespace xb::bench
