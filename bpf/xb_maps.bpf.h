@@ -10,13 +10,18 @@
 
 #include "xb_abi.h"
 
-/* BPF_F_INNER_MAP: each table is sized to its rule set, so tables of
- * different sizes can take the slot in turn (the verifier then calls the
- * array's lookup directly instead of inlining it). */
+/*
+ * The slot's table type. The loader makes the slot map itself (its tables
+ * are sized per filter, loader/filter_maps.cpp) and hands it to the object,
+ * so this definition only names the type. No BPF_F_INNER_MAP: with one fixed
+ * size for every table that takes the slot, the verifier replaces each block
+ * lookup by a bounds check and a load; with the flag it has to call the
+ * array's lookup function, which made a lookup several times dearer
+ * (bpf/README.md, "Measured").
+ */
 struct xb_table_map {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2);
-	__uint(map_flags, BPF_F_INNER_MAP);
+	__uint(max_entries, 1);
 	__type(key, __u32);
 	__uint(value_size, XB_BLOCK_SIZE);
 };

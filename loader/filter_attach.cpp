@@ -93,12 +93,6 @@ void ensure_not_attached(const AttachmentStore& store, const AttachmentRecord& r
     throw Error(fmt::format("{} is already attached ({}); detach it first", record.where(), existing->attached_at));
 }
 
-FilterMaps maps_with(const CompiledTable& table) {
-  FilterMaps maps = FilterMaps::create();
-  maps.install(table);
-  return maps;
-}
-
 }  // namespace
 
 AttachmentRecord attach_filter(const AttachRequest& req, const RuleSet& rules) {
@@ -118,8 +112,8 @@ AttachmentRecord attach_filter(const AttachRequest& req, const RuleSet& rules) {
   switch (req.hook) {
     case Hook::XdpNative:
     case Hook::XdpGeneric: {
-      XdpAttachment a(FilterProgram::open(kind, maps_with(table), req.stamp_offset), record.ifindex, req.ifname,
-                      req.hook == Hook::XdpNative);
+      XdpAttachment a(FilterProgram::open(kind, FilterMaps::create(table, req.table_capacity), req.stamp_offset),
+                      record.ifindex, req.ifname, req.hook == Hook::XdpNative);
       record.prog_id = a.prog_id();
       record.xdp_dispatched = a.dispatched();
       persist(store, record, a.program().maps());
@@ -130,8 +124,8 @@ AttachmentRecord attach_filter(const AttachRequest& req, const RuleSet& rules) {
     case Hook::TcAct: {
       // cls_bpf and act_bpf differ in how they attach, not in what is recorded
       auto attach_tc = [&]<class Attachment>(std::type_identity<Attachment>) {
-        Attachment a(FilterProgram::load(kind, maps_with(table), req.stamp_offset), record.ifindex, req.ifname,
-                     req.direction);
+        Attachment a(FilterProgram::load(kind, FilterMaps::create(table, req.table_capacity), req.stamp_offset),
+                     record.ifindex, req.ifname, req.direction);
         record.tc = a.id();
         record.prog_id = a.program().prog_id();
         persist(store, record, a.program().maps());
@@ -146,7 +140,8 @@ AttachmentRecord attach_filter(const AttachRequest& req, const RuleSet& rules) {
     case Hook::Tcx:
     case Hook::CgroupSkb:
     case Hook::Netfilter: {
-      FilterProgram program = FilterProgram::load(kind, maps_with(table), req.stamp_offset);
+      FilterProgram program =
+          FilterProgram::load(kind, FilterMaps::create(table, req.table_capacity), req.stamp_offset);
       LinkAttachment a =
           req.hook == Hook::Tcx ? LinkAttachment::tcx(std::move(program), record.ifindex, req.ifname, req.direction)
           : req.hook == Hook::CgroupSkb
@@ -183,8 +178,9 @@ SocketGuard::SocketGuard(const AttachRequest& req, const RuleSet& rules) : state
     }
   }
   ensure_bpffs();
-  state_->attachment.emplace(FilterProgram::load(ProgramKind::Socket, maps_with(table), req.stamp_offset),
-                             state_->socket.get());
+  state_->attachment.emplace(
+      FilterProgram::load(ProgramKind::Socket, FilterMaps::create(table, req.table_capacity), req.stamp_offset),
+      state_->socket.get());
   record_.prog_id = state_->attachment->program().prog_id();
   persist(store, record_, state_->attachment->program().maps());
 }

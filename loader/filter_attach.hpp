@@ -21,6 +21,7 @@ struct AttachRequest {
   int nf_priority = 0;                 // netfilter: where among the hook's other users (nftables' filter is 0)
   std::uint16_t udp_port = 0;          // socket-filter: guard a UDP socket on this port instead of a packet socket
   std::uint32_t stamp_offset = 0;      // the benchmark rig: read the generator's stamps at the hook
+  std::uint32_t table_capacity = 0;    // blocks each rule table holds (0: twice the first, see FilterMaps)
 };
 
 // Compiles the rules, attaches, pins the maps (and links) and records the

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <cstring>
 
@@ -16,13 +18,26 @@ namespace {
 constexpr const char* kTablesName = "xb_tables";
 constexpr const char* kCountersName = "xb_counters";
 
-// An array of 64-byte blocks, sized to its table. BPF_F_INNER_MAP lets
-// tables of any size take the slot in turn.
-UniqueFd create_table_map(std::uint32_t blocks) {
-  LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP);
-  int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xb_table", sizeof(__u32), XB_BLOCK_SIZE, blocks, &opts);
-  check_errno(fd, "create rule table map");
+constexpr std::uint32_t kMinTableCapacity = 4096;  // blocks: 256 KiB
+
+// An array of capacity 64-byte blocks. No BPF_F_INNER_MAP: every table of a
+// filter has the same size, so the verifier can inline the lookups.
+UniqueFd create_table_map(std::uint32_t capacity) {
+  int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xb_table", sizeof(__u32), XB_BLOCK_SIZE, capacity, nullptr);
+  check_errno(fd, fmt::format("create a rule table map of {} KiB", std::uint64_t{capacity} * XB_BLOCK_SIZE / 1024));
   return UniqueFd(fd);
+}
+
+// The pinned maps' capacity: the size of the table in the slot.
+std::uint32_t capacity_of(int tables_fd) {
+  __u32 zero = 0, inner_id = 0;
+  check_errno(bpf_map_lookup_elem(tables_fd, &zero, &inner_id), "read the rule table slot");
+  UniqueFd inner(bpf_map_get_fd_by_id(inner_id));
+  check_errno(inner.get(), "open the active rule table");
+  bpf_map_info info{};
+  __u32 len = sizeof(info);
+  check_errno(bpf_obj_get_info_by_fd(inner.get(), &info, &len), "read the rule table's size");
+  return info.max_entries;
 }
 
 std::size_t possible_cpus() {
@@ -33,16 +48,32 @@ std::size_t possible_cpus() {
 
 }  // namespace
 
-FilterMaps FilterMaps::create() {
-  UniqueFd inner_template = create_table_map(XB_FAMILIES);
-  LIBBPF_OPTS(bpf_map_create_opts, outer_opts, .inner_map_fd = static_cast<__u32>(inner_template.get()));
-  int tables = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, kTablesName, sizeof(__u32), sizeof(__u32), 1, &outer_opts);
-  check_errno(tables, "create table slot map");
+std::uint32_t default_table_capacity(const CompiledTable& first) {
+  const std::uint64_t wanted = std::max<std::uint64_t>(2 * first.blocks.size(), kMinTableCapacity);
+  return static_cast<std::uint32_t>(std::min<std::uint64_t>(std::bit_ceil(wanted), XB_MAX_BLOCKS));
+}
+
+FilterMaps FilterMaps::create(const CompiledTable& first, std::uint32_t capacity) {
+  if (capacity == 0) capacity = default_table_capacity(first);
+  if (capacity > XB_MAX_BLOCKS)
+    throw Error(fmt::format("a rule table of {} KiB is more than the {} MiB limit",
+                            std::uint64_t{capacity} * XB_BLOCK_SIZE / 1024,
+                            std::uint64_t{XB_MAX_BLOCKS} * XB_BLOCK_SIZE >> 20));
+  int tables = -1;
+  {
+    // the slot's type: the verifier checks the programs against this size
+    UniqueFd inner_template = create_table_map(capacity);
+    LIBBPF_OPTS(bpf_map_create_opts, outer_opts, .inner_map_fd = static_cast<__u32>(inner_template.get()));
+    tables = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, kTablesName, sizeof(__u32), sizeof(__u32), 1, &outer_opts);
+    check_errno(tables, "create table slot map");
+  }
   UniqueFd tables_fd(tables);
   int counters = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, kCountersName, sizeof(__u32), sizeof(xb_counter),
                                 2 * XB_COUNTER_SLOTS, nullptr);
   check_errno(counters, "create counters map");
-  return FilterMaps(std::move(tables_fd), UniqueFd(counters));
+  FilterMaps maps(std::move(tables_fd), UniqueFd(counters), capacity);
+  maps.install(first);
+  return maps;
 }
 
 FilterMaps FilterMaps::open_pinned(const std::string& dir) {
@@ -52,7 +83,9 @@ FilterMaps FilterMaps::open_pinned(const std::string& dir) {
     check_errno(fd, "open pinned map " + path);
     return UniqueFd(fd);
   };
-  return FilterMaps(get(kTablesName), get(kCountersName));
+  UniqueFd tables = get(kTablesName);
+  const std::uint32_t capacity = capacity_of(tables.get());
+  return FilterMaps(std::move(tables), get(kCountersName), capacity);
 }
 
 void FilterMaps::pin(const std::string& dir) const {
@@ -90,6 +123,11 @@ UniqueFd FilterMaps::active_table() const {
 }
 
 void FilterMaps::install(const CompiledTable& table) const {
+  if (table.blocks.size() > capacity_)
+    throw Error(fmt::format(
+        "the rules compile to a {} KiB table, more than the {} KiB this filter's tables were sized to when it was "
+        "attached; detach and attach again (or attach with a larger --table-capacity)",
+        table.bytes() / 1024, std::uint64_t{capacity_} * XB_BLOCK_SIZE / 1024));
   // The counters generation the running table does not use: zero its slots
   // before any packet can count into them.
   std::uint32_t base = 0;
@@ -104,7 +142,7 @@ void FilterMaps::install(const CompiledTable& table) const {
   for (std::uint32_t r = 0; r < table.rule_count(); ++r) zero_slot(r);
   for (std::uint32_t s : {XB_RULE_DEFAULT, XB_RULE_NON_IP, XB_RULE_MALFORMED}) zero_slot(s);
 
-  UniqueFd inner = create_table_map(static_cast<std::uint32_t>(table.blocks.size()));
+  UniqueFd inner = create_table_map(capacity_);
   std::vector<xb_block> blocks = table.blocks;
   for (int f = 0; f < XB_FAMILIES; ++f) blocks[static_cast<std::size_t>(f)].meta.counter_base = base;
   std::vector<__u32> keys(blocks.size());

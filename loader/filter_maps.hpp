@@ -25,16 +25,29 @@ struct CounterSnapshot {
   RuleCounter no_match, non_ip, malformed;
 };
 
+// How many 64-byte blocks a filter's rule tables may hold when nobody says:
+// twice what the first table needs (room for the rule set to grow on
+// reload), rounded up to a power of two, at least 256 KiB, at most
+// XB_MAX_BLOCKS.
+std::uint32_t default_table_capacity(const CompiledTable& first);
+
 class FilterMaps {
  public:
-  // New, empty maps.
-  static FilterMaps create();
+  // New maps whose tables hold capacity blocks (0: default_table_capacity),
+  // with the first table installed. Every table of these maps has that size:
+  // the programs are verified against it, which lets the verifier turn each
+  // block lookup into a bounds check and a load (see bpf/xb_maps.bpf.h).
+  static FilterMaps create(const CompiledTable& first, std::uint32_t capacity = 0);
   // The maps of an attached filter, from their pins.
   static FilterMaps open_pinned(const std::string& dir);
 
   // Builds a new table and swaps it in: packets see the old table or the new
-  // one, never a mix (see bpf/README.md, "Reload").
+  // one, never a mix (see bpf/README.md, "Reload"). A table larger than the
+  // capacity is refused before anything changes.
   void install(const CompiledTable& table) const;
+
+  // Blocks each table of these maps holds.
+  std::uint32_t capacity() const { return capacity_; }
 
   // Counters of the active table's rules, summed over CPUs.
   CounterSnapshot read_counters() const;
@@ -51,7 +64,8 @@ class FilterMaps {
   int counters_fd() const { return counters_.get(); }
 
  private:
-  FilterMaps(UniqueFd tables, UniqueFd counters) : tables_(std::move(tables)), counters_(std::move(counters)) {}
+  FilterMaps(UniqueFd tables, UniqueFd counters, std::uint32_t capacity)
+      : tables_(std::move(tables)), counters_(std::move(counters)), capacity_(capacity) {}
   UniqueFd active_table() const;
   // the active table's metadata; false when no table is installed
   bool active_meta(xb_meta& meta) const;
@@ -59,6 +73,7 @@ class FilterMaps {
 
   UniqueFd tables_;
   UniqueFd counters_;
+  std::uint32_t capacity_;
 };
 
 }  // namespace xb

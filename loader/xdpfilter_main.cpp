@@ -129,6 +129,13 @@ int run(int argc, char** argv) {
   attach->add_option("--udp-port", attach_extra.udp_port,
                      "socket-filter: guard a UDP socket on this port, not a packet socket on --iface");
   attach->add_option("--duration", attach_duration, "socket-filter: seconds to stay attached (0: until Ctrl-C)");
+  std::uint64_t attach_table_bytes = 0;
+  attach
+      ->add_option("--table-capacity", attach_table_bytes,
+                   "room for the compiled rule table, now and on every reload (e.g. 16M; default: twice what "
+                   "these rules need, at least 256K)")
+      ->transform(CLI::AsSizeValue(false))
+      ->check(CLI::Range(std::uint64_t{XB_BLOCK_SIZE}, std::uint64_t{XB_MAX_BLOCKS} * XB_BLOCK_SIZE));
 
   Selector detach_sel;
   bool detach_all = false;
@@ -178,6 +185,7 @@ int run(int argc, char** argv) {
     req.netns = attach_sel.netns;
     req.ifname = attach_sel.iface;
     req.cgroup = attach_sel.cgroup;
+    req.table_capacity = static_cast<std::uint32_t>((attach_table_bytes + XB_BLOCK_SIZE - 1) / XB_BLOCK_SIZE);
     if (req.hook == Hook::SocketFilter) return guard_socket(req, rules, attach_duration);
     const auto rec = attach_filter(req, rules);
     fmt::print("attached {} with {} rules from {} (prog id {})\n", rec.where(), rules.rules.size(), rules.source,

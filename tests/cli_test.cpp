@@ -99,6 +99,36 @@ TEST_F(CliBadInput, AlreadyAttachedLeavesTheFirstInPlace) {
   expect_nothing_changed();
 }
 
+// A filter's tables all have the size fixed at attach (the verifier checks
+// the program against it): a reload that needs more is refused and the old
+// table stays; --table-capacity makes room up front.
+TEST_F(CliBadInput, ReloadBeyondTheTableCapacityIsRefused) {
+  const std::string big = std::string(XB_TEST_DATA) + "/classbench/ipc1_10k";
+  ASSERT_EQ(run_xdpfilter("attach --hook=tc-cls" + where()).exit_code, 0);
+  const std::string before = run_xdpfilter("status").out;
+  const CliResult reload = run_xdpfilter("reload --hook=tc-cls" + where() + " --rules=" + big);
+  EXPECT_EQ(reload.exit_code, 2);
+  EXPECT_NE(reload.err.find("the rules compile to a 1304 KiB table, more than the 512 KiB"), std::string::npos)
+      << reload.err;
+  EXPECT_NE(reload.err.find("--table-capacity"), std::string::npos) << reload.err;
+  EXPECT_EQ(run_xdpfilter("status").out, before);
+  EXPECT_EQ(run_xdpfilter("detach --hook=tc-cls" + where()).exit_code, 0);
+
+  ASSERT_EQ(run_xdpfilter("attach --hook=tc-cls --table-capacity=2M" + where()).exit_code, 0);
+  const CliResult roomy = run_xdpfilter("reload --hook=tc-cls" + where() + " --rules=" + big);
+  EXPECT_EQ(roomy.exit_code, 0) << roomy.err;
+  EXPECT_NE(run_xdpfilter("status").out.find("ipc1_10k"), std::string::npos);
+  EXPECT_EQ(run_xdpfilter("detach --hook=tc-cls" + where()).exit_code, 0);
+  expect_nothing_changed();
+}
+
+TEST_F(CliBadInput, TableCapacityOverTheLimit) {
+  const CliResult r = run_xdpfilter("attach --hook=tc-cls --table-capacity=1G" + where());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--table-capacity"), std::string::npos) << r.err;
+  expect_nothing_changed();
+}
+
 TEST_F(CliBadInput, DetachWhatIsNotThere) {
   expect_error("detach --hook=xdp-native" + where(),
                "no xdpbench filter attached matches the given --hook/--iface/--netns/--cgroup");
