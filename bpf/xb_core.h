@@ -60,20 +60,35 @@ struct xb_packet {
 	__u8 pad;
 	__u16 sport;
 	__u16 dport;
-	__u8 src[16];
-	__u8 dst[16];
+	__u32 src[4]; /* host-order words; IPv4: the first */
+	__u32 dst[4];
 };
 
+/*
+ * Header fields are copied into aligned stack buffers first, so these reads
+ * are one load and one byte swap each, not a load per byte.
+ */
 static __always_inline __u16 xb_be16(const __u8 *p)
 {
-	return (__u16)((p[0] << 8) | p[1]);
+	__u16 v;
+
+	__builtin_memcpy(&v, p, sizeof(v));
+	return xb_htons(v);
+}
+
+static __always_inline __u32 xb_be32(const __u8 *p)
+{
+	__u32 v;
+
+	__builtin_memcpy(&v, p, sizeof(v));
+	return xb_htonl(v);
 }
 
 /* Parse the L4 header at [off, end). */
 static __always_inline int xb_parse_l4(XB_CTX ctx, __u32 off, __u32 end,
 				       struct xb_packet *pkt)
 {
-	__u8 l4[14];
+	__u8 l4[16] __attribute__((aligned(4)));
 
 	if (pkt->proto == XB_IPPROTO_TCP) {
 		/* the whole fixed TCP header must be there, not just the ports */
@@ -103,8 +118,8 @@ static __always_inline int xb_parse_l4(XB_CTX ctx, __u32 off, __u32 end,
 static __always_inline int xb_parse_ipv4(XB_CTX ctx, __u32 off, __u32 len,
 					 struct xb_packet *pkt)
 {
-	__u8 ip[20];
-	__u32 ihl, total, i;
+	__u8 ip[20] __attribute__((aligned(4)));
+	__u32 ihl, total;
 
 	if (off + 20 > len || xb_ctx_load(ctx, off, ip, 20))
 		return XB_PARSE_MALFORMED;
@@ -115,10 +130,8 @@ static __always_inline int xb_parse_ipv4(XB_CTX ctx, __u32 off, __u32 len,
 
 	pkt->family = XB_FAMILY_V4;
 	pkt->proto = ip[9];
-	for (i = 0; i < 4; i++) {
-		pkt->src[i] = ip[12 + i];
-		pkt->dst[i] = ip[16 + i];
-	}
+	pkt->src[0] = xb_be32(&ip[12]);
+	pkt->dst[0] = xb_be32(&ip[16]);
 	/* only the first fragment (offset 0) carries the L4 header */
 	if (xb_be16(&ip[6]) & 0x1fff)
 		return XB_PARSE_OK;
@@ -128,8 +141,8 @@ static __always_inline int xb_parse_ipv4(XB_CTX ctx, __u32 off, __u32 len,
 static __always_inline int xb_parse_ipv6(XB_CTX ctx, __u32 off, __u32 len,
 					 struct xb_packet *pkt)
 {
-	__u8 ip[40];
-	__u8 ext[4];
+	__u8 ip[40] __attribute__((aligned(4)));
+	__u8 ext[4] __attribute__((aligned(4)));
 	__u32 end, i;
 	__u8 next;
 
@@ -142,9 +155,9 @@ static __always_inline int xb_parse_ipv6(XB_CTX ctx, __u32 off, __u32 len,
 		return XB_PARSE_MALFORMED;
 
 	pkt->family = XB_FAMILY_V6;
-	for (i = 0; i < 16; i++) {
-		pkt->src[i] = ip[8 + i];
-		pkt->dst[i] = ip[24 + i];
+	for (i = 0; i < 4; i++) {
+		pkt->src[i] = xb_be32(&ip[8 + 4 * i]);
+		pkt->dst[i] = xb_be32(&ip[24 + 4 * i]);
 	}
 	next = ip[6];
 	off += 40;
@@ -186,7 +199,7 @@ static __always_inline int xb_parse(XB_CTX ctx, struct xb_packet *pkt)
 	__u16 ethertype;
 
 #if XB_CTX_STARTS_AT_L2
-	__u8 eth[4];
+	__u8 eth[4] __attribute__((aligned(4)));
 	__u32 i;
 
 	if (len < 14 || xb_ctx_load(ctx, 12, eth, 2))
@@ -222,11 +235,6 @@ static __always_inline __u32 xb_prefix_word_mask(__u32 len, __u32 w)
 	return bits ? 0xffffffffu << (32 - bits) : 0;
 }
 
-static __always_inline __u32 xb_load_be32(const __u8 *p)
-{
-	return ((__u32)p[0] << 24) | ((__u32)p[1] << 16) | ((__u32)p[2] << 8) | p[3];
-}
-
 /* The search key: what the trees cut on, as host-order words. */
 struct xb_key {
 	__u32 w[XB_KEY_WORDS];
@@ -238,8 +246,8 @@ static __always_inline void xb_make_key(const struct xb_packet *pkt, struct xb_k
 	__u32 i;
 
 	for (i = 0; i < 4; i++) {
-		key->w[XB_KEY_SRC + i] = xb_load_be32(pkt->src + 4 * i);
-		key->w[XB_KEY_DST + i] = xb_load_be32(pkt->dst + 4 * i);
+		key->w[XB_KEY_SRC + i] = pkt->src[i];
+		key->w[XB_KEY_DST + i] = pkt->dst[i];
 	}
 	if (pkt->has_icmp) {
 		key->w[XB_KEY_SPORT] = pkt->icmp_type;

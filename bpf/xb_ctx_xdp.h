@@ -22,7 +22,10 @@ static __always_inline int xb_ctx_load(struct xdp_md *ctx, __u32 off, void *dst,
 	void *data_end = (void *)(long)ctx->data_end;
 
 	if (off < 0x10000 && data + off + len <= data_end) {
-		__builtin_memcpy(dst, data + off, len);
+		/* 4-byte loads, as a struct iphdr * would make: the verifier allows
+		 * unaligned packet reads where the CPU does them cheaply (x86,
+		 * arm64); byte-by-byte copies made parsing cost twice as much */
+		__builtin_memcpy(dst, __builtin_assume_aligned(data + off, 4), len);
 		return 0;
 	}
 	return bpf_xdp_load_bytes(ctx, off, dst, len);
