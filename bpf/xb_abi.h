@@ -151,6 +151,7 @@ struct xb_result {
 	__u32 verdict;      /* enum xb_verdict */
 	__u32 rule;         /* user rule index, or XB_RULE_* */
 	__u32 counter_slot; /* where to count it, or XB_NO_COUNTER */
+	__u32 l3_end;       /* where the IP packet ends in the packet data (0: not parsed) */
 };
 #define XB_NO_COUNTER 0xffffffffu
 

@@ -8,7 +8,9 @@
  *   XB_CTX                      the context type (struct xdp_md *, ...)
  *   XB_CTX_STARTS_AT_L2         1 if packet data starts at the Ethernet header
  *   xb_ctx_load(ctx, off, dst, len)  copy len bytes at off; 0 or < 0
- *   xb_ctx_len(ctx)             bytes of packet data
+ *   xb_ctx_covers(ctx, end)     nonzero if the packet data has at least end
+ *                               bytes (IP length checks; the loads check
+ *                               their own bounds)
  *   xb_ctx_l3_ethertype(ctx)    (L3 hooks only) EtherType of the packet
  *   XB_LOOP(n, fn, arg)         call long fn(__u32 i, void *arg) for i < n
  *                               until it returns 1 (bpf_loop's contract)
@@ -62,6 +64,7 @@ struct xb_packet {
 	__u16 dport;
 	__u32 src[4]; /* host-order words; IPv4: the first */
 	__u32 dst[4];
+	__u32 l3_end; /* where the IP packet ends in the ctx's data */
 };
 
 /*
@@ -115,18 +118,18 @@ static __always_inline int xb_parse_l4(XB_CTX ctx, __u32 off, __u32 end,
 	return XB_PARSE_OK;
 }
 
-static __always_inline int xb_parse_ipv4(XB_CTX ctx, __u32 off, __u32 len,
-					 struct xb_packet *pkt)
+static __always_inline int xb_parse_ipv4(XB_CTX ctx, __u32 off, struct xb_packet *pkt)
 {
 	__u8 ip[20] __attribute__((aligned(4)));
 	__u32 ihl, total;
 
-	if (off + 20 > len || xb_ctx_load(ctx, off, ip, 20))
+	if (xb_ctx_load(ctx, off, ip, 20))
 		return XB_PARSE_MALFORMED;
 	ihl = (__u32)(ip[0] & 0x0f) * 4;
 	total = xb_be16(&ip[2]);
-	if ((ip[0] >> 4) != 4 || ihl < 20 || total < ihl || off + total > len)
+	if ((ip[0] >> 4) != 4 || ihl < 20 || total < ihl || !xb_ctx_covers(ctx, off + total))
 		return XB_PARSE_MALFORMED;
+	pkt->l3_end = off + total;
 
 	pkt->family = XB_FAMILY_V4;
 	pkt->proto = ip[9];
@@ -138,21 +141,21 @@ static __always_inline int xb_parse_ipv4(XB_CTX ctx, __u32 off, __u32 len,
 	return xb_parse_l4(ctx, off + ihl, off + total, pkt);
 }
 
-static __always_inline int xb_parse_ipv6(XB_CTX ctx, __u32 off, __u32 len,
-					 struct xb_packet *pkt)
+static __always_inline int xb_parse_ipv6(XB_CTX ctx, __u32 off, struct xb_packet *pkt)
 {
 	__u8 ip[40] __attribute__((aligned(4)));
 	__u8 ext[4] __attribute__((aligned(4)));
 	__u32 end, i;
 	__u8 next;
 
-	if (off + 40 > len || xb_ctx_load(ctx, off, ip, 40))
+	if (xb_ctx_load(ctx, off, ip, 40))
 		return XB_PARSE_MALFORMED;
 	/* a jumbogram (payload length 0 + hop-by-hop option) has no L4 header
 	 * within the 0-byte payload, so it comes out MALFORMED below */
 	end = off + 40 + xb_be16(&ip[4]);
-	if ((ip[0] >> 4) != 6 || end > len)
+	if ((ip[0] >> 4) != 6 || !xb_ctx_covers(ctx, end))
 		return XB_PARSE_MALFORMED;
+	pkt->l3_end = end;
 
 	pkt->family = XB_FAMILY_V6;
 	for (i = 0; i < 4; i++) {
@@ -194,7 +197,6 @@ static __always_inline int xb_parse_ipv6(XB_CTX ctx, __u32 off, __u32 len,
 
 static __always_inline int xb_parse(XB_CTX ctx, struct xb_packet *pkt)
 {
-	__u32 len = xb_ctx_len(ctx);
 	__u32 off = 0;
 	__u16 ethertype;
 
@@ -202,7 +204,7 @@ static __always_inline int xb_parse(XB_CTX ctx, struct xb_packet *pkt)
 	__u8 eth[4] __attribute__((aligned(4)));
 	__u32 i;
 
-	if (len < 14 || xb_ctx_load(ctx, 12, eth, 2))
+	if (xb_ctx_load(ctx, 12, eth, 2))
 		return XB_PARSE_MALFORMED;
 	ethertype = xb_be16(eth);
 	off = 14;
@@ -218,9 +220,9 @@ static __always_inline int xb_parse(XB_CTX ctx, struct xb_packet *pkt)
 	ethertype = xb_ctx_l3_ethertype(ctx);
 #endif
 	if (ethertype == XB_ETH_P_IP)
-		return xb_parse_ipv4(ctx, off, len, pkt);
+		return xb_parse_ipv4(ctx, off, pkt);
 	if (ethertype == XB_ETH_P_IPV6)
-		return xb_parse_ipv6(ctx, off, len, pkt);
+		return xb_parse_ipv6(ctx, off, pkt);
 	return XB_PARSE_NON_IP;
 }
 
@@ -417,11 +419,13 @@ static __always_inline void xb_classify(XB_CTX ctx, XB_TABLE table,
 	res->verdict = XB_PASS;
 	res->rule = XB_RULE_DEFAULT;
 	res->counter_slot = XB_NO_COUNTER;
+	res->l3_end = 0;
 	if (!table)
 		return;
 
 	__builtin_memset(&pkt, 0, sizeof(pkt));
 	status = xb_parse(ctx, &pkt);
+	res->l3_end = pkt.l3_end;
 	/* each family's trees sit in its own metadata block; both carry the
 	 * defaults and the counter base */
 	meta_block = xb_table_block(table, status == XB_PARSE_OK && pkt.family == XB_FAMILY_V6

@@ -18,9 +18,9 @@ static __always_inline int xb_ctx_load(struct __sk_buff *ctx, __u32 off,
 	return bpf_skb_load_bytes_relative(ctx, off, dst, len, BPF_HDR_START_NET);
 }
 
-static __always_inline __u32 xb_ctx_len(struct __sk_buff *ctx)
+static __always_inline int xb_ctx_covers(struct __sk_buff *ctx, __u32 end)
 {
-	return XB_L3_LEN_UNKNOWN;
+	return end <= XB_L3_LEN_UNKNOWN; /* the length is unknown: see xb_ctx_l3.h */
 }
 
 static __always_inline __u16 xb_ctx_l3_ethertype(struct __sk_buff *ctx)
@@ -28,7 +28,7 @@ static __always_inline __u16 xb_ctx_l3_ethertype(struct __sk_buff *ctx)
 	return bpf_ntohs((__u16)ctx->protocol);
 }
 
-static __always_inline __u32 xb_ctx_bytes(struct __sk_buff *ctx)
+static __always_inline __u32 xb_ctx_bytes(struct __sk_buff *ctx, __u32 l3_end)
 {
 	return ctx->len;
 }

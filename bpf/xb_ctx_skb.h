@@ -15,7 +15,12 @@ static __always_inline int xb_ctx_load(struct __sk_buff *ctx, __u32 off,
 	return bpf_skb_load_bytes(ctx, off, dst, len);
 }
 
-static __always_inline __u32 xb_ctx_len(struct __sk_buff *ctx)
+static __always_inline int xb_ctx_covers(struct __sk_buff *ctx, __u32 end)
+{
+	return end <= ctx->len;
+}
+
+static __always_inline __u32 xb_ctx_bytes(struct __sk_buff *ctx, __u32 l3_end)
 {
 	return ctx->len;
 }
@@ -23,7 +28,6 @@ static __always_inline __u32 xb_ctx_len(struct __sk_buff *ctx)
 #define XB_TC_ACT_OK 0
 #define XB_TC_ACT_SHOT 2
 
-#define xb_ctx_bytes xb_ctx_len
 
 static __always_inline int xb_ctx_verdict(struct __sk_buff *ctx, __u32 verdict)
 {

@@ -31,12 +31,33 @@ static __always_inline int xb_ctx_load(struct xdp_md *ctx, __u32 off, void *dst,
 	return bpf_xdp_load_bytes(ctx, off, dst, len);
 }
 
-static __always_inline __u32 xb_ctx_len(struct xdp_md *ctx)
+/*
+ * Helper calls are dear where every return goes through a return thunk
+ * (SRSO, retbleed mitigations): bpf_xdp_get_buff_len cost about as much as
+ * parsing the whole packet. Ask it only when the linear part is too short:
+ * a frame has fragments only when it does not fit in its first buffer.
+ */
+static __always_inline int xb_ctx_covers(struct xdp_md *ctx, __u32 end)
 {
-	return (__u32)bpf_xdp_get_buff_len(ctx);
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+
+	if (end < 0x10000 && data + end <= data_end)
+		return 1;
+	return end <= bpf_xdp_get_buff_len(ctx);
 }
 
-#define xb_ctx_bytes xb_ctx_len
+/* The frame's length: the linear part's when the IP packet ends within it
+ * (no fragment then holds more than the link layer's padding could), else
+ * the helper's. */
+static __always_inline __u32 xb_ctx_bytes(struct xdp_md *ctx, __u32 l3_end)
+{
+	__u32 linear = (__u32)(ctx->data_end - ctx->data);
+
+	if (l3_end && l3_end <= linear)
+		return linear;
+	return (__u32)bpf_xdp_get_buff_len(ctx);
+}
 
 static __always_inline int xb_ctx_verdict(struct xdp_md *ctx, __u32 verdict)
 {

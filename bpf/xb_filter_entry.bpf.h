@@ -67,7 +67,7 @@ static __always_inline int xb_filter(XB_CTX ctx)
 	if (xb_debug_extra_work)
 		bpf_loop(xb_debug_extra_work, xb_no_work, NULL, 0);
 	xb_classify(ctx, xb_active_table(), &res);
-	xb_count(&res, xb_ctx_bytes(ctx));
+	xb_count(&res, xb_ctx_bytes(ctx, res.l3_end));
 	xb_record_latency(ctx);
 	return xb_ctx_verdict(ctx, res.verdict);
 }

@@ -33,9 +33,9 @@ static __always_inline int xb_ctx_load(struct xb_nf_packet *p, __u32 off,
 	return bpf_dynptr_read(dst, len, &p->data, off, 0);
 }
 
-static __always_inline __u32 xb_ctx_len(struct xb_nf_packet *p)
+static __always_inline int xb_ctx_covers(struct xb_nf_packet *p, __u32 end)
 {
-	return XB_L3_LEN_UNKNOWN;
+	return end <= XB_L3_LEN_UNKNOWN; /* the length is unknown: see xb_ctx_l3.h */
 }
 
 static __always_inline __u16 xb_ctx_l3_ethertype(struct xb_nf_packet *p)
@@ -43,7 +43,7 @@ static __always_inline __u16 xb_ctx_l3_ethertype(struct xb_nf_packet *p)
 	return p->ethertype;
 }
 
-static __always_inline __u32 xb_ctx_bytes(struct xb_nf_packet *p)
+static __always_inline __u32 xb_ctx_bytes(struct xb_nf_packet *p, __u32 l3_end)
 {
 	return p->bytes;
 }
