@@ -106,31 +106,27 @@ struct xb_meta {
 	struct xb_tree_root trees[XB_MAX_TREES];
 };
 
-/* Which fields a record constrains beyond its addresses. */
-enum xb_match_flags {
-	XB_MATCH_PROTO = 1 << 0,
-	XB_MATCH_SPORT = 1 << 1,
-	XB_MATCH_DPORT = 1 << 2,
-	XB_MATCH_TCP_FLAGS = 1 << 3,
-	XB_MATCH_ICMP_TYPE = 1 << 4,
-	XB_MATCH_ICMP_CODE = 1 << 5,
-};
-
-/* One rule of one family (a port list makes one record per range pair):
- * everything the leaf scan checks. Addresses as host-order words, masked. */
+/*
+ * One rule of one family (a port list makes one record per range pair):
+ * everything the leaf scan checks, said the same way for every field so the
+ * check is one comparison per key word and a single branch (bpf/README.md,
+ * "The leaf scan"). A field the rule leaves open matches everything: prefix
+ * bits 0, the full port range, mask 0.
+ */
 struct xb_rule_record {
-	__u32 src[4];
-	__u32 dst[4];
+	__u32 src[4];          /* key words 0-3, host bits zero */
+	__u32 dst[4];          /* key words 4-7 */
 	__u32 rule;
-	__u16 sport_lo, sport_hi;
-	__u16 dport_lo, dport_hi;
-	__u8 src_len, dst_len;
-	__u8 proto;
-	__u8 match; /* enum xb_match_flags */
-	__u8 tcp_flags_mask, tcp_flags_value;
-	__u8 icmp_type, icmp_code;
-	__u8 action; /* enum xb_verdict */
-	__u8 pad[11];
+	__u16 port_lo[2];      /* key words 8 and 9: ports, or ICMP type and code */
+	__u16 port_span[2];    /* matches lo <= word <= lo + span */
+	__u16 proto_mask;      /* key word 10: (word & mask) == value */
+	__u16 proto_value;
+	__u8 src_bits[4];      /* prefix bits in each address word, 0-32 */
+	__u8 dst_bits[4];
+	__u8 tcp_flags_mask;   /* (flags & mask) == value; the proto word */
+	__u8 tcp_flags_value;  /* then asks for a TCP header */
+	__u8 action;           /* enum xb_verdict */
+	__u8 pad[5];
 };
 
 union xb_block {

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The body every hook's entry point shares: classify, count, map the verdict.
- * Include after a ctx layer header.
+ * Include after a ctx layer header, which besides what xb_core.h needs gives
+ *   xb_ctx_bytes(ctx, l3_end)   the bytes to count (l3_end: where the parsed
+ *                               IP packet ends, 0 if it was not parsed)
+ *   xb_ctx_verdict(ctx, v)      the hook's return value for enum xb_verdict v
  */
 #ifndef XB_FILTER_ENTRY_BPF_H
 #define XB_FILTER_ENTRY_BPF_H

@@ -42,7 +42,6 @@ struct {
 } xb_counters SEC(".maps");
 
 #define XB_TABLE void *
-#define XB_LOOP(n, fn, arg) bpf_loop((n), (fn), (arg), 0)
 
 static __always_inline void *xb_active_table(void)
 {

@@ -38,10 +38,13 @@ Range prefix_range(const std::optional<Prefix>& p, std::uint32_t width) {
   return {value, value | host};
 }
 
-void address_words(const std::optional<Prefix>& p, __u32 (&words)[4], __u8& len) {
+// A prefix as the record's four masked words and the prefix bits of each.
+void address_words(const std::optional<Prefix>& p, __u32 (&words)[4], __u8 (&bits)[4]) {
   if (!p) return;
-  for (int w = 0; w < 4; ++w) words[w] = be32(p->addr.data() + 4 * w);
-  len = p->len;
+  for (int w = 0; w < 4; ++w) {
+    words[w] = be32(p->addr.data() + 4 * w);
+    bits[w] = static_cast<__u8>(std::clamp(p->len - 32 * w, 0, 32));
+  }
 }
 
 // Which tree a record goes to, by which of its addresses are specific (at
@@ -128,34 +131,39 @@ class Compiler {
     xb_rule_record r{};
     r.rule = index;
     r.action = static_cast<__u8>(rule.action);
-    address_words(rule.src, r.src, r.src_len);
-    address_words(rule.dst, r.dst, r.dst_len);
+    address_words(rule.src, r.src, r.src_bits);
+    address_words(rule.dst, r.dst, r.dst_bits);
+    // the key's port words: ports, or an ICMP packet's type and code
+    auto port_word = [&r](int word, std::uint16_t lo, std::uint16_t hi) {
+      r.port_lo[word] = lo;
+      r.port_span[word] = static_cast<__u16>(hi - lo);
+    };
+    const bool icmp = rule.icmp_type || rule.icmp_code;
+    port_word(0, 0, 0xffff);
+    port_word(1, 0, 0xffff);
+    if (!rule.sport.empty()) port_word(0, sport.lo, sport.hi);
+    if (!rule.dport.empty()) port_word(1, dport.lo, dport.hi);
+    if (rule.icmp_type) port_word(0, *rule.icmp_type, *rule.icmp_type);
+    if (rule.icmp_code) port_word(1, *rule.icmp_code, *rule.icmp_code);
+    // the protocol word, proto << 2 | has ICMP header << 1 | has ports: ports
+    // and TCP flags need the L4 header (not a later fragment), ICMP type and
+    // code the ICMP header
+    const bool needs_ports = !rule.sport.empty() || !rule.dport.empty() || rule.tcp_flags;
     if (rule.proto) {
-      r.match |= XB_MATCH_PROTO;
-      r.proto = *rule.proto;
+      r.proto_mask = 0xff << 2;
+      r.proto_value = static_cast<__u16>(*rule.proto << 2);
     }
-    if (!rule.sport.empty()) {
-      r.match |= XB_MATCH_SPORT;
-      r.sport_lo = sport.lo;
-      r.sport_hi = sport.hi;
+    if (needs_ports) {
+      r.proto_mask |= 1;
+      r.proto_value |= 1;
     }
-    if (!rule.dport.empty()) {
-      r.match |= XB_MATCH_DPORT;
-      r.dport_lo = dport.lo;
-      r.dport_hi = dport.hi;
+    if (icmp) {
+      r.proto_mask |= 2;
+      r.proto_value |= 2;
     }
     if (rule.tcp_flags) {
-      r.match |= XB_MATCH_TCP_FLAGS;
       r.tcp_flags_mask = rule.tcp_flags->mask;
       r.tcp_flags_value = rule.tcp_flags->value;
-    }
-    if (rule.icmp_type) {
-      r.match |= XB_MATCH_ICMP_TYPE;
-      r.icmp_type = *rule.icmp_type;
-    }
-    if (rule.icmp_code) {
-      r.match |= XB_MATCH_ICMP_CODE;
-      r.icmp_code = *rule.icmp_code;
     }
     return r;
   }
