@@ -35,7 +35,8 @@ json one_run(const std::string& xdpbench, const std::vector<std::string>& run_ar
   return load_result_file(json_path);
 }
 
-// Appends the trials of `next` to `merged`, hook by hook.
+// Appends the trials of `next` to `merged`, hook by hook, and the
+// generator's ceiling trials (which the gate reads) to its own.
 void merge(json& merged, const json& next) {
   if (merged.is_null()) {
     merged = next;
@@ -45,6 +46,8 @@ void merge(json& merged, const json& next) {
     for (const auto& n : next.at("results"))
       if (n.at("hook") == r.at("hook"))
         for (const auto& t : n.at("trials")) r["trials"].push_back(t);
+  if (merged.contains("generator_ceiling") && next.contains("generator_ceiling"))
+    for (const auto& t : next["generator_ceiling"].at("trials")) merged["generator_ceiling"]["trials"].push_back(t);
 }
 
 }  // namespace

@@ -12,20 +12,15 @@
 
 #include "errors.hpp"
 #include "gbench_json.hpp"
+#include "generator_bound.hpp"
 #include "hook_under_test.hpp"
+#include "run_summary.hpp"
 #include "synthetic_rules.hpp"
 
 namespace xb::bench {
 namespace {
 
 using nlohmann::json;
-
-template <class F>
-Spread over(const std::vector<Trial>& trials, F f) {
-  std::vector<double> v;
-  for (const auto& t : trials) v.push_back(f(t));
-  return spread(v);
-}
 
 std::string git_revision() {
   FILE* p = ::popen("git -C " XDPBENCH_SOURCE_DIR " rev-parse --short HEAD 2>/dev/null", "r");
@@ -67,42 +62,6 @@ std::string rules_digest(const RuleSet& rules) {
   return fmt::format("fnv1a64:{:016x}", h);
 }
 
-// Upper bucket edges and the share of packets at or below each: a CDF.
-json cdf_json(const LatencyHistogram& h) {
-  json out = json::array();
-  const double total = static_cast<double>(h.count());
-  if (total == 0) return out;
-  std::uint64_t seen = 0;
-  for (std::uint32_t b = 0; b < h.buckets().size(); ++b) {
-    if (!h.buckets()[b]) continue;
-    seen += h.buckets()[b];
-    out.push_back({LatencyHistogram::upper_edge(b), static_cast<double>(seen) / total});
-  }
-  return out;
-}
-
-json spread_json(const Spread& s) { return {{"median", s.median}, {"min", s.min}, {"max", s.max}}; }
-
-json trial_json(const Trial& t) {
-  return {
-      {"seconds", t.seconds},
-      {"offered", t.offered},
-      {"rx", t.seen},
-      {"dropped", t.dropped},
-      {"passed", t.passed},
-      {"delivered", t.delivered},
-      {"run_time_ns", t.run_time_ns},
-      {"has_run_time", t.has_run_time},
-      {"has_verdicts", t.has_verdicts},
-      {"softirq_pct", t.softirq_pct},
-      {"hook_latency_ns",
-       t.has_hook_latency ? json{{"p50", t.hook_p50}, {"p99", t.hook_p99}, {"p99.9", t.hook_p999}, {"max", t.hook_max}}
-                          : json(nullptr)},
-      {"latency_ns", t.has_latency
-                         ? json{{"p50", t.p50}, {"p90", t.p90}, {"p99", t.p99}, {"p99.9", t.p999}, {"max", t.max}}
-                         : json(nullptr)}};
-}
-
 void write_json(const std::string& path, const json& doc) {
   if (path.empty()) return;
   std::ofstream(path) << doc.dump(2) << "\n";
@@ -123,7 +82,9 @@ json config_json(const RunOptions& o, const Rig& rig) {
           {"rate_pps", rig.traffic().rate_pps},
           {"duration_s", o.trial.seconds},
           {"warmup_s", o.trial.warmup_s},
-          {"repeat", o.repeat}};
+          {"repeat", o.repeat},
+          // pinned runs and others measure different things: the gate compares like with like
+          {"cpus", o.cpus.size() == 2 ? json(o.cpus) : json(nullptr)}};
 }
 
 // The hooks to measure: xdp-noop first, then those this machine can run.
@@ -142,9 +103,10 @@ std::vector<std::string> runnable_hooks(const std::vector<std::string>& wanted,
 
 std::unique_ptr<HookUnderTest> set_up(const std::string& h, const Rig& rig, const RunOptions& o,
                                       std::map<std::string, std::string>& skipped) {
+  if (h == kCeilingHook) return make_hook_under_test(h, rig.topology(), o.rules);
   if (o.user_program && h != "xdp-noop") return make_user_program_hook(*o.user_program, h, rig.topology());
   std::string why;
-  auto hook = make_hook_or_skip(h, rig.topology(), o.rules, why);
+  auto hook = make_hook_or_skip(h, rig.topology(), o.rules, why, rig.dut_cpu());
   if (!hook) skipped[h] = why;
   return hook;
 }
@@ -152,7 +114,8 @@ std::unique_ptr<HookUnderTest> set_up(const std::string& h, const Rig& rig, cons
 std::string traffic_line(const Rig& rig) {
   const std::string v6 =
       rig.traffic().ipv6_share > 0 ? fmt::format(", {:.0f}% of packets IPv6", 100 * rig.traffic().ipv6_share) : "";
-  if (rig.traffic().mix != "rules") return "traffic: flows no rule matches (every tree of the family walked: the worst case)" + v6;
+  if (rig.traffic().mix != "rules")
+    return "traffic: flows no rule matches (every tree of the family walked: the worst case)" + v6;
   return fmt::format("traffic: flows aimed at the rules{}; the reference model drops {:.1f}% of the packets", v6,
                      100 * rig.expected_drop_share());
 }
@@ -169,6 +132,38 @@ int interrupted() {
 
 }  // namespace
 
+namespace {
+
+// The one line under the table that names the generator-bound hooks.
+std::string generator_bound_line(const std::vector<HookSummary>& rows, const HookSummary& ceiling, bool pinned) {
+  std::vector<std::string> bound;
+  for (const auto& r : rows)
+    if (r.generator.bound) bound.push_back(r.hook);
+  if (bound.empty()) return "";
+  return fmt::format(
+      "* generator-bound: {}: rate within the generator's reach ({} {:.3f}-{:.3f} Mpps){}: compare ns/pkt{}\n",
+      fmt::join(bound, ", "), kCeilingHook, ceiling.rx.min, ceiling.rx.max,
+      std::any_of(rows.begin(), rows.end(),
+                  [](const HookSummary& r) { return r.generator.bound && r.generator.why.rfind("offered", 0) == 0; })
+          ? ", or offered far below it"
+          : "",
+      pinned ? " (the DUT keeps up with one generator core)" : ", or pin with --cpu");
+}
+
+std::string dut_cpu_line(const Rig& rig) {
+  if (!rig.dut_cpu())
+    return "DUT CPU ns/pkt: needs --cpu=GEN,DUT; without it the generator's core also does the DUT's receive work, "
+           "so no CPU time is the DUT's alone\n";
+  return fmt::format(
+      "DUT CPU ns/pkt: CPU time of the DUT's work on CPU {} (its NAPI threads, the core's ksoftirqd, a DPDK "
+      "application's threads) from each trial's start until the DUT drained, per packet the hook handled: the veth "
+      "receive path, the stack around the hook and the hook; a DPDK poll loop is busy whether packets come or not. "
+      "prog ns/pkt: the hook's program alone (bpf_stats; DPDK: its loop's busy TSC)\n",
+      *rig.dut_cpu());
+}
+
+}  // namespace
+
 int run_benchmark(const RunOptions& o) {
   install_stop_signals();
   Rig rig(o.topology, o.traffic, o.cpus);
@@ -176,10 +171,14 @@ int run_benchmark(const RunOptions& o) {
   std::map<std::string, std::string> skipped;
   std::vector<std::string> hooks = runnable_hooks(o.hooks, skipped);
 
-  // interleaved: every repetition measures noop and each hook in turn, so
-  // drift on a shared machine hits all of them alike
+  // interleaved: every repetition measures the generator's ceiling, noop and
+  // each hook in turn, so drift on a shared machine hits all of them alike
   std::map<std::string, std::vector<Trial>> trials;
-  for (int rep = 0; rep < o.repeat; ++rep)
+  std::vector<Trial> ceiling_trials;
+  for (int rep = 0; rep < o.repeat; ++rep) {
+    if (stop_requested()) return interrupted();
+    progress(fmt::format("repeat {}/{}: the generator's ceiling", rep + 1, o.repeat));
+    ceiling_trials.push_back(rig.trial(*set_up(kCeilingHook, rig, o, skipped), o.trial));
     for (const auto& h : hooks) {
       if (stop_requested()) return interrupted();
       if (skipped.count(h)) continue;
@@ -187,97 +186,62 @@ int run_benchmark(const RunOptions& o) {
       const auto hook = set_up(h, rig, o, skipped);
       if (hook) trials[h].push_back(rig.trial(*hook, o.trial));
     }
+  }
   progress("");
   std::erase_if(hooks, [&](const std::string& h) { return skipped.count(h) > 0; });
 
   const auto rx_median = [&](const std::string& h) {
-    return trials.count(h) ? over(trials[h], [](const Trial& t) { return t.mpps(t.seen); }).median : 0.0;
+    return trials.count(h) ? summarize(h, trials[h], 0, 0).rx.median : 0.0;
   };
   const double noop_rx = rx_median("xdp-noop"), native_rx = rx_median("xdp-native");
-  fmt::print("xdpbench run: topology {}, {} rules from {}, {} UDP frames, {} flows, rate {}, {} x {:.1f} s trials\n",
+  const bool pinned = rig.dut_cpu().has_value();
+  const RateSamples ceiling_rates = rate_samples(ceiling_trials);
+  HookSummary ceiling = summarize(kCeilingHook, ceiling_trials, noop_rx, native_rx);
+  ceiling.generator = {true, "the ceiling itself"};
+  fmt::print("xdpbench run: topology {}, {} rules from {}, {} UDP frames, {} flows, rate {}, {} x {:.1f} s trials{}\n",
              rig.topology().spec().name, o.rules.rules.size(), o.rules.source,
              o.traffic.imix ? std::string("IMIX") : fmt::format("{}-byte", o.traffic.frame_size), o.traffic.flows,
-             o.traffic.rate_pps > 0 ? fmt::format("{:.0f} pps", o.traffic.rate_pps) : "max", o.repeat, o.trial.seconds);
+             o.traffic.rate_pps > 0 ? fmt::format("{:.0f} pps", o.traffic.rate_pps) : "max", o.repeat, o.trial.seconds,
+             pinned ? fmt::format(", generator on CPU {}, DUT on CPU {}", o.cpus[0], o.cpus[1]) : "");
   fmt::print("{}\n", traffic_line(rig));
-  fmt::print("{:<15} {:>8} {:>22} {:>7} {:>7} {:>9} {:>6} {:>20} {:>7} {:>9} {:>6} {:>22} {:>20}\n", "hook", "offered",
-             "rx Mpps (min-max)", "drop", "pass", "delivered", "loss%", "ns/pkt (min-max)", "vs noop", "vs native",
-             "sirq%", "hook lat us p50/99/99.9", "sink lat us p50/99/99.9");
+  fmt::print("{}", summary_table_header());
+  // the ceiling first, unmarked: it is the yardstick, not a hook
+  HookSummary ceiling_row = ceiling;
+  ceiling_row.generator = {};
+  fmt::print("{}", summary_table_row(ceiling_row));
   json results = json::array();
+  std::vector<HookSummary> rows;
   for (const auto& h : hooks) {
-    const auto& ts = trials[h];
-    const Spread offered = over(ts, [](const Trial& t) { return t.mpps(t.offered); });
-    const Spread rx = over(ts, [](const Trial& t) { return t.mpps(t.seen); });
-    const Spread drop = over(ts, [](const Trial& t) { return t.mpps(t.dropped); });
-    const Spread pass = over(ts, [](const Trial& t) { return t.mpps(t.passed); });
-    const Spread delivered = over(ts, [](const Trial& t) { return t.mpps(t.delivered); });
-    const Spread loss = over(ts, [](const Trial& t) { return t.loss_pct(); });
-    const Spread ns = over(ts, [](const Trial& t) { return t.ns_per_pkt(); });
-    const Spread sirq = over(ts, [](const Trial& t) { return t.softirq_pct; });
-    const Spread p50 = over(ts, [](const Trial& t) { return t.p50 / 1e3; });
-    const Spread p99 = over(ts, [](const Trial& t) { return t.p99 / 1e3; });
-    const Spread p999 = over(ts, [](const Trial& t) { return t.p999 / 1e3; });
-    const bool latency = std::all_of(ts.begin(), ts.end(), [](const Trial& t) { return t.has_latency; });
-    const bool hook_latency = std::all_of(ts.begin(), ts.end(), [](const Trial& t) { return t.has_hook_latency; });
-    const Spread h50 = over(ts, [](const Trial& t) { return t.hook_p50 / 1e3; });
-    const Spread h99 = over(ts, [](const Trial& t) { return t.hook_p99 / 1e3; });
-    const Spread h999 = over(ts, [](const Trial& t) { return t.hook_p999 / 1e3; });
-    const double ratio = noop_rx > 0 ? rx.median / noop_rx : 0;
-    const double native_ratio = native_rx > 0 ? rx.median / native_rx : 0;
-    const bool run_time = std::all_of(ts.begin(), ts.end(), [](const Trial& t) { return t.has_run_time; });
-    const bool verdicts = std::all_of(ts.begin(), ts.end(), [](const Trial& t) { return t.has_verdicts; });
-    const auto mpps_or_dash = [&](double v) { return verdicts ? fmt::format("{:.3f}", v) : std::string("-"); };
-    fmt::print(
-        "{:<15} {:>8.3f} {:>9.3f} ({:.3f}-{:.3f}) {:>7} {:>7} {:>9.3f} {:>6.2f} {:>20} {:>7.2f} {:>9} {:>6.1f} "
-        "{:>22} {:>20}\n",
-        h, offered.median, rx.median, rx.min, rx.max, mpps_or_dash(drop.median), mpps_or_dash(pass.median),
-        delivered.median, loss.median,
-        run_time ? fmt::format("{:.1f} ({:.1f}-{:.1f})", ns.median, ns.min, ns.max) : "-", ratio,
-        native_rx > 0 ? fmt::format("{:.2f}", native_ratio) : "-", sirq.median,
-        hook_latency ? fmt::format("{:.1f}/{:.1f}/{:.1f}", h50.median, h99.median, h999.median) : "-",
-        latency ? fmt::format("{:.1f}/{:.1f}/{:.1f}", p50.median, p99.median, p999.median) : "-");
+    HookSummary s = summarize(h, trials[h], noop_rx, native_rx);
+    s.generator = generator_bound(rate_samples(trials[h]), ceiling_rates, pinned);
+    fmt::print("{}", summary_table_row(s));
     json jt = json::array();
-    LatencyHistogram hook_hist, sink_hist;
-    for (const auto& t : ts) {
-      jt.push_back(trial_json(t));
-      hook_hist.add(t.hook_latency);
-      sink_hist.add(t.sink_latency);
-    }
-    results.push_back(
-        {{"hook", h},
-         {"trials", jt},
-         {"summary",
-          {{"offered_mpps", spread_json(offered)},
-           {"rx_mpps", spread_json(rx)},
-           {"drop_mpps", spread_json(drop)},
-           {"pass_mpps", spread_json(pass)},
-           {"delivered_mpps", spread_json(delivered)},
-           {"loss_pct", spread_json(loss)},
-           {"ns_per_pkt", run_time ? spread_json(ns) : json(nullptr)},
-           {"rx_ratio_to_noop", ratio},
-           {"rx_ratio_to_native", native_rx > 0 ? json(native_ratio) : json(nullptr)},
-           {"baseline", is_baseline(h)},
-           {"softirq_pct", spread_json(sirq)},
-           {"hook_latency_us",
-            hook_latency ? json{{"p50", spread_json(h50)}, {"p99", spread_json(h99)}, {"p99.9", spread_json(h999)}}
-                         : json(nullptr)},
-           {"latency_us", latency
-                              ? json{{"p50", spread_json(p50)}, {"p99", spread_json(p99)}, {"p99.9", spread_json(p999)}}
-                              : json(nullptr)},
-           {"hook_latency_cdf", cdf_json(hook_hist)},
-           {"sink_latency_cdf", cdf_json(sink_hist)}}}});
+    for (const auto& t : trials[h]) jt.push_back(trial_json(t));
+    results.push_back({{"hook", h}, {"trials", jt}, {"summary", summary_json(s, trials[h], is_baseline(h))}});
+    rows.push_back(std::move(s));
   }
-  for (const auto& [h, why] : skipped) fmt::print("{:<15} skipped: {}\n", h, why);
+  for (const auto& [h, why] : skipped) fmt::print("{:<16} skipped: {}\n", h, why);
+  fmt::print("{}: the generator's ceiling, every frame dropped at once by XDP at the DUT\n", kCeilingHook);
+  fmt::print("{}", generator_bound_line(rows, ceiling, pinned));
+  fmt::print("{}", dut_cpu_line(rig));
   fmt::print(
       "latency: one-way from the generator's stamp (bpf_ktime_get_ns, one clock) to the hook's program and {}; "
       "bucket upper edges, at most 6.25% high\n",
       rig.topology().sink() ? "to the sink's XDP program (packets that passed)" : "(no sink in this topology)");
   json skipped_json = json::object();
   for (const auto& [h, why] : skipped) skipped_json[h] = why;
+  json ceiling_trials_json = json::array();
+  for (const auto& t : ceiling_trials) ceiling_trials_json.push_back(trial_json(t));
   write_json(o.json_path, {{"schema", kResultSchema},
                            {"command", "run"},
                            {"environment", result_environment()},
                            {"config", config_json(o, rig)},
                            {"results", results},
+                           // not among "results": a result without it still compares hook for hook
+                           {"generator_ceiling",
+                            {{"hook", kCeilingHook},
+                             {"trials", ceiling_trials_json},
+                             {"summary", summary_json(ceiling, ceiling_trials, false)}}},
                            {"skipped", skipped_json}});
   if (!o.gbench_json_path.empty()) {
     write_json(o.gbench_json_path, google_benchmark_json(trials, hooks, result_environment()));

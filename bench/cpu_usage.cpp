@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <sched.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -50,13 +51,11 @@ void pin_this_thread(int cpu) {
     throw Error(errno_message(fmt::format("--cpu: pin to CPU {}", cpu), errno));
 }
 
-void pin_receive_processing(const std::string& ns, const std::string& dev, int cpu) {
-  const std::string enable = fmt::format("ip netns exec {} sh -c 'echo 1 > /sys/class/net/{}/threaded'", ns, dev);
-  if (std::system(enable.c_str()) != 0) throw Error("--cpu: cannot make " + dev + "'s NAPI threaded");
-  // the threads are named napi/<dev>-<id>; the device name is only unique in
-  // its namespace, so pin every such thread (the run's namespaces are its own)
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  int pinned = 0;
+namespace {
+
+// Kernel threads and processes whose name (comm) starts with `prefix`.
+std::vector<int> pids_named(const std::string& prefix) {
+  std::vector<int> pids;
   if (DIR* proc = ::opendir("/proc")) {
     while (dirent* e = ::readdir(proc)) {
       const int pid = std::atoi(e->d_name);
@@ -64,15 +63,46 @@ void pin_receive_processing(const std::string& ns, const std::string& dev, int c
       std::ifstream comm(fmt::format("/proc/{}/comm", pid));
       std::string name;
       std::getline(comm, name);
-      if (name.rfind("napi/" + dev + "-", 0) != 0) continue;
-      cpu_set_t set;
-      CPU_ZERO(&set);
-      CPU_SET(cpu, &set);
-      if (sched_setaffinity(pid, sizeof(set), &set) == 0) ++pinned;
+      if (name.rfind(prefix, 0) == 0) pids.push_back(pid);
     }
     ::closedir(proc);
   }
-  if (!pinned) throw Error("--cpu: found no NAPI thread of " + dev + " to pin");
+  return pids;
+}
+
+}  // namespace
+
+std::vector<int> pin_receive_processing(const std::string& ns, const std::string& dev, int cpu) {
+  // the threads are named napi/<dev>-<id>, and the device name is only unique
+  // in its namespace: ours are those that appear when we switch it on
+  const std::string prefix = "napi/" + dev + "-";
+  const std::vector<int> before = pids_named(prefix);
+  const std::string enable = fmt::format("ip netns exec {} sh -c 'echo 1 > /sys/class/net/{}/threaded'", ns, dev);
+  if (std::system(enable.c_str()) != 0) throw Error("--cpu: cannot make " + dev + "'s NAPI threaded");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::vector<int> ours;
+  for (const int pid : pids_named(prefix))
+    if (std::find(before.begin(), before.end(), pid) == before.end()) ours.push_back(pid);
+  std::vector<int> pinned;
+  for (const int pid : ours) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (sched_setaffinity(pid, sizeof(set), &set) == 0) pinned.push_back(pid);
+  }
+  if (pinned.empty()) throw Error("--cpu: found no NAPI thread of " + dev + " to pin");
+  return pinned;
+}
+
+std::optional<int> ksoftirqd_of(int cpu) {
+  const std::string name = fmt::format("ksoftirqd/{}", cpu);
+  for (const int pid : pids_named(name)) {
+    std::ifstream comm(fmt::format("/proc/{}/comm", pid));
+    std::string exact;
+    std::getline(comm, exact);
+    if (exact == name) return pid;  // not ksoftirqd/10 for 1
+  }
+  return std::nullopt;
 }
 
 }  // namespace xb::bench

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace xb::bench {
 
@@ -28,7 +29,11 @@ class CpuUsage {
 // Pins the calling thread to one CPU; throws Error naming the flag on failure.
 void pin_this_thread(int cpu);
 // Runs the DUT interface's receive processing (NAPI) in a kernel thread of
-// its own and pins that thread to `cpu` (veth: /sys/class/net/DEV/threaded).
-void pin_receive_processing(const std::string& ns, const std::string& dev, int cpu);
+// its own and pins that thread to `cpu` (veth: /sys/class/net/DEV/threaded);
+// returns the threads' ids.
+std::vector<int> pin_receive_processing(const std::string& ns, const std::string& dev, int cpu);
+// The softirq thread of a CPU, where softirq work raised there and not done
+// at once runs.
+std::optional<int> ksoftirqd_of(int cpu);
 
 }  // namespace xb::bench

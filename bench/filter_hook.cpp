@@ -9,6 +9,7 @@
 
 #include "errors.hpp"
 #include "filter_attach.hpp"
+#include "generator_bound.hpp"
 #include "netns.hpp"
 #include "rule_compiler.hpp"
 #include "unique_fd.hpp"
@@ -134,19 +135,22 @@ class FilterHook final : public HookUnderTest {
   ProgStats base_;
 };
 
-// The do-nothing XDP program: the rate of the rig itself.
+// The do-nothing XDP program: xdp-noop passes every frame (the rate of the
+// rig and the DUT's stack), xdp-drop drops it at once (the generator's
+// ceiling: the least any hook can add).
 class NoopHook final : public HookUnderTest {
  public:
-  explicit NoopHook(const Topology& topo) : HookUnderTest("xdp-noop"), dut_ns_(topo.dut().ns) {
+  NoopHook(const std::string& name, const Topology& topo) : HookUnderTest(name), dut_ns_(topo.dut().ns) {
     skel_ = xb_noop__open();
     if (!skel_) throw Error(errno_message("open xb_noop", errno));
-    skel_->rodata->xb_noop_action = XDP_PASS;
+    action_ = name == kCeilingHook ? XDP_DROP : XDP_PASS;
+    skel_->rodata->xb_noop_action = action_;
     try {
       check_errno(xb_noop__load(skel_), "load xb_noop");
       NetnsScope in(dut_ns_);
       ifindex_ = topo.dut().ifindex;
       check_errno(bpf_xdp_attach(ifindex_, bpf_program__fd(skel_->progs.xb_xdp_noop), XDP_FLAGS_DRV_MODE, nullptr),
-                  "attach xdp-noop on " + topo.dut().dev);
+                  "attach " + name + " on " + topo.dut().dev);
     } catch (...) {
       xb_noop__destroy(skel_);
       throw;
@@ -169,12 +173,14 @@ class NoopHook final : public HookUnderTest {
     HookCounts c;
     c.has_run_time = true;
     c.run_time_ns = now.run_time_ns - base_.run_time_ns;
-    c.seen = c.passed = now.run_cnt - base_.run_cnt;
+    c.seen = now.run_cnt - base_.run_cnt;
+    (action_ == XDP_DROP ? c.dropped : c.passed) = c.seen;
     return c;
   }
 
  private:
   xb_noop* skel_ = nullptr;
+  __u32 action_ = XDP_PASS;
   std::string dut_ns_;
   int ifindex_ = 0;
   std::uint32_t prog_id_ = 0;
@@ -184,7 +190,7 @@ class NoopHook final : public HookUnderTest {
 }  // namespace
 
 std::unique_ptr<HookUnderTest> make_filter_hook(const std::string& hook, const Topology& topo, const RuleSet& rules) {
-  if (hook == "xdp-noop") return std::make_unique<NoopHook>(topo);
+  if (hook == "xdp-noop" || hook == kCeilingHook) return std::make_unique<NoopHook>(hook, topo);
   return std::make_unique<FilterHook>(hook, topo, rules);
 }
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -9,6 +10,7 @@
 
 #include "bench_run.hpp"
 #include "errors.hpp"
+#include "generator_bound.hpp"
 #include "stats.hpp"
 
 namespace xb::bench {
@@ -24,10 +26,14 @@ struct Metric {
   bool higher_is_better;
 };
 
-// rx rate: what the hook sustained; ns/pkt: what it costs; the hook
-// latency's p99: what it adds to the tail
-const Metric kMetrics[] = {
-    {"rx_mpps", "Mpps", true}, {"ns_per_pkt", "ns", false}, {"hook_latency_p99_us", "us", false}};
+// rx rate: what the hook sustained; ns/pkt: what its program costs (bpf_stats);
+// DUT CPU ns/pkt: what the DUT's core spent per packet, the stack around the
+// hook included (--cpu runs only); the hook latency's p99: what it adds to
+// the tail
+const Metric kMetrics[] = {{"rx_mpps", "Mpps", true},
+                           {"ns_per_pkt", "ns", false},
+                           {"dut_cpu_ns_per_pkt", "ns", false},
+                           {"hook_latency_p99_us", "us", false}};
 
 std::optional<double> sample(const json& trial, const std::string& metric) {
   const double seconds = trial.value("seconds", 0.0);
@@ -36,6 +42,12 @@ std::optional<double> sample(const json& trial, const std::string& metric) {
   if (metric == "ns_per_pkt") {
     if (!trial.value("has_run_time", false) || rx <= 0) return std::nullopt;
     return trial.value("run_time_ns", 0.0) / rx;
+  }
+  if (metric == "dut_cpu_ns_per_pkt") {
+    // absent (an older result) or null (not pinned): unknown
+    const auto it = trial.find("dut_cpu_busy_ns");
+    if (it == trial.end() || !it->is_number() || rx <= 0) return std::nullopt;
+    return it->get<double>() / rx;
   }
   if (metric == "hook_latency_p99_us") {
     const auto it = trial.find("hook_latency_ns");
@@ -52,10 +64,57 @@ const json* find_hook(const json& doc, const std::string& hook) {
 }
 
 // What must be equal for two results to be comparable.
-const char* kSameConfig[] = {"topology", "rules_digest", "frame_size", "flows",
-                             "mix",      "rate_pps",     "ipv6_share", "program"};
+const char* kSameConfig[] = {"topology", "rules_digest", "frame_size", "flows", "mix",
+                             "rate_pps", "ipv6_share",   "program",    "cpus"};
+// ... of which results made before it was recorded know nothing: compared
+// only where both have it
+const char* kRecordedSince[] = {"cpus"};
 
 std::string pct(double ratio) { return fmt::format("{:+.1f}%", (ratio - 1) * 100); }
+
+RateSamples rate_samples_of(const json& hook_result) {
+  RateSamples r;
+  for (const auto& t : hook_result.at("trials")) {
+    const double seconds = t.value("seconds", 0.0);
+    if (seconds <= 0) continue;
+    r.offered_mpps.push_back(t.value("offered", 0.0) / seconds / 1e6);
+    r.rx_mpps.push_back(t.value("rx", 0.0) / seconds / 1e6);
+  }
+  return r;
+}
+
+// The generator's ceiling trials of a result; none in results made before
+// every run measured it.
+std::optional<RateSamples> ceiling_of(const json& doc) {
+  const auto it = doc.find("generator_ceiling");
+  if (it == doc.end() || !it->is_object() || !it->contains("trials")) return std::nullopt;
+  return rate_samples_of(*it);
+}
+
+bool pinned(const json& doc) {
+  const json cpus = doc.at("config").value("cpus", json());
+  return cpus.is_array() && cpus.size() == 2;
+}
+
+// Why the hook's rate in this result is not its own; empty if it is (or
+// the result cannot say).
+std::string generator_bound_in(const json& doc, const json& hook_result, const std::string& label) {
+  const auto ceiling = ceiling_of(doc);
+  if (!ceiling) return "";
+  const GeneratorBound g = generator_bound(rate_samples_of(hook_result), *ceiling, pinned(doc));
+  return g.bound ? fmt::format("generator-bound in {}: {}", label, g.why) : "";
+}
+
+// Both results' generators reached rates a factor 1/kFarBelow or more apart:
+// their rates measure the generators, not the hooks.
+std::string ceilings_apart(const json& baseline, const json& current, const GateOptions& o) {
+  const auto a = ceiling_of(baseline), b = ceiling_of(current);
+  if (!a || !b || a->rx_mpps.empty() || b->rx_mpps.empty()) return "";
+  const double ma = median(a->rx_mpps), mb = median(b->rx_mpps);
+  if (std::min(ma, mb) >= kFarBelow * std::max(ma, mb)) return "";
+  return fmt::format("the generator reached {:.3f} Mpps in {} and {:.3f} Mpps in {}: rates measure the generators", ma,
+                     o.baseline_label, mb, o.current_label);
+}
 
 }  // namespace
 
@@ -96,6 +155,9 @@ json load_result_file(const std::string& path) {
 GateReport compare_results(const json& baseline, const json& current, const GateOptions& o) {
   GateReport rep;
   for (const char* key : kSameConfig) {
+    const bool late = std::find_if(std::begin(kRecordedSince), std::end(kRecordedSince),
+                                   [&](const char* k) { return std::string(k) == key; }) != std::end(kRecordedSince);
+    if (late && !(baseline.at("config").contains(key) && current.at("config").contains(key))) continue;
     const json a = baseline.at("config").value(key, json()), b = current.at("config").value(key, json());
     if (a != b) rep.problems.push_back(fmt::format("config.{} differs: {} vs {}", key, a.dump(), b.dump()));
   }
@@ -107,10 +169,21 @@ GateReport compare_results(const json& baseline, const json& current, const Gate
   for (const auto& h : hooks_b)
     if (!hooks_a.count(h)) rep.problems.push_back("hook " + h + " is in the current result, not in the baseline");
 
+  for (const auto& [doc, label] : {std::pair{&baseline, o.baseline_label}, std::pair{&current, o.current_label}})
+    if (!ceiling_of(*doc))
+      rep.not_judged.push_back(label +
+                               " records no generator ceiling (an older result): its rates are taken as the hooks'");
+  const std::string apart = ceilings_apart(baseline, current, o);
+
   for (const auto& r : baseline.at("results")) {
     const std::string hook = r.at("hook");
     const json* cur = find_hook(current, hook);
     if (!cur) continue;
+    // a rate that is the generator's says nothing about the hook: shown, not judged
+    std::string rate_not_judged = apart;
+    if (rate_not_judged.empty()) rate_not_judged = generator_bound_in(baseline, r, o.baseline_label);
+    if (rate_not_judged.empty()) rate_not_judged = generator_bound_in(current, *cur, o.current_label);
+    bool judged_instead = false;
     for (const auto& m : kMetrics) {
       const auto a = metric_samples(r, m.name), b = metric_samples(*cur, m.name);
       if (a.empty() && b.empty()) continue;  // the hook has no such figure (nft: no ns/pkt)
@@ -132,6 +205,12 @@ GateReport compare_results(const json& baseline, const json& current, const Gate
       row.ci_lo = ci.lo;
       row.ci_hi = ci.hi;
       row.p_value = mann_whitney_u(a, b).p_value;
+      if (std::string(m.name) == "rx_mpps" && !rate_not_judged.empty()) {
+        row.verdict = "not judged";
+        rep.rows.push_back(row);
+        continue;
+      }
+      judged_instead |= std::string(m.name) == "ns_per_pkt" || std::string(m.name) == "dut_cpu_ns_per_pkt";
       const bool worse = m.higher_is_better ? row.ratio < 1 - o.threshold : row.ratio > 1 + o.threshold;
       const bool better = m.higher_is_better ? row.ratio > 1 + o.threshold : row.ratio < 1 - o.threshold;
       if (std::min(a.size(), b.size()) < o.min_repeats) {
@@ -146,6 +225,11 @@ GateReport compare_results(const json& baseline, const json& current, const Gate
       }
       rep.rows.push_back(row);
     }
+    if (!rate_not_judged.empty())
+      rep.not_judged.push_back(
+          fmt::format("{} rx_mpps: {}; {}", hook, rate_not_judged,
+                      judged_instead ? "its ns/pkt is judged instead"
+                                     : "it has no per-packet figure to judge instead (with --cpu: DUT CPU ns/pkt)"));
   }
   return rep;
 }
@@ -154,6 +238,7 @@ namespace {
 
 std::string closing_lines(const GateReport& rep, const GateOptions& o) {
   std::string s;
+  for (const auto& n : rep.not_judged) s += "not judged: " + n + "\n";
   for (const auto& p : rep.problems) s += "bad input: " + p + "\n";
   if (rep.too_few_repeats)
     s += fmt::format(
@@ -170,10 +255,10 @@ std::string gate_text(const GateReport& rep, const GateOptions& o) {
   std::string s = fmt::format(
       "xdpbench gate: {} vs {}; regression = U test p < {} and a change beyond {:.1f}% in the worse direction\n",
       o.current_label, o.baseline_label, o.alpha, o.threshold * 100);
-  s += fmt::format("{:<15} {:<20} {:>7} {:>12} {:>12} {:>9} {:>19} {:>8} {}\n", "hook", "metric", "n", "baseline",
+  s += fmt::format("{:<15} {:<26} {:>7} {:>12} {:>12} {:>9} {:>19} {:>8} {}\n", "hook", "metric", "n", "baseline",
                    "current", "change", "95% CI", "p", "verdict");
   for (const auto& r : rep.rows)
-    s += fmt::format("{:<15} {:<20} {:>7} {:>12.3f} {:>12.3f} {:>9} {:>19} {:>8.4f} {}\n", r.hook,
+    s += fmt::format("{:<15} {:<26} {:>7} {:>12.3f} {:>12.3f} {:>9} {:>19} {:>8.4f} {}\n", r.hook,
                      fmt::format("{} ({})", r.metric, r.unit), fmt::format("{}/{}", r.n_baseline, r.n_current),
                      r.baseline_median, r.current_median, pct(r.ratio),
                      fmt::format("[{}, {}]", pct(r.ci_lo), pct(r.ci_hi)), r.p_value, r.verdict);

@@ -2,7 +2,9 @@
 // baseline? Per hook and metric: the change as a ratio of medians with a
 // bootstrap confidence interval, the Mann-Whitney U test over the repeats,
 // and a verdict that says "regression" only when the change is both
-// significant and beyond the threshold.
+// significant and beyond the threshold. A rate that is the generator's, not
+// the hook's (generator_bound.hpp), is shown but not judged: the hook's
+// per-packet costs are, and the report says which rows it left out and why.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -24,12 +26,13 @@ struct GateRow {
   bool higher_is_better = true;
   std::size_t n_baseline = 0, n_current = 0;
   double baseline_median = 0, current_median = 0, ratio = 1, ci_lo = 1, ci_hi = 1, p_value = 1;
-  std::string verdict;  // "regression", "improvement", "no change", "too few repeats"
+  std::string verdict;  // "regression", "improvement", "no change", "too few repeats", "not judged"
 };
 
 struct GateReport {
   std::vector<GateRow> rows;
-  std::vector<std::string> problems;  // bad input: exit 2
+  std::vector<std::string> problems;    // bad input: exit 2
+  std::vector<std::string> not_judged;  // rows left out of the verdict, and why
   bool too_few_repeats = false;
   int exit_code() const;
 };

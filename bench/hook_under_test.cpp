@@ -33,16 +33,16 @@ std::vector<std::string> expand_hook_name(const std::string& name) {
   return {name};
 }
 
-std::unique_ptr<HookUnderTest> make_hook_under_test(const std::string& hook, const Topology& topo,
-                                                    const RuleSet& rules) {
-  if (is_baseline(hook)) return baselines::make_baseline_hook(hook, topo, rules);
+std::unique_ptr<HookUnderTest> make_hook_under_test(const std::string& hook, const Topology& topo, const RuleSet& rules,
+                                                    std::optional<int> dut_cpu) {
+  if (is_baseline(hook)) return baselines::make_baseline_hook(hook, topo, rules, dut_cpu);
   return make_filter_hook(hook, topo, rules);
 }
 
 std::unique_ptr<HookUnderTest> make_hook_or_skip(const std::string& hook, const Topology& topo, const RuleSet& rules,
-                                                 std::string& why_skipped) {
+                                                 std::string& why_skipped, std::optional<int> dut_cpu) {
   try {
-    return make_hook_under_test(hook, topo, rules);
+    return make_hook_under_test(hook, topo, rules, dut_cpu);
   } catch (const Error& e) {
     if (!is_baseline(hook)) throw;
     why_skipped = e.what();

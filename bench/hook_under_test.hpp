@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,9 @@ class HookUnderTest {
   virtual HookCounts read() const = 0;
   // Since reset(), where the hook counts per rule (or per group of rules).
   virtual std::vector<RuleTally> rule_tallies() const { return {}; }
+  // Processes of the hook's own doing the DUT's work (a DPDK application):
+  // their CPU time counts as the DUT's.
+  virtual std::vector<int> own_processes() const { return {}; }
 
  protected:
   explicit HookUnderTest(std::string name) : name_(std::move(name)) {}
@@ -58,13 +62,14 @@ bool is_baseline(const std::string& hook);
 std::vector<std::string> expand_hook_name(const std::string& name);
 
 // Sets the hook up on the topology's DUT; throws xb::Error when it cannot.
-std::unique_ptr<HookUnderTest> make_hook_under_test(const std::string& hook, const Topology& topo,
-                                                    const RuleSet& rules);
+// dut_cpu: where the DUT's receive work is pinned (--cpu), if it is.
+std::unique_ptr<HookUnderTest> make_hook_under_test(const std::string& hook, const Topology& topo, const RuleSet& rules,
+                                                    std::optional<int> dut_cpu = std::nullopt);
 // The same, except that a baseline which fails to set up (a rule its tool
 // cannot express, a PMD that does not start) gives null and the reason:
 // it is reported skipped. The filter's own hooks still throw.
 std::unique_ptr<HookUnderTest> make_hook_or_skip(const std::string& hook, const Topology& topo, const RuleSet& rules,
-                                                 std::string& why_skipped);
+                                                 std::string& why_skipped, std::optional<int> dut_cpu = std::nullopt);
 // Why a hook cannot run in this rig on this machine; empty if it can.
 std::string hook_unavailable(const std::string& hook);
 

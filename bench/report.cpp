@@ -143,6 +143,12 @@ void environment_section(Page& page, const std::vector<std::pair<std::string, js
   page.table(t);
 }
 
+// "median (min-max)" of a spread object; "-" where the figure is null or absent.
+std::string cost(const json& spread) {
+  if (!spread.is_object()) return "-";
+  return fmt::format("{} ({}-{})", num(spread["median"], 1), num(spread["min"], 1), num(spread["max"], 1));
+}
+
 void run_section(Page& page, const std::string& path, const json& doc) {
   page.heading("Rate and latency per hook (" + std::filesystem::path(path).filename().string() + ")");
   const json cfg = doc.value("config", json::object());
@@ -151,19 +157,34 @@ void run_section(Page& page, const std::string& path, const json& doc) {
       "rig's own limit) and to xdp-native from the same run.",
       cfg.contains("repeat") ? cfg["repeat"].dump() : "?",
       cfg.contains("duration_s") ? cfg["duration_s"].dump() : "?"));
-  Table t{{"hook", "kind", "rx Mpps", "min-max", "vs xdp-noop", "vs xdp-native", "ns/pkt", "drop Mpps", "loss %",
-           "hook latency p50/p99/p99.9 us"},
+  Table t{{"hook", "kind", "rx Mpps", "min-max", "vs xdp-noop", "vs xdp-native", "prog ns/pkt (min-max)",
+           "DUT CPU ns/pkt (min-max)", "generator-bound", "drop Mpps", "loss %", "hook latency p50/p99/p99.9 us"},
           {}};
   json bars = json::array(), cdf = json::array();
-  for (const auto& r : doc.at("results")) {
+  // the generator's ceiling first (results made before it was measured have none)
+  json entries = json::array();
+  if (doc.contains("generator_ceiling")) entries.push_back(doc["generator_ceiling"]);
+  for (const auto& r : doc.at("results")) entries.push_back(r);
+  std::vector<std::string> bound;
+  for (const auto& r : entries) {
     const std::string hook = r.at("hook");
     const json& s = r.at("summary");
-    const std::string kind = s.value("baseline", false) ? "baseline" : hook == "xdp-noop" ? "reference" : "xdpbench";
+    const bool ceiling = doc.contains("generator_ceiling") && &r == &entries.front();
+    const std::string kind = ceiling                      ? "generator ceiling"
+                             : s.value("baseline", false) ? "baseline"
+                             : hook == "xdp-noop"         ? "reference"
+                                                          : "xdpbench";
     const json lat = s.value("hook_latency_us", json());
+    // older results do not say: unknown, not "no"
+    const json gb = s.value("generator_bound", json());
+    if (!ceiling && gb == true) bound.push_back(hook + ": " + s.value("generator_bound_why", std::string("?")));
     t.rows.push_back({hook, kind, num(s["rx_mpps"]["median"]),
                       fmt::format("{}-{}", num(s["rx_mpps"]["min"]), num(s["rx_mpps"]["max"])),
                       num(s["rx_ratio_to_noop"], 2), num(s.value("rx_ratio_to_native", json()), 2),
-                      s["ns_per_pkt"].is_object() ? num(s["ns_per_pkt"]["median"], 1) : "-",
+                      cost(s.value("ns_per_pkt", json())), cost(s.value("dut_cpu_ns_per_pkt", json())),
+                      ceiling           ? "-"
+                      : gb.is_boolean() ? (gb == true ? "yes" : "no")
+                                        : "?",
                       num(s["drop_mpps"]["median"]), num(s["loss_pct"]["median"], 2),
                       lat.is_object() ? fmt::format("{}/{}/{}", num(lat["p50"]["median"], 1),
                                                     num(lat["p99"]["median"], 1), num(lat["p99.9"]["median"], 1))
@@ -177,6 +198,23 @@ void run_section(Page& page, const std::string& path, const json& doc) {
       cdf.push_back({{"hook", hook}, {"latency_us", point[0].get<double>() / 1e3}, {"fraction", point[1]}});
   }
   page.table(t);
+  page.para(
+      "prog ns/pkt: the hook's program alone (bpf_stats; a DPDK baseline's loop by its TSC). DUT CPU ns/pkt: the "
+      "CPU time of the DUT's work on its own core (its NAPI threads, that core's ksoftirqd, a DPDK application) per "
+      "packet the hook handled, the veth receive path and the stack around the hook included (a DPDK poll loop is "
+      "busy whether packets come or not).");
+  const json cpus = cfg.value("cpus", json());
+  if (!cpus.is_array())
+    page.para(cfg.contains("cpus")
+                  ? "DUT CPU ns/pkt is absent: the run did not pin the DUT's receive work to a core of its own "
+                    "(--cpu=GEN,DUT); without it the generator's core also does the DUT's work."
+                  : "DUT CPU ns/pkt is absent: the result predates it.");
+  if (doc.contains("generator_ceiling"))
+    page.para(
+        fmt::format("generator ceiling: {}, the same traffic into an XDP program at the DUT that drops every "
+                    "frame at once. Generator-bound (compare ns/pkt, not rates): {}.",
+                    doc["generator_ceiling"].value("hook", "?"),
+                    bound.empty() ? "none" : fmt::format("{}", fmt::join(bound, "; "))));
   const json skipped = doc.value("skipped", json::object());  // items() needs it alive
   for (const auto& [hook, why] : skipped.items()) page.para("skipped: " + hook + ": " + why.get<std::string>());
   json order = json::array();

@@ -12,6 +12,7 @@
 
 #include "attachment_store.hpp"
 #include "cpu_usage.hpp"
+#include "dut_cpu_time.hpp"
 #include "errors.hpp"
 #include "xb_gen.h"
 
@@ -61,7 +62,9 @@ Rig::Rig(const std::string& topology, const TrafficProfile& traffic, const std::
   if (topology_->sink()) sink_ = std::make_unique<LatencySink>(*topology_->sink());
   if (cpus.size() == 2) {
     pin_this_thread(cpus[0]);  // the generator runs in this thread
-    pin_receive_processing(topology_->dut().ns, topology_->dut().dev, cpus[1]);
+    dut_tasks_ = pin_receive_processing(topology_->dut().ns, topology_->dut().dev, cpus[1]);
+    if (const auto k = ksoftirqd_of(cpus[1])) dut_tasks_.push_back(*k);
+    dut_cpu_ = cpus[1];
   }
 }
 
@@ -113,12 +116,23 @@ Trial Rig::trial(HookUnderTest& hook, const TrialSpec& spec) {
   const std::string delivered_ns = topology_->dut().ns;
   const std::uint64_t delivered0 = ip_packets_delivered(delivered_ns);
   CpuUsage cpu;
+  std::optional<DutCpuTime> dut_cpu;
+  if (dut_cpu_) {
+    std::vector<int> tasks = dut_tasks_;
+    for (const int pid : hook.own_processes()) tasks.push_back(pid);
+    dut_cpu.emplace(tasks, *dut_cpu_);
+  }
   const auto start = std::chrono::steady_clock::now();
   Trial t;
   t.offered = generator_->send(spec.max_packets, spec.seconds);
   t.softirq_pct = cpu.softirq_pct();
   t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ::usleep(100000);  // let the DUT drain its queues before counting
+  // the packets counted below include those it handled while draining
+  if (dut_cpu) {
+    t.dut_cpu_busy_ns = dut_cpu->ns();
+    t.has_dut_cpu = true;
+  }
   const HookCounts c = hook.read();
   t.seen = c.seen;
   t.dropped = c.dropped;

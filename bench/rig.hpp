@@ -25,7 +25,12 @@ inline constexpr const char* kRunPrefix = "xbr";
 struct Trial {
   double seconds = 0;
   std::uint64_t offered = 0, seen = 0, dropped = 0, passed = 0, delivered = 0, run_time_ns = 0;
-  bool has_run_time = false;                                   // nft and iptables: no per-packet cost
+  bool has_run_time = false;  // nft and iptables: no per-packet cost
+  // CPU time of the tasks doing the DUT's work (dut_cpu_time.hpp) from the
+  // trial's start until the DUT had drained; --cpu only: without it the
+  // generator's core does the DUT's work too
+  double dut_cpu_busy_ns = 0;
+  bool has_dut_cpu = false;
   bool has_verdicts = true;                                    // a user's program: dropped and passed unknown
   double softirq_pct = 0;                                      // of all CPUs' time during the trial
   bool has_latency = false;                                    // at the sink
@@ -40,6 +45,9 @@ struct Trial {
   double ns_per_pkt() const {
     return has_run_time && seen ? static_cast<double>(run_time_ns) / static_cast<double>(seen) : 0;
   }
+  // The DUT core's time per packet the hook handled: the stack around the
+  // hook, the hook, and for a DPDK application its poll loop
+  double dut_cpu_ns_per_pkt() const { return has_dut_cpu && seen ? dut_cpu_busy_ns / static_cast<double>(seen) : 0; }
 };
 
 struct Spread {
@@ -60,6 +68,8 @@ class Rig {
 
   const Topology& topology() const { return *topology_; }
   const TrafficProfile& traffic() const { return traffic_; }
+  // The CPU the DUT's receive work is pinned to (--cpu), if it is.
+  std::optional<int> dut_cpu() const { return dut_cpu_; }
   // A new traffic profile (frame size, rate) for the next trials.
   void set_traffic(const TrafficProfile& traffic);
   // Aims the traffic at this rule set (the "rules" mix); the next trials use it.
@@ -77,6 +87,8 @@ class Rig {
   std::vector<Flow> flows4_, flows6_;
   std::unique_ptr<LiveFrameGenerator> generator_;
   std::unique_ptr<LatencySink> sink_;
+  std::optional<int> dut_cpu_;
+  std::vector<int> dut_tasks_;  // the DUT's NAPI threads and its core's ksoftirqd
 };
 
 // Set by SIGINT/SIGTERM (install_stop_signals): commands stop between trials.

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "bench_run.hpp"
+#include "generator_bound.hpp"
 #include "stats.hpp"
 
 namespace xb::bench {
@@ -107,6 +108,150 @@ TEST(Gate, RefusesMismatchedHooksAndConfigs) {
   const GateReport rep = compare_results(a, c, {});
   EXPECT_EQ(rep.exit_code(), 2);
   EXPECT_NE(gate_text(rep, {}).find("config.rules_digest differs"), std::string::npos);
+}
+
+// --- the generator's ceiling: rates that are the generator's are not judged ---
+
+TEST(GeneratorBound, ARateInTheCeilingsBandIsTheGenerators) {
+  const RateSamples ceiling{{1.0, 1.02, 0.98}, {1.0, 1.02, 0.98}};
+  // overlaps the ceiling's spread
+  EXPECT_TRUE(generator_bound({{0.97, 0.99, 0.96}, {0.97, 0.99, 0.96}}, ceiling, false).bound);
+  // above it: at least as fast as the generator goes
+  EXPECT_TRUE(generator_bound({{1.2}, {1.2}}, ceiling, false).bound);
+  // well below: the hook's own limit
+  const GeneratorBound slow = generator_bound({{0.6, 0.61, 0.59}, {0.6, 0.61, 0.59}}, ceiling, false);
+  EXPECT_FALSE(slow.bound);
+  EXPECT_TRUE(slow.why.empty());
+  // one repetition has no spread: the band is kRateNoise wide
+  EXPECT_TRUE(generator_bound({{0.96}, {0.96}}, {{1.0}, {1.0}}, false).bound);
+  EXPECT_FALSE(generator_bound({{0.9}, {0.9}}, {{1.0}, {1.0}}, false).bound);
+}
+
+TEST(GeneratorBound, OfferedFarBelowTheCeilingCountsOnlyWhenPinned) {
+  const RateSamples ceiling{{2.0, 2.0, 2.0}, {2.0, 2.0, 2.0}};
+  const RateSamples held_back{{0.5, 0.5, 0.5}, {0.5, 0.5, 0.5}};  // took all it was offered
+  const GeneratorBound pinned = generator_bound(held_back, ceiling, true);
+  EXPECT_TRUE(pinned.bound);
+  EXPECT_NE(pinned.why.find("offered 0.500 Mpps"), std::string::npos) << pinned.why;
+  // without --cpu the generator's core does the hook's work: a slow hook offers less
+  EXPECT_FALSE(generator_bound(held_back, ceiling, false).bound);
+  // offered much but took little: the hook is the limit
+  EXPECT_FALSE(generator_bound({{1.9, 1.9, 1.9}, {0.5, 0.5, 0.5}}, ceiling, true).bound);
+}
+
+struct HookRates {
+  std::vector<double> rx_mpps;
+  double ns_per_pkt = 100;        // the program's own
+  double dut_cpu_ns_per_pkt = 0;  // 0: not pinned (null in the file)
+};
+
+// A result file with the generator's ceiling, as `xdpbench run --json` writes it.
+json result_with_ceiling(const std::map<std::string, HookRates>& hooks, const std::vector<double>& ceiling_mpps,
+                         bool pinned = false) {
+  const auto trials_of = [&](const std::vector<double>& rates, double ns, double dut_ns) {
+    json trials = json::array();
+    for (const double mpps : rates)
+      trials.push_back({{"seconds", 1.0},
+                        {"offered", mpps * 1e6},
+                        {"rx", mpps * 1e6},
+                        {"has_run_time", ns > 0},  // nft: no program of its own
+                        {"run_time_ns", ns * mpps * 1e6},
+                        {"dut_cpu_busy_ns", dut_ns > 0 ? json(dut_ns * mpps * 1e6) : json(nullptr)},
+                        {"hook_latency_ns", nullptr}});
+    return trials;
+  };
+  json results = json::array();
+  for (const auto& [hook, r] : hooks)
+    results.push_back({{"hook", hook}, {"trials", trials_of(r.rx_mpps, r.ns_per_pkt, r.dut_cpu_ns_per_pkt)}});
+  return {{"schema", kResultSchema},
+          {"command", "run"},
+          {"config",
+           {{"topology", "veth-pair"},
+            {"rules_digest", "d1"},
+            {"frame_size", 64},
+            {"cpus", pinned ? json({0, 1}) : json(nullptr)}}},
+          {"results", results},
+          {"generator_ceiling", {{"hook", kCeilingHook}, {"trials", trials_of(ceiling_mpps, 10, 0)}}}};
+}
+
+const GateRow* row_of(const GateReport& rep, const std::string& hook, const std::string& metric) {
+  for (const auto& r : rep.rows)
+    if (r.hook == hook && r.metric == metric) return &r;
+  return nullptr;
+}
+
+TEST(Gate, SkipsTheRateOfAGeneratorBoundHookAndJudgesItsCost) {
+  // the generator got 15% slower; the filter runs at its ceiling in both,
+  // costing the same: its rate fell with the generator's, which is no regression
+  const json a =
+      result_with_ceiling({{"xdp-native", {noisy(1.0, 0.01, 10, 1), 300}}, {"xdp-noop", {noisy(0.5, 0.01, 10, 2), 40}}},
+                          noisy(1.0, 0.01, 10, 3));
+  const json b = result_with_ceiling(
+      {{"xdp-native", {noisy(0.85, 0.01, 10, 4), 300}}, {"xdp-noop", {noisy(0.5, 0.01, 10, 5), 40}}},
+      noisy(0.85, 0.01, 10, 6));
+  const GateReport rep = compare_results(a, b, {});
+  const std::string text = gate_text(rep, {});
+  EXPECT_EQ(rep.exit_code(), 0) << text;
+  ASSERT_NE(row_of(rep, "xdp-native", "rx_mpps"), nullptr);
+  EXPECT_EQ(row_of(rep, "xdp-native", "rx_mpps")->verdict, "not judged");
+  EXPECT_EQ(row_of(rep, "xdp-native", "ns_per_pkt")->verdict, "no change");
+  // xdp-noop is far below the ceiling: its rate is its own and is judged
+  EXPECT_EQ(row_of(rep, "xdp-noop", "rx_mpps")->verdict, "no change");
+  EXPECT_NE(text.find("not judged: xdp-native rx_mpps: generator-bound in baseline: rx"), std::string::npos) << text;
+  EXPECT_NE(text.find("its ns/pkt is judged instead"), std::string::npos) << text;
+  EXPECT_EQ(text.find("not judged: xdp-noop"), std::string::npos) << text;
+  EXPECT_NE(gate_markdown(rep, {}).find("not judged"), std::string::npos);
+}
+
+TEST(Gate, StillFailsARateDropOfAHookBelowTheCeiling) {
+  const json a = result_with_ceiling({{"tc-cls", {noisy(0.5, 0.01, 10, 1), 300}}}, noisy(1.0, 0.01, 10, 3));
+  const json b = result_with_ceiling({{"tc-cls", {noisy(0.4, 0.01, 10, 4), 300}}}, noisy(1.0, 0.01, 10, 6));
+  const GateReport rep = compare_results(a, b, {});
+  EXPECT_EQ(rep.exit_code(), 1) << gate_text(rep, {});
+  EXPECT_EQ(row_of(rep, "tc-cls", "rx_mpps")->verdict, "regression");
+  EXPECT_TRUE(rep.not_judged.empty());
+}
+
+TEST(Gate, JudgesTheDutCpuCostOfAGeneratorBoundHook) {
+  // pinned: the hook keeps up with the generator in both, but its core works 20% harder
+  const json a = result_with_ceiling({{"nft-inet", {noisy(1.0, 0.01, 10, 1), 0, 500}}}, noisy(1.0, 0.01, 10, 3), true);
+  const json b = result_with_ceiling({{"nft-inet", {noisy(1.0, 0.01, 10, 4), 0, 600}}}, noisy(1.0, 0.01, 10, 6), true);
+  const GateReport rep = compare_results(a, b, {});
+  EXPECT_EQ(rep.exit_code(), 1) << gate_text(rep, {});
+  EXPECT_EQ(row_of(rep, "nft-inet", "rx_mpps")->verdict, "not judged");
+  EXPECT_EQ(row_of(rep, "nft-inet", "dut_cpu_ns_per_pkt")->verdict, "regression");
+}
+
+TEST(Gate, SkipsEveryRateWhenTheGeneratorsReachedFarApart) {
+  // the current run's generator collapsed (a slow kernel path): rates say nothing
+  const json a = result_with_ceiling({{"tc-cls", {noisy(0.5, 0.01, 10, 1), 300}}}, noisy(1.0, 0.01, 10, 3));
+  const json b = result_with_ceiling({{"tc-cls", {noisy(0.003, 0.0001, 10, 4), 300}}}, noisy(0.004, 0.0001, 10, 6));
+  const GateReport rep = compare_results(a, b, {});
+  const std::string text = gate_text(rep, {});
+  EXPECT_EQ(rep.exit_code(), 0) << text;
+  EXPECT_EQ(row_of(rep, "tc-cls", "rx_mpps")->verdict, "not judged");
+  EXPECT_NE(text.find("rates measure the generators"), std::string::npos) << text;
+}
+
+TEST(Gate, JudgesRatesOfResultsWithoutACeilingAsBefore) {
+  // made before every run measured the generator's ceiling: no such key
+  const json a = result({{"xdp-native", noisy(1.0, 0.02, 10, 1)}});
+  const json b = result({{"xdp-native", noisy(0.85, 0.02, 10, 3)}});
+  const GateReport rep = compare_results(a, b, {});
+  EXPECT_EQ(rep.exit_code(), 1);
+  EXPECT_NE(gate_text(rep, {}).find("records no generator ceiling"), std::string::npos);
+}
+
+TEST(Gate, RefusesToComparePinnedWithUnpinnedRuns) {
+  const json a = result_with_ceiling({{"tc-cls", {noisy(0.5, 0.01, 10, 1), 300}}}, noisy(1.0, 0.01, 10, 3), true);
+  const json b = result_with_ceiling({{"tc-cls", {noisy(0.5, 0.01, 10, 4), 300}}}, noisy(1.0, 0.01, 10, 6), false);
+  const GateReport rep = compare_results(a, b, {});
+  EXPECT_EQ(rep.exit_code(), 2);
+  EXPECT_NE(gate_text(rep, {}).find("config.cpus differs"), std::string::npos);
+  // a result made before "cpus" was recorded: unknown, not different
+  json old = a;
+  old["config"].erase("cpus");
+  EXPECT_EQ(compare_results(old, a, {}).exit_code(), 0) << gate_text(compare_results(old, a, {}), {});
 }
 
 }  // namespace

@@ -2,11 +2,13 @@
 // measures every hook it can next to xdp-noop, writes a JSON result whose
 // counts add up, and leaves nothing behind. No timing is asserted.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <stdexcept>
 
 #include "test_namespaces.hpp"
 
@@ -42,7 +44,77 @@ TEST(XdpbenchRun, AllHooksShortRunWritesConsistentJson) {
         "nft-inet", "iptables-legacy", "iptables-nft", "dpdk-afxdp", "dpdk-afpacket", "dpdk-afxdp-acl"})
     EXPECT_TRUE(measured.count(hook)) << hook;
   EXPECT_TRUE(doc["skipped"].contains("cgroup-skb"));
+  // the generator's ceiling, measured beside them
+  ASSERT_TRUE(doc.contains("generator_ceiling"));
+  EXPECT_EQ(doc["generator_ceiling"]["trials"].size(), 1u);
+  EXPECT_GT(doc["generator_ceiling"]["trials"][0]["offered"].get<std::uint64_t>(), 0u);
+  // not pinned: no core's time is the DUT's alone, and the table says so
+  for (const auto& r : doc["results"]) {
+    EXPECT_TRUE(r["summary"]["dut_cpu_ns_per_pkt"].is_null()) << r["hook"];
+    EXPECT_TRUE(r["summary"]["generator_bound"].is_boolean()) << r["hook"];
+  }
+  EXPECT_NE(out.find("DUT CPU ns/pkt: needs --cpu=GEN,DUT"), std::string::npos) << out;
   EXPECT_EQ(run_command("ip netns list | grep -c '^xbr' || true"), "0\n");
+}
+
+nlohmann::json run_json(const std::string& env, const std::string& args, std::string* out = nullptr) {
+  const std::string json_path = "/tmp/" + unique_name("xbgen") + ".json";
+  const std::string text = run_command(env + " " XDPBENCH_PATH " run " + args + " --json=" + json_path);
+  std::printf("%s %s\n%s", env.c_str(), args.c_str(), text.c_str());
+  if (out) *out = text;
+  std::ifstream in(json_path);
+  const nlohmann::json doc = nlohmann::json::parse(in);
+  std::filesystem::remove(json_path);
+  return doc;
+}
+
+const nlohmann::json& summary_of(const nlohmann::json& doc, const std::string& hook) {
+  for (const auto& r : doc["results"])
+    if (r["hook"] == hook) return r["summary"];
+  throw std::runtime_error("no result for " + hook);
+}
+
+// A hook that does no work (a user's program dropping every frame at once,
+// as the ceiling's program does) runs at the generator's ceiling: its rate is
+// the generator's, and the run says so. The filter slowed by the extra-work
+// knob (2,000 loop iterations a packet; measured here: a fiftieth of the ceiling's rate)
+// is its own bottleneck: not flagged.
+TEST(XdpbenchRun, FlagsGeneratorBoundHooksOnly) {
+  const std::string trials = " --hook=xdp-native --repeat=3 --duration=0.5 --warmup=0.2 --count=2000000";
+  std::string out;
+  const auto noop = run_json("", std::string("--prog=") + USER_PROGRAMS_OBJ + " --section=drop_all" + trials, &out);
+  const auto& s = summary_of(noop, "xdp-native");
+  EXPECT_TRUE(s["generator_bound"].get<bool>()) << s.dump();
+  EXPECT_FALSE(s["generator_bound_why"].get<std::string>().empty());
+  EXPECT_NE(out.find("* generator-bound: xdp-native"), std::string::npos) << out;
+  EXPECT_NE(out.find("xdp-native* "), std::string::npos) << out;
+
+  const auto slow = run_json("XDPBENCH_DEBUG_EXTRA_WORK=2000", trials, &out);
+  EXPECT_FALSE(summary_of(slow, "xdp-native")["generator_bound"].get<bool>()) << summary_of(slow, "xdp-native").dump();
+  EXPECT_EQ(out.find("generator-bound: xdp-native"), std::string::npos) << out;
+}
+
+// With the DUT's receive work pinned to a core of its own, every hook and
+// baseline gets the DUT CPU's busy time per packet, from the same counter.
+TEST(XdpbenchRun, PinnedRunsGiveEveryHookADutCpuCost) {
+  if (::sysconf(_SC_NPROCESSORS_ONLN) < 2) GTEST_SKIP() << "--cpu=GEN,DUT needs two CPUs";
+  std::string out;
+  const auto doc = run_json("",
+                            "--cpu=0,1 --hook=xdp-native,tc-cls,nft-inet,iptables-legacy,dpdk-afxdp --repeat=1 "
+                            "--duration=0.5 --warmup=0.2 --count=1000000",
+                            &out);
+  EXPECT_EQ(doc["config"]["cpus"], nlohmann::json({0, 1}));
+  std::set<std::string> measured;
+  for (const auto& r : doc["results"]) {
+    measured.insert(r["hook"]);
+    const auto& t = r["trials"][0];
+    EXPECT_GT(t["dut_cpu_busy_ns"].get<double>(), 0) << r["hook"];
+    EXPECT_TRUE(r["summary"]["dut_cpu_ns_per_pkt"].is_object()) << r["hook"];
+  }
+  EXPECT_TRUE(doc["generator_ceiling"]["summary"]["dut_cpu_ns_per_pkt"].is_object());
+  for (const char* hook : {"xdp-noop", "xdp-native", "tc-cls", "nft-inet", "iptables-legacy"})
+    EXPECT_TRUE(measured.count(hook)) << hook;
+  EXPECT_NE(out.find("DUT CPU ns/pkt: CPU time of the DUT's work on CPU 1"), std::string::npos) << out;
 }
 
 // xdp-noop's median offered rate (Mpps) of a short flat-out run.

@@ -10,10 +10,11 @@ const std::vector<std::string>& baseline_names() {
   return names;
 }
 
-std::unique_ptr<HookUnderTest> make_baseline_hook(const std::string& hook, const Topology& topo, const RuleSet& rules) {
+std::unique_ptr<HookUnderTest> make_baseline_hook(const std::string& hook, const Topology& topo, const RuleSet& rules,
+                                                  std::optional<int> dut_cpu) {
   if (hook.rfind("nft-", 0) == 0) return make_nft_hook(hook, topo, rules);
   if (hook.rfind("iptables-", 0) == 0) return make_iptables_hook(hook, topo, rules);
-  if (hook.rfind("dpdk-", 0) == 0) return make_dpdk_hook(hook, topo, rules);
+  if (hook.rfind("dpdk-", 0) == 0) return make_dpdk_hook(hook, topo, rules, dut_cpu);
   throw Error("unknown baseline " + hook);
 }
 

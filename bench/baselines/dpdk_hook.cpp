@@ -1,7 +1,7 @@
 // dpdk-afxdp and dpdk-afpacket: the DPDK application (bench/dpdk) on the DUT
 // interface through the net_af_xdp or net_af_packet PMD, its poll loop on
-// the last CPU, run as a child process in the DUT's namespace and asked for
-// its counts over a pipe.
+// the DUT's CPU where --cpu pins one (else the last CPU), run as a child
+// process in the DUT's namespace and asked for its counts over a pipe.
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <poll.h>
@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -117,6 +118,8 @@ class DpdkApplication {
     return read_line(std::chrono::seconds(10));
   }
 
+  pid_t pid() const { return pid_; }
+
   std::string stderr_tail() {
     char buf[8192];
     const ssize_t n = ::read(errors_, buf, sizeof(buf));
@@ -134,16 +137,21 @@ class DpdkApplication {
 
 class DpdkHook final : public HookUnderTest {
  public:
-  DpdkHook(const std::string& hook, const Topology& topo, const RuleSet& rules)
+  DpdkHook(const std::string& hook, const Topology& topo, const RuleSet& rules, std::optional<int> dut_cpu)
       : HookUnderTest(hook),
         rules_file_(to_toml(rules), ".toml"),
         file_prefix_(fmt::format("xdpbench-{}-{}", ::getpid(), next_instance++)) {
-    const long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
-    std::vector<std::string> argv = {application_path(), "-l", fmt::format("0,{}", cpus - 1), "--no-huge", "-m", "256",
-                                     // no hugepages, no shared files: nothing of it outlives it
-                                     "--no-shconf", "--file-prefix=" + file_prefix_, "--no-pci", "--no-telemetry",
-                                     "--log-level=lib.eal:error", "--vdev", vdev_of(hook, topo.dut().dev), "--",
-                                     rules_file_.path()};
+    // the poll loop (the worker lcore) on the DUT's core, beside its NAPI
+    // thread, so that core's busy time is all the DUT's work; the main lcore
+    // only answers our commands
+    const int cpus = static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
+    const int worker = dut_cpu.value_or(cpus - 1), main = worker == 0 ? 1 : 0;
+    std::vector<std::string> argv = {
+        application_path(), "-l", fmt::format("{},{}", std::min(main, worker), std::max(main, worker)), "--main-lcore",
+        std::to_string(main), "--no-huge", "-m", "256",
+        // no hugepages, no shared files: nothing of it outlives it
+        "--no-shconf", "--file-prefix=" + file_prefix_, "--no-pci", "--no-telemetry", "--log-level=lib.eal:error",
+        "--vdev", vdev_of(hook, topo.dut().dev), "--", rules_file_.path()};
     if (hook == "dpdk-afxdp-acl") argv.push_back("acl");  // DPDK's own classifier
     app_.emplace(topo.dut().ns, argv);
     // EAL and the PMD talk on stdout before the application is ready
@@ -168,6 +176,8 @@ class DpdkHook final : public HookUnderTest {
     if (app_->command("reset") != "ok") throw Error(name() + ": the DPDK application did not reset");
   }
 
+  std::vector<int> own_processes() const override { return {app_->pid()}; }
+
   HookCounts read() const override {
     const auto j = nlohmann::json::parse(app_->command("read"));
     HookCounts c;
@@ -190,8 +200,9 @@ class DpdkHook final : public HookUnderTest {
 
 }  // namespace
 
-std::unique_ptr<HookUnderTest> make_dpdk_hook(const std::string& hook, const Topology& topo, const RuleSet& rules) {
-  return std::make_unique<DpdkHook>(hook, topo, rules);
+std::unique_ptr<HookUnderTest> make_dpdk_hook(const std::string& hook, const Topology& topo, const RuleSet& rules,
+                                              std::optional<int> dut_cpu) {
+  return std::make_unique<DpdkHook>(hook, topo, rules, dut_cpu);
 }
 
 std::string dpdk_unavailable(const std::string& hook) {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * Programs a user might bring to `xdpbench run --prog`: one that fits XDP,
- * one the verifier refuses, and a tc program (which does not fit XDP).
+ * one the verifier refuses, a tc program (which does not fit XDP), and one
+ * that does no work at all (the generator's ceiling, as a user's hook).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -29,6 +30,13 @@ int unchecked_read(struct xdp_md *ctx)
 	struct ethhdr *eth = (void *)(long)ctx->data;
 
 	return eth->h_proto == bpf_htons(ETH_P_IP) ? XDP_PASS : XDP_DROP;
+}
+
+/* drops every frame at once, as the rig's generator-ceiling program does */
+SEC("xdp")
+int drop_all(struct xdp_md *ctx)
+{
+	return XDP_DROP;
 }
 
 SEC("tc")
