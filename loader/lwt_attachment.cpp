@@ -126,11 +126,8 @@ void LwtAttachment::detach(const LwtRouteId& id, Hook hook, const std::string& w
   bool ours = false;
   for (const auto& route : routes_to(parse_route_prefix(id.prefix), id.table))
     ours |= route.lwt_bpf_program(place) == id.program_name;
-  if (!ours)
-    throw Error(
-        fmt::format("detach {}: the route no longer carries {} (changed or removed by someone else): "
-                    "left as it is",
-                    where, id.program_name));
+  // someone else replaced or removed it: theirs now, and our program went with it
+  if (!ours) return;
   std::string why;
   if (const int err = replace_route(RouteMessage::from_hex(id.original), nullptr, why))
     throw Error(netlink_failure(fmt::format("detach {}: put the route back", where), err, why));

@@ -37,8 +37,8 @@ class LwtAttachment {
   const FilterProgram& program() const { return *program_; }
   void release() { released_ = true; }
 
-  // Puts the route back as it was, if it still carries our program; throws
-  // (changing nothing) if it does not.
+  // Puts the route back as it was if it still carries our program; a route
+  // someone else has since replaced or removed is left as it is.
   static void detach(const LwtRouteId& id, Hook hook, const std::string& where);
 
   // Empty when this kernel runs BPF on routes; otherwise why not.
