@@ -4,12 +4,14 @@
 #include <bpf/libbpf.h>
 #include <fmt/format.h>
 #include <linux/if_link.h>
+#include <linux/rtnetlink.h>
 
 #include <algorithm>
 #include <optional>
 
 #include "errors.hpp"
 #include "filter_attach.hpp"
+#include "lwt_route.hpp"
 #include "netns.hpp"
 #include "rule_compiler.hpp"
 #include "unique_fd.hpp"
@@ -62,23 +64,37 @@ UniqueFd map_of_program(std::uint32_t prog_id, const char* name) {
   return UniqueFd();
 }
 
-// The prefixes of the DUT's own routes in the topology: where the LWT hooks
-// go (the router topology's default routes towards the sink).
+// Where the LWT hooks go: the routes the DUT forwards the rig's traffic by.
+// Its own routes of the topology (the router topology's default routes
+// towards the sink: flows aimed at the rules' prefixes take them), and the
+// routes it uses to reach the traffic's target addresses (the connected
+// route of the sink's link: flows whose rules name no destination go to
+// the target). Unicast routes only: the veth-pair topology's target is the
+// DUT's own address, which is no route to put a filter on.
 std::vector<std::string> dut_route_prefixes(const Topology& topo) {
   std::vector<std::string> out;
+  auto add = [&](const std::string& prefix) {
+    if (std::find(out.begin(), out.end(), prefix) == out.end()) out.push_back(prefix);
+  };
   const std::string& dut = topo.spec().dut;
   const std::string dut_ns = dut.substr(0, dut.find('/'));
   for (const auto& r : topo.spec().routes) {
     if (r.ns != dut_ns) continue;
     const bool v6 = r.via.find(':') != std::string::npos;
-    out.push_back(r.to == "default" ? (v6 ? "::/0" : "0.0.0.0/0") : r.to);
+    add(parse_route_prefix(r.to == "default" ? (v6 ? "::/0" : "0.0.0.0/0") : r.to).text());
+  }
+  NetnsScope in(topo.dut().ns);
+  for (const std::string* target : {&topo.spec().target, &topo.spec().target6}) {
+    if (target->empty()) continue;
+    const auto route = route_used_for(*target);
+    if (route && route->type() == RTN_UNICAST && route->table() == kMainRouteTable) add(prefix_of(*route).text());
   }
   return out;
 }
 
 // The filter at one of the kernel hooks, through the loader library. On a
-// route (lwt-*) it goes on each of the DUT's routes, so IPv4 and IPv6
-// traffic both meet it; their counters are added up.
+// route (lwt-*) it goes on each route the DUT forwards the traffic by, so
+// every packet, IPv4 or IPv6, meets it once; their counters are added up.
 class FilterHook final : public HookUnderTest {
  public:
   FilterHook(const std::string& hook, const Topology& topo, const RuleSet& rules) : HookUnderTest(hook), rules_(rules) {

@@ -7,6 +7,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -268,6 +269,43 @@ std::vector<RouteMessage> routes_to(const RoutePrefix& prefix, std::uint32_t tab
     if (addr == prefix.address) found.push_back(std::move(route));
   });
   return found;
+}
+
+std::optional<RouteMessage> route_used_for(const std::string& address) {
+  RoutePrefix host;
+  host.family = address.find(':') != std::string::npos ? AF_INET6 : AF_INET;
+  if (::inet_pton(host.family, address.c_str(), host.address.data()) != 1)
+    throw Error(fmt::format("'{}' is not an IPv4 or IPv6 address", address));
+  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+  nlmsghdr* msg = mnl_nlmsg_put_header(buf.data());
+  msg->nlmsg_type = RTM_GETROUTE;
+  msg->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;  // the answer, then an ack: the dump loop reads both
+  auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(msg, sizeof(rtmsg)));
+  rtm->rtm_family = static_cast<std::uint8_t>(host.family);
+  rtm->rtm_dst_len = host.family == AF_INET ? 32 : 128;
+  rtm->rtm_flags = RTM_F_FIB_MATCH;  // the FIB entry, not a cloned host route
+  mnl_attr_put(msg, RTA_DST, host.family == AF_INET ? 4 : 16, host.address.data());
+  std::optional<RouteMessage> found;
+  try {
+    RtnlSocket().dump(msg, "look up the route to " + address, [&](const nlmsghdr* h) {
+      if (h->nlmsg_type != RTM_NEWROUTE) return;
+      const auto* p = static_cast<const std::uint8_t*>(mnl_nlmsg_get_payload(h));
+      found.emplace(std::vector<std::uint8_t>(p, p + mnl_nlmsg_get_payload_len(h)));
+    });
+  } catch (const Error&) {
+    return std::nullopt;  // no route (ENETUNREACH and the like)
+  }
+  return found;
+}
+
+RoutePrefix prefix_of(const RouteMessage& route) {
+  RoutePrefix p;
+  p.family = route.family();
+  p.length = reinterpret_cast<const rtmsg*>(route.payload().data())->rtm_dst_len;
+  if (const nlattr* dst = find_attribute(route.payload(), RTA_DST))
+    std::memcpy(p.address.data(), mnl_attr_get_payload(dst),
+                std::min<std::size_t>(mnl_attr_get_payload_len(dst), p.address.size()));
+  return p;
 }
 
 int replace_route(const RouteMessage& route, const std::function<void(nlmsghdr*)>& add, std::string& why) {

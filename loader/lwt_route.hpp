@@ -60,6 +60,12 @@ class RouteMessage {
 // several apart).
 std::vector<RouteMessage> routes_to(const RoutePrefix& prefix, std::uint32_t table);
 
+// The route the kernel would use to reach `address` (an IPv4 or IPv6
+// address), as `ip route get fibmatch` finds it; nullopt when none does.
+std::optional<RouteMessage> route_used_for(const std::string& address);
+// Its prefix.
+RoutePrefix prefix_of(const RouteMessage& route);
+
 // Replaces `route` (the one of the same table, prefix, tos and metric) with
 // its own attributes plus what `add` appends; NLM_F_REPLACE without
 // NLM_F_CREATE, so a route that is gone is not made again. Returns 0 or
