@@ -2,7 +2,9 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <fmt/format.h>
 #include <linux/if_link.h>
+#include <linux/rtnetlink.h>
 
 #include <algorithm>
 #include <optional>
@@ -10,6 +12,7 @@
 #include "errors.hpp"
 #include "filter_attach.hpp"
 #include "generator_bound.hpp"
+#include "lwt_route.hpp"
 #include "netns.hpp"
 #include "rule_compiler.hpp"
 #include "unique_fd.hpp"
@@ -62,77 +65,134 @@ UniqueFd map_of_program(std::uint32_t prog_id, const char* name) {
   return UniqueFd();
 }
 
-// The filter at one of the kernel hooks, through the loader library.
+// Where the LWT hooks go: the routes the DUT forwards the rig's traffic by.
+// Its own routes of the topology (the router topology's default routes
+// towards the sink: flows aimed at the rules' prefixes take them), and the
+// routes it uses to reach the traffic's target addresses (the connected
+// route of the sink's link: flows whose rules name no destination go to
+// the target). Unicast routes only: the veth-pair topology's target is the
+// DUT's own address, which is no route to put a filter on.
+std::vector<std::string> dut_route_prefixes(const Topology& topo) {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& prefix) {
+    if (std::find(out.begin(), out.end(), prefix) == out.end()) out.push_back(prefix);
+  };
+  const std::string& dut = topo.spec().dut;
+  const std::string dut_ns = dut.substr(0, dut.find('/'));
+  for (const auto& r : topo.spec().routes) {
+    if (r.ns != dut_ns) continue;
+    const bool v6 = r.via.find(':') != std::string::npos;
+    add(parse_route_prefix(r.to == "default" ? (v6 ? "::/0" : "0.0.0.0/0") : r.to).text());
+  }
+  NetnsScope in(topo.dut().ns);
+  for (const std::string* target : {&topo.spec().target, &topo.spec().target6}) {
+    if (target->empty()) continue;
+    const auto route = route_used_for(*target);
+    if (route && route->type() == RTN_UNICAST && route->table() == kMainRouteTable) add(prefix_of(*route).text());
+  }
+  return out;
+}
+
+// The filter at one of the kernel hooks, through the loader library. On a
+// route (lwt-*) it goes on each route the DUT forwards the traffic by, so
+// every packet, IPv4 or IPv6, meets it once; their counters are added up.
 class FilterHook final : public HookUnderTest {
  public:
   FilterHook(const std::string& hook, const Topology& topo, const RuleSet& rules) : HookUnderTest(hook), rules_(rules) {
     AttachRequest req;
     req.hook = parse_hook(hook);
+    req.direction = default_direction(req.hook);
     req.netns = topo.dut().ns;
     req.ifname = topo.dut().dev;
     req.stamp_offset = sees_l2(program_kind(req.hook)) ? XB_GEN_STAMP_L2_OFFSET : XB_GEN_STAMP_L3_OFFSET;
-    if (req.hook == Hook::SocketFilter)
-      socket_guard_.emplace(req, rules);
-    else
-      record_ = attach_filter(req, rules);
-    prog_id_ = this->record().prog_id;
-    latency_map_ = map_of_program(prog_id_, "xb_hook_latency");
+    try {
+      if (req.hook == Hook::SocketFilter) {
+        socket_guard_.emplace(req, rules);
+      } else if (is_lwt(req.hook)) {
+        for (const auto& prefix : dut_route_prefixes(topo)) {
+          req.route = prefix;
+          records_.push_back(attach_filter(req, rules));
+        }
+      } else {
+        records_.push_back(attach_filter(req, rules));
+      }
+    } catch (...) {
+      detach_all();
+      throw;
+    }
+    for (const auto& r : records()) {
+      prog_ids_.push_back(r.prog_id);
+      latency_maps_.push_back(map_of_program(r.prog_id, "xb_hook_latency"));
+    }
     ncpu_ = static_cast<std::size_t>(check_errno(libbpf_num_possible_cpus(), "count CPUs"));
   }
 
-  ~FilterHook() override {
-    if (!record_) return;
-    try {
-      detach_filter(*record_);
-    } catch (const Error&) {
-      // the namespace goes with the topology anyway
-    }
-  }
+  ~FilterHook() override { detach_all(); }
 
   void reset() override {
-    base_ = prog_stats(prog_id_);
-    if (latency_map_) {
+    base_ = run_time();
+    for (const auto& map : latency_maps_) {
+      if (!map) continue;
       const std::vector<__u64> zeros(ncpu_, 0);
-      for (__u32 b = 0; b < XB_LAT_BUCKETS; ++b) bpf_map_update_elem(latency_map_.get(), &b, zeros.data(), BPF_ANY);
+      for (__u32 b = 0; b < XB_LAT_BUCKETS; ++b) bpf_map_update_elem(map.get(), &b, zeros.data(), BPF_ANY);
     }
     // a reload of the same rules: a fresh counter generation
-    reload_filter(record(), rules_);
+    for (const auto& r : records()) reload_filter(r, rules_);
   }
 
   HookCounts read() const override {
     HookCounts c;
     c.has_run_time = true;
-    c.run_time_ns = prog_stats(prog_id_).run_time_ns - base_.run_time_ns;
-    if (latency_map_) {
-      std::vector<std::uint64_t> buckets(XB_LAT_BUCKETS, 0);
-      std::vector<__u64> per_cpu(ncpu_);
-      for (__u32 b = 0; b < XB_LAT_BUCKETS; ++b)
-        if (!bpf_map_lookup_elem(latency_map_.get(), &b, per_cpu.data()))
+    c.run_time_ns = run_time() - base_;
+    std::vector<std::uint64_t> buckets(XB_LAT_BUCKETS, 0);
+    std::vector<__u64> per_cpu(ncpu_);
+    for (const auto& map : latency_maps_)
+      for (__u32 b = 0; map && b < XB_LAT_BUCKETS; ++b)
+        if (!bpf_map_lookup_elem(map.get(), &b, per_cpu.data()))
           for (auto v : per_cpu) buckets[b] += v;
+    if (std::any_of(latency_maps_.begin(), latency_maps_.end(), [](const UniqueFd& m) { return bool(m); }))
       c.latency = LatencyHistogram(std::move(buckets));
-    }
-    const CounterSnapshot snap = read_filter_counters(record());
     auto add = [&](const RuleCounter& counter, bool drop) {
       c.seen += counter.packets;
       (drop ? c.dropped : c.passed) += counter.packets;
     };
-    for (std::size_t i = 0; i < snap.rules.size(); ++i) add(snap.rules[i], rules_.rules[i].action == Action::Drop);
-    add(snap.no_match, rules_.default_action == Action::Drop);
-    add(snap.non_ip, rules_.non_ip_action == Action::Drop);
-    add(snap.malformed, rules_.malformed_action == Action::Drop);
+    for (const auto& r : records()) {
+      const CounterSnapshot snap = read_filter_counters(r);
+      for (std::size_t i = 0; i < snap.rules.size(); ++i) add(snap.rules[i], rules_.rules[i].action == Action::Drop);
+      add(snap.no_match, rules_.default_action == Action::Drop);
+      add(snap.non_ip, rules_.non_ip_action == Action::Drop);
+      add(snap.malformed, rules_.malformed_action == Action::Drop);
+    }
     return c;
   }
 
  private:
-  const AttachmentRecord& record() const { return record_ ? *record_ : socket_guard_->record(); }
+  std::vector<AttachmentRecord> records() const {
+    return socket_guard_ ? std::vector{socket_guard_->record()} : records_;
+  }
+
+  std::uint64_t run_time() const {
+    std::uint64_t ns = 0;
+    for (auto id : prog_ids_) ns += prog_stats(id).run_time_ns;
+    return ns;
+  }
+
+  void detach_all() {
+    for (const auto& r : records_) try {
+        detach_filter(r);
+      } catch (const Error&) {
+        // the namespace goes with the topology anyway
+      }
+    records_.clear();
+  }
 
   RuleSet rules_;
-  std::optional<AttachmentRecord> record_;   // the filter, through the library
+  std::vector<AttachmentRecord> records_;    // the filter, through the library
   std::optional<SocketGuard> socket_guard_;  // socket-filter
-  std::uint32_t prog_id_ = 0;
-  UniqueFd latency_map_;
+  std::vector<std::uint32_t> prog_ids_;
+  std::vector<UniqueFd> latency_maps_;
   std::size_t ncpu_ = 1;
-  ProgStats base_;
+  std::uint64_t base_ = 0;
 };
 
 // The do-nothing XDP program: xdp-noop passes every frame (the rate of the
@@ -188,6 +248,12 @@ class NoopHook final : public HookUnderTest {
 };
 
 }  // namespace
+
+std::string filter_hook_unavailable_on(const std::string& hook, const Topology& topo) {
+  if (hook == "xdp-noop" || !is_lwt(parse_hook(hook)) || !dut_route_prefixes(topo).empty()) return "";
+  return fmt::format("runs on a route the DUT forwards through; topology {} gives the DUT none (use --topology=router)",
+                     topo.spec().name);
+}
 
 std::unique_ptr<HookUnderTest> make_filter_hook(const std::string& hook, const Topology& topo, const RuleSet& rules) {
   if (hook == "xdp-noop" || hook == kCeilingHook) return std::make_unique<NoopHook>(hook, topo);

@@ -9,6 +9,10 @@
 
 namespace xb::bench {
 
+// Why the filter cannot be measured at this hook on this topology (the LWT
+// hooks need a route of the DUT's); empty if it can.
+std::string filter_hook_unavailable_on(const std::string& hook, const Topology& topo);
+
 // hook: a kernel hook name (hooks.hpp), "xdp-noop", or kCeilingHook (xdp-drop)
 std::unique_ptr<HookUnderTest> make_filter_hook(const std::string& hook, const Topology& topo, const RuleSet& rules);
 

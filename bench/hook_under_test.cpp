@@ -8,6 +8,7 @@
 #include "errors.hpp"
 #include "filter_hook.hpp"
 #include "hooks.hpp"
+#include "lwt_attachment.hpp"
 #include "netns.hpp"
 #include "tc_act_attachment.hpp"
 
@@ -41,6 +42,10 @@ std::unique_ptr<HookUnderTest> make_hook_under_test(const std::string& hook, con
 
 std::unique_ptr<HookUnderTest> make_hook_or_skip(const std::string& hook, const Topology& topo, const RuleSet& rules,
                                                  std::string& why_skipped, std::optional<int> dut_cpu) {
+  if (!is_baseline(hook)) {
+    why_skipped = filter_hook_unavailable_on(hook, topo);
+    if (!why_skipped.empty()) return nullptr;
+  }
   try {
     return make_hook_under_test(hook, topo, rules, dut_cpu);
   } catch (const Error& e) {
@@ -53,6 +58,7 @@ std::unique_ptr<HookUnderTest> make_hook_or_skip(const std::string& hook, const 
 std::string hook_unavailable(const std::string& hook) {
   if (is_baseline(hook)) return baselines::baseline_unavailable(hook);
   if (hook == "tc-act") return TcActAttachment::missing_kernel_support();
+  if (hook == "lwt-in" || hook == "lwt-out" || hook == "lwt-xmit") return LwtAttachment::missing_kernel_support();
   if (hook == "cgroup-skb") return "needs receiving sockets in a cgroup; the rig's traffic has none (see README)";
   return "";
 }

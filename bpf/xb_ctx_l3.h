@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Shared by the hooks that see a packet from its IP header on (socket
- * filters, cgroup_skb, netfilter): the EtherType comes from the skb, not the
+ * filters, cgroup_skb, netfilter, LWT): the EtherType comes from the skb, not the
  * packet, and the length of the IP packet is not known in advance (a UDP
  * socket's filter runs with skb->data at the UDP header), so truncation shows
  * as a failed load. The stack has already checked and trimmed IP lengths

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The ctx layer for socket filters and cgroup_skb: __sk_buff without direct
- * packet access. Loads are relative to the network header, wherever
+ * The ctx layer for socket filters, cgroup_skb and the LWT hooks: __sk_buff
+ * read through helpers. Loads are relative to the network header, wherever
  * skb->data points (L4 on a UDP socket, L2 on a packet socket, L3 at cgroup).
+ * LWT programs may not call bpf_skb_load_bytes_relative, but there skb->data
+ * is the network header at every hook (input, output, xmit: the L2 header is
+ * not built yet), so an entry file defines XB_CTX_DATA_AT_NETWORK_HEADER and
+ * loads from skb->data.
  */
 #ifndef XB_CTX_L3SKB_H
 #define XB_CTX_L3SKB_H
@@ -15,7 +19,11 @@
 static __always_inline int xb_ctx_load(struct __sk_buff *ctx, __u32 off,
 				       void *dst, __u32 len)
 {
+#ifdef XB_CTX_DATA_AT_NETWORK_HEADER
+	return bpf_skb_load_bytes(ctx, off, dst, len);
+#else
 	return bpf_skb_load_bytes_relative(ctx, off, dst, len, BPF_HDR_START_NET);
+#endif
 }
 
 static __always_inline int xb_ctx_covers(struct __sk_buff *ctx, __u32 end)

@@ -43,6 +43,11 @@ json to_json(const AttachmentRecord& r) {
               {"prog_id", r.prog_id},
               {"xdp_dispatched", r.xdp_dispatched},
               {"tc", {{"handle", r.tc.handle}, {"priority", r.tc.priority}, {"created_qdisc", r.tc.created_qdisc}}},
+              {"lwt",
+               {{"route", r.lwt.prefix},
+                {"table", r.lwt.table},
+                {"original_route", r.lwt.original},
+                {"program_name", r.lwt.program_name}}},
               {"rules_source", r.rules_source},
               {"rule_names", r.rule_names},
               {"attached_at", r.attached_at}};
@@ -67,6 +72,12 @@ AttachmentRecord from_json(const json& j) {
   r.tc.handle = j.at("tc").at("handle").get<std::uint32_t>();
   r.tc.priority = j.at("tc").at("priority").get<std::uint32_t>();
   r.tc.created_qdisc = j.at("tc").at("created_qdisc").get<bool>();
+  if (const auto lwt = j.find("lwt"); lwt != j.end()) {  // records written before the LWT hooks have none
+    r.lwt.prefix = lwt->at("route").get<std::string>();
+    r.lwt.table = lwt->at("table").get<std::uint32_t>();
+    r.lwt.original = lwt->at("original_route").get<std::string>();
+    r.lwt.program_name = lwt->at("program_name").get<std::string>();
+  }
   r.rules_source = j.at("rules_source").get<std::string>();
   r.rule_names = j.at("rule_names").get<std::vector<std::string>>();
   r.attached_at = j.at("attached_at").get<std::string>();
@@ -79,6 +90,7 @@ std::string AttachmentRecord::target() const {
   if (hook == Hook::CgroupSkb) return cgroup;
   if (hook == Hook::Netfilter) return nf_hook;
   if (hook == Hook::SocketFilter && udp_port) return "udp:" + std::to_string(udp_port);
+  if (is_lwt(hook)) return lwt.table == kMainRouteTable ? lwt.prefix : lwt.prefix + "@" + route_table_name(lwt.table);
   return ifname;
 }
 
@@ -89,6 +101,7 @@ std::string AttachmentRecord::id() const {
   std::replace(id.begin(), id.end(), '.', '_');
   std::replace(id.begin(), id.end(), '/', '_');
   std::replace(id.begin(), id.end(), ':', '_');
+  std::replace(id.begin(), id.end(), '@', '_');
   return id;
 }
 
@@ -101,6 +114,10 @@ std::string AttachmentRecord::where() const {
       return fmt::format("netfilter {} priority {} ({})", nf_hook, nf_priority, ns);
     case Hook::CgroupSkb:
       return fmt::format("cgroup-skb {} on {}", direction_name(direction), cgroup);
+    case Hook::LwtIn:
+    case Hook::LwtOut:
+    case Hook::LwtXmit:
+      return fmt::format("{} on {} ({})", hook_name(hook), route_label(lwt.prefix, lwt.table), ns);
     case Hook::SocketFilter:
       return udp_port ? fmt::format("socket-filter on UDP port {} ({})", udp_port, ns)
                       : fmt::format("socket-filter on a packet socket on {} ({})", ifname, ns);

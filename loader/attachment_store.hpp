@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "hooks.hpp"
+#include "lwt_attachment.hpp"
 #include "tc_attachment.hpp"
 
 namespace xb {
@@ -29,11 +30,12 @@ struct AttachmentRecord {
   std::uint32_t prog_id = 0;
   bool xdp_dispatched = false;  // xdp hooks: through libxdp's dispatcher
   TcFilterId tc;                // tc-cls and tc-act
+  LwtRouteId lwt;               // lwt-in, lwt-out, lwt-xmit: the route, and what it was before
   std::string rules_source;
   std::vector<std::string> rule_names;
   std::string attached_at;  // ISO 8601, UTC
 
-  std::string target() const;   // the interface, cgroup or netfilter hook
+  std::string target() const;   // the interface, cgroup, netfilter hook or route
   std::string id() const;       // unique per (netns, target, hook, direction)
   std::string pin_dir() const;  // where its maps (and links) are pinned
   std::string where() const;    // "xdp-native ingress on veth0 (netns x)"

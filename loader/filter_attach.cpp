@@ -15,6 +15,7 @@
 
 #include "errors.hpp"
 #include "link_attachment.hpp"
+#include "lwt_attachment.hpp"
 #include "netns.hpp"
 #include "rule_compiler.hpp"
 #include "socket_filter.hpp"
@@ -68,7 +69,7 @@ AttachmentRecord new_record(const AttachRequest& req, const RuleSet& rules) {
   record.hook = req.hook;
   record.direction = req.direction;
   record.netns = req.netns;
-  record.ifname = req.ifname;
+  record.ifname = is_lwt(req.hook) ? "" : req.ifname;
   record.cgroup = req.hook == Hook::CgroupSkb ? req.cgroup : "";
   record.nf_hook = req.hook == Hook::Netfilter ? req.nf_hook : "";
   record.nf_priority = req.hook == Hook::Netfilter ? req.nf_priority : 0;
@@ -78,10 +79,20 @@ AttachmentRecord new_record(const AttachRequest& req, const RuleSet& rules) {
   record.rule_names = rule_labels(rules);
 
   if (req.direction == Direction::Egress && !has_egress(req.hook))
-    throw Error(
-        fmt::format("--direction=egress: {} sees received packets only (use --hook=tc-cls)", hook_name(req.hook)));
-  const bool needs_iface =
-      req.hook != Hook::CgroupSkb && req.hook != Hook::Netfilter && !(req.hook == Hook::SocketFilter && req.udp_port);
+    throw Error(fmt::format("--direction=egress: {} sees received packets only (use --hook={})", hook_name(req.hook),
+                            is_lwt(req.hook) ? "lwt-out or lwt-xmit" : "tc-cls"));
+  if (req.direction == Direction::Ingress && !has_ingress(req.hook))
+    throw Error(fmt::format("--direction=ingress: {} sees packets the route sends only (use --hook=lwt-in)",
+                            hook_name(req.hook)));
+  if (is_lwt(req.hook)) {
+    if (req.route.empty()) throw Error("--route is required for --hook=" + hook_name(req.hook));
+    record.lwt.prefix = parse_route_prefix(req.route).text();
+    record.lwt.table = parse_route_table(req.table);
+  } else if (!req.route.empty() || !req.table.empty()) {
+    throw Error(fmt::format("--route and --table are for the lwt hooks, not --hook={}", hook_name(req.hook)));
+  }
+  const bool needs_iface = req.hook != Hook::CgroupSkb && req.hook != Hook::Netfilter && !is_lwt(req.hook) &&
+                           !(req.hook == Hook::SocketFilter && req.udp_port);
   if (needs_iface && req.ifname.empty()) throw Error("--iface is required for --hook=" + hook_name(req.hook));
   if (req.hook == Hook::CgroupSkb && req.cgroup.empty()) throw Error("--cgroup is required for --hook=cgroup-skb");
   if (req.hook == Hook::Netfilter) parse_netfilter_hook(req.nf_hook);
@@ -104,7 +115,7 @@ AttachmentRecord attach_filter(const AttachRequest& req, const RuleSet& rules) {
   ensure_not_attached(store, record);
 
   NetnsScope in_netns(req.netns);
-  if (!req.ifname.empty() && record.cgroup.empty() && record.nf_hook.empty())
+  if (!record.ifname.empty() && record.cgroup.empty() && record.nf_hook.empty())
     record.ifindex = interface_index(req.ifname, req.netns);
   ensure_bpffs();
 
@@ -149,6 +160,17 @@ AttachmentRecord attach_filter(const AttachRequest& req, const RuleSet& rules) {
               : LinkAttachment::netfilter(std::move(program), parse_netfilter_hook(req.nf_hook), req.nf_priority);
       record.prog_id = a.program().prog_id();
       persist(store, record, a.program().maps(), &a);  // pinned links stay when `a` closes its fds
+      break;
+    }
+    case Hook::LwtIn:
+    case Hook::LwtOut:
+    case Hook::LwtXmit: {
+      LwtAttachment a(FilterProgram::load(kind, FilterMaps::create(table, req.table_capacity), req.stamp_offset),
+                      req.hook, parse_route_prefix(record.lwt.prefix), record.lwt.table, req.netns);
+      record.lwt = a.id();
+      record.prog_id = a.program().prog_id();
+      persist(store, record, a.program().maps());
+      a.release();
       break;
     }
     case Hook::SocketFilter:
@@ -237,6 +259,11 @@ void detach_filter(const AttachmentRecord& record) {
           TcActAttachment::detach(record.tc, remove_qdisc, record.ifname);
         break;
       }
+      case Hook::LwtIn:
+      case Hook::LwtOut:
+      case Hook::LwtXmit:
+        LwtAttachment::detach(record.lwt, record.hook, record.where());
+        break;
       default:
         break;  // links: detached by forget()
     }

@@ -11,6 +11,7 @@
 #include "xb_act.skel.h"
 #include "xb_cgroup.skel.h"
 #include "xb_kernel_ids.h"
+#include "xb_lwt.skel.h"
 #include "xb_netfilter.skel.h"
 #include "xb_socket.skel.h"
 #include "xb_tc.skel.h"
@@ -19,21 +20,25 @@
 namespace xb {
 namespace {
 
-// One skeleton type per program kind; the macro spells out what differs.
-#define XB_SKELETON(skel, prog)                                                          \
-  struct skel##_traits {                                                                 \
+// One skeleton type per program kind (xb_lwt holds three programs, one per
+// LWT program type); the macro spells out what differs.
+#define XB_SKELETON(traits, skel, prog)                                                  \
+  struct traits {                                                                        \
     static skel* open() { return skel##__open(); }                                       \
     static void destroy(void* s) { skel##__destroy(static_cast<skel*>(s)); }             \
     static bpf_program* program(skel* s) { return s->progs.prog; }                       \
     static void set_stamp_offset(skel* s, __u32 v) { s->rodata->xb_stamp_offset = v; }   \
     static void set_extra_work(skel* s, __u32 v) { s->rodata->xb_debug_extra_work = v; } \
   };
-XB_SKELETON(xb_xdp, xb_xdp_filter)
-XB_SKELETON(xb_tc, xb_tc_filter)
-XB_SKELETON(xb_act, xb_act_filter)
-XB_SKELETON(xb_socket, xb_socket_filter)
-XB_SKELETON(xb_cgroup, xb_cgroup_filter)
-XB_SKELETON(xb_netfilter, xb_netfilter_filter)
+XB_SKELETON(xb_xdp_traits, xb_xdp, xb_xdp_filter)
+XB_SKELETON(xb_tc_traits, xb_tc, xb_tc_filter)
+XB_SKELETON(xb_act_traits, xb_act, xb_act_filter)
+XB_SKELETON(xb_socket_traits, xb_socket, xb_socket_filter)
+XB_SKELETON(xb_cgroup_traits, xb_cgroup, xb_cgroup_filter)
+XB_SKELETON(xb_netfilter_traits, xb_netfilter, xb_netfilter_filter)
+XB_SKELETON(xb_lwt_in_traits, xb_lwt, xb_lwt_in_filter)
+XB_SKELETON(xb_lwt_out_traits, xb_lwt, xb_lwt_out_filter)
+XB_SKELETON(xb_lwt_xmit_traits, xb_lwt, xb_lwt_xmit_filter)
 #undef XB_SKELETON
 
 // XDPBENCH_DEBUG_EXTRA_WORK=N: N empty loop iterations per packet, to test
@@ -56,6 +61,10 @@ FilterProgram FilterProgram::open_with(ProgramKind kind, FilterMaps maps, std::u
   Traits::set_stamp_offset(skel, stamp_offset);
   Traits::set_extra_work(skel, debug_extra_work());
   FilterProgram p(kind, SkeletonOwner(skel, &Traits::destroy), skel->obj, Traits::program(skel), std::move(maps));
+  // only this kind's program is loaded where an object holds several
+  bpf_program* other = nullptr;
+  while ((other = bpf_object__next_program(p.object_, other)))
+    if (other != p.program_) bpf_program__set_autoload(other, false);
   p.maps_.reuse_in(p.object_);
   return p;
 }
@@ -81,6 +90,12 @@ FilterProgram FilterProgram::open(ProgramKind kind, FilterMaps maps, std::uint32
       bpf_program__set_expected_attach_type(p.program_, static_cast<bpf_attach_type>(XB_K_BPF_NETFILTER));
       return p;
     }
+    case ProgramKind::LwtIn:
+      return open_with<xb_lwt_in_traits>(kind, std::move(maps), stamp_offset);
+    case ProgramKind::LwtOut:
+      return open_with<xb_lwt_out_traits>(kind, std::move(maps), stamp_offset);
+    case ProgramKind::LwtXmit:
+      return open_with<xb_lwt_xmit_traits>(kind, std::move(maps), stamp_offset);
   }
   throw Error("unknown program kind");
 }

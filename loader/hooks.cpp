@@ -13,6 +13,7 @@ struct HookInfo {
   const char* name;
   ProgramKind kind;
   bool egress;
+  bool ingress = true;
 };
 constexpr HookInfo kHooks[] = {
     {Hook::XdpNative, "xdp-native", ProgramKind::Xdp, false},
@@ -23,6 +24,11 @@ constexpr HookInfo kHooks[] = {
     {Hook::SocketFilter, "socket-filter", ProgramKind::Socket, false},
     {Hook::CgroupSkb, "cgroup-skb", ProgramKind::Cgroup, true},
     {Hook::Netfilter, "netfilter", ProgramKind::Netfilter, false},
+    // lwt-in runs on packets the route receives (input routes: forwarded or
+    // delivered), lwt-out and lwt-xmit on packets it sends
+    {Hook::LwtIn, "lwt-in", ProgramKind::LwtIn, false},
+    {Hook::LwtOut, "lwt-out", ProgramKind::LwtOut, true, false},
+    {Hook::LwtXmit, "lwt-xmit", ProgramKind::LwtXmit, true, false},
 };
 
 const HookInfo& info(Hook h) {
@@ -69,6 +75,12 @@ std::string program_kind_name(ProgramKind k) {
       return "cgroup";
     case ProgramKind::Netfilter:
       return "netfilter";
+    case ProgramKind::LwtIn:
+      return "lwt-in";
+    case ProgramKind::LwtOut:
+      return "lwt-out";
+    case ProgramKind::LwtXmit:
+      return "lwt-xmit";
   }
   return "?";
 }
@@ -78,6 +90,12 @@ bool is_xdp(Hook h) { return program_kind(h) == ProgramKind::Xdp; }
 bool sees_l2(ProgramKind k) { return k == ProgramKind::Xdp || k == ProgramKind::Tc || k == ProgramKind::TcAct; }
 
 bool has_egress(Hook h) { return info(h).egress; }
+
+bool has_ingress(Hook h) { return info(h).ingress; }
+
+bool is_lwt(Hook h) { return h == Hook::LwtIn || h == Hook::LwtOut || h == Hook::LwtXmit; }
+
+Direction default_direction(Hook h) { return has_ingress(h) ? Direction::Ingress : Direction::Egress; }
 
 std::string direction_name(Direction d) { return d == Direction::Ingress ? "ingress" : "egress"; }
 

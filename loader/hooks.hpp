@@ -7,11 +7,23 @@
 
 namespace xb {
 
-enum class Hook { XdpNative, XdpGeneric, TcCls, TcAct, Tcx, SocketFilter, CgroupSkb, Netfilter };
+enum class Hook {
+  XdpNative,
+  XdpGeneric,
+  TcCls,
+  TcAct,
+  Tcx,
+  SocketFilter,
+  CgroupSkb,
+  Netfilter,
+  LwtIn,
+  LwtOut,
+  LwtXmit
+};
 enum class Direction { Ingress, Egress };
 
 // The BPF program (and so the skeleton) a hook runs.
-enum class ProgramKind { Xdp, Tc, TcAct, Socket, Cgroup, Netfilter };
+enum class ProgramKind { Xdp, Tc, TcAct, Socket, Cgroup, Netfilter, LwtIn, LwtOut, LwtXmit };
 
 std::string hook_name(Hook h);
 Hook parse_hook(const std::string& name);  // throws Error listing the hooks
@@ -23,8 +35,12 @@ std::string program_kind_name(ProgramKind k);
 bool is_xdp(Hook h);
 bool sees_l2(ProgramKind k);  // packet data from the Ethernet header
 bool has_egress(Hook h);      // can filter sent packets
+bool has_ingress(Hook h);     // can filter received packets
+bool is_lwt(Hook h);          // on a route (lightweight tunnel encap bpf)
 
 std::string direction_name(Direction d);
 Direction parse_direction(const std::string& name);
+// What --direction means when it is not given: ingress where the hook has it.
+Direction default_direction(Hook h);
 
 }  // namespace xb

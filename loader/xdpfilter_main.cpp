@@ -13,6 +13,7 @@
 #include "errors.hpp"
 #include "filter_attach.hpp"
 #include "libbpf_logging.hpp"
+#include "lwt_route.hpp"
 #include "rule_compiler.hpp"
 #include "rule_files.hpp"
 #include "synthetic_rules.hpp"
@@ -23,8 +24,13 @@ using namespace xb;
 using nlohmann::json;
 
 struct Selector {
-  std::string hook, iface, netns, cgroup, direction = "ingress";
+  std::string hook, iface, netns, cgroup, route, table, direction;  // direction: empty, the hook's own
 };
+
+// --direction as given, else the hook's own (ingress, or egress for lwt-out and lwt-xmit)
+Direction direction_of(const Selector& s, Hook hook) {
+  return s.direction.empty() ? default_direction(hook) : parse_direction(s.direction);
+}
 
 void add_selector(CLI::App* cmd, Selector& s, bool required) {
   auto* hook = cmd->add_option("--hook", s.hook, fmt::format("{}", fmt::join(hook_names(), " | ")));
@@ -32,7 +38,11 @@ void add_selector(CLI::App* cmd, Selector& s, bool required) {
   cmd->add_option("--iface", s.iface, "interface name");
   cmd->add_option("--netns", s.netns, "network namespace (as in `ip netns`)");
   cmd->add_option("--cgroup", s.cgroup, "cgroup v2 directory (cgroup-skb)");
-  cmd->add_option("--direction", s.direction, "ingress | egress (tc-cls, tc-act, tcx, cgroup-skb)");
+  cmd->add_option("--direction", s.direction,
+                  "ingress | egress (tc-cls, tc-act, tcx, cgroup-skb); default: ingress, egress for lwt-out and "
+                  "lwt-xmit");
+  cmd->add_option("--route", s.route, "lwt-in, lwt-out, lwt-xmit: the route's prefix (198.19.0.0/24, default, ::/0)");
+  cmd->add_option("--table", s.table, "lwt-*: the route's table (main, local, default or a number; default: main)");
 }
 
 volatile std::sig_atomic_t stop_requested = 0;
@@ -85,12 +95,15 @@ std::vector<AttachmentRecord> select(const Selector& s) {
   std::vector<AttachmentRecord> out;
   const bool by_hook = !s.hook.empty();
   const Hook hook = by_hook ? parse_hook(s.hook) : Hook::XdpNative;
-  const Direction dir = parse_direction(s.direction);
+  const Direction dir = direction_of(s, hook);
+  const std::string route = s.route.empty() ? "" : parse_route_prefix(s.route).text();
+  const std::uint32_t table = parse_route_table(s.table);
   for (auto& r : AttachmentStore().list()) {
     if (by_hook && r.hook != hook) continue;
     if (!s.iface.empty() && r.ifname != s.iface) continue;
     if (!s.cgroup.empty() && r.cgroup != s.cgroup) continue;
     if (!s.netns.empty() && r.netns != s.netns) continue;
+    if (!route.empty() && (r.lwt.prefix != route || r.lwt.table != table)) continue;
     if (by_hook && !is_xdp(hook) && r.direction != dir) continue;
     out.push_back(std::move(r));
   }
@@ -99,9 +112,12 @@ std::vector<AttachmentRecord> select(const Selector& s) {
 
 AttachmentRecord select_one(const Selector& s) {
   auto found = select(s);
-  if (found.empty()) throw Error("no xdpbench filter attached matches the given --hook/--iface/--netns/--cgroup");
+  if (found.empty())
+    throw Error(fmt::format("no xdpbench filter attached matches the given --hook/--iface/--netns/--cgroup{}",
+                            s.route.empty() ? "" : "/--route"));
   if (found.size() > 1)
-    throw Error(fmt::format("{} filters match; name one with --hook, --iface, --netns or --cgroup", found.size()));
+    throw Error(
+        fmt::format("{} filters match; name one with --hook, --iface, --netns, --cgroup or --route", found.size()));
   return found.front();
 }
 
@@ -113,7 +129,7 @@ void require_root() {
 json counter_json(const RuleCounter& c) { return {{"packets", c.packets}, {"bytes", c.bytes}}; }
 
 int run(int argc, char** argv) {
-  CLI::App app{"xdpfilter: one packet filter at every XDP and tc hook"};
+  CLI::App app{"xdpfilter: one packet filter at every packet hook: XDP, tc, sockets, cgroups, netfilter, routes"};
   app.require_subcommand(1);
 
   Selector attach_sel;
@@ -181,11 +197,13 @@ int run(int argc, char** argv) {
     require_root();
     AttachRequest req = attach_extra;
     req.hook = parse_hook(attach_sel.hook);
-    req.direction = parse_direction(attach_sel.direction);
+    req.direction = direction_of(attach_sel, req.hook);
     req.netns = attach_sel.netns;
     req.ifname = attach_sel.iface;
     req.cgroup = attach_sel.cgroup;
     req.table_capacity = static_cast<std::uint32_t>((attach_table_bytes + XB_BLOCK_SIZE - 1) / XB_BLOCK_SIZE);
+    req.route = attach_sel.route;
+    req.table = attach_sel.table;
     if (req.hook == Hook::SocketFilter) return guard_socket(req, rules, attach_duration);
     const auto rec = attach_filter(req, rules);
     fmt::print("attached {} with {} rules from {} (prog id {})\n", rec.where(), rules.rules.size(), rules.source,
@@ -197,9 +215,9 @@ int run(int argc, char** argv) {
   } else if (*detach) {
     require_root();
     const bool any_selector = !detach_sel.hook.empty() || !detach_sel.iface.empty() || !detach_sel.netns.empty() ||
-                              !detach_sel.cgroup.empty();
+                              !detach_sel.cgroup.empty() || !detach_sel.route.empty();
     if (!detach_all && !any_selector)
-      throw Error("detach: name a filter with --hook/--iface/--netns/--cgroup, or use --all");
+      throw Error("detach: name a filter with --hook/--iface/--netns/--cgroup/--route, or use --all");
     const auto records = detach_all ? AttachmentStore().list() : std::vector{select_one(detach_sel)};
     for (const auto& rec : records) {
       detach_filter(rec);
@@ -215,6 +233,7 @@ int run(int argc, char** argv) {
                        {"netns", r.netns},
                        {"iface", r.ifname},
                        {"target", r.target()},
+                       {"route", r.lwt.prefix},
                        {"where", r.where()},
                        {"prog_id", r.prog_id},
                        {"rules", r.rule_names.size()},

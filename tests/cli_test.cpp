@@ -42,7 +42,7 @@ class CliBadInput : public ::testing::Test {
 TEST_F(CliBadInput, UnknownHook) {
   expect_error("attach --hook=xdp-turbo" + where(),
                "--hook: unknown hook 'xdp-turbo': expected one of xdp-native, xdp-generic, tc-cls, tc-act, tcx, "
-               "socket-filter, cgroup-skb, netfilter");
+               "socket-filter, cgroup-skb, netfilter, lwt-in, lwt-out, lwt-xmit");
 }
 
 TEST_F(CliBadInput, MissingInterface) {

@@ -169,7 +169,8 @@ TEST_P(ProgRun, ClassBenchAgainstOracle) {
 
 INSTANTIATE_TEST_SUITE_P(Programs, ProgRun,
                          ::testing::Values(ProgramKind::Xdp, ProgramKind::Tc, ProgramKind::TcAct, ProgramKind::Socket,
-                                           ProgramKind::Cgroup, ProgramKind::Netfilter),
+                                           ProgramKind::Cgroup, ProgramKind::Netfilter, ProgramKind::LwtIn,
+                                           ProgramKind::LwtOut, ProgramKind::LwtXmit),
                          [](const auto& info) {
                            std::string n = kind_name(info.param);
                            std::replace(n.begin(), n.end(), '-', '_');
