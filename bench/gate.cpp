@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <sstream>
 
 #include "bench_run.hpp"
 #include "errors.hpp"
@@ -57,6 +58,40 @@ const char* kSameConfig[] = {"topology", "rules_digest", "frame_size", "flows",
 
 std::string pct(double ratio) { return fmt::format("{:+.1f}%", (ratio - 1) * 100); }
 
+// What the gate reads of a result, checked once: a file of another shape
+// gets an error naming the member, not the JSON library's exception (or,
+// for a missing key, a read past the end of the object).
+void check_shape(const json& doc, const std::string& path) {
+  auto bad = [&](const std::string& member, const char* what) {
+    throw Error(fmt::format("{}: {} must be {}", path, member, what));
+  };
+  if (!doc.contains("config") || !doc.at("config").is_object()) bad("config", "an object");
+  const json& results = doc.at("results");
+  if (!results.is_array()) bad("results", "a list");
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const json& r = results[i];
+    const std::string at = fmt::format("results[{}]", i);
+    if (!r.is_object()) bad(at, "an object");
+    if (!r.contains("hook") || !r.at("hook").is_string()) bad(at + ".hook", "a string");
+    if (!r.contains("trials") || !r.at("trials").is_array()) bad(at + ".trials", "a list");
+    const json& trials = r.at("trials");
+    for (std::size_t j = 0; j < trials.size(); ++j) {
+      const json& t = trials[j];
+      const std::string trial = fmt::format("{}.trials[{}]", at, j);
+      if (!t.is_object()) bad(trial, "an object");
+      for (const char* key : {"seconds", "rx", "run_time_ns"})
+        if (t.contains(key) && !t.at(key).is_number()) bad(trial + "." + key, "a number");
+      if (t.contains("has_run_time") && !t.at("has_run_time").is_boolean())
+        bad(trial + ".has_run_time", "true or false");
+      if (t.contains("hook_latency_ns")) {
+        const json& l = t.at("hook_latency_ns");
+        if (!l.is_null() && !(l.is_object() && (!l.contains("p99") || l.at("p99").is_number())))
+          bad(trial + ".hook_latency_ns", "null or an object with a number p99");
+      }
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<double> metric_samples(const json& hook_result, const std::string& metric) {
@@ -76,10 +111,16 @@ int GateReport::exit_code() const {
 json load_result_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw Error(errno_message(path + ": cannot open result file", errno));
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_result_file(text.str(), path);
+}
+
+json parse_result_file(const std::string& text, const std::string& path) {
   json doc;
   try {
-    doc = json::parse(in);
-  } catch (const json::parse_error& e) {
+    doc = json::parse(text);
+  } catch (const json::exception& e) {  // parse_error; out_of_range for a number beyond a double
     throw Error(fmt::format("{}: not JSON: {}", path, e.what()));
   }
   if (!doc.is_object() || !doc.contains("schema") || !doc.contains("results"))
@@ -87,9 +128,11 @@ json load_result_file(const std::string& path) {
   if (doc["schema"] != kSchema)
     throw Error(fmt::format("{}: result schema {} ; this xdpbench reads schema {} (rerun with this build)", path,
                             doc["schema"].dump(), kSchema));
-  if (doc.value("command", "") != "run")
-    throw Error(
-        fmt::format("{}: a \"{}\" result; the gate compares results of xdpbench run", path, doc.value("command", "?")));
+  const auto command = doc.find("command");
+  if (command == doc.end() || *command != "run")
+    throw Error(fmt::format("{}: a {} result; the gate compares results of xdpbench run", path,
+                            command == doc.end() ? "command-less" : command->dump()));
+  check_shape(doc, path);
   return doc;
 }
 
