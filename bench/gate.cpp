@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <sstream>
 
 #include "bench_run.hpp"
 #include "errors.hpp"
@@ -116,6 +117,44 @@ std::string ceilings_apart(const json& baseline, const json& current, const Gate
                      o.baseline_label, mb, o.current_label);
 }
 
+// What the gate reads of a result, checked once: a file of another shape
+// gets an error naming the member, not the JSON library's exception (or,
+// for a missing key, a read past the end of the object).
+void check_shape(const json& doc, const std::string& path) {
+  auto bad = [&](const std::string& member, const char* what) {
+    throw Error(fmt::format("{}: {} must be {}", path, member, what));
+  };
+  // a hook's result, or the generator's ceiling: hook, trials
+  auto check_hook_result = [&](const json& r, const std::string& at) {
+    if (!r.is_object()) bad(at, "an object");
+    if (!r.contains("hook") || !r.at("hook").is_string()) bad(at + ".hook", "a string");
+    if (!r.contains("trials") || !r.at("trials").is_array()) bad(at + ".trials", "a list");
+    const json& trials = r.at("trials");
+    for (std::size_t j = 0; j < trials.size(); ++j) {
+      const json& t = trials[j];
+      const std::string trial = fmt::format("{}.trials[{}]", at, j);
+      if (!t.is_object()) bad(trial, "an object");
+      for (const char* key : {"seconds", "offered", "rx", "run_time_ns"})
+        if (t.contains(key) && !t.at(key).is_number()) bad(trial + "." + key, "a number");
+      // null where the run was not pinned
+      if (t.contains("dut_cpu_busy_ns") && !t.at("dut_cpu_busy_ns").is_number() && !t.at("dut_cpu_busy_ns").is_null())
+        bad(trial + ".dut_cpu_busy_ns", "a number or null");
+      if (t.contains("has_run_time") && !t.at("has_run_time").is_boolean())
+        bad(trial + ".has_run_time", "true or false");
+      if (t.contains("hook_latency_ns")) {
+        const json& l = t.at("hook_latency_ns");
+        if (!l.is_null() && !(l.is_object() && (!l.contains("p99") || l.at("p99").is_number())))
+          bad(trial + ".hook_latency_ns", "null or an object with a number p99");
+      }
+    }
+  };
+  if (!doc.contains("config") || !doc.at("config").is_object()) bad("config", "an object");
+  if (!doc.contains("results") || !doc.at("results").is_array()) bad("results", "a list");
+  const json& results = doc.at("results");
+  for (std::size_t i = 0; i < results.size(); ++i) check_hook_result(results[i], fmt::format("results[{}]", i));
+  if (doc.contains("generator_ceiling")) check_hook_result(doc.at("generator_ceiling"), "generator_ceiling");
+}
+
 }  // namespace
 
 std::vector<double> metric_samples(const json& hook_result, const std::string& metric) {
@@ -135,10 +174,16 @@ int GateReport::exit_code() const {
 json load_result_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw Error(errno_message(path + ": cannot open result file", errno));
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_result_file(text.str(), path);
+}
+
+json parse_result_file(const std::string& text, const std::string& path) {
   json doc;
   try {
-    doc = json::parse(in);
-  } catch (const json::parse_error& e) {
+    doc = json::parse(text);
+  } catch (const json::exception& e) {  // parse_error; out_of_range for a number beyond a double
     throw Error(fmt::format("{}: not JSON: {}", path, e.what()));
   }
   if (!doc.is_object() || !doc.contains("schema") || !doc.contains("results"))
@@ -146,9 +191,11 @@ json load_result_file(const std::string& path) {
   if (doc["schema"] != kSchema)
     throw Error(fmt::format("{}: result schema {} ; this xdpbench reads schema {} (rerun with this build)", path,
                             doc["schema"].dump(), kSchema));
-  if (doc.value("command", "") != "run")
-    throw Error(
-        fmt::format("{}: a \"{}\" result; the gate compares results of xdpbench run", path, doc.value("command", "?")));
+  const auto command = doc.find("command");
+  if (command == doc.end() || *command != "run")
+    throw Error(fmt::format("{}: a {} result; the gate compares results of xdpbench run", path,
+                            command == doc.end() ? "command-less" : command->dump()));
+  check_shape(doc, path);
   return doc;
 }
 

@@ -42,6 +42,8 @@ struct GateReport {
 GateReport compare_results(const nlohmann::json& baseline, const nlohmann::json& current, const GateOptions& options);
 // The result file of `xdpbench run --json`; throws xb::Error naming the file.
 nlohmann::json load_result_file(const std::string& path);
+// The same for the file's text; path names it in errors.
+nlohmann::json parse_result_file(const std::string& text, const std::string& path);
 
 std::string gate_text(const GateReport& report, const GateOptions& options);
 std::string gate_markdown(const GateReport& report, const GateOptions& options);

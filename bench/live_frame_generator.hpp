@@ -12,6 +12,7 @@
 #include <memory>
 #include <vector>
 
+#include "flow_table.hpp"
 #include "topology.hpp"
 
 namespace xb::bench {
@@ -26,8 +27,6 @@ struct TrafficProfile {
   std::uint16_t dport = 9;        // miss mix: discard
   double rate_pps = 0;            // 0: as fast as one core sends
 };
-
-struct Flow;
 
 class LiveFrameGenerator {
  public:

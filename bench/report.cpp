@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "errors.hpp"
 
@@ -24,14 +25,9 @@ using nlohmann::json;
 json load(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw Error(errno_message(path + ": cannot open result file", errno));
-  try {
-    json doc = json::parse(in);
-    if (!doc.contains("command") || !doc.contains("results"))
-      throw Error(path + ": not an xdpbench result file (no \"command\" or \"results\")");
-    return doc;
-  } catch (const json::parse_error& e) {
-    throw Error(fmt::format("{}: not JSON: {}", path, e.what()));
-  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_report_input(text.str(), path);
 }
 
 std::string html_escape(const std::string& s) {
@@ -55,6 +51,30 @@ std::string html_escape(const std::string& s) {
     }
   }
   return out;
+}
+
+// A member of nested objects, or null where one is missing or not an object:
+// const json's operator[] reads past the end on a missing key.
+const json& field(const json& v, const char* key) {
+  static const json kNull;
+  if (!v.is_object()) return kNull;
+  const auto it = v.find(key);
+  return it == v.end() ? kNull : *it;
+}
+template <typename... Keys>
+const json& field(const json& v, const char* key, const char* next, Keys... rest) {
+  return field(field(v, key), next, rest...);
+}
+
+// A result of another shape (another schema, a hand edit) gets an error
+// naming its file, not the JSON library's exception.
+template <typename Fn>
+void reading(const std::string& path, Fn&& fn) {
+  try {
+    fn();
+  } catch (const json::exception& e) {
+    throw Error(fmt::format("{}: not a result this xdpbench reads: {}", path, e.what()));
+  }
 }
 
 std::string num(const json& v, int digits = 3) {
@@ -125,28 +145,30 @@ void environment_section(Page& page, const std::vector<std::pair<std::string, js
   Table t{{"result file", "command", "kernel", "CPU", "CPUs", "git revision", "xdpbench", "topology", "rules",
            "rule set digest", "frame size", "traffic"},
           {}};
-  for (const auto& [path, doc] : docs) {
-    const json env = doc.value("environment", json::object());
-    const json cfg = doc.value("config", json::object());
-    t.rows.push_back(
-        {std::filesystem::path(path).filename().string(), doc.value("command", "?"), env.value("kernel", "?"),
-         env.value("cpu_model", "?"), env.contains("cpus_online") ? env["cpus_online"].dump() : "?",
-         env.value("git_revision", "?"), env.value("xdpbench_version", "?"), cfg.value("topology", "?"),
-         cfg.contains("rules") ? fmt::format("{} ({})", cfg["rules"].dump(), cfg.value("rules_source", "?"))
-                               : "synthetic, per point",
-         cfg.value("rules_digest", "-"), cfg.contains("frame_size") ? cfg["frame_size"].dump() : "?",
-         cfg.contains("mix") ? fmt::format("{} mix, {} flows, IPv6 share {}", cfg.value("mix", "?"),
-                                           cfg.contains("flows") ? cfg["flows"].dump() : "?",
-                                           cfg.contains("ipv6_share") ? cfg["ipv6_share"].dump() : "0")
-                             : "?"});
-  }
+  for (const auto& [path, doc] : docs)
+    reading(path, [&, &path = path, &doc = doc] {
+      const json env = doc.value("environment", json::object());
+      const json cfg = doc.value("config", json::object());
+      t.rows.push_back(
+          {std::filesystem::path(path).filename().string(), doc.value("command", "?"), env.value("kernel", "?"),
+           env.value("cpu_model", "?"), env.contains("cpus_online") ? env["cpus_online"].dump() : "?",
+           env.value("git_revision", "?"), env.value("xdpbench_version", "?"), cfg.value("topology", "?"),
+           cfg.contains("rules") ? fmt::format("{} ({})", cfg["rules"].dump(), cfg.value("rules_source", "?"))
+                                 : "synthetic, per point",
+           cfg.value("rules_digest", "-"), cfg.contains("frame_size") ? cfg["frame_size"].dump() : "?",
+           cfg.contains("mix") ? fmt::format("{} mix, {} flows, IPv6 share {}", cfg.value("mix", "?"),
+                                             cfg.contains("flows") ? cfg["flows"].dump() : "?",
+                                             cfg.contains("ipv6_share") ? cfg["ipv6_share"].dump() : "0")
+                               : "?"});
+    });
   page.table(t);
 }
 
 // "median (min-max)" of a spread object; "-" where the figure is null or absent.
 std::string cost(const json& spread) {
   if (!spread.is_object()) return "-";
-  return fmt::format("{} ({}-{})", num(spread["median"], 1), num(spread["min"], 1), num(spread["max"], 1));
+  return fmt::format("{} ({}-{})", num(field(spread, "median"), 1), num(field(spread, "min"), 1),
+                     num(field(spread, "max"), 1));
 }
 
 void run_section(Page& page, const std::string& path, const json& doc) {
@@ -177,25 +199,29 @@ void run_section(Page& page, const std::string& path, const json& doc) {
     const json lat = s.value("hook_latency_us", json());
     // older results do not say: unknown, not "no"
     const json gb = s.value("generator_bound", json());
-    if (!ceiling && gb == true) bound.push_back(hook + ": " + s.value("generator_bound_why", std::string("?")));
-    t.rows.push_back({hook, kind, num(s["rx_mpps"]["median"]),
-                      fmt::format("{}-{}", num(s["rx_mpps"]["min"]), num(s["rx_mpps"]["max"])),
-                      num(s["rx_ratio_to_noop"], 2), num(s.value("rx_ratio_to_native", json()), 2),
+    if (!ceiling && gb == true)
+      bound.push_back(hook + ": " +
+                      (s.value("generator_bound_why", json()).is_string() ? s["generator_bound_why"].get<std::string>()
+                                                                          : std::string("?")));
+    t.rows.push_back({hook, kind, num(field(s, "rx_mpps", "median")),
+                      fmt::format("{}-{}", num(field(s, "rx_mpps", "min")), num(field(s, "rx_mpps", "max"))),
+                      num(field(s, "rx_ratio_to_noop"), 2), num(s.value("rx_ratio_to_native", json()), 2),
                       cost(s.value("ns_per_pkt", json())), cost(s.value("dut_cpu_ns_per_pkt", json())),
                       ceiling           ? "-"
                       : gb.is_boolean() ? (gb == true ? "yes" : "no")
                                         : "?",
-                      num(s["drop_mpps"]["median"]), num(s["loss_pct"]["median"], 2),
-                      lat.is_object() ? fmt::format("{}/{}/{}", num(lat["p50"]["median"], 1),
-                                                    num(lat["p99"]["median"], 1), num(lat["p99.9"]["median"], 1))
-                                      : "-"});
+                      num(field(s, "drop_mpps", "median")), num(field(s, "loss_pct", "median"), 2),
+                      lat.is_object()
+                          ? fmt::format("{}/{}/{}", num(field(lat, "p50", "median"), 1),
+                                        num(field(lat, "p99", "median"), 1), num(field(lat, "p99.9", "median"), 1))
+                          : "-"});
     bars.push_back({{"hook", hook},
                     {"kind", kind},
-                    {"median", s["rx_mpps"]["median"]},
-                    {"min", s["rx_mpps"]["min"]},
-                    {"max", s["rx_mpps"]["max"]}});
+                    {"median", field(s, "rx_mpps", "median")},
+                    {"min", field(s, "rx_mpps", "min")},
+                    {"max", field(s, "rx_mpps", "max")}});
     for (const auto& point : s.value("hook_latency_cdf", json::array()))
-      cdf.push_back({{"hook", hook}, {"latency_us", point[0].get<double>() / 1e3}, {"fraction", point[1]}});
+      cdf.push_back({{"hook", hook}, {"latency_us", point.at(0).get<double>() / 1e3}, {"fraction", point.at(1)}});
   }
   page.table(t);
   page.para(
@@ -256,9 +282,10 @@ void search_section(Page& page, const std::string& path, const json& doc) {
     const double loss =
         offered > 0 ? std::max(0.0, 100 * (offered - f.value("dropped", 0.0) - f.value("delivered", 0.0)) / offered)
                     : 0;
-    t.rows.push_back({r.at("hook"), r.at("frame_size").dump(), num(r["throughput_mpps"]), num(r["throughput_gbps"]),
-                      num(json(loss), 2), r.at("search_steps").dump()});
-    points.push_back({{"hook", r["hook"]}, {"frame_size", r["frame_size"]}, {"mpps", r["throughput_mpps"]}});
+    t.rows.push_back({r.at("hook"), r.at("frame_size").dump(), num(field(r, "throughput_mpps")),
+                      num(field(r, "throughput_gbps")), num(json(loss), 2), r.at("search_steps").dump()});
+    points.push_back(
+        {{"hook", field(r, "hook")}, {"frame_size", field(r, "frame_size")}, {"mpps", field(r, "throughput_mpps")}});
   }
   page.table(t);
   page.chart(vl("throughput against frame size", points, {{"type", "line"}, {"point", true}},
@@ -273,11 +300,12 @@ void sweep_section(Page& page, const std::string& path, const json& doc) {
   json points = json::array();
   for (const auto& r : doc.at("results")) {
     const json ns = r.value("ns_per_pkt", json());
-    t.rows.push_back({r.at("rules").dump(), r.at("hook"), num(r["rx_mpps"]["median"]),
-                      fmt::format("{}-{}", num(r["rx_mpps"]["min"]), num(r["rx_mpps"]["max"])),
-                      num(r["rx_ratio_to_noop"], 2), num(r.value("rx_ratio_to_native", json()), 2),
-                      ns.is_object() ? num(ns["median"], 1) : "-"});
-    points.push_back({{"hook", r["hook"]}, {"rules", r["rules"]}, {"mpps", r["rx_mpps"]["median"]}});
+    t.rows.push_back({r.at("rules").dump(), r.at("hook"), num(field(r, "rx_mpps", "median")),
+                      fmt::format("{}-{}", num(field(r, "rx_mpps", "min")), num(field(r, "rx_mpps", "max"))),
+                      num(field(r, "rx_ratio_to_noop"), 2), num(r.value("rx_ratio_to_native", json()), 2),
+                      ns.is_object() ? num(field(ns, "median"), 1) : "-"});
+    points.push_back(
+        {{"hook", field(r, "hook")}, {"rules", field(r, "rules")}, {"mpps", field(r, "rx_mpps", "median")}});
   }
   page.table(t);
   page.chart(vl(
@@ -307,43 +335,60 @@ std::string script(const std::string& js) {
 
 }  // namespace
 
+json parse_report_input(const std::string& text, const std::string& path) {
+  try {
+    json doc = json::parse(text);
+    if (!doc.is_object() || !doc.contains("command") || !doc.contains("results"))
+      throw Error(path + ": not an xdpbench result file (no \"command\" or \"results\")");
+    return doc;
+  } catch (const json::exception& e) {  // parse_error; out_of_range for a number beyond a double
+    throw Error(fmt::format("{}: not JSON: {}", path, e.what()));
+  }
+}
+
+ReportPage render_report(const std::vector<std::pair<std::string, json>>& docs) {
+  Page page;
+  page.md = "# xdpbench report\n";
+  environment_section(page, docs);
+  for (const auto& [path, doc] : docs)
+    reading(path, [&, &path = path, &doc = doc] {
+      const std::string command = doc.value("command", "");
+      if (command == "run")
+        run_section(page, path, doc);
+      else if (command == "search")
+        search_section(page, path, doc);
+      else if (command == "sweep")
+        sweep_section(page, path, doc);
+      else
+        throw Error(fmt::format("{}: a \"{}\" result; report takes run, search and sweep results", path, command));
+    });
+  page.md += "\nThe plots are in report.html.\n";
+  page.html += "<script>\n";
+  for (const auto& [id, spec] : page.charts)
+    page.html += fmt::format("vegaEmbed('#{}', {}, {{actions: false, renderer: 'svg'}});\n", id, spec.dump());
+  page.html += "</script>\n";
+  return {std::move(page.html), std::move(page.md)};
+}
+
 int run_report(const std::vector<std::string>& paths, const std::string& out_dir) {
   if (paths.empty()) throw Error("report: name at least one result file");
   std::vector<std::pair<std::string, json>> docs;
   for (const auto& p : paths) docs.push_back({p, load(p)});
-  Page page;
-  page.md = "# xdpbench report\n";
-  environment_section(page, docs);
-  for (const auto& [path, doc] : docs) {
-    const std::string command = doc.value("command", "");
-    if (command == "run")
-      run_section(page, path, doc);
-    else if (command == "search")
-      search_section(page, path, doc);
-    else if (command == "sweep")
-      sweep_section(page, path, doc);
-    else
-      throw Error(fmt::format("{}: a \"{}\" result; report takes run, search and sweep results", path, command));
-  }
-  page.md += "\nThe plots are in report.html.\n";
+  const ReportPage page = render_report(docs);
 
-  std::string html =
+  const std::string html =
       "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>xdpbench report</title>\n"
       "<style>body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;margin:1em 0}"
       "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}"
       ".chart{margin:1em 0}</style>\n" +
       script(vega_js()) + script(vega_lite_js()) + script(vega_embed_js()) +
-      "</head><body>\n<h1>xdpbench report</h1>\n" + page.html;
-  html += "<script>\n";
-  for (const auto& [id, spec] : page.charts)
-    html += fmt::format("vegaEmbed('#{}', {}, {{actions: false, renderer: 'svg'}});\n", id, spec.dump());
-  html += "</script>\n</body></html>\n";
+      "</head><body>\n<h1>xdpbench report</h1>\n" + page.html_body + "</body></html>\n";
 
   std::filesystem::create_directories(out_dir);
   const auto html_path = std::filesystem::path(out_dir) / "report.html";
   const auto md_path = std::filesystem::path(out_dir) / "report.md";
   std::ofstream(html_path) << html;
-  std::ofstream(md_path) << page.md;
+  std::ofstream(md_path) << page.markdown;
   fmt::print("wrote {} and {}\n", html_path.string(), md_path.string());
   return 0;
 }

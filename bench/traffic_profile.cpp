@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -41,6 +42,10 @@ TrafficProfile load_traffic_profile(const std::string& name_or_path, TrafficProf
     text = buf.str();
     source = name_or_path;
   }
+  return parse_traffic_profile(text, source, p);
+}
+
+TrafficProfile parse_traffic_profile(const std::string& text, const std::string& source, TrafficProfile p) {
   toml::table root;
   try {
     root = toml::parse(text, source);
@@ -67,16 +72,18 @@ TrafficProfile load_traffic_profile(const std::string& name_or_path, TrafficProf
       if (!s || (s->get() != "rules" && s->get() != "miss")) fail(source, node, "'mix' must be \"rules\" or \"miss\"");
       p.mix = s->get();
     } else if (k == "drop-share") {
+      // TOML has nan and inf: a range check must fail for NaN, whose
+      // comparisons are all false
       const auto v = node.value<double>();
-      if (!v || *v < 0 || *v > 1) fail(source, node, "'drop-share' must be 0 to 1");
+      if (!v || !(*v >= 0 && *v <= 1)) fail(source, node, "'drop-share' must be 0 to 1");
       p.drop_share = *v;
     } else if (k == "ipv6-share") {
       const auto v = node.value<double>();
-      if (!v || *v < 0 || *v > 1) fail(source, node, "'ipv6-share' must be 0 to 1");
+      if (!v || !(*v >= 0 && *v <= 1)) fail(source, node, "'ipv6-share' must be 0 to 1");
       p.ipv6_share = *v;
     } else if (k == "rate") {
       const auto v = node.value<double>();
-      if (!v || *v < 0) fail(source, node, "'rate' must be packets per second (0: max)");
+      if (!v || !(*v >= 0) || std::isinf(*v)) fail(source, node, "'rate' must be packets per second (0: max)");
       p.rate_pps = *v;
     } else {
       fail(source, node, fmt::format("unknown key '{}': expected size, flows, mix, drop-share, ipv6-share or rate", k));

@@ -10,5 +10,7 @@ namespace xb::bench {
 
 // Values the profile does not set stay as in `base`.
 TrafficProfile load_traffic_profile(const std::string& name_or_path, TrafficProfile base);
+// A profile's text; source names it in errors.
+TrafficProfile parse_traffic_profile(const std::string& text, const std::string& source, TrafficProfile base);
 
 }  // namespace xb::bench

@@ -26,12 +26,15 @@ RuleSet load_rules(const std::string& spec, Action classbench_action) {
   static const std::string kClassBench = "classbench:", kToml = "toml:";
   if (starts_with(spec, kClassBench)) return load_classbench_file(spec.substr(kClassBench.size()), classbench_action);
   if (starts_with(spec, kToml)) return load_rule_file(spec.substr(kToml.size()));
+  return parse_rule_text(read_rule_file(spec), spec, classbench_action);
+}
+
+RuleSet parse_rule_text(const std::string& text, const std::string& source, Action classbench_action) {
   // Read once, then sniffed: a TOML file cannot start with '@' (not a key,
   // table or comment), so the guess never takes a valid TOML file for ClassBench.
-  const std::string text = read_rule_file(spec);
   const auto first = text.find_first_not_of(" \t\r\n");
-  if (first != std::string::npos && text[first] == '@') return parse_classbench(text, spec, classbench_action);
-  return parse_rules(text, spec);
+  if (first != std::string::npos && text[first] == '@') return parse_classbench(text, source, classbench_action);
+  return parse_rules(text, source);
 }
 
 Action action_from_name(const std::string& name) {

@@ -16,6 +16,10 @@ namespace xb {
 // none). Throws RuleError naming file:line:column.
 RuleSet load_rules(const std::string& spec, Action classbench_action);
 
+// The same for a file's text already read (FILE's sniffing): source names it
+// in errors.
+RuleSet parse_rule_text(const std::string& text, const std::string& source, Action classbench_action);
+
 // "drop" or "pass", as --classbench-action takes it; throws Error otherwise.
 Action action_from_name(const std::string& name);
 

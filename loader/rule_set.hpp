@@ -38,6 +38,7 @@ struct PortRange {
 struct TcpFlagsMatch {
   std::uint8_t mask = 0;   // flags looked at
   std::uint8_t value = 0;  // required values of those flags
+  bool operator==(const TcpFlagsMatch&) const = default;
 };
 
 struct Rule {

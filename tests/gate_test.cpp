@@ -7,6 +7,7 @@
 #include <random>
 
 #include "bench_run.hpp"
+#include "errors.hpp"
 #include "generator_bound.hpp"
 #include "stats.hpp"
 
@@ -252,6 +253,42 @@ TEST(Gate, RefusesToComparePinnedWithUnpinnedRuns) {
   json old = a;
   old["config"].erase("cpus");
   EXPECT_EQ(compare_results(old, a, {}).exit_code(), 0) << gate_text(compare_results(old, a, {}), {});
+}
+
+// Result files of another shape get an error naming the file and the member
+// (tests/fuzz/fuzz_results found a number beyond a double escaping as the
+// JSON library's out_of_range: corpus/fuzz_results/regress-number-overflow.json).
+TEST(Gate, NamesWhatIsWrongWithAResultFile) {
+  const std::string good = result({{"xdp-native", {1.0}}}).dump();
+  const std::pair<std::string, std::string> cases[] = {
+      {"{\"schema\": 1e999}", "r.json: not JSON: "},
+      {"[1, 2]", "r.json: not an xdpbench result file"},
+      {good.substr(0, good.size() / 2), "r.json: not JSON: "},
+      {R"({"schema": 2, "command": "sweep", "results": []})", "r.json: a \"sweep\" result; the gate compares"},
+      {R"({"schema": 2, "command": "run", "results": []})", "r.json: config must be an object"},
+      {R"({"schema": 2, "command": "run", "config": {}, "results": {}})", "r.json: results must be a list"},
+      {R"({"schema": 2, "command": "run", "config": {}, "results": [{"hook": 5, "trials": []}]})",
+       "r.json: results[0].hook must be a string"},
+      {R"({"schema": 2, "command": "run", "config": {}, "results": [{"hook": "h", "trials": 3}]})",
+       "r.json: results[0].trials must be a list"},
+      {R"({"schema": 2, "command": "run", "config": {}, "results": [{"hook": "h", "trials": [{"rx": "1"}]}]})",
+       "r.json: results[0].trials[0].rx must be a number"},
+      {R"({"schema": 2, "command": "run", "config": {},
+         "results": [{"hook": "h", "trials": [{"hook_latency_ns": {"p99": []}}]}]})",
+       "r.json: results[0].trials[0].hook_latency_ns must be null or an object with a number p99"},
+      {R"({"schema": 2, "command": "run", "config": {}, "results": [],
+           "generator_ceiling": {"hook": "xdp-drop", "trials": [{"offered": "1"}]}})",
+       "r.json: generator_ceiling.trials[0].offered must be a number"},
+  };
+  for (const auto& [text, message] : cases) {
+    try {
+      parse_result_file(text, "r.json");
+      ADD_FAILURE() << text << ": no error";
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()).rfind(message, 0), 0u) << e.what();
+    }
+  }
+  EXPECT_NO_THROW(parse_result_file(good, "r.json"));
 }
 
 }  // namespace

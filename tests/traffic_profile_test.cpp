@@ -39,5 +39,24 @@ TEST(TrafficProfile, FileValuesAndErrors) {
   std::remove(path.c_str());
 }
 
+// TOML has nan and inf; a NaN rate or share once passed the range checks
+// (found by tests/fuzz/fuzz_profile: corpus/fuzz_profile/regress-rate-nan.toml).
+TEST(TrafficProfile, RefusesNanAndInfinity) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"rate = nan", "p:1:8: 'rate' must be packets per second (0: max)"},
+      {"rate = inf", "p:1:8: 'rate' must be packets per second (0: max)"},
+      {"drop-share = nan", "p:1:14: 'drop-share' must be 0 to 1"},
+      {"ipv6-share = -nan", "p:1:14: 'ipv6-share' must be 0 to 1"},
+  };
+  for (const auto& [text, message] : cases) {
+    try {
+      parse_traffic_profile(text, "p", {});
+      ADD_FAILURE() << text << ": no error";
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()), message) << text;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace xb::bench
