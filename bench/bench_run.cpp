@@ -14,6 +14,7 @@
 #include "gbench_json.hpp"
 #include "generator_bound.hpp"
 #include "hook_under_test.hpp"
+#include "rule_table_figures.hpp"
 #include "run_summary.hpp"
 #include "synthetic_rules.hpp"
 
@@ -204,6 +205,10 @@ int run_benchmark(const RunOptions& o) {
              o.traffic.rate_pps > 0 ? fmt::format("{:.0f} pps", o.traffic.rate_pps) : "max", o.repeat, o.trial.seconds,
              pinned ? fmt::format(", generator on CPU {}, DUT on CPU {}", o.cpus[0], o.cpus[1]) : "");
   fmt::print("{}\n", traffic_line(rig));
+  // the filter's table (not used by a run of the user's own program)
+  const std::optional<RuleTableFigures> table =
+      o.user_program ? std::nullopt : std::optional(measure_rule_table(o.rules));
+  if (table) fmt::print("{}\n", describe(*table));
   fmt::print("{}", summary_table_header());
   // the ceiling first, unmarked: it is the yardstick, not a hook
   HookSummary ceiling_row = ceiling;
@@ -236,6 +241,7 @@ int run_benchmark(const RunOptions& o) {
                            {"command", "run"},
                            {"environment", result_environment()},
                            {"config", config_json(o, rig)},
+                           {"rule_table", table ? to_json(*table) : json(nullptr)},
                            {"results", results},
                            // not among "results": a result without it still compares hook for hook
                            {"generator_ceiling",
