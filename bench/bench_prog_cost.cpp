@@ -173,24 +173,6 @@ std::vector<std::vector<std::uint8_t>> frames_of(const std::vector<fixtures::Ora
   return frames;
 }
 
-std::vector<fixtures::OracleHeaders> random_headers(std::size_t count) {
-  std::mt19937_64 rng(11);
-  std::vector<fixtures::OracleHeaders> out(count);
-  for (auto& h : out) {
-    const auto a = static_cast<std::uint32_t>(rng()), b = static_cast<std::uint32_t>(rng());
-    for (int i = 0; i < 4; ++i) {
-      h.src[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(a >> (24 - 8 * i));
-      h.dst[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(b >> (24 - 8 * i));
-    }
-    h.proto = rng() % 2 ? XB_IPPROTO_TCP : XB_IPPROTO_UDP;
-    h.has_ports = true;
-    h.sport = static_cast<std::uint16_t>(rng());
-    h.dport = static_cast<std::uint16_t>(rng());
-    h.tcp_flags = 0x10;
-  }
-  return out;
-}
-
 ClassBenchSet& classbench_set(const std::string& name, const std::string& path) {
   static std::map<std::string, ClassBenchSet> cache;
   auto it = cache.find(name);
@@ -207,7 +189,7 @@ ClassBenchSet& classbench_set(const std::string& name, const std::string& path) 
   s.hold = hold_in_dispatcher(s.runner->prog_fd());
   if (std::filesystem::exists(path + "_trace"))
     s.trace = frames_of(fixtures::read_classbench_trace(path + "_trace"), 1024);
-  s.miss = frames_of(random_headers(1024), 1024);
+  s.miss = frames_of(fixtures::random_headers(1024, 11), 1024);
   return cache.emplace(name, std::move(s)).first->second;
 }
 
