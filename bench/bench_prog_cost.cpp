@@ -90,9 +90,26 @@ std::vector<std::vector<std::uint8_t>> hit_frames(const Loaded& l) {
   return hits;
 }
 
-void report(benchmark::State& state, std::uint64_t total_ns, std::uint64_t runs) {
+// How many runs the kernel has counted for the program: it counts only while
+// someone has BPF run-time statistics on (an xdpbench run, bpftool prog
+// profile), and then every run also pays for the accounting.
+std::uint64_t counted_runs(int prog_fd) {
+  bpf_prog_info info{};
+  __u32 len = sizeof(info);
+  return bpf_obj_get_info_by_fd(prog_fd, &info, &len) ? 0 : info.run_cnt;
+}
+
+bool g_stats_were_on = false;
+
+// counted_before: counted_runs() when the timing began. A figure taken while
+// statistics were on is marked (bpf_stats_on=1): it is not comparable.
+void report(benchmark::State& state, std::uint64_t total_ns, std::uint64_t runs, int prog_fd,
+            std::uint64_t counted_before) {
   state.counters["ns_per_pkt"] = benchmark::Counter(static_cast<double>(total_ns) / static_cast<double>(runs));
   state.counters["Mpps_1core"] = benchmark::Counter(static_cast<double>(runs) * 1e3 / static_cast<double>(total_ns));
+  const bool stats_on = counted_runs(prog_fd) != counted_before;
+  state.counters["bpf_stats_on"] = stats_on;
+  g_stats_were_on |= stats_on;
 }
 
 // Each iteration runs the next frame `repeat` times; the kernel's mean time
@@ -101,6 +118,7 @@ void time_frames(benchmark::State& state, fixtures::ProgRunner& runner,
                  const std::vector<std::vector<std::uint8_t>>& frames, std::uint32_t repeat) {
   std::uint64_t total_ns = 0, runs = 0;
   std::size_t next = 0;
+  const std::uint64_t counted = counted_runs(runner.prog_fd());
   for (auto _ : state) {
     std::uint32_t mean_ns = 0;
     runner.run_raw(frames[next++ % frames.size()], repeat, &mean_ns);
@@ -108,7 +126,7 @@ void time_frames(benchmark::State& state, fixtures::ProgRunner& runner,
     total_ns += static_cast<std::uint64_t>(mean_ns) * repeat;
     runs += repeat;
   }
-  report(state, total_ns, runs);
+  report(state, total_ns, runs, runner.prog_fd(), counted);
 }
 
 void BM_XdpNoop(benchmark::State& state) {
@@ -120,10 +138,12 @@ void BM_XdpNoop(benchmark::State& state) {
   static std::optional<XdpDispatcherHold> hold = hold_in_dispatcher(bpf_program__fd(skel->progs.xb_xdp_noop));
   const auto frame = miss_frame();
   std::uint64_t total_ns = 0, runs = 0;
+  const int prog_fd = bpf_program__fd(skel->progs.xb_xdp_noop);
+  const std::uint64_t counted = counted_runs(prog_fd);
   for (auto _ : state) {
     LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(), .data_size_in = static_cast<__u32>(frame.size()),
                 .repeat = kRepeat);
-    if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xb_xdp_noop), &opts)) {
+    if (bpf_prog_test_run_opts(prog_fd, &opts)) {
       state.SkipWithError("BPF_PROG_TEST_RUN failed");
       break;
     }
@@ -131,7 +151,7 @@ void BM_XdpNoop(benchmark::State& state) {
     total_ns += static_cast<std::uint64_t>(opts.duration) * kRepeat;
     runs += kRepeat;
   }
-  report(state, total_ns, runs);
+  report(state, total_ns, runs, prog_fd, counted);
 }
 
 void BM_XdpFilter(benchmark::State& state, bool hit) {
@@ -250,5 +270,10 @@ int main(int argc, char** argv) {
     }
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
+  if (g_stats_were_on)
+    std::fprintf(stderr,
+                 "bench_prog_cost: BPF run-time statistics were on during the figures marked bpf_stats_on=1 "
+                 "(another process: an xdpbench run, bpftool prog profile); each of their runs also paid for the "
+                 "accounting, so they are not comparable with the others: run again on a quiet machine\n");
   return 0;
 }
