@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cstdio>
 #include <iostream>
 #include <sstream>
 
@@ -39,6 +40,24 @@ std::vector<std::uint32_t> parse_list(const std::string& flag, const std::string
   }
   if (out.empty()) throw Error(flag + ": empty list");
   return out;
+}
+
+// "0-3,8" -> 0 1 2 3 8
+std::vector<int> parse_cpu_list(const std::string& flag, const std::string& text) {
+  std::vector<int> cpus;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    unsigned lo = 0, hi = 0;
+    char dash = 0, extra = 0;
+    const int n = std::sscanf(item.c_str(), "%u%c%u%c", &lo, &dash, &hi, &extra);
+    if (n == 1 && item.find_first_not_of("0123456789") == std::string::npos)
+      hi = lo;
+    else if (n != 3 || dash != '-' || hi < lo || item.find_first_not_of("0123456789-") != std::string::npos)
+      throw CLI::ValidationError(flag, "'" + item + "' is not a CPU or a range of CPUs (e.g. 0,1 or 0-7)");
+    for (unsigned c = lo; c <= hi; ++c) cpus.push_back(static_cast<int>(c));
+  }
+  if (cpus.empty()) throw CLI::ValidationError(flag, "an empty list");
+  return cpus;
 }
 
 // "5%" or "5" -> 0.05
@@ -133,11 +152,10 @@ void add_run_options(CLI::App* cmd, bench::RunOptions& o, std::string& hook, Rul
   cmd->add_option("--cpu", o.cpus, "GEN,DUT: pin the generator and the DUT's receive processing")
       ->delimiter(',')
       ->expected(2);
-  cmd->add_option("--gen-cpus", o.gen_cpus,
-                  "LIST: one generator thread on each CPU, the veth with as many queues; with --cpu=GEN,DUT, GEN "
-                  "must be in LIST and DUT not")
-      ->delimiter(',')
-      ->check(CLI::NonNegativeNumber);
+  cmd->add_option_function<std::string>(
+      "--gen-cpus", [&o](const std::string& v) { o.gen_cpus = parse_cpu_list("--gen-cpus", v); },
+      "LIST (e.g. 0,1 or 0-7): one generator thread on each CPU, the veths with as many queues; with "
+      "--cpu=GEN,DUT, GEN must be in LIST and DUT not");
   cmd->add_option("--traffic", traffic,
                   "replay a file's frames, in order and cycled: a pcap or a ClassBench trace (told apart by the "
                   "first bytes), or pcap:FILE, classbench-trace:FILE (run only)");
