@@ -47,6 +47,8 @@ Spread spread(std::vector<double> v) {
   return {n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2, v.front(), v.back()};
 }
 
+namespace {
+
 // The CPUs of --gen-cpus and --cpu together; throws when they overlap.
 std::vector<int> generator_cpus(const std::vector<int>& cpus, const std::vector<int>& gen_cpus) {
   for (std::size_t i = 0; i < gen_cpus.size(); ++i)
@@ -64,6 +66,8 @@ std::vector<int> generator_cpus(const std::vector<int>& cpus, const std::vector<
                             cpus[1], cpus[0]));
   return gen_cpus;
 }
+
+}  // namespace
 
 Rig::Rig(const std::string& topology, const TrafficProfile& traffic, const std::vector<int>& cpus,
          const std::vector<int>& gen_cpus)

@@ -200,14 +200,22 @@ TEST(XdpbenchReplay, BadFilesAreRefusedInOneLineLeavingNothing) {
       {"--gen-cpus=0,0", "xdpbench: --gen-cpus: CPU 0 is listed twice"},
   };
   for (const auto& [args, want] : cases) {
-    const auto r = testing::run_cli(XDPBENCH_PATH, "run --hook=xdp-native --repeat=1 --duration=0.2 " + args);
+    // its pid, so that only its own namespaces (xbr<pid>-*) and pins are
+    // looked for: other runs may share the machine
+    const std::string pid_file = dir + "/pid";
+    const auto r = testing::run_cli("sh -c 'echo $$ >" + pid_file + "; exec " XDPBENCH_PATH " \"$@\"' sh",
+                                    "run --hook=xdp-native --repeat=1 --duration=0.2 " + args);
     EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.err;
     EXPECT_EQ(r.err.rfind(want, 0), 0u) << args << "\n" << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-    EXPECT_EQ(run_command("ip netns list | grep -c '^xbr' || true"), "0\n") << args;
+    std::string pid;
+    std::ifstream(pid_file) >> pid;
+    ASSERT_FALSE(pid.empty());
+    EXPECT_EQ(run_command("ip netns list | grep -c '^xbr" + pid + "-' || true"), "0\n") << args;
+    EXPECT_FALSE(std::filesystem::exists("/sys/fs/bpf/xdpbench_run" + pid)) << args;
+    EXPECT_FALSE(std::filesystem::exists("/run/xdpbench/run" + pid)) << args;
   }
   std::filesystem::remove_all(dir);
-  EXPECT_EQ(run_command("ls /sys/fs/bpf | grep -c '^xdpbench_run' || true"), "0\n");
 }
 
 }  // namespace
