@@ -17,6 +17,7 @@
 #include "rule_table_figures.hpp"
 #include "run_summary.hpp"
 #include "synthetic_rules.hpp"
+#include "traffic_file.hpp"
 
 namespace xb::bench {
 namespace {
@@ -70,22 +71,31 @@ void write_json(const std::string& path, const json& doc) {
 }
 
 json config_json(const RunOptions& o, const Rig& rig) {
+  const TrafficFile* traffic_file = rig.traffic().file.get();
+  const json frame_size = rig.traffic().imix ? json("imix") : json(rig.traffic().frame_size);
   return {{"topology", rig.topology().spec().name},
           {"rules_source", o.rules.source},
           {"rules", o.rules.rules.size()},
           {"rules_digest", rules_digest(o.rules)},
           {"program", o.program_label},
           {"ipv6_share", rig.traffic().ipv6_share},
-          {"frame_size", rig.traffic().imix ? json("imix") : json(rig.traffic().frame_size)},
-          {"flows", rig.traffic().flows},
-          {"mix", rig.traffic().mix},
+          {"frame_size", traffic_file ? (traffic_file->fixes_size ? json("file") : frame_size) : frame_size},
+          {"flows", traffic_file ? json(nullptr) : json(rig.traffic().flows)},
+          {"mix", traffic_file ? json("file") : json(rig.traffic().mix)},
+          // --traffic: which file, and how many of its frames were replayed
+          {"traffic_file", traffic_file ? json{{"path", traffic_file->path},
+                                               {"format", traffic_file->format},
+                                               {"frames", traffic_file->frames.size()},
+                                               {"records", traffic_file->records}}
+                                        : json(nullptr)},
           {"expected_drop_share", rig.expected_drop_share()},
           {"rate_pps", rig.traffic().rate_pps},
           {"duration_s", o.trial.seconds},
           {"warmup_s", o.trial.warmup_s},
           {"repeat", o.repeat},
           // pinned runs and others measure different things: the gate compares like with like
-          {"cpus", o.cpus.size() == 2 ? json(o.cpus) : json(nullptr)}};
+          {"cpus", o.cpus.size() == 2 ? json(o.cpus) : json(nullptr)},
+          {"gen_cpus", rig.gen_cpus().empty() ? json(nullptr) : json(rig.gen_cpus())}};
 }
 
 // The hooks to measure: xdp-noop first, then those this machine can run.
@@ -113,12 +123,35 @@ std::unique_ptr<HookUnderTest> set_up(const std::string& h, const Rig& rig, cons
 }
 
 std::string traffic_line(const Rig& rig) {
+  if (const TrafficFile* f = rig.traffic().file.get()) {
+    const std::string sizes = f->fixes_size        ? "sizes as captured"
+                              : rig.traffic().imix ? "IMIX sizes"
+                                                   : fmt::format("{}-byte frames", rig.traffic().frame_size);
+    const std::string limit =
+        f->records > f->frames.size()
+            ? fmt::format(" (the first {} of its {} records: the limit)", f->frames.size(), f->records)
+            : "";
+    return fmt::format(
+        "traffic: the {} frames of {} ({}){}, in order and cycled, {}; the reference model drops {:.1f}% "
+        "of them; no latency stamps but in frames that already carry one",
+        f->frames.size(), f->path, f->format, limit, sizes, 100 * rig.expected_drop_share());
+  }
   const std::string v6 =
       rig.traffic().ipv6_share > 0 ? fmt::format(", {:.0f}% of packets IPv6", 100 * rig.traffic().ipv6_share) : "";
   if (rig.traffic().mix != "rules")
     return "traffic: flows no rule matches (every tree of the family walked: the worst case)" + v6;
   return fmt::format("traffic: flows aimed at the rules{}; the reference model drops {:.1f}% of the packets", v6,
                      100 * rig.expected_drop_share());
+}
+
+std::string cpu_placement(const Rig& rig) {
+  std::string s;
+  if (rig.gen_cpus().size() > 1)
+    s = fmt::format(", {} generator threads on CPUs {}", rig.gen_cpus().size(), fmt::join(rig.gen_cpus(), ","));
+  else if (!rig.gen_cpus().empty())
+    s = fmt::format(", generator on CPU {}", rig.gen_cpus()[0]);
+  if (rig.dut_cpu()) s += fmt::format(", DUT on CPU {}", *rig.dut_cpu());
+  return s;
 }
 
 void progress(const std::string& line) {
@@ -167,7 +200,7 @@ std::string dut_cpu_line(const Rig& rig) {
 
 int run_benchmark(const RunOptions& o) {
   install_stop_signals();
-  Rig rig(o.topology, o.traffic, o.cpus);
+  Rig rig(o.topology, o.traffic, o.cpus, o.gen_cpus);
   rig.use_rules(o.rules);
   std::map<std::string, std::string> skipped;
   std::vector<std::string> hooks = runnable_hooks(o.hooks, skipped);
@@ -199,11 +232,15 @@ int run_benchmark(const RunOptions& o) {
   const RateSamples ceiling_rates = rate_samples(ceiling_trials);
   HookSummary ceiling = summarize(kCeilingHook, ceiling_trials, noop_rx, native_rx);
   ceiling.generator = {true, "the ceiling itself"};
-  fmt::print("xdpbench run: topology {}, {} rules from {}, {} UDP frames, {} flows, rate {}, {} x {:.1f} s trials{}\n",
-             rig.topology().spec().name, o.rules.rules.size(), o.rules.source,
-             o.traffic.imix ? std::string("IMIX") : fmt::format("{}-byte", o.traffic.frame_size), o.traffic.flows,
+  const std::string frames =
+      o.traffic.file ? fmt::format("{} frames from {}", o.traffic.file->frames.size(), o.traffic.file->path)
+                     : fmt::format("{} UDP frames, {} flows",
+                                   o.traffic.imix ? std::string("IMIX") : fmt::format("{}-byte", o.traffic.frame_size),
+                                   o.traffic.flows);
+  fmt::print("xdpbench run: topology {}, {} rules from {}, {}, rate {}, {} x {:.1f} s trials{}\n",
+             rig.topology().spec().name, o.rules.rules.size(), o.rules.source, frames,
              o.traffic.rate_pps > 0 ? fmt::format("{:.0f} pps", o.traffic.rate_pps) : "max", o.repeat, o.trial.seconds,
-             pinned ? fmt::format(", generator on CPU {}, DUT on CPU {}", o.cpus[0], o.cpus[1]) : "");
+             cpu_placement(rig));
   fmt::print("{}\n", traffic_line(rig));
   // the filter's table (not used by a run of the user's own program)
   const std::optional<RuleTableFigures> table =
@@ -258,7 +295,7 @@ int run_benchmark(const RunOptions& o) {
 int run_search(const SearchOptions& s) {
   install_stop_signals();
   const RunOptions& o = s.run;
-  Rig rig(o.topology, o.traffic, o.cpus);
+  Rig rig(o.topology, o.traffic, o.cpus, o.gen_cpus);
   rig.use_rules(o.rules);
   std::map<std::string, std::string> skipped;
   const std::vector<std::string> hooks = runnable_hooks(o.hooks, skipped);

@@ -24,7 +24,8 @@ struct RunOptions {
   TrafficProfile traffic;
   TrialSpec trial;
   int repeat = 5;
-  std::vector<int> cpus;  // {generator, DUT}: pinned when given
+  std::vector<int> cpus;      // {generator, DUT}: pinned when given
+  std::vector<int> gen_cpus;  // a generator thread on each (--gen-cpus); empty: one
   std::string json_path;
   std::string gbench_json_path;                   // Google Benchmark's format, for compare.py and CI actions
   std::string program_label = "xdpbench filter";  // or the user's --prog FILE[:SECTION]

@@ -16,7 +16,7 @@ namespace xb::bench {
 int run_sweep(const SweepOptions& s) {
   install_stop_signals();
   const RunOptions& o = s.run;
-  Rig rig(o.topology, o.traffic, o.cpus);
+  Rig rig(o.topology, o.traffic, o.cpus, o.gen_cpus);
   fmt::print(
       "xdpbench sweep: topology {}, synthetic rule sets (seed 42), {}-byte frames, {} x {:.1f} s trials per "
       "point; {}\n",

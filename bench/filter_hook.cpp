@@ -166,6 +166,23 @@ class FilterHook final : public HookUnderTest {
     return c;
   }
 
+  // One tally a rule, then the default, non-IP and malformed counters.
+  std::vector<RuleTally> rule_tallies() const override {
+    std::vector<RuleTally> out(rules_.rules.size() + 3);
+    for (std::uint32_t i = 0; i < rules_.rules.size(); ++i) out[i].rules = {i};
+    out[rules_.rules.size()].rules = {XB_RULE_DEFAULT};
+    out[rules_.rules.size() + 1].rules = {XB_RULE_NON_IP};
+    out[rules_.rules.size() + 2].rules = {XB_RULE_MALFORMED};
+    for (const auto& r : records()) {
+      const CounterSnapshot snap = read_filter_counters(r);
+      for (std::size_t i = 0; i < snap.rules.size(); ++i) out[i].packets += snap.rules[i].packets;
+      out[rules_.rules.size()].packets += snap.no_match.packets;
+      out[rules_.rules.size() + 1].packets += snap.non_ip.packets;
+      out[rules_.rules.size() + 2].packets += snap.malformed.packets;
+    }
+    return out;
+  }
+
  private:
   std::vector<AttachmentRecord> records() const {
     return socket_guard_ ? std::vector{socket_guard_->record()} : records_;

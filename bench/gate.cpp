@@ -65,11 +65,11 @@ const json* find_hook(const json& doc, const std::string& hook) {
 }
 
 // What must be equal for two results to be comparable.
-const char* kSameConfig[] = {"topology", "rules_digest", "frame_size", "flows", "mix",
-                             "rate_pps", "ipv6_share",   "program",    "cpus"};
+const char* kSameConfig[] = {"topology",   "rules_digest", "frame_size", "flows",        "mix",     "rate_pps",
+                             "ipv6_share", "program",      "cpus",       "traffic_file", "gen_cpus"};
 // ... of which results made before it was recorded know nothing: compared
 // only where both have it
-const char* kRecordedSince[] = {"cpus"};
+const char* kRecordedSince[] = {"cpus", "traffic_file", "gen_cpus"};
 
 std::string pct(double ratio) { return fmt::format("{:+.1f}%", (ratio - 1) * 100); }
 

@@ -156,10 +156,13 @@ void environment_section(Page& page, const std::vector<std::pair<std::string, js
            cfg.contains("rules") ? fmt::format("{} ({})", cfg["rules"].dump(), cfg.value("rules_source", "?"))
                                  : "synthetic, per point",
            cfg.value("rules_digest", "-"), cfg.contains("frame_size") ? cfg["frame_size"].dump() : "?",
-           cfg.contains("mix") ? fmt::format("{} mix, {} flows, IPv6 share {}", cfg.value("mix", "?"),
-                                             cfg.contains("flows") ? cfg["flows"].dump() : "?",
-                                             cfg.contains("ipv6_share") ? cfg["ipv6_share"].dump() : "0")
-                               : "?"});
+           cfg.contains("traffic_file") && cfg["traffic_file"].is_object()
+               ? fmt::format("{} frames of {} ({})", cfg["traffic_file"].value("frames", 0),
+                             cfg["traffic_file"].value("path", "?"), cfg["traffic_file"].value("format", "?"))
+           : cfg.contains("mix") ? fmt::format("{} mix, {} flows, IPv6 share {}", cfg.value("mix", "?"),
+                                               cfg.contains("flows") ? cfg["flows"].dump() : "?",
+                                               cfg.contains("ipv6_share") ? cfg["ipv6_share"].dump() : "0")
+                                 : "?"});
     });
   page.table(t);
 }

@@ -14,6 +14,9 @@
 #include "cpu_usage.hpp"
 #include "dut_cpu_time.hpp"
 #include "errors.hpp"
+#include "reference_model.hpp"
+#include "rule_compiler.hpp"
+#include "traffic_file.hpp"
 #include "xb_gen.h"
 
 namespace xb::bench {
@@ -44,7 +47,31 @@ Spread spread(std::vector<double> v) {
   return {n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2, v.front(), v.back()};
 }
 
-Rig::Rig(const std::string& topology, const TrafficProfile& traffic, const std::vector<int>& cpus) : traffic_(traffic) {
+namespace {
+
+// The CPUs of --gen-cpus and --cpu together; throws when they overlap.
+std::vector<int> generator_cpus(const std::vector<int>& cpus, const std::vector<int>& gen_cpus) {
+  for (std::size_t i = 0; i < gen_cpus.size(); ++i)
+    if (std::find(gen_cpus.begin(), gen_cpus.begin() + static_cast<long>(i), gen_cpus[i]) !=
+        gen_cpus.begin() + static_cast<long>(i))
+      throw Error(fmt::format("--gen-cpus: CPU {} is listed twice", gen_cpus[i]));
+  if (cpus.size() != 2) return gen_cpus;
+  if (gen_cpus.empty()) return {cpus[0]};
+  // the DUT's core must be its own, or DUT CPU ns/pkt would count the generator's work
+  if (std::find(gen_cpus.begin(), gen_cpus.end(), cpus[1]) != gen_cpus.end())
+    throw Error(fmt::format("--cpu={},{} and --gen-cpus: the DUT's CPU {} must not be a generator CPU", cpus[0],
+                            cpus[1], cpus[1]));
+  if (std::find(gen_cpus.begin(), gen_cpus.end(), cpus[0]) == gen_cpus.end())
+    throw Error(fmt::format("--cpu={},{} and --gen-cpus: the generator's CPU {} must be one of --gen-cpus", cpus[0],
+                            cpus[1], cpus[0]));
+  return gen_cpus;
+}
+
+}  // namespace
+
+Rig::Rig(const std::string& topology, const TrafficProfile& traffic, const std::vector<int>& cpus,
+         const std::vector<int>& gen_cpus)
+    : traffic_(traffic), gen_cpus_(generator_cpus(cpus, gen_cpus)) {
   // this run's own attachment records and pins: never mixed with xdpfilter's
   const std::string run_id = fmt::format("run{}", ::getpid());
   state_dir_ = "/run/xdpbench/" + run_id;
@@ -57,11 +84,15 @@ Rig::Rig(const std::string& topology, const TrafficProfile& traffic, const std::
   // the kernel counts every program's run time and runs while this fd is open
   stats_.reset(bpf_enable_stats(BPF_STATS_RUN_TIME));
   if (!stats_) throw Error(errno_message("enable BPF run-time statistics", errno));
-  topology_ = std::make_unique<Topology>(load_topology(topology), fmt::format("{}{}-", kRunPrefix, ::getpid()));
-  generator_ = std::make_unique<LiveFrameGenerator>(*topology_, traffic_);
+  // a queue per generator thread: each fills a ring of its own, and the
+  // DUT's receive work spreads over as many NAPI instances
+  topology_ = std::make_unique<Topology>(load_topology(topology), fmt::format("{}{}-", kRunPrefix, ::getpid()),
+                                         static_cast<unsigned>(std::max<std::size_t>(gen_cpus_.size(), 1)));
+  generator_ = std::make_unique<LiveFrameGenerator>(*topology_, traffic_, flows4_, flows6_, gen_cpus_);
   if (topology_->sink()) sink_ = std::make_unique<LatencySink>(*topology_->sink());
+  // one generator CPU: the generator runs in this thread
+  if (gen_cpus_.size() == 1) pin_this_thread(gen_cpus_[0]);
   if (cpus.size() == 2) {
-    pin_this_thread(cpus[0]);  // the generator runs in this thread
     dut_tasks_ = pin_receive_processing(topology_->dut().ns, topology_->dut().dev, cpus[1]);
     if (const auto k = ksoftirqd_of(cpus[1])) dut_tasks_.push_back(*k);
     dut_cpu_ = cpus[1];
@@ -86,7 +117,7 @@ Rig::~Rig() {
 
 void Rig::set_traffic(const TrafficProfile& traffic) {
   traffic_ = traffic;
-  generator_ = std::make_unique<LiveFrameGenerator>(*topology_, traffic_, flows4_, flows6_);
+  generator_ = std::make_unique<LiveFrameGenerator>(*topology_, traffic_, flows4_, flows6_, gen_cpus_);
 }
 
 void Rig::use_rules(const RuleSet& rules) {
@@ -97,13 +128,25 @@ void Rig::use_rules(const RuleSet& rules) {
     return traffic_.mix == "miss" ? flows_missing_rules(rules, f, per_family)
                                   : flows_for_rules(rules, *topology_, f, per_family, traffic_.drop_share);
   };
-  flows4_ = flows(Family::V4);
+  flows4_.clear();
   flows6_.clear();
-  if (traffic_.ipv6_share > 0) flows6_ = flows(Family::V6);
-  generator_ = std::make_unique<LiveFrameGenerator>(*topology_, traffic_, flows4_, flows6_);
+  replay_drop_share_.reset();
+  if (traffic_.file) {
+    // the file's frames as the filter sees them (the generator's MAC
+    // addresses change nothing the rules look at)
+    const CompiledTable table = compile_rules(rules);
+    std::size_t dropped = 0;
+    for (const auto& frame : traffic_.file->frames) dropped += classify(table, frame).action == Action::Drop;
+    replay_drop_share_ = static_cast<double>(dropped) / static_cast<double>(traffic_.file->frames.size());
+  } else {
+    flows4_ = flows(Family::V4);
+    if (traffic_.ipv6_share > 0) flows6_ = flows(Family::V6);
+  }
+  generator_ = std::make_unique<LiveFrameGenerator>(*topology_, traffic_, flows4_, flows6_, gen_cpus_);
 }
 
 double Rig::expected_drop_share() const {
+  if (traffic_.file) return replay_drop_share_.value_or(0);
   const double s = traffic_.ipv6_share;
   return (1 - s) * bench::expected_drop_share(flows4_) + (s > 0 ? s * bench::expected_drop_share(flows6_) : 0);
 }
@@ -150,10 +193,12 @@ Trial Rig::trial(HookUnderTest& hook, const TrialSpec& spec) {
   }
   t.delivered = c.delivers_passed ? c.passed : ip_packets_delivered(delivered_ns) - delivered0;
   if (sink_ && !c.delivers_passed) {
-    // the sink program consumes what reaches it: it is the count there
+    // the sink program consumes what reaches it: it is the count there, of
+    // stamped frames; a file's frames mostly carry no stamp and pass the
+    // sink: for them the DUT's own count of what it forwarded stands
     const LatencyHistogram h = sink_->read();
     t.sink_latency = h;
-    t.delivered = h.count();
+    if (!traffic_.file) t.delivered = h.count();
     t.has_latency = h.count() > 0;
     t.p50 = h.percentile(0.5);
     t.p90 = h.percentile(0.9);

@@ -62,14 +62,20 @@ struct TrialSpec {
 
 class Rig {
  public:
-  // cpus: {generator, DUT receive processing} to pin, or empty
-  Rig(const std::string& topology, const TrafficProfile& traffic, const std::vector<int>& cpus = {});
+  // cpus: {generator, DUT receive processing} to pin, or empty. gen_cpus:
+  // one generator thread on each (--gen-cpus), the generator's veth made
+  // with as many queues; empty: one thread, on cpus[0] when given. Where
+  // both are given, cpus[0] must be one of gen_cpus and cpus[1] none of them.
+  Rig(const std::string& topology, const TrafficProfile& traffic, const std::vector<int>& cpus = {},
+      const std::vector<int>& gen_cpus = {});
   ~Rig();
 
   const Topology& topology() const { return *topology_; }
   const TrafficProfile& traffic() const { return traffic_; }
   // The CPU the DUT's receive work is pinned to (--cpu), if it is.
   std::optional<int> dut_cpu() const { return dut_cpu_; }
+  // The CPUs the generator's threads run on (empty: one thread, not pinned).
+  const std::vector<int>& gen_cpus() const { return gen_cpus_; }
   // A new traffic profile (frame size, rate) for the next trials.
   void set_traffic(const TrafficProfile& traffic);
   // Aims the traffic at this rule set (the "rules" mix); the next trials use it.
@@ -85,9 +91,11 @@ class Rig {
   std::unique_ptr<Topology> topology_;
   TrafficProfile traffic_;
   std::vector<Flow> flows4_, flows6_;
+  std::optional<double> replay_drop_share_;  // of a file's frames, by the reference model
   std::unique_ptr<LiveFrameGenerator> generator_;
   std::unique_ptr<LatencySink> sink_;
   std::optional<int> dut_cpu_;
+  std::vector<int> gen_cpus_;
   std::vector<int> dut_tasks_;  // the DUT's NAPI threads and its core's ksoftirqd
 };
 

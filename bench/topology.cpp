@@ -144,7 +144,10 @@ TopologySpec load_topology(const std::string& name_or_path) {
   return parse_topology(buf.str(), name_or_path);
 }
 
-Topology::Topology(const TopologySpec& spec, const std::string& prefix) : spec_(spec), prefix_(prefix) {
+Topology::Topology(const TopologySpec& spec, const std::string& prefix, unsigned queues)
+    : spec_(spec), prefix_(prefix) {
+  // veth picks the peer's receive queue by the sending CPU (veth_select_rxq)
+  const std::string queue_args = queues > 1 ? fmt::format(" numtxqueues {0} numrxqueues {0}", queues) : "";
   try {
     for (const auto& n : spec_.namespaces) {
       sh("ip netns add " + ns(n.name));
@@ -171,7 +174,8 @@ Topology::Topology(const TopologySpec& spec, const std::string& prefix) : spec_(
       }
     }
     for (const auto& [a, b] : spec_.veths) {
-      sh(fmt::format("ip link add {} netns {} type veth peer name {} netns {}", a.dev, ns(a.ns), b.dev, ns(b.ns)));
+      sh(fmt::format("ip link add {} netns {}{} type veth peer name {} netns {}{}", a.dev, ns(a.ns), queue_args, b.dev,
+                     ns(b.ns), queue_args));
       for (const VethEnd* e : {&a, &b}) {
         for (const auto& addr : e->addresses)
           sh(fmt::format("ip -n {} addr add {} dev {}{}", ns(e->ns), addr, e->dev,

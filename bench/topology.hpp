@@ -48,8 +48,9 @@ struct Endpoint {
 
 class Topology {
  public:
-  // prefix: makes every namespace name unique (e.g. "xbr1234-")
-  Topology(const TopologySpec& spec, const std::string& prefix);
+  // prefix: makes every namespace name unique (e.g. "xbr1234-"). queues:
+  // transmit and receive queues of every veth end (one per generator thread)
+  Topology(const TopologySpec& spec, const std::string& prefix, unsigned queues = 1);
   ~Topology();
   Topology(const Topology&) = delete;
   Topology& operator=(const Topology&) = delete;

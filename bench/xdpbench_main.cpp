@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cstdio>
 #include <iostream>
 #include <sstream>
 
@@ -20,6 +21,7 @@
 #include "rig.hpp"
 #include "rule_files.hpp"
 #include "topology.hpp"
+#include "traffic_file.hpp"
 #include "traffic_profile.hpp"
 
 namespace {
@@ -38,6 +40,24 @@ std::vector<std::uint32_t> parse_list(const std::string& flag, const std::string
   }
   if (out.empty()) throw Error(flag + ": empty list");
   return out;
+}
+
+// "0-3,8" -> 0 1 2 3 8
+std::vector<int> parse_cpu_list(const std::string& flag, const std::string& text) {
+  std::vector<int> cpus;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    unsigned lo = 0, hi = 0;
+    char dash = 0, extra = 0;
+    const int n = std::sscanf(item.c_str(), "%u%c%u%c", &lo, &dash, &hi, &extra);
+    if (n == 1 && item.find_first_not_of("0123456789") == std::string::npos)
+      hi = lo;
+    else if (n != 3 || dash != '-' || hi < lo || item.find_first_not_of("0123456789-") != std::string::npos)
+      throw CLI::ValidationError(flag, "'" + item + "' is not a CPU or a range of CPUs (e.g. 0,1 or 0-7)");
+    for (unsigned c = lo; c <= hi; ++c) cpus.push_back(static_cast<int>(c));
+  }
+  if (cpus.empty()) throw CLI::ValidationError(flag, "an empty list");
+  return cpus;
 }
 
 // "5%" or "5" -> 0.05
@@ -63,7 +83,8 @@ struct RulesOption {
 };
 
 // The options every measuring command shares.
-void add_run_options(CLI::App* cmd, bench::RunOptions& o, std::string& hook, RulesOption& rules, std::string& profile) {
+void add_run_options(CLI::App* cmd, bench::RunOptions& o, std::string& hook, RulesOption& rules, std::string& profile,
+                     std::string& traffic) {
   cmd->add_option("--profile", profile,
                   "traffic profile: default, imix, worst-case, or a file; the traffic flags given override it");
   cmd->add_option("--hook", hook, "a hook, a comma-separated list, iptables (both backends) or all")
@@ -131,6 +152,28 @@ void add_run_options(CLI::App* cmd, bench::RunOptions& o, std::string& hook, Rul
   cmd->add_option("--cpu", o.cpus, "GEN,DUT: pin the generator and the DUT's receive processing")
       ->delimiter(',')
       ->expected(2);
+  cmd->add_option_function<std::string>(
+      "--gen-cpus", [&o](const std::string& v) { o.gen_cpus = parse_cpu_list("--gen-cpus", v); },
+      "LIST (e.g. 0,1 or 0-7): one generator thread on each CPU, the veths with as many queues; with "
+      "--cpu=GEN,DUT, GEN must be in LIST and DUT not");
+  cmd->add_option("--traffic", traffic,
+                  "replay a file's frames, in order and cycled: a pcap or a ClassBench trace (told apart by the "
+                  "first bytes), or pcap:FILE, classbench-trace:FILE (run only)");
+}
+
+// --traffic: the file read and checked whole before the rig makes anything.
+void resolve_traffic(const CLI::App* cmd, bench::RunOptions& o, const std::string& spec) {
+  const long online = ::sysconf(_SC_NPROCESSORS_ONLN);
+  for (const int cpu : o.gen_cpus)
+    if (cpu >= online) throw Error(fmt::format("--gen-cpus: no CPU {} (this machine has 0-{})", cpu, online - 1));
+  if (spec.empty()) return;
+  if (cmd->get_name() != "run") throw Error("--traffic: only xdpbench run replays files");
+  for (const char* flag : {"--flows", "--mix", "--drop-share", "--ipv6-share"})
+    if (cmd->count(flag)) throw Error(fmt::format("{}: with --traffic the frames are the file's", flag));
+  auto file = std::make_shared<bench::TrafficFile>(bench::read_traffic_file(spec, o.traffic));
+  if (file->fixes_size && cmd->count("--size"))
+    throw Error("--size: a pcap's frames keep the sizes they were captured with");
+  o.traffic.file = std::move(file);
 }
 
 // The profile's traffic, with every traffic flag given on the command line over it.
@@ -185,27 +228,27 @@ int run(int argc, char** argv) {
   app.require_subcommand(1);
 
   bench::RunOptions run_opts;
-  std::string run_hook = "xdp-native", run_profile;
+  std::string run_hook = "xdp-native", run_profile, run_traffic;
   RulesOption run_rules;
   auto* run_cmd = app.add_subcommand("run", "measure the filter at a hook (or all), next to xdp-noop");
-  add_run_options(run_cmd, run_opts, run_hook, run_rules, run_profile);
+  add_run_options(run_cmd, run_opts, run_hook, run_rules, run_profile, run_traffic);
 
   bench::SearchOptions search_opts;
-  std::string search_hook = "xdp-native", search_profile, loss = "0", sizes = "64";
+  std::string search_hook = "xdp-native", search_profile, search_traffic, loss = "0", sizes = "64";
   RulesOption search_rules;
   auto* search_cmd = app.add_subcommand("search", "RFC 2544 throughput: the highest rate with loss within --loss");
-  add_run_options(search_cmd, search_opts.run, search_hook, search_rules, search_profile);
+  add_run_options(search_cmd, search_opts.run, search_hook, search_rules, search_profile, search_traffic);
   search_cmd->add_option("--loss", loss, "loss tolerance, e.g. 0 (NDR) or 0.5%")->capture_default_str();
   search_cmd->add_option("--sizes", sizes, "frame sizes, e.g. 64,128,256,512,1024,1518")->capture_default_str();
   search_cmd->add_option("--step-duration", search_opts.search_trial_s, "seconds per search trial")
       ->capture_default_str();
 
   bench::SweepOptions sweep_opts;
-  std::string sweep_hook = "xdp-native", sweep_profile, counts = "10,1000,100000";
+  std::string sweep_hook = "xdp-native", sweep_profile, sweep_traffic, counts = "10,1000,100000";
   RulesOption sweep_rules_unused;
   auto* sweep_cmd = app.add_subcommand("sweep", "rate and ns/packet against the number of rules");
   sweep_opts.run.traffic.mix = "miss";  // the worst case by default: every shape searched
-  add_run_options(sweep_cmd, sweep_opts.run, sweep_hook, sweep_rules_unused, sweep_profile);
+  add_run_options(sweep_cmd, sweep_opts.run, sweep_hook, sweep_rules_unused, sweep_profile, sweep_traffic);
   sweep_cmd->add_option("--rule-counts", counts, "rule counts to measure")->capture_default_str();
 
   bench::GateOptions gate_opts;
@@ -264,6 +307,7 @@ int run(int argc, char** argv) {
   }
   if (*search_cmd) {
     apply_profile(search_cmd, search_opts.run, search_profile);
+    resolve_traffic(search_cmd, search_opts.run, search_traffic);
     resolve(search_opts.run, search_hook, search_rules);
     search_opts.loss_tolerance_pct = parse_percentage("--loss", loss) * 100;
     search_opts.sizes = parse_list("--sizes", sizes);
@@ -275,11 +319,13 @@ int run(int argc, char** argv) {
     if (!sweep_rules_unused.spec.empty())
       throw Error("--rules: sweep measures synthetic rule sets of each --rule-counts size, not a file");
     apply_profile(sweep_cmd, sweep_opts.run, sweep_profile);
+    resolve_traffic(sweep_cmd, sweep_opts.run, sweep_traffic);
     resolve(sweep_opts.run, sweep_hook, RulesOption{});
     sweep_opts.rule_counts = parse_list("--rule-counts", counts);
     return bench::run_sweep(sweep_opts);
   }
   apply_profile(run_cmd, run_opts, run_profile);
+  resolve_traffic(run_cmd, run_opts, run_traffic);
   resolve(run_opts, run_hook, run_rules);
   return bench::run_benchmark(run_opts);
 }

@@ -8,6 +8,16 @@
  * one is loaded, else the template with source port XB_GEN_BASE_PORT + n %
  * flows. IPv6 frames carry a zero UDP checksum: the DUT's UDP layer would
  * refuse them, but every counter the rig reads sits below it.
+ *
+ * xb_gen_replay sends the frames of a file instead (xdpbench run --traffic):
+ * packet n is frame n % count of xb_gen_frames, copied over the template as
+ * it is; only a frame that carries the generator's stamp where the sink
+ * looks for one (a capture of the rig's own traffic) gets a fresh one.
+ *
+ * With several generator threads (--gen-cpus), each pinned to its CPU,
+ * thread t of T counts its own packets k = 0, 1, ... and sends packet
+ * n = k * T + t: together they send packets 0 .. N-1 as one thread would,
+ * interleaved, and no counter's cache line moves between cores.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -18,6 +28,9 @@ const volatile __u32 xb_gen_ifindex = 0;
 const volatile __u32 xb_gen_flows_v4 = 1;   /* flows per family */
 const volatile __u32 xb_gen_flows_v6 = 1;
 const volatile __u32 xb_gen_flow_table = 0; /* 1: take flows from xb_gen_flow_map */
+const volatile __u32 xb_gen_frame_count = 1; /* xb_gen_replay: frames in xb_gen_frames */
+const volatile __u32 xb_gen_threads = 1;
+const volatile __u8 xb_gen_thread_of_cpu[XB_GEN_MAX_CPUS] = {}; /* all 0 with one thread */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -25,6 +38,26 @@ struct {
 	__type(key, __u32);
 	__type(value, struct xb_gen_flow);
 } xb_gen_flow_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* the loader sets the replayed file's frame count */
+	__type(key, __u32);
+	__type(value, struct xb_gen_frame);
+} xb_gen_frames SEC(".maps");
+
+/* reset by the loader before every batch of calls it counts */
+struct xb_gen_counter xb_gen_counters[XB_GEN_MAX_THREADS] = {};
+
+/* The number of the next packet of this family (see the top). */
+static __always_inline __u64 xb_gen_next(int v6)
+{
+	__u32 cpu = bpf_get_smp_processor_id() & (XB_GEN_MAX_CPUS - 1);
+	__u32 thread = xb_gen_thread_of_cpu[cpu] & (XB_GEN_MAX_THREADS - 1);
+	__u64 k = xb_gen_counters[thread].seq[v6 & 1]++;
+
+	return k * xb_gen_threads + thread;
+}
 
 /* The IPv4 header checksum over 20 bytes without options. */
 static __always_inline __u16 xb_ip_checksum(__u16 *hdr)
@@ -40,9 +73,6 @@ static __always_inline __u16 xb_ip_checksum(__u16 *hdr)
 	sum = (sum & 0xffff) + (sum >> 16);
 	return (__u16)~sum;
 }
-
-/* per family, so each cycles through its own flows evenly */
-__u64 xb_gen_seq[2] = {};
 
 /* Template frames: Ethernet, IPv4 (20 bytes) or IPv6 (40), UDP, stamp. */
 SEC("xdp")
@@ -71,7 +101,7 @@ int xb_gen(struct xdp_md *ctx)
 	if (!n)
 		return XDP_ABORTED;
 
-	seq = __sync_fetch_and_add(&xb_gen_seq[v6], 1);
+	seq = xb_gen_next(v6);
 	if (xb_gen_flow_table) {
 		index = (v6 ? XB_GEN_V6_FLOWS : 0) + (__u32)(seq % n);
 		flow = bpf_map_lookup_elem(&xb_gen_flow_map, &index);
@@ -93,6 +123,52 @@ int xb_gen(struct xdp_md *ctx)
 	stamp->magic = XB_GEN_MAGIC;
 	stamp->seq = (__u32)seq;
 	stamp->sent_ns = bpf_ktime_get_ns();
+	return bpf_redirect(xb_gen_ifindex, 0);
+}
+
+/* A frame of the file that carries a stamp where the sink and the filter
+ * look (after IPv4 + UDP, or IPv6 + UDP) gets a fresh one. */
+static __always_inline void xb_gen_restamp(struct xdp_md *ctx, __u64 seq)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct xb_gen_stamp *stamp = data + XB_GEN_STAMP_L2_OFFSET;
+
+	if ((void *)(stamp + 1) > data_end)
+		return;
+	if (stamp->magic != XB_GEN_MAGIC) {
+		stamp = data + XB_GEN_STAMP_L2_OFFSET + XB_GEN_STAMP_IPV6_EXTRA;
+		if ((void *)(stamp + 1) > data_end || stamp->magic != XB_GEN_MAGIC)
+			return;
+	}
+	stamp->seq = (__u32)seq;
+	stamp->sent_ns = bpf_ktime_get_ns();
+}
+
+SEC("xdp")
+int xb_gen_replay(struct xdp_md *ctx)
+{
+	struct xb_gen_frame *frame;
+	__u32 index, len;
+	__u64 seq;
+
+	if (!xb_gen_frame_count)
+		return XDP_ABORTED;
+	seq = xb_gen_next(0);
+	index = (__u32)(seq % xb_gen_frame_count);
+	frame = bpf_map_lookup_elem(&xb_gen_frames, &index);
+	if (!frame)
+		return XDP_ABORTED;
+	len = frame->len;
+	if (len < 14 || len > XB_GEN_FRAME_MAX)
+		return XDP_ABORTED;
+	/* a page of the live-frames pool keeps the last frame sent from it:
+	 * its length is whatever that one's was */
+	if (bpf_xdp_adjust_tail(ctx, (int)len - (int)bpf_xdp_get_buff_len(ctx)))
+		return XDP_ABORTED;
+	if (bpf_xdp_store_bytes(ctx, 0, frame->data, len))
+		return XDP_ABORTED;
+	xb_gen_restamp(ctx, seq);
 	return bpf_redirect(xb_gen_ifindex, 0);
 }
 

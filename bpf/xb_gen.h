@@ -32,4 +32,23 @@ struct xb_gen_flow {
 #define XB_GEN_MAX_FLOWS 4096
 #define XB_GEN_V6_FLOWS 2048
 
+/* One frame of a replayed file (xdpbench run --traffic): Ethernet, no FCS.
+ * The longest a veth of MTU 1500 takes: 1500 + 14 + one VLAN tag. */
+#define XB_GEN_FRAME_MAX 1518
+struct xb_gen_frame {
+	__u32 len;
+	__u8 data[XB_GEN_FRAME_MAX];
+};
+/* frames a replay cycles through at most (about 50 MB of map at the limit) */
+#define XB_GEN_MAX_FRAMES 32768
+
+/* Generator threads (--gen-cpus), each on a CPU of its own, each with its
+ * own packet counter: thread t of T sends packets t, t + T, t + 2T, ... */
+#define XB_GEN_MAX_THREADS 64
+#define XB_GEN_MAX_CPUS 1024 /* a power of two: CPU ids are masked with it */
+struct xb_gen_counter {
+	__u64 seq[2]; /* per family (IPv4, IPv6) */
+	__u64 pad[6]; /* a cache line each: no thread writes another's */
+};
+
 #endif /* XB_GEN_H */

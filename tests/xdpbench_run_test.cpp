@@ -17,6 +17,9 @@ namespace {
 
 TEST(XdpbenchRun, AllHooksShortRunWritesConsistentJson) {
   const std::string json_path = "/tmp/" + unique_name("xbrun") + ".json";
+  // the rig's namespaces present before (other runs on a shared machine)
+  const std::string rig_namespaces = "ip netns list | grep -o '^xbr[^ ]*' | sort";
+  const std::string before = run_command(rig_namespaces);
   const std::string out = run_command(XDPBENCH_PATH
                                       " run --hook=all --repeat=1 --duration=0.3 --warmup=0.1 "
                                       "--count=200000 --json=" +
@@ -56,7 +59,14 @@ TEST(XdpbenchRun, AllHooksShortRunWritesConsistentJson) {
   EXPECT_NE(out.find("DUT CPU ns/pkt: needs --cpu=GEN,DUT"), std::string::npos) << out;
   for (const char* hook : {"lwt-in", "lwt-out", "lwt-xmit"})  // veth-pair gives the DUT no route
     EXPECT_TRUE(doc["skipped"].contains(hook)) << hook;
-  EXPECT_EQ(run_command("ip netns list | grep -c '^xbr' || true"), "0\n");
+  // none of its own left: every rig namespace there now was there before it ran
+  const std::string after = run_command(rig_namespaces);
+  for (std::size_t at = 0; at < after.size();) {
+    const std::size_t end = after.find('\n', at);
+    const std::string ns = after.substr(at, end - at);
+    EXPECT_NE(before.find(ns), std::string::npos) << ns << " left behind";
+    at = end == std::string::npos ? after.size() : end + 1;
+  }
 }
 
 nlohmann::json run_json(const std::string& env, const std::string& args, std::string* out = nullptr) {
