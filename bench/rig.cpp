@@ -136,8 +136,12 @@ Trial Rig::trial(HookUnderTest& hook, const TrialSpec& spec) {
   // caches, NAPI and the JIT'd program warm; its tail drained before the
   // counters start, so that none of it is counted as the trial's
   const std::uint64_t warmup = generator_->send(spec.max_packets, spec.warmup_s);
-  wait_until_drained(hook, warmup, [] { return std::uint64_t{0}; });
-  hook.reset();
+  hook.reset();  // a hook's counts are read against the base reset() takes
+  if (warmup > 0) {
+    // the tail is whatever still arrives: wait until nothing moves
+    wait_until_drained(hook, ~std::uint64_t{0}, [] { return std::uint64_t{0}; });
+    hook.reset();
+  }
   if (sink_) sink_->reset();
   // delivered: at the sink where there is one, else to the DUT's IP layer
   const std::string delivered_ns = topology_->dut().ns;
