@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include "attachment_store.hpp"
 #include "cpu_usage.hpp"
@@ -151,9 +152,39 @@ double Rig::expected_drop_share() const {
   return (1 - s) * bench::expected_drop_share(flows4_) + (s > 0 ? s * bench::expected_drop_share(flows6_) : 0);
 }
 
+namespace {
+
+// Polls until the hook has seen every packet offered and what it passed has
+// stopped arriving, or nothing has moved for a while (a DUT that lost
+// packets under load), or a deadline passes: not a fixed wait, too long on a
+// fast machine and too short on a slow one.
+template <typename Delivered>
+void wait_until_drained(const HookUnderTest& hook, std::uint64_t offered, Delivered delivered) {
+  using namespace std::chrono_literals;
+  const auto deadline = std::chrono::steady_clock::now() + 2s;
+  std::uint64_t seen = hook.read().seen, got = delivered();
+  for (int still = 0; std::chrono::steady_clock::now() < deadline;) {
+    if (still >= (seen >= offered ? 3 : 20)) return;
+    std::this_thread::sleep_for(1ms);  // the poll interval
+    const std::uint64_t seen_now = hook.read().seen, got_now = delivered();
+    still = seen_now == seen && got_now == got ? still + 1 : 0;
+    seen = seen_now;
+    got = got_now;
+  }
+}
+
+}  // namespace
+
 Trial Rig::trial(HookUnderTest& hook, const TrialSpec& spec) {
-  generator_->send(spec.max_packets, spec.warmup_s);  // caches, NAPI and the JIT'd program warm
-  hook.reset();
+  // caches, NAPI and the JIT'd program warm; its tail drained before the
+  // counters start, so that none of it is counted as the trial's
+  const std::uint64_t warmup = generator_->send(spec.max_packets, spec.warmup_s);
+  hook.reset();  // a hook's counts are read against the base reset() takes
+  if (warmup > 0) {
+    // the tail is whatever still arrives: wait until nothing moves
+    wait_until_drained(hook, ~std::uint64_t{0}, [] { return std::uint64_t{0}; });
+    hook.reset();
+  }
   if (sink_) sink_->reset();
   // delivered: at the sink where there is one, else to the DUT's IP layer
   const std::string delivered_ns = topology_->dut().ns;
@@ -170,7 +201,10 @@ Trial Rig::trial(HookUnderTest& hook, const TrialSpec& spec) {
   t.offered = generator_->send(spec.max_packets, spec.seconds);
   t.softirq_pct = cpu.softirq_pct();
   t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  ::usleep(100000);  // let the DUT drain its queues before counting
+  wait_until_drained(hook, t.offered, [&]() -> std::uint64_t {
+    if (sink_) return sink_->read().count();
+    return ip_packets_delivered(delivered_ns);
+  });
   // the packets counted below include those it handled while draining
   if (dut_cpu) {
     t.dut_cpu_busy_ns = dut_cpu->ns();

@@ -86,6 +86,9 @@ AttachmentRecord from_json(const json& j) {
 
 }  // namespace
 
+std::string record_json(const AttachmentRecord& record) { return to_json(record).dump(1); }
+AttachmentRecord parse_record_json(const std::string& text) { return from_json(json::parse(text)); }
+
 std::string AttachmentRecord::target() const {
   if (hook == Hook::CgroupSkb) return cgroup;
   if (hook == Hook::Netfilter) return nf_hook;

@@ -49,11 +49,16 @@ class AttachmentStore {
   void save(const AttachmentRecord& record) const;
   void remove(const AttachmentRecord& record) const;
   const std::string& pin_root() const { return pin_root_; }
+  const std::string& state_dir() const { return state_dir_; }
 
  private:
   std::string state_dir_;
   std::string pin_root_;
 };
+
+// A record as the state directory holds it (JSON), and back.
+std::string record_json(const AttachmentRecord& record);
+AttachmentRecord parse_record_json(const std::string& text);
 
 // Makes sure a BPF filesystem is mounted at /sys/fs/bpf (as bpftool does).
 void ensure_bpffs();

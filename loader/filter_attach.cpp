@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
@@ -19,6 +21,7 @@
 #include "netns.hpp"
 #include "rule_compiler.hpp"
 #include "socket_filter.hpp"
+#include "state_journal.hpp"
 #include "tc_act_attachment.hpp"
 #include "tc_attachment.hpp"
 #include "xdp_attachment.hpp"
@@ -57,7 +60,9 @@ void persist(const AttachmentStore& store, const AttachmentRecord& record, const
   try {
     maps.pin(record.pin_dir());
     if (links) links->pin(record.pin_dir());
+    kill_point("attach-pinned");
     store.save(record);
+    kill_point("attach-recorded");
   } catch (...) {
     forget(store, record);
     throw;
@@ -99,6 +104,9 @@ AttachmentRecord new_record(const AttachRequest& req, const RuleSet& rules) {
   return record;
 }
 
+// Finishes or undoes changes a killed xdpfilter left half done (below).
+void recover(const AttachmentStore& store);
+
 void ensure_not_attached(const AttachmentStore& store, const AttachmentRecord& record) {
   if (auto existing = store.find(record.id()))
     throw Error(fmt::format("{} is already attached ({}); detach it first", record.where(), existing->attached_at));
@@ -111,7 +119,9 @@ AttachmentRecord attach_filter(const AttachRequest& req, const RuleSet& rules) {
     throw Error("socket-filter guards a socket of the attaching process: use SocketGuard");
   const CompiledTable table = compile_rules(rules);  // bad rules fail before any change
   AttachmentRecord record = new_record(req, rules);
+  const StateLock lock;
   const AttachmentStore store;
+  recover(store);
   ensure_not_attached(store, record);
 
   NetnsScope in_netns(req.netns);
@@ -120,11 +130,17 @@ AttachmentRecord attach_filter(const AttachRequest& req, const RuleSet& rules) {
   ensure_bpffs();
 
   const ProgramKind kind = program_kind(req.hook);
+  // the journal names the new maps before anything is attached: a process
+  // killed from here on leaves an entry that recovery undoes by them
+  FilterMaps maps = FilterMaps::create(table, req.table_capacity);
+  write_journal(store, {PendingChange::Attach, record, maps.tables_map_id(), 0});
+  kill_point("attach-journaled");
   switch (req.hook) {
     case Hook::XdpNative:
     case Hook::XdpGeneric: {
-      XdpAttachment a(FilterProgram::open(kind, FilterMaps::create(table, req.table_capacity), req.stamp_offset),
-                      record.ifindex, req.ifname, req.hook == Hook::XdpNative);
+      XdpAttachment a(FilterProgram::open(kind, std::move(maps), req.stamp_offset), record.ifindex, req.ifname,
+                      req.hook == Hook::XdpNative);
+      kill_point("attach-attached");
       record.prog_id = a.prog_id();
       record.xdp_dispatched = a.dispatched();
       persist(store, record, a.program().maps());
@@ -135,8 +151,9 @@ AttachmentRecord attach_filter(const AttachRequest& req, const RuleSet& rules) {
     case Hook::TcAct: {
       // cls_bpf and act_bpf differ in how they attach, not in what is recorded
       auto attach_tc = [&]<class Attachment>(std::type_identity<Attachment>) {
-        Attachment a(FilterProgram::load(kind, FilterMaps::create(table, req.table_capacity), req.stamp_offset),
-                     record.ifindex, req.ifname, req.direction);
+        Attachment a(FilterProgram::load(kind, std::move(maps), req.stamp_offset), record.ifindex, req.ifname,
+                     req.direction);
+        kill_point("attach-attached");
         record.tc = a.id();
         record.prog_id = a.program().prog_id();
         persist(store, record, a.program().maps());
@@ -151,13 +168,13 @@ AttachmentRecord attach_filter(const AttachRequest& req, const RuleSet& rules) {
     case Hook::Tcx:
     case Hook::CgroupSkb:
     case Hook::Netfilter: {
-      FilterProgram program =
-          FilterProgram::load(kind, FilterMaps::create(table, req.table_capacity), req.stamp_offset);
+      FilterProgram program = FilterProgram::load(kind, std::move(maps), req.stamp_offset);
       LinkAttachment a =
           req.hook == Hook::Tcx ? LinkAttachment::tcx(std::move(program), record.ifindex, req.ifname, req.direction)
           : req.hook == Hook::CgroupSkb
               ? LinkAttachment::cgroup_skb(std::move(program), req.cgroup, req.direction)
               : LinkAttachment::netfilter(std::move(program), parse_netfilter_hook(req.nf_hook), req.nf_priority);
+      kill_point("attach-attached");
       record.prog_id = a.program().prog_id();
       persist(store, record, a.program().maps(), &a);  // pinned links stay when `a` closes its fds
       break;
@@ -165,8 +182,9 @@ AttachmentRecord attach_filter(const AttachRequest& req, const RuleSet& rules) {
     case Hook::LwtIn:
     case Hook::LwtOut:
     case Hook::LwtXmit: {
-      LwtAttachment a(FilterProgram::load(kind, FilterMaps::create(table, req.table_capacity), req.stamp_offset),
-                      req.hook, parse_route_prefix(record.lwt.prefix), record.lwt.table, req.netns);
+      LwtAttachment a(FilterProgram::load(kind, std::move(maps), req.stamp_offset), req.hook,
+                      parse_route_prefix(record.lwt.prefix), record.lwt.table, req.netns);
+      kill_point("attach-attached");
       record.lwt = a.id();
       record.prog_id = a.program().prog_id();
       persist(store, record, a.program().maps());
@@ -176,6 +194,7 @@ AttachmentRecord attach_filter(const AttachRequest& req, const RuleSet& rules) {
     case Hook::SocketFilter:
       break;
   }
+  clear_journal(store, record);
   return record;
 }
 
@@ -188,7 +207,9 @@ SocketGuard::SocketGuard(const AttachRequest& req, const RuleSet& rules) : state
   const CompiledTable table = compile_rules(rules);
   record_ = new_record(req, rules);
   record_.owner_pid = static_cast<int>(::getpid());
+  const StateLock lock;
   const AttachmentStore store;
+  recover(store);
   ensure_not_attached(store, record_);
   {
     NetnsScope in_netns(req.netns);  // the socket stays in the namespace it was made in
@@ -223,20 +244,13 @@ std::uint64_t SocketGuard::receive(int timeout_ms) {
   }
 }
 
-void detach_filter(const AttachmentRecord& record) {
-  const AttachmentStore store;
-  if (record.hook == Hook::SocketFilter) {
-    // the owner detaches and forgets when it stops; wait for it (5 s at most)
-    if (record.owner_pid > 0 && ::kill(record.owner_pid, SIGTERM) == 0) {
-      for (int i = 0; i < 100 && store.find(record.id()); ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      if (store.find(record.id()))
-        throw Error(fmt::format("{}: process {} did not stop", record.where(), record.owner_pid));
-      return;
-    }
-    forget(store, record);  // its owner is gone
-    return;
-  }
+namespace {
+
+// Takes the filter off its hook, then unpins and forgets it; the journal
+// entry written first lets recovery finish a detach that was killed.
+void detach_locked(const AttachmentStore& store, const AttachmentRecord& record) {
+  write_journal(store, {PendingChange::Detach, record, 0, 0});
+  kill_point("detach-journaled");
   std::string failure;
   try {
     NetnsScope in_netns(record.netns);
@@ -270,17 +284,138 @@ void detach_filter(const AttachmentRecord& record) {
   } catch (const Error& e) {
     if (is_live(record)) failure = e.what();  // still attached: report, keep the record
   }
-  if (!failure.empty()) throw Error(failure);
-  forget(store, record);
+  if (!failure.empty()) {
+    clear_journal(store, record);
+    throw Error(failure);
+  }
+  kill_point("detach-detached");
+  LinkAttachment::detach_pinned(record.pin_dir());
+  FilterMaps::unpin(record.pin_dir());
+  ::rmdir(store.pin_root().c_str());
+  kill_point("detach-unpinned");
+  store.remove(record);
+  clear_journal(store, record);
 }
 
-void reload_filter(const AttachmentRecord& record, const RuleSet& rules) {
-  const CompiledTable table = compile_rules(rules);
-  FilterMaps::open_pinned(record.pin_dir()).install(table);
-  AttachmentRecord updated = record;
+// The programs that use a map: after a kill, the ones of an attach's new maps.
+std::vector<std::uint32_t> programs_using(std::uint32_t map_id) {
+  std::vector<std::uint32_t> found;
+  for (__u32 id = 0; map_id && bpf_prog_get_next_id(id, &id) == 0;) {
+    const int fd = bpf_prog_get_fd_by_id(id);
+    if (fd < 0) continue;
+    std::array<__u32, 64> maps{};
+    bpf_prog_info info{};
+    info.nr_map_ids = static_cast<__u32>(maps.size());
+    info.map_ids = reinterpret_cast<__u64>(maps.data());
+    __u32 len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) {
+      const auto end =
+          maps.begin() + std::min<std::ptrdiff_t>(info.nr_map_ids, static_cast<std::ptrdiff_t>(maps.size()));
+      if (std::find(maps.begin(), end, map_id) != end) found.push_back(id);
+    }
+    ::close(fd);
+  }
+  return found;
+}
+
+// An attach killed before its record was written: take off whatever of it
+// reached the kernel, unpin what was pinned. Back to the state before.
+void undo_attach(const AttachmentStore& store, const JournalEntry& e) {
+  const AttachmentRecord& record = e.record;
+  for (const std::uint32_t prog_id : programs_using(e.tables_map_id)) {
+    try {
+      NetnsScope in_netns(record.netns);
+      if (is_xdp(record.hook)) XdpAttachment::detach(record.ifindex, prog_id, record.ifname);
+    } catch (const Error&) {
+      // the interface or namespace went with it: nothing left to take off
+    }
+  }
+  LinkAttachment::detach_pinned(record.pin_dir());  // a link goes with its last pin
+  FilterMaps::unpin(record.pin_dir());
+  ::rmdir(store.pin_root().c_str());
+}
+
+void recover(const AttachmentStore& store) {
+  for (const JournalEntry& e : read_journal(store)) {
+    const auto current = store.find(e.record.id());
+    switch (e.change) {
+      case PendingChange::Attach:
+        if (!current) undo_attach(store, e);  // with its record written the attach was complete
+        clear_journal(store, e.record);
+        break;
+      case PendingChange::Reload:
+        // the table swap is the commit: the record follows the table in use
+        try {
+          if (current && FilterMaps::open_pinned(e.record.pin_dir()).active_table_id() != e.old_table_id)
+            store.save(e.record);
+        } catch (const Error&) {
+          // its maps are gone: nothing to follow
+        }
+        clear_journal(store, e.record);
+        break;
+      case PendingChange::Detach:
+        if (current)
+          detach_locked(store, e.record);
+        else
+          clear_journal(store, e.record);
+        break;
+    }
+  }
+}
+
+}  // namespace
+
+int recover_interrupted_changes() {
+  const StateLock lock;
+  const AttachmentStore store;
+  const int found = static_cast<int>(read_journal(store).size());
+  recover(store);
+  return found;
+}
+
+void detach_filter(const AttachmentRecord& selected) {
+  const StateLock lock;
+  const AttachmentStore store;
+  recover(store);
+  // another xdpfilter may have changed it while this one waited for the lock
+  const auto current = store.find(selected.id());
+  if (!current) throw Error(selected.where() + " is no longer attached");
+  const AttachmentRecord& record = *current;
+  if (record.hook == Hook::SocketFilter) {
+    // the owner detaches and forgets when it stops; wait for it (5 s at most)
+    if (record.owner_pid > 0 && ::kill(record.owner_pid, SIGTERM) == 0) {
+      for (int i = 0; i < 100 && store.find(record.id()); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (store.find(record.id()))
+        throw Error(fmt::format("{}: process {} did not stop", record.where(), record.owner_pid));
+      return;
+    }
+    forget(store, record);  // its owner is gone
+    return;
+  }
+  detach_locked(store, record);
+}
+
+void reload_filter(const AttachmentRecord& selected, const RuleSet& rules) {
+  const CompiledTable table = compile_rules(rules);  // bad rules fail before any change
+  const StateLock lock;
+  const AttachmentStore store;
+  recover(store);
+  const auto current = store.find(selected.id());
+  if (!current) throw Error(selected.where() + " is no longer attached");
+  const FilterMaps maps = FilterMaps::open_pinned(current->pin_dir());
+  AttachmentRecord updated = *current;
   updated.rules_source = rules.source;
   updated.rule_names = rule_labels(rules);
-  AttachmentStore().save(updated);
+  // the swap commits: killed before it, the old table and record stay;
+  // after it, recovery writes the new record
+  write_journal(store, {PendingChange::Reload, updated, 0, maps.active_table_id()});
+  kill_point("reload-journaled");
+  maps.install(table);
+  kill_point("reload-installed");
+  store.save(updated);
+  kill_point("reload-recorded");
+  clear_journal(store, updated);
 }
 
 CounterSnapshot read_filter_counters(const AttachmentRecord& record) {

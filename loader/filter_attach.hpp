@@ -61,6 +61,11 @@ void reload_filter(const AttachmentRecord& record, const RuleSet& rules);
 
 CounterSnapshot read_filter_counters(const AttachmentRecord& record);
 
+// Finishes or undoes what an xdpfilter killed half way through an attach,
+// reload or detach left (see state_journal.hpp); returns how many it found.
+// attach, reload and detach do this first themselves.
+int recover_interrupted_changes();
+
 // Whether the recorded program is still loaded in the kernel.
 bool is_live(const AttachmentRecord& record);
 

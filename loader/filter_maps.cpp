@@ -110,6 +110,19 @@ void FilterMaps::reuse_in(bpf_object* obj) const {
   reuse(kCountersName, counters_.get());
 }
 
+std::uint32_t FilterMaps::tables_map_id() const {
+  bpf_map_info info{};
+  __u32 len = sizeof(info);
+  check_errno(bpf_obj_get_info_by_fd(tables_.get(), &info, &len), "read the table slot's id");
+  return info.id;
+}
+
+std::uint32_t FilterMaps::active_table_id() const {
+  __u32 zero = 0, inner_id = 0;
+  if (bpf_map_lookup_elem(tables_.get(), &zero, &inner_id)) return 0;
+  return inner_id;
+}
+
 UniqueFd FilterMaps::active_table() const {
   // A reload may swap the table out and free it between reading its id and
   // opening it: read the slot again then.

@@ -61,6 +61,9 @@ class FilterMaps {
   static void unpin(const std::string& dir);
 
   int tables_fd() const { return tables_.get(); }
+  // Kernel ids: of the table slot map (names these maps), of the active table.
+  std::uint32_t tables_map_id() const;
+  std::uint32_t active_table_id() const;
   int counters_fd() const { return counters_.get(); }
 
  private:

@@ -218,12 +218,14 @@ int run(int argc, char** argv) {
                               !detach_sel.cgroup.empty() || !detach_sel.route.empty();
     if (!detach_all && !any_selector)
       throw Error("detach: name a filter with --hook/--iface/--netns/--cgroup/--route, or use --all");
+    recover_interrupted_changes();  // what a killed xdpfilter left half done first
     const auto records = detach_all ? AttachmentStore().list() : std::vector{select_one(detach_sel)};
     for (const auto& rec : records) {
       detach_filter(rec);
       fmt::print("detached {}\n", rec.where());
     }
   } else if (*status) {
+    if (::geteuid() == 0) recover_interrupted_changes();  // the truth, not a killed change's half
     json out = json::array();
     for (const auto& r : AttachmentStore().list()) {
       const bool live = is_live(r);

@@ -86,9 +86,18 @@ TEST_P(BaselineVerdicts, CountPerRuleAsTheReferenceModel) {
   const auto hook = bench::make_hook_under_test(hook_name, t.topology(), rules);
   hook->reset();
   send_frames(t.gen_ns, t.gen_if, t.topology().generator().mac, t.topology().next_hop_mac(), frames);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // the frames cross a veth and a backlog queue: poll until the hook has
+  // counted them all (a deadline, not a guess at how long that takes)
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  auto tallies = hook->rule_tallies();
+  auto counted_so_far = [&] {
+    std::uint64_t n = 0;
+    for (const auto& tally : tallies) n += tally.packets;
+    return n;
+  };
+  while (counted_so_far() < frames.size() && std::chrono::steady_clock::now() < deadline)
+    tallies = hook->rule_tallies();
 
-  const auto tallies = hook->rule_tallies();
   ASSERT_FALSE(tallies.empty());
   std::uint64_t counted = 0;
   for (const auto& tally : tallies) {

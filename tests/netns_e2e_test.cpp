@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -132,8 +134,8 @@ TEST_P(NetnsEndToEnd, AttachFilterCountReloadDetach) {
       EXPECT_EQ(run_xdpfilter("status").out, "");
       EXPECT_EQ(run_command("tc -n " + dut + " qdisc show dev " + topo_.dut_if).find("clsact"), std::string::npos);
       EXPECT_FALSE(std::filesystem::exists(store_.pin_root) && !std::filesystem::is_empty(store_.pin_root));
-      std::printf("[   NOTE   ] tc-act: %s; checked the clean failure\n", missing.c_str());
-      return;
+      GTEST_SKIP() << "tc-act: " << missing << ": checked the clean failure only, no traffic "
+                   << "(tc_act_in_debian_kernel_vm runs this test on a kernel with act_bpf)";
     }
   }
 
@@ -147,7 +149,10 @@ TEST_P(NetnsEndToEnd, AttachFilterCountReloadDetach) {
   std::optional<BackgroundXdpfilter> guard;
   if (hook() == "socket-filter") {
     guard.emplace("attach " + selector() + " --rules=" + rules_ + " --duration=60");
-    for (int i = 0; i < 100 && run_xdpfilter("status").out.empty(); ++i) std::this_thread::sleep_for(50ms);
+    // the guard holds its socket while it runs: wait until status lists it
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (run_xdpfilter("status").out.empty() && std::chrono::steady_clock::now() < deadline) {
+    }
   } else {
     const auto r = run_xdpfilter("attach " + selector() + " --rules=" + rules_);
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -182,16 +187,34 @@ TEST_P(NetnsEndToEnd, AttachFilterCountReloadDetach) {
   // Reload under traffic: datagrams to 9999 flow while the rule flips from
   // drop to pass. Every datagram the new table classified is counted by it
   // and, where drops reach the stack, delivered: the two numbers are equal.
+  // No sleeps: the reload waits until the old table has counted some of the
+  // flow, the flow stops once the new table has counted some of it.
   const std::uint64_t before_reload = dropped.drain();
-  std::thread traffic([&] { send_udp(gen, dut_addr, kDroppedUdp, 3000, 3000); });
-  std::this_thread::sleep_for(300ms);
+  std::atomic<bool> stop_traffic{false};
+  std::atomic<std::uint64_t> sent{0};
+  std::thread traffic([&] {
+    constexpr std::uint64_t kChunk = 50, kAtMost = 30000;  // bounded: 10 s at 3000/s
+    while (!stop_traffic && sent < kAtMost) {
+      send_udp(gen, dut_addr, kDroppedUdp, kChunk, 3000);
+      sent += kChunk;
+    }
+  });
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (packets_of(only_stats(), "drop-udp-9999") <= kDatagrams && std::chrono::steady_clock::now() < deadline) {
+  }
+  const std::uint64_t on_old_table = packets_of(only_stats(), "drop-udp-9999") - kDatagrams;
   r = run_xdpfilter("reload --rules=" + reloaded_ + " --hook=" + hook());
+  while (r.exit_code == 0 && packets_of(only_stats(), "pass-udp-9999") == 0 &&
+         std::chrono::steady_clock::now() < deadline + 5s) {
+  }
+  stop_traffic = true;
   traffic.join();
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const std::uint64_t delivered = dropped.wait_for(before_reload + 3000, 1s) - before_reload;
+  EXPECT_GT(on_old_table, 0u) << "the old table saw none of the flow";
+  const std::uint64_t delivered = dropped.wait_for(before_reload + sent, 1s) - before_reload;
   const std::uint64_t counted_after = packets_of(only_stats(), "pass-udp-9999");
   EXPECT_GT(counted_after, 0u);
-  EXPECT_LT(counted_after, 3000u);  // the first 300 ms were on the old table
+  EXPECT_LE(counted_after + on_old_table, sent.load());
   if (drops_reach_the_stack()) {
     EXPECT_EQ(counted_after, delivered);
   }

@@ -68,9 +68,13 @@ icmp-code = 0
 }
 
 struct BadInput {
+  const char* name;  // the case, as ctest names it
   const char* text;
   const char* message;  // the whole what(), location first
 };
+
+// gtest prints an unknown type as its bytes: ctest would name the cases by them
+void PrintTo(const BadInput& b, std::ostream* os) { *os << b.name; }
 
 class RuleParserErrors : public ::testing::TestWithParam<BadInput> {};
 
@@ -79,37 +83,38 @@ TEST_P(RuleParserErrors, NamesTheLocation) { EXPECT_EQ(error_of(GetParam().text)
 INSTANTIATE_TEST_SUITE_P(
     BadFiles, RuleParserErrors,
     ::testing::Values(
-        BadInput{"[[rule]]\naction = \"drop\"\ndst = \"10.0.0.1/8\"\n",
+        BadInput{"host_bits", "[[rule]]\naction = \"drop\"\ndst = \"10.0.0.1/8\"\n",
                  "rules.toml:3:7: 'dst' = \"10.0.0.1/8\" has host bits set: did you mean 10.0.0.0/8?"},
-        BadInput{"[[rule]]\naction = \"reject\"\n",
+        BadInput{"unknown_action", "[[rule]]\naction = \"reject\"\n",
                  "rules.toml:2:10: 'action' = \"reject\": expected \"pass\" or \"drop\""},
-        BadInput{"[[rule]]\nname = \"x\"\n",
+        BadInput{"no_action", "[[rule]]\nname = \"x\"\n",
                  "rules.toml:1:1: [[rule]] has no 'action': expected action = \"pass\" or \"drop\""},
-        BadInput{"[[rule]]\naction = \"drop\"\nproto = \"tcp\"\ndport = 70000\n",
+        BadInput{"port_out_of_range", "[[rule]]\naction = \"drop\"\nproto = \"tcp\"\ndport = 70000\n",
                  "rules.toml:4:9: 'dport': port 70000 is not 0 to 65535"},
-        BadInput{"[[rule]]\naction = \"drop\"\nproto = \"udp\"\ndport = \"9-3\"\n",
+        BadInput{"empty_range", "[[rule]]\naction = \"drop\"\nproto = \"udp\"\ndport = \"9-3\"\n",
                  "rules.toml:4:9: 'dport' = \"9-3\": range is empty (low > high)"},
-        BadInput{"[[rule]]\naction = \"drop\"\nproto = \"icmp\"\ndport = 3\n",
+        BadInput{"ports_without_tcp_udp", "[[rule]]\naction = \"drop\"\nproto = \"icmp\"\ndport = 3\n",
                  "rules.toml:4:9: ports need proto = \"tcp\" or \"udp\" (or no proto)"},
-        BadInput{"[[rule]]\naction = \"drop\"\nprot = \"tcp\"\n",
+        BadInput{"unknown_key", "[[rule]]\naction = \"drop\"\nprot = \"tcp\"\n",
                  "rules.toml:3:1: unknown key 'prot' in [[rule]]: expected one of name, action, src, dst, proto, "
                  "sport, dport, tcp-flags, icmp-type, icmp-code"},
-        BadInput{"[[rule]]\naction = \"drop\"\nsrc = \"198.18.0.0/16\"\ndst = \"2001:2::/48\"\n",
+        BadInput{"mixed_families", "[[rule]]\naction = \"drop\"\nsrc = \"198.18.0.0/16\"\ndst = \"2001:2::/48\"\n",
                  "rules.toml:4:7: 'src' and 'dst' are of different address families"},
-        BadInput{"[[rule]]\naction = \"drop\"\nsrc = \"2001:2::/48\"\nproto = \"icmp\"\n",
+        BadInput{"proto_contradicts_family", "[[rule]]\naction = \"drop\"\nsrc = \"2001:2::/48\"\nproto = \"icmp\"\n",
                  "rules.toml:4:9: 'proto' contradicts the address family: icmp is IPv4, icmpv6 is IPv6"},
-        BadInput{"[[rule]]\naction = \"drop\"\nproto = \"tcp\"\ntcp-flags = \"syn,fyn\"\n",
+        BadInput{"unknown_tcp_flag", "[[rule]]\naction = \"drop\"\nproto = \"tcp\"\ntcp-flags = \"syn,fyn\"\n",
                  "rules.toml:4:13: 'tcp-flags': unknown flag 'fyn': expected fin, syn, rst, psh, ack, urg, ece, cwr, "
                  "each optionally prefixed by '!'"},
-        BadInput{"[[rule]]\naction = \"drop\"\nicmp-type = 8\n",
+        BadInput{"icmp_without_proto", "[[rule]]\naction = \"drop\"\nicmp-type = 8\n",
                  "rules.toml:3:13: 'icmp-type'/'icmp-code' need proto = \"icmp\" or \"icmpv6\""},
-        BadInput{"[[rule]]\naction = \"drop\"\ndst = \"198.18.0.0/33\"\n",
+        BadInput{"prefix_too_long", "[[rule]]\naction = \"drop\"\ndst = \"198.18.0.0/33\"\n",
                  "rules.toml:3:7: 'dst' = \"198.18.0.0/33\": prefix length must be 0 to 32"},
-        BadInput{"[defaults]\naction = \"pass\"\nlog = true\n",
+        BadInput{"unknown_defaults_key", "[defaults]\naction = \"pass\"\nlog = true\n",
                  "rules.toml:3:1: unknown key 'log' in [defaults]: expected action, non-ip or malformed"},
-        BadInput{"[[rule]]\naction = \"drop\"\ndst = \n",
+        BadInput{"missing_value", "[[rule]]\naction = \"drop\"\ndst = \n",
                  "rules.toml:3:7: Error while parsing key-value pair: expected value, saw '\\n'"},
-        BadInput{"[rules]\n", "rules.toml:1:2: unknown key 'rules': expected [defaults] or [[rule]]"}));
+        BadInput{"unknown_table", "[rules]\n", "rules.toml:1:2: unknown key 'rules': expected [defaults] or [[rule]]"}),
+    [](const auto& info) { return std::string(info.param.name); });
 
 TEST(RuleParser, MissingFileNamesThePath) {
   try {

@@ -1,0 +1,201 @@
+// Crash-safe state: xdpfilter killed (SIGKILL, injected with
+// XDPBENCH_DEBUG_KILL_AT=<step>) at each step of attach, reload and detach
+// leaves the old state or the new one, never half of each: `status` tells
+// the truth afterwards (checked against the kernel and the pins), and
+// `detach --all` cleans up. Two xdpfilters on one target are serialised.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "cli_runner.hpp"
+#include "test_namespaces.hpp"
+
+namespace xb::testing {
+namespace {
+
+using nlohmann::json;
+
+const char* kThreeRules = R"(
+[[rule]]
+name = "a"
+action = "drop"
+proto = "udp"
+dport = 9999
+[[rule]]
+name = "b"
+action = "drop"
+proto = "tcp"
+dport = 7777
+[[rule]]
+name = "c"
+action = "pass"
+proto = "udp"
+dport = 8888
+)";
+
+const char* kOneRule = R"(
+[[rule]]
+name = "only"
+action = "pass"
+proto = "udp"
+dport = 9999
+)";
+
+std::string write_file(const std::string& text) {
+  const std::string path = "/tmp/" + unique_name("xbcrash") + ".toml";
+  std::ofstream(path) << text;
+  return path;
+}
+
+bool killed(const CliResult& r) { return r.exit_code == -1 || r.exit_code == 128 + 9; }
+
+struct Step {
+  const char* command;  // attach, reload, detach
+  const char* name;     // the knob's value
+  bool new_state;       // what must be there afterwards: the change done
+};
+
+// ctest names a case by what gtest prints: the step, not its bytes
+void PrintTo(const Step& s, std::ostream* os) { *os << s.name; }
+
+// Every step the knob names, and the state each must leave.
+const Step kSteps[] = {
+    {"attach", "attach-journaled", false}, {"attach", "attach-attached", false},  {"attach", "attach-pinned", false},
+    {"attach", "attach-recorded", true},   {"reload", "reload-journaled", false}, {"reload", "reload-installed", true},
+    {"reload", "reload-recorded", true},   {"detach", "detach-journaled", true},  {"detach", "detach-detached", true},
+    {"detach", "detach-unpinned", true},
+};
+
+class KillMatrix : public ::testing::TestWithParam<std::tuple<std::string, Step>> {
+ protected:
+  IsolatedStore store_;
+  VethTopology topo_;
+  std::string three_ = write_file(kThreeRules);
+  std::string one_ = write_file(kOneRule);
+
+  ~KillMatrix() override {
+    run_xdpfilter("detach --all");
+    std::remove(three_.c_str());
+    std::remove(one_.c_str());
+  }
+  const std::string& hook() const { return std::get<0>(GetParam()); }
+  const Step& step() const { return std::get<1>(GetParam()); }
+  std::string selector() const { return "--hook=" + hook() + " --iface=" + topo_.dut_if + " --netns=" + topo_.dut_ns; }
+
+  json status() {
+    const auto r = run_xdpfilter("status --json");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return json::parse(r.out);
+  }
+  // what the kernel holds, apart from our records
+  bool xdp_on_link() {
+    return run_command("ip -n " + topo_.dut_ns + " link show dev " + topo_.dut_if).find("xdp") != std::string::npos;
+  }
+  bool anything_pinned() {
+    std::error_code ec;
+    return std::filesystem::exists(store_.pin_root, ec) && !std::filesystem::is_empty(store_.pin_root, ec);
+  }
+  // the rules in the table in use, as the counters see them
+  std::size_t rules_in_use() {
+    const auto r = run_xdpfilter("stats --json");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return json::parse(r.out).at(0).at("rules").size();
+  }
+};
+
+TEST_P(KillMatrix, LeavesTheOldOrTheNewState) {
+  const Step& s = step();
+  const std::string kill = std::string("XDPBENCH_DEBUG_KILL_AT=") + s.name;
+  if (std::string(s.command) != "attach") {
+    const auto r = run_xdpfilter("attach " + selector() + " --rules=" + three_);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  CliResult r;
+  if (std::string(s.command) == "attach") r = run_xdpfilter("attach " + selector() + " --rules=" + three_, kill);
+  if (std::string(s.command) == "reload") r = run_xdpfilter("reload --hook=" + hook() + " --rules=" + one_, kill);
+  if (std::string(s.command) == "detach") r = run_xdpfilter("detach --hook=" + hook(), kill);
+  ASSERT_TRUE(killed(r)) << "exit " << r.exit_code << ": " << r.err;
+
+  // status first: it finishes or undoes what the killed process left
+  const json st = status();
+  const bool attached_after = std::string(s.command) == "attach"   ? s.new_state
+                              : std::string(s.command) == "detach" ? !s.new_state
+                                                                   : true;
+  std::string state;
+  if (!attached_after) {
+    EXPECT_EQ(st.size(), 0u) << st.dump();
+    EXPECT_FALSE(anything_pinned());
+    if (hook().starts_with("xdp")) {
+      EXPECT_FALSE(xdp_on_link());
+    }
+    state = "nothing attached";
+  } else {
+    ASSERT_EQ(st.size(), 1u) << st.dump();
+    EXPECT_EQ(st[0]["live"], true);
+    EXPECT_TRUE(anything_pinned());
+    if (hook().starts_with("xdp")) {
+      EXPECT_TRUE(xdp_on_link());
+    }
+    const std::size_t want_rules = std::string(s.command) == "reload" && s.new_state ? 1 : 3;
+    EXPECT_EQ(st[0]["rules"], want_rules) << "the record";
+    EXPECT_EQ(rules_in_use(), want_rules) << "the table in use";
+    state = want_rules == 1 ? "attached, the reloaded rules in record and table"
+                            : "attached, the first rules in record and table";
+  }
+  std::printf("[  MATRIX  ] %s %s killed at %s: %s (%s state)\n", hook().c_str(), s.command, s.name, state.c_str(),
+              s.new_state ? "new" : "old");
+
+  // and detach --all always cleans up
+  const auto d = run_xdpfilter("detach --all");
+  EXPECT_EQ(d.exit_code, 0) << d.err;
+  EXPECT_EQ(status().size(), 0u);
+  EXPECT_FALSE(anything_pinned());
+  if (hook().starts_with("xdp")) {
+    EXPECT_FALSE(xdp_on_link());
+  }
+  // and the target takes a filter again
+  const auto again = run_xdpfilter("attach " + selector() + " --rules=" + three_);
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+}
+
+std::string matrix_name(const ::testing::TestParamInfo<std::tuple<std::string, Step>>& info) {
+  std::string n = std::get<0>(info.param) + "_" + std::get<1>(info.param).name;
+  std::replace(n.begin(), n.end(), '-', '_');
+  return n;
+}
+
+INSTANTIATE_TEST_SUITE_P(StepsByCommand, KillMatrix,
+                         ::testing::Combine(::testing::Values("xdp-generic", "tcx"), ::testing::ValuesIn(kSteps)),
+                         matrix_name);
+
+// Two xdpfilters attaching to one target at once: one attaches, the other
+// is refused with a clear message, and one filter is left.
+TEST(StateLock, SecondAttachOnATargetIsRefusedClearly) {
+  IsolatedStore store;
+  VethTopology topo;
+  const std::string rules = write_file(kThreeRules);
+  const std::string sel = "--hook=xdp-generic --iface=" + topo.dut_if + " --netns=" + topo.dut_ns;
+  for (int round = 0; round < 5; ++round) {
+    CliResult a, b;
+    std::thread first([&] { a = run_xdpfilter("attach " + sel + " --rules=" + rules); });
+    std::thread second([&] { b = run_xdpfilter("attach " + sel + " --rules=" + rules); });
+    first.join();
+    second.join();
+    EXPECT_EQ((a.exit_code == 0) + (b.exit_code == 0), 1) << a.err << b.err;
+    const CliResult& refused = a.exit_code == 0 ? b : a;
+    EXPECT_EQ(refused.exit_code, 2);
+    EXPECT_NE(refused.err.find("is already attached"), std::string::npos) << refused.err;
+    const auto st = json::parse(run_xdpfilter("status --json").out);
+    EXPECT_EQ(st.size(), 1u);
+    EXPECT_EQ(run_xdpfilter("detach --all").exit_code, 0);
+  }
+  std::remove(rules.c_str());
+}
+
+}  // namespace
+}  // namespace xb::testing
