@@ -1,11 +1,15 @@
 #include "rule_files.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <fstream>
 #include <sstream>
 
 #include "classbench_rules.hpp"
 #include "errors.hpp"
+#include "iptables_import.hpp"
 
 namespace xb {
 namespace {
@@ -20,17 +24,39 @@ std::string read_rule_file(const std::string& path) {
 
 bool starts_with(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
 
+// The first line that is neither blank nor a '#' comment, without leading blanks.
+std::string first_content_line(const std::string& text) {
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const auto end = std::min(text.find('\n', at), text.size());
+    const auto first = text.find_first_not_of(" \t\r", at);
+    if (first < end && text[first] != '#') return text.substr(first, end - first);
+    at = end + 1;
+  }
+  return "";
+}
+
+RuleSet imported(ImportedRules result) {
+  // on the fly, what an import would write as comments goes to stderr
+  for (const auto& n : result.notes) fmt::print(stderr, "note: {}\n", n);
+  return std::move(result.rules);
+}
+
 }  // namespace
 
 RuleSet load_rules(const std::string& spec, Action classbench_action) {
-  static const std::string kClassBench = "classbench:", kToml = "toml:";
+  static const std::string kClassBench = "classbench:", kToml = "toml:", kIptables = "iptables:";
   if (starts_with(spec, kClassBench)) return load_classbench_file(spec.substr(kClassBench.size()), classbench_action);
   if (starts_with(spec, kToml)) return load_rule_file(spec.substr(kToml.size()));
+  if (starts_with(spec, kIptables)) return imported(import_iptables_file(spec.substr(kIptables.size())));
   // Read once, then sniffed: a TOML file cannot start with '@' (not a key,
-  // table or comment), so the guess never takes a valid TOML file for ClassBench.
+  // table or comment), nor a line with '*' (an iptables-save table) or
+  // "create " (an ipset save line), so the guess never takes a valid TOML
+  // file for another format.
   const std::string text = read_rule_file(spec);
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first != std::string::npos && text[first] == '@') return parse_classbench(text, spec, classbench_action);
+  const std::string first = first_content_line(text);
+  if (starts_with(first, "@")) return parse_classbench(text, spec, classbench_action);
+  if (starts_with(first, "*") || starts_with(first, "create ")) return imported(import_iptables(text, spec));
   return parse_rules(text, spec);
 }
 

@@ -1,0 +1,23 @@
+// `xdpfilter import`: a foreign rule set (iptables-save, nft -j list
+// ruleset) written out as the filter's TOML rules.
+#pragma once
+
+#include <string>
+
+#include "iptables_import.hpp"
+
+namespace xb {
+
+struct ImportCommand {
+  std::string from;  // "iptables"
+  std::string input = "-";
+  std::string out;     // empty: standard output
+  std::string family;  // "", ipv4, ipv6
+  IptablesImportOptions iptables;
+};
+
+// Writes the rules; notes and skipped rules go to stderr as well. Throws
+// RuleError / Error as the importers do, writing nothing.
+void run_import(const ImportCommand& command);
+
+}  // namespace xb
