@@ -13,11 +13,20 @@
 namespace xb {
 
 void run_import(const ImportCommand& command) {
-  IptablesImportOptions options = command.iptables;
-  if (command.family == "ipv4") options.family = Family::V4;
-  if (command.family == "ipv6") options.family = Family::V6;
-  if (command.from != "iptables") throw Error(fmt::format("--from={}: expected iptables", command.from));
-  const ImportedRules imported = import_iptables_file(command.input, options);
+  ImportedRules imported;
+  if (command.from == "iptables") {
+    IptablesImportOptions options = command.iptables;
+    options.chain = command.chain;
+    if (command.family == "ipv4") options.family = Family::V4;
+    if (command.family == "ipv6") options.family = Family::V6;
+    imported = import_iptables_file(command.input, options);
+  } else if (command.from == "nft" || command.from == "nftables") {
+    if (!command.iptables.table.empty() || !command.family.empty())
+      throw Error("--table and --family are iptables' options: name an nftables chain with --chain=FAMILY:TABLE:CHAIN");
+    imported = import_nft_file(command.input, {command.chain, command.iptables.skip_unsupported});
+  } else {
+    throw Error(fmt::format("--from={}: expected iptables or nft", command.from));
+  }
   const std::string what =
       fmt::format("imported from {} by xdpfilter import --from={}", input_name(command.input), command.from);
   const std::string text = import_comment(imported, what) + "\n" + to_toml(imported.rules);

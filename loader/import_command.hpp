@@ -5,14 +5,16 @@
 #include <string>
 
 #include "iptables_import.hpp"
+#include "nft_import.hpp"
 
 namespace xb {
 
 struct ImportCommand {
-  std::string from;  // "iptables"
+  std::string from;  // "iptables" or "nft"
   std::string input = "-";
   std::string out;     // empty: standard output
   std::string family;  // "", ipv4, ipv6
+  std::string chain;   // iptables: a chain name; nft: FAMILY:TABLE:CHAIN or a name
   IptablesImportOptions iptables;
 };
 

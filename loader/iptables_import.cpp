@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "chain_inliner.hpp"
 #include "errors.hpp"
 #include "header_match.hpp"
 #include "iptables_rule.hpp"
@@ -13,141 +14,93 @@
 namespace xb {
 namespace {
 
-// Deeper than iptables allows; reached only by a loop of jumps.
-constexpr std::size_t kMaxJumpDepth = 64;
-
 std::string family_tool(Family f) { return f == Family::V4 ? "iptables" : "ip6tables"; }
 
-// The chain of one family, walked into rules.
-class ChainWalker {
+// One family's table, its rules read when the inliner reaches them.
+class IptablesSource final : public InlineSource {
  public:
-  ChainWalker(const SaveFile& file, const SaveTable& table, const SaveChain& top, bool name_family,
-              const IptablesImportOptions& options, ImportedRules& result)
-      : file_(file),
-        table_(table),
-        top_(top),
-        policy_(top.policy == "DROP" ? Action::Drop : Action::Pass),
-        name_prefix_(name_family ? (table.family == Family::V4 ? "ip4:" : "ip6:") : ""),
-        options_(options),
-        result_(result) {}
+  IptablesSource(const SaveFile& file, const SaveTable& table, std::string name_prefix,
+                 const IptablesImportOptions& options, ImportedRules& result)
+      : file_(file), table_(table), prefix_(std::move(name_prefix)), options_(options), result_(result) {}
 
-  Action policy() const { return policy_; }
+  std::size_t size(const std::string& chain) override { return table_.chain(chain)->rules.size(); }
 
-  std::vector<Rule> walk() {
-    HeaderMatch any;
-    any.family = table_.family;
-    walk_chain(top_, 0, {any}, {});
-    return std::move(out_);
+  const InlineRule* rule(const std::string& chain_name, std::size_t index) override {
+    const SaveRule& saved = table_.chain(chain_name)->rules[index];
+    auto it = read_.find(&saved);
+    if (it == read_.end()) it = read_.emplace(&saved, translate(chain_name, index, saved)).first;
+    return it->second ? &*it->second : nullptr;
   }
 
-  // The rule that gives the policy to every packet of the family.
-  Rule policy_rule() const {
-    HeaderMatch any;
-    any.family = table_.family;
-    return to_rule(any, name_prefix_ + top_.name + ":policy", policy_, {file_.source, top_.line, 1});
+  // The policy of the chain, as the rule that gives it.
+  InlineRule policy(const SaveChain& top) const {
+    InlineRule p;
+    p.kind = top.policy == "DROP" ? InlineRule::Kind::Drop : InlineRule::Kind::Accept;
+    p.name = prefix_ + top.name + ":policy";
+    p.where = {file_.source, top.line, 1};
+    p.origin = key(top.name, "policy");
+    return p;
   }
 
  private:
-  struct Frame {
-    const SaveChain* chain;
-    std::size_t next;
-  };
-
   const SaveFile& file_;
   const SaveTable& table_;
-  const SaveChain& top_;
-  Action policy_;
-  std::string name_prefix_;
+  std::string prefix_;
   const IptablesImportOptions& options_;
   ImportedRules& result_;
-  std::map<const SaveRule*, std::optional<IptablesRule>> read_;  // nullopt: skipped
-  std::vector<Rule> out_;
+  std::map<const SaveRule*, std::optional<InlineRule>> read_;  // nullopt: skipped
 
-  const std::optional<IptablesRule>& rule(const SaveRule& r) {
-    auto it = read_.find(&r);
-    if (it != read_.end()) return it->second;
-    std::optional<IptablesRule> read;
+  std::string key(const std::string& chain, const std::string& what) const {
+    return fmt::format("{} {}:{}", table_.family == Family::V4 ? "ip4" : "ip6", chain, what);
+  }
+
+  std::optional<InlineRule> translate(const std::string& chain, std::size_t index, const SaveRule& saved) {
+    IptablesRule r;
     try {
-      read = read_iptables_rule(r, table_, file_.sets, file_.source);
-      const auto& t = read->target;
-      if (t.kind == IptablesTarget::Kind::Reject)
-        result_.notes.push_back(
-            fmt::format("{}:{}:{}: REJECT is imported as drop: the filter drops, it sends no "
-                        "ICMP error or TCP reset",
-                        file_.source, r.line, t.word.column));
-      if (t.kind == IptablesTarget::Kind::None)
-        result_.notes.push_back(
-            fmt::format("{}:{}:1: the rule has no target (it only counts): nothing to import", file_.source, r.line));
+      r = read_iptables_rule(saved, table_, file_.sets, file_.source);
     } catch (const UnsupportedRule& e) {
       if (!options_.skip_unsupported) throw;
       result_.skipped.push_back(e.what());
+      return std::nullopt;
     }
-    return read_.emplace(&r, std::move(read)).first->second;
-  }
-
-  std::string name_of(const SaveChain& chain, std::size_t index, const IptablesRule& r) const {
-    return r.comment.empty() ? fmt::format("{}{}:{}", name_prefix_, chain.name, index + 1) : r.comment;
-  }
-
-  void emit(const std::vector<HeaderMatch>& matches, const std::string& name, Action action, SourceLocation where) {
-    for (const auto& m : matches) {
-      out_.push_back(to_rule(m, name, action, where));
-      if (out_.size() > XB_MAX_RULES)
-        throw RuleError(fmt::format("{}: the chain inlines into more than {} rules", where.str(), XB_MAX_RULES));
-    }
-  }
-
-  const SaveChain& chain_named(const std::string& name) const { return *table_.chain(name); }
-
-  void walk_chain(const SaveChain& chain, std::size_t from, const std::vector<HeaderMatch>& ctx,
-                  const std::vector<Frame>& stack) {
-    if (stack.size() > kMaxJumpDepth)
-      throw RuleError(
-          fmt::format("{}:{}:1: chains jump deeper than {} (a loop?)", file_.source, chain.line, kMaxJumpDepth));
     using K = IptablesTarget::Kind;
-    for (std::size_t i = from; i < chain.rules.size(); ++i) {
-      const SaveRule& saved = chain.rules[i];
-      const auto& r = rule(saved);
-      if (!r) continue;
-      const auto m = intersect(ctx, r->matches);
-      if (m.empty()) continue;
-      const SourceLocation where{file_.source, saved.line, 1};
-      switch (r->target.kind) {
-        case K::None:
-          break;
-        case K::Accept:
-          emit(m, name_of(chain, i, *r), Action::Pass, where);
-          break;
-        case K::Drop:
-        case K::Reject:
-          emit(m, name_of(chain, i, *r), Action::Drop, where);
-          break;
-        case K::Jump: {
-          auto deeper = stack;
-          deeper.push_back({&chain, i + 1});
-          walk_chain(chain_named(r->target.chain), 0, m, deeper);
-          break;
-        }
-        case K::Goto:
-          walk_chain(chain_named(r->target.chain), 0, m, stack);
-          go_on(m, stack);
-          break;
-        case K::Return:
-          go_on(m, stack);
-          break;
-      }
+    using IK = InlineRule::Kind;
+    InlineRule out;
+    out.matches = std::move(r.matches);
+    out.name = r.comment.empty() ? fmt::format("{}{}:{}", prefix_, chain, index + 1) : r.comment;
+    out.where = {file_.source, saved.line, 1};
+    out.origin = key(chain, std::to_string(index + 1));
+    out.target = r.target.chain;
+    switch (r.target.kind) {
+      case K::None:
+        result_.notes.push_back(fmt::format("{}:{}:1: the rule has no target (it only counts): nothing to import",
+                                            file_.source, saved.line));
+        out.kind = IK::None;
+        break;
+      case K::Accept:
+        out.kind = IK::Accept;
+        break;
+      case K::Reject:
+        result_.notes.push_back(
+            fmt::format("{}:{}:{}: REJECT is imported as drop: the filter drops, it sends no "
+                        "ICMP error or TCP reset",
+                        file_.source, saved.line, r.target.word.column));
+        out.kind = IK::Drop;
+        break;
+      case K::Drop:
+        out.kind = IK::Drop;
+        break;
+      case K::Return:
+        out.kind = IK::Return;
+        break;
+      case K::Jump:
+        out.kind = IK::Jump;
+        break;
+      case K::Goto:
+        out.kind = IK::Goto;
+        break;
     }
-  }
-
-  // Where the packets of `m` go from here: the rules after each jump on
-  // the stack, then the policy. What is emitted decides every packet of m.
-  void go_on(const std::vector<HeaderMatch>& m, std::vector<Frame> stack) {
-    while (!stack.empty()) {
-      const Frame top = stack.back();
-      stack.pop_back();
-      walk_chain(*top.chain, top.next, m, stack);
-    }
-    emit(m, name_prefix_ + top_.name + ":policy", policy_, {file_.source, top_.line, 1});
+    return out;
   }
 };
 
@@ -177,6 +130,7 @@ ImportedRules import_iptables(const std::string& text, const std::string& source
     Family family;
     Action policy;
     Rule policy_rule;
+    std::string policy_origin;
   };
   std::vector<Imported> families;
   const bool both = file.table(table_name, Family::V4) && file.table(table_name, Family::V6);
@@ -190,10 +144,15 @@ ImportedRules import_iptables(const std::string& text, const std::string& source
     if (chain->policy == "-")
       throw Error(fmt::format("{}:{}:1: {} is a user chain: import a built-in chain (it has the policy)", source,
                               chain->line, chain_name));
-    ChainWalker walker(file, *table, *chain, both, options, result);
-    auto rules = walker.walk();
-    result.rules.rules.insert(result.rules.rules.end(), rules.begin(), rules.end());
-    families.push_back({f, walker.policy(), walker.policy_rule()});
+    IptablesSource rules(file, *table, both ? (f == Family::V4 ? "ip4:" : "ip6:") : "", options, result);
+    HeaderMatch any;
+    any.family = f;
+    const InlineRule policy = rules.policy(*chain);
+    auto inlined = inline_chain(rules, chain_name, any, policy);
+    result.rules.rules.insert(result.rules.rules.end(), inlined.rules.begin(), inlined.rules.end());
+    result.origins.insert(result.origins.end(), inlined.origins.begin(), inlined.origins.end());
+    const Action action = policy.kind == InlineRule::Kind::Drop ? Action::Drop : Action::Pass;
+    families.push_back({f, action, to_rule(any, policy.name, action, policy.where), policy.origin});
   }
   if (families.empty())
     throw RuleError(fmt::format("{}: no table {} with chain {} (choose one with --table and --chain)", source,
@@ -203,13 +162,17 @@ ImportedRules import_iptables(const std::string& text, const std::string& source
   // does not have (its packets pass the kernel), gets a rule of its own.
   result.rules.default_action = families.front().policy;
   for (const auto& f : families)
-    if (f.policy != result.rules.default_action) result.rules.rules.push_back(f.policy_rule);
+    if (f.policy != result.rules.default_action) {
+      result.rules.rules.push_back(f.policy_rule);
+      result.origins.push_back(f.policy_origin);
+    }
   if (families.size() == 1 && result.rules.default_action == Action::Drop) {
     const Family other = families.front().family == Family::V4 ? Family::V6 : Family::V4;
     HeaderMatch any;
     any.family = other;
     result.rules.rules.push_back(
         to_rule(any, fmt::format("{}:not-imported", family_tool(other)), Action::Pass, {source, 0, 0}));
+    result.origins.push_back(fmt::format("{} not in the file", family_tool(other)));
     result.notes.push_back(fmt::format("{}: the file has no {} {} {}: {} packets pass (as the kernel passes them)",
                                        source, family_tool(other), table_name, chain_name,
                                        other == Family::V4 ? "IPv4" : "IPv6"));
@@ -227,13 +190,6 @@ ImportedRules import_iptables(const std::string& text, const std::string& source
 
 ImportedRules import_iptables_file(const std::string& path, const IptablesImportOptions& options) {
   return import_iptables(read_text_input(path), input_name(path), options);
-}
-
-std::string import_comment(const ImportedRules& imported, const std::string& what) {
-  std::string out = fmt::format("# {}: {} rules\n", what, imported.rules.rules.size());
-  for (const auto& n : imported.notes) out += "# note: " + n + "\n";
-  for (const auto& s : imported.skipped) out += "# skipped: " + s + "\n";
-  return out;
 }
 
 }  // namespace xb

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "imported_rules.hpp"
 #include "rule_set.hpp"
 
 namespace xb {
@@ -24,12 +25,6 @@ struct IptablesImportOptions {
   bool skip_unsupported = false;  // leave out what cannot be expressed, and list it
 };
 
-struct ImportedRules {
-  RuleSet rules;
-  std::vector<std::string> notes;    // what was translated with a difference worth knowing
-  std::vector<std::string> skipped;  // the rules left out (skip_unsupported), each with why
-};
-
 // Throws UnsupportedRule (without skip_unsupported) or RuleError, naming
 // source:line:column and what it is.
 ImportedRules import_iptables(const std::string& text, const std::string& source,
@@ -37,8 +32,5 @@ ImportedRules import_iptables(const std::string& text, const std::string& source
 
 // As above from a file, or standard input for "-".
 ImportedRules import_iptables_file(const std::string& path, const IptablesImportOptions& options = {});
-
-// The notes and skipped rules as TOML comments, to head the written rules.
-std::string import_comment(const ImportedRules& imported, const std::string& what);
 
 }  // namespace xb

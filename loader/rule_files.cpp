@@ -10,6 +10,7 @@
 #include "classbench_rules.hpp"
 #include "errors.hpp"
 #include "iptables_import.hpp"
+#include "nft_import.hpp"
 
 namespace xb {
 namespace {
@@ -45,18 +46,20 @@ RuleSet imported(ImportedRules result) {
 }  // namespace
 
 RuleSet load_rules(const std::string& spec, Action classbench_action) {
-  static const std::string kClassBench = "classbench:", kToml = "toml:", kIptables = "iptables:";
+  static const std::string kClassBench = "classbench:", kToml = "toml:", kIptables = "iptables:", kNft = "nft:";
   if (starts_with(spec, kClassBench)) return load_classbench_file(spec.substr(kClassBench.size()), classbench_action);
   if (starts_with(spec, kToml)) return load_rule_file(spec.substr(kToml.size()));
   if (starts_with(spec, kIptables)) return imported(import_iptables_file(spec.substr(kIptables.size())));
+  if (starts_with(spec, kNft)) return imported(import_nft_file(spec.substr(kNft.size())));
   // Read once, then sniffed: a TOML file cannot start with '@' (not a key,
-  // table or comment), nor a line with '*' (an iptables-save table) or
-  // "create " (an ipset save line), so the guess never takes a valid TOML
-  // file for another format.
+  // table or comment), nor a line with '*' (an iptables-save table),
+  // "create " (an ipset save line) or '{' (nft -j's JSON), so the guess
+  // never takes a valid TOML file for another format.
   const std::string text = read_rule_file(spec);
   const std::string first = first_content_line(text);
   if (starts_with(first, "@")) return parse_classbench(text, spec, classbench_action);
   if (starts_with(first, "*") || starts_with(first, "create ")) return imported(import_iptables(text, spec));
+  if (starts_with(first, "{")) return imported(import_nft(text, spec));
   return parse_rules(text, spec);
 }
 

@@ -35,14 +35,15 @@ std::vector<std::vector<std::uint8_t>> input_hook_corpus(const RuleSet& rules, s
 
 struct RoundTripResult {
   std::uint64_t packets = 0, batches = 0, retried = 0;
-  std::vector<std::string> mismatches;  // each: the packet, what the filter said, what the kernel counted
+  std::vector<std::string> mismatches;  // batches off, and the packets of them that are: what each side said
 };
 
 // expected_key: the kernel counter that must count a packet the filter
 // classified so ("ip4 INPUT:3", "ip6 INPUT:policy"); read_counters: every
 // deciding counter of the kernel, by key. Packets are sent in batches of
 // one expected key; a batch whose counts are off is sent once more (a stray
-// packet of the stack's own), then packet by packet to name the culprits.
+// packet of the stack's own), then is a mismatch, and up to 16 of its
+// packets are sent one by one to name the culprits.
 RoundTripResult round_trip(
     const VethTopology& t, const std::vector<std::vector<std::uint8_t>>& frames, const CompiledTable& table,
     const std::function<std::string(const Classification&, const std::vector<std::uint8_t>&)>& expected_key,
