@@ -90,8 +90,8 @@ void add_run_options(CLI::App* cmd, bench::RunOptions& o, std::string& hook, Rul
   cmd->add_option("--hook", hook, "a hook, a comma-separated list, iptables (both backends) or all")
       ->capture_default_str();
   cmd->add_option("--rules", rules.spec,
-                  "rule file: TOML or ClassBench (told apart by the first character), or toml:FILE, "
-                  "classbench:FILE; default: the embedded rule set");
+                  "rule file: TOML, ClassBench, iptables-save or nft -j JSON (told apart by the first character), "
+                  "or toml:FILE, classbench:FILE, iptables:FILE, nft:FILE; default: the embedded rule set");
   cmd->add_option("--classbench-action", rules.classbench_action,
                   "drop | pass: the action of every rule of a ClassBench file (the format has none)")
       ->capture_default_str()

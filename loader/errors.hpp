@@ -21,6 +21,14 @@ class RuleError : public Error {
   using Error::Error;
 };
 
+// A foreign rule (an imported iptables or nftables rule) this filter cannot
+// express; what() starts with "file:line:column: ". Importers refuse it, or
+// leave the rule out when told to and list it.
+class UnsupportedRule : public RuleError {
+ public:
+  using RuleError::RuleError;
+};
+
 // Throws Error("<what>: <strerror(-err)>") when err < 0; returns err otherwise.
 int check_errno(int err, const std::string& what);
 

@@ -2,8 +2,14 @@
 //
 //   classbench:FILE   a ClassBench filter file
 //   toml:FILE         a TOML rule file
+//   iptables:FILE     an iptables-save / ip6tables-save file (with ipset
+//                     save lines), imported as iptables_import.hpp says
+//   nft:FILE          `nft -j list ruleset` output, as nft_import.hpp says
 //   FILE              ClassBench if its first non-blank character is '@'
-//                     (every ClassBench rule starts with it), else TOML
+//                     (every ClassBench rule starts with it), iptables-save
+//                     if its first line that is not a comment starts with
+//                     '*' or "create ", nft's JSON if it starts with '{',
+//                     else TOML
 #pragma once
 
 #include <string>

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "errors.hpp"
+#include "protocol_names.hpp"
 #include "rule_set.hpp"
 
 namespace xb {
@@ -147,12 +148,12 @@ class Reader {
 
   std::uint8_t proto_of(const toml::node& node) {
     if (node.is_integer()) return byte_of(node, "proto");
-    const auto name = lower(string_of(node, "proto"));
-    if (name == "tcp") return XB_IPPROTO_TCP;
-    if (name == "udp") return XB_IPPROTO_UDP;
-    if (name == "icmp") return XB_IPPROTO_ICMP;
-    if (name == "icmpv6" || name == "ipv6-icmp") return XB_IPPROTO_ICMPV6;
-    fail(node, file_, fmt::format("'proto' = \"{}\": expected tcp, udp, icmp, icmpv6 or 0-255", name));
+    const auto name = trim(string_of(node, "proto"));
+    if (const auto number = protocol_number(name)) return *number;
+    fail(node, file_,
+         fmt::format("'proto' = \"{}\": expected a protocol name from /etc/protocols (tcp, udp, icmp, icmpv6, gre, "
+                     "esp, sctp, ...) or a number 0-255",
+                     name));
   }
 
   PortRange port_range_of(const toml::node& node, const std::string& key) {

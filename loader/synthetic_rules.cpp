@@ -124,6 +124,21 @@ RuleSet synthetic_rules(const SyntheticRuleOptions& o) {
   return set;
 }
 
+// A TOML basic string: imported rule names (iptables comments) may hold
+// quotes, backslashes and control characters.
+static std::string toml_string(const std::string& s) {
+  std::string out = "\"";
+  for (const unsigned char c : s) {
+    if (c == '"' || c == '\\')
+      out += {'\\', static_cast<char>(c)};
+    else if (c < 0x20 || c == 0x7f)
+      out += fmt::format("\\u{:04X}", c);
+    else
+      out += static_cast<char>(c);
+  }
+  return out + "\"";
+}
+
 std::string to_toml(const RuleSet& rules) {
   std::ostringstream out;
   auto ports = [](const std::vector<PortRange>& list) {
@@ -140,7 +155,7 @@ std::string to_toml(const RuleSet& rules) {
       << "malformed = \"" << action_name(rules.malformed_action) << "\"\n";
   for (const auto& r : rules.rules) {
     out << "\n[[rule]]\n";
-    if (!r.name.empty()) out << "name = \"" << r.name << "\"\n";
+    if (!r.name.empty()) out << "name = " << toml_string(r.name) << "\n";
     out << "action = \"" << action_name(r.action) << "\"\n";
     if (r.src) out << "src = \"" << r.src->str() << "\"\n";
     if (r.dst) out << "dst = \"" << r.dst->str() << "\"\n";

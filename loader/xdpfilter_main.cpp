@@ -12,6 +12,7 @@
 
 #include "errors.hpp"
 #include "filter_attach.hpp"
+#include "import_command.hpp"
 #include "libbpf_logging.hpp"
 #include "lwt_route.hpp"
 #include "rule_compiler.hpp"
@@ -76,8 +77,9 @@ struct RulesOption {
 
 void add_rules_option(CLI::App* cmd, RulesOption& r, bool required) {
   auto* rules = cmd->add_option("--rules", r.spec,
-                                std::string("rule file: TOML or ClassBench (told apart by the first character), or "
-                                            "toml:FILE, classbench:FILE") +
+                                std::string("rule file: TOML, ClassBench, iptables-save or nft -j JSON (told apart "
+                                            "by the first character), or toml:FILE, classbench:FILE, iptables:FILE, "
+                                            "nft:FILE") +
                                     (required ? "" : "; default: the embedded rule set"));
   if (required) rules->required();
   cmd->add_option("--classbench-action", r.classbench_action,
@@ -183,6 +185,27 @@ int run(int argc, char** argv) {
   auto* gen_rules = app.add_subcommand("gen-rules", "print a synthetic rule set as a rule file");
   gen_rules->add_option("--count", gen.count, "number of rules")->check(CLI::Range(1u, unsigned(XB_MAX_RULES)));
   gen_rules->add_option("--seed", gen.seed, "random seed");
+
+  ImportCommand import_cmd;
+  auto* import = app.add_subcommand("import", "write an iptables or nftables rule set as this filter's TOML rules");
+  import
+      ->add_option("--from", import_cmd.from,
+                   "iptables (iptables-save / ip6tables-save, with ipset save lines) | nft (nft -j list ruleset)")
+      ->required()
+      ->check(CLI::IsMember({"iptables", "nft", "nftables"}));
+  import->add_option("input", import_cmd.input, "the rule set's file, or - for standard input")->required();
+  import->add_option("--out", import_cmd.out, "write the rules to this file (default: standard output)");
+  import->add_option("--table", import_cmd.iptables.table,
+                     "iptables table (default: raw if PREROUTING has rules, "
+                     "else filter)");
+  import->add_option("--chain", import_cmd.chain,
+                     "iptables: a built-in chain (default: PREROUTING in raw, INPUT in filter); nft: "
+                     "FAMILY:TABLE:CHAIN or a base chain's name (default: the filter chain at prerouting, input or "
+                     "ingress)");
+  import->add_option("--family", import_cmd.family, "ipv4 | ipv6: tables the file does not say (default: guessed)")
+      ->check(CLI::IsMember({"ipv4", "ipv6"}));
+  import->add_flag("--skip-unsupported", import_cmd.iptables.skip_unsupported,
+                   "leave out rules the filter cannot express, and list them, instead of refusing the rule set");
 
   try {
     app.parse(argc, argv);
@@ -298,6 +321,8 @@ int run(int argc, char** argv) {
         "table {:.1f} KiB, built in {:.1f} ms\n",
         rules.source, rules.rules.size(), st.records, st.trees[XB_FAMILY_V4], st.trees[XB_FAMILY_V6], st.max_depth,
         st.max_leaf, static_cast<double>(table.bytes()) / 1024, st.build_ms);
+  } else if (*import) {
+    run_import(import_cmd);
   } else if (*gen_rules) {
     fmt::print("{}", to_toml(synthetic_rules(gen)));
   }

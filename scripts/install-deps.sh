@@ -8,7 +8,7 @@ apt-get install -y -qq --no-install-recommends \
   clang llvm libclang-rt-dev bpftool libbpf-dev libxdp-dev libelf-dev zlib1g-dev \
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev libmnl-dev libpcap-dev \
   libgtest-dev libbenchmark-dev \
-  iproute2 ethtool util-linux procps \
+  iproute2 ethtool util-linux procps netbase \
   nftables iptables ipset libdpdk-dev chromium \
   qemu-system-x86 busybox-static cpio dash >/dev/null
 # Vega-Lite for `xdpbench report`, from the npm registry at the versions

@@ -67,6 +67,19 @@ icmp-code = 0
   EXPECT_EQ(*set.rules[0].icmp_type, 128);
 }
 
+// Protocol names come from the system's database, as iptables takes them;
+// the names rule files always took still work.
+TEST(RuleParser, ProtocolNamesFromTheSystemDatabase) {
+  const std::pair<const char*, int> cases[] = {
+      {"\"tcp\"", 6},  {"\"UDP\"", 17}, {"\"icmp\"", 1}, {"\"icmpv6\"", 58}, {"\"ipv6-icmp\"", 58}, {"\"igmp\"", 2},
+      {"\"gre\"", 47}, {"\"GRE\"", 47}, {"\"esp\"", 50}, {"\"sctp\"", 132},  {"\"47\"", 47},        {"132", 132}};
+  for (const auto& [text, number] : cases) {
+    const RuleSet set = parse_rules(std::string("[[rule]]\naction = \"drop\"\nproto = ") + text + "\n", "r.toml");
+    ASSERT_EQ(set.rules.size(), 1u);
+    EXPECT_EQ(set.rules[0].proto, number) << text;
+  }
+}
+
 struct BadInput {
   const char* name;  // the case, as ctest names it
   const char* text;
@@ -113,6 +126,12 @@ INSTANTIATE_TEST_SUITE_P(
                  "rules.toml:3:1: unknown key 'log' in [defaults]: expected action, non-ip or malformed"},
         BadInput{"missing_value", "[[rule]]\naction = \"drop\"\ndst = \n",
                  "rules.toml:3:7: Error while parsing key-value pair: expected value, saw '\\n'"},
+        BadInput{"unknown_protocol_name", "[[rule]]\naction = \"drop\"\nproto = \"tcpp\"\n",
+                 "rules.toml:3:9: 'proto' = \"tcpp\": expected a protocol name from /etc/protocols (tcp, udp, icmp, "
+                 "icmpv6, gre, esp, sctp, ...) or a number 0-255"},
+        BadInput{"protocol_number_too_big", "[[rule]]\naction = \"drop\"\nproto = \"256\"\n",
+                 "rules.toml:3:9: 'proto' = \"256\": expected a protocol name from /etc/protocols (tcp, udp, icmp, "
+                 "icmpv6, gre, esp, sctp, ...) or a number 0-255"},
         BadInput{"unknown_table", "[rules]\n", "rules.toml:1:2: unknown key 'rules': expected [defaults] or [[rule]]"}),
     [](const auto& info) { return std::string(info.param.name); });
 

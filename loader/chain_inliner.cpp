@@ -1,0 +1,112 @@
+#include "chain_inliner.hpp"
+
+#include <fmt/format.h>
+
+#include "errors.hpp"
+
+namespace xb {
+namespace {
+
+// Deeper than iptables or nftables allow; reached only by a loop of jumps.
+constexpr std::size_t kMaxJumpDepth = 64;
+
+class Inliner {
+ public:
+  Inliner(InlineSource& source, const InlineRule& policy) : source_(source), policy_(policy) {}
+
+  InlinedRules run(const std::string& top, const HeaderMatch& any) {
+    walk(top, 0, {any}, {});
+    return std::move(out_);
+  }
+
+ private:
+  struct Frame {
+    std::string chain;
+    std::size_t next;
+  };
+
+  InlineSource& source_;
+  const InlineRule& policy_;
+  InlinedRules out_;
+
+  void emit(const std::vector<HeaderMatch>& matches, const InlineRule& r, Action action) {
+    for (const auto& m : matches) {
+      out_.rules.push_back(to_rule(m, r.name, action, r.where));
+      out_.origins.push_back(r.origin);
+      if (out_.rules.size() > XB_MAX_RULES)
+        throw RuleError(fmt::format("{}: the chains inline into more than {} rules", r.where.str(), XB_MAX_RULES));
+    }
+  }
+
+  void walk(const std::string& chain, std::size_t from, const std::vector<HeaderMatch>& ctx,
+            const std::vector<Frame>& stack) {
+    if (stack.size() > kMaxJumpDepth)
+      throw RuleError(fmt::format("chain {}: chains jump deeper than {} (a loop?)", chain, kMaxJumpDepth));
+    using K = InlineRule::Kind;
+    const std::size_t n = source_.size(chain);
+    for (std::size_t i = from; i < n; ++i) {
+      const InlineRule* r = source_.rule(chain, i);
+      if (!r) continue;
+      const auto m = intersect(ctx, r->matches);
+      if (m.empty()) continue;
+      switch (r->kind) {
+        case K::None:
+          break;
+        case K::Accept:
+          emit(m, *r, Action::Pass);
+          break;
+        case K::Drop:
+          emit(m, *r, Action::Drop);
+          break;
+        case K::Jump: {
+          auto deeper = stack;
+          deeper.push_back({chain, i + 1});
+          walk(r->target, 0, m, deeper);
+          break;
+        }
+        case K::Goto:
+          walk(r->target, 0, m, stack);
+          if (!falls_through(chain, i + 1, m, stack)) go_on(m, stack);
+          break;
+        case K::Return:
+          if (!falls_through(chain, i + 1, m, stack)) go_on(m, stack);
+          break;
+      }
+    }
+  }
+
+  // Whether the packets of `m` going on after the jump on the stack is the
+  // same as their falling through the rest of this chain: no rule left in
+  // it can match them (as with a chain's last rule, an unconditional
+  // RETURN), and there is a jump to go back to. Then nothing is copied.
+  bool falls_through(const std::string& chain, std::size_t from, const std::vector<HeaderMatch>& m,
+                     const std::vector<Frame>& stack) {
+    if (stack.empty()) return false;
+    const std::size_t n = source_.size(chain);
+    for (std::size_t i = from; i < n; ++i) {
+      const InlineRule* r = source_.rule(chain, i);
+      if (r && !intersect(m, r->matches).empty()) return false;
+    }
+    return true;
+  }
+
+  // Where the packets of `m` go from here: the rules after each jump on
+  // the stack, then the policy. What is emitted decides every packet of m.
+  void go_on(const std::vector<HeaderMatch>& m, std::vector<Frame> stack) {
+    while (!stack.empty()) {
+      const Frame top = stack.back();
+      stack.pop_back();
+      walk(top.chain, top.next, m, stack);
+    }
+    emit(m, policy_, policy_.kind == InlineRule::Kind::Drop ? Action::Drop : Action::Pass);
+  }
+};
+
+}  // namespace
+
+InlinedRules inline_chain(InlineSource& source, const std::string& top, const HeaderMatch& any,
+                          const InlineRule& policy) {
+  return Inliner(source, policy).run(top, any);
+}
+
+}  // namespace xb

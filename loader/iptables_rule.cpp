@@ -1,0 +1,406 @@
+#include "iptables_rule.hpp"
+
+#include <fmt/format.h>
+#include <netdb.h>
+
+#include <array>
+#include <charconv>
+#include <set>
+
+#include "errors.hpp"
+#include "icmp_names.hpp"
+#include "ipset_members.hpp"
+#include "protocol_names.hpp"
+
+namespace xb {
+namespace {
+
+// Rules that expand further than this are refused rather than built.
+constexpr std::size_t kMaxExpansion = 100000;
+
+const std::map<std::string, std::string>& unsupported_matches() {
+  static const std::map<std::string, std::string> m = {
+      {"conntrack", "connection tracking state (the filter is stateless)"},
+      {"state", "connection tracking state (the filter is stateless)"},
+      {"ctstate", "connection tracking state (the filter is stateless)"},
+      {"limit", "a rate limit (the filter keeps no rates)"},
+      {"hashlimit", "a rate limit (the filter keeps no rates)"},
+      {"connlimit", "a connection limit (the filter is stateless)"},
+      {"recent", "a list of recent sources (the filter is stateless)"},
+      {"mark", "a packet mark (the filter does not read marks)"},
+      {"connmark", "a connection mark (the filter is stateless)"},
+      {"addrtype", "an address type (the filter does not know the host's addresses)"},
+      {"physdev", "a bridge port (the filter does not read interfaces)"},
+      {"owner", "the owning socket (the filter does not read sockets)"},
+      {"length", "a packet length"},
+      {"ttl", "a TTL"},
+      {"hl", "a hop limit"},
+      {"tos", "a TOS"},
+      {"dscp", "a DSCP"},
+      {"mac", "a MAC address"},
+      {"iprange", "an address range (write it as prefixes)"},
+      {"u32", "raw packet bytes"},
+      {"string", "packet contents"},
+      {"frag", "IPv6 fragment headers"},
+      {"ipv6header", "IPv6 extension headers"},
+      {"rt", "IPv6 routing headers"},
+      {"policy", "IPsec policy"},
+      {"pkttype", "a packet type"},
+      {"socket", "a socket lookup"},
+      {"bpf", "a BPF program"},
+  };
+  return m;
+}
+
+const std::set<std::string>& supported_matches() {
+  static const std::set<std::string> m = {"tcp", "udp", "icmp", "icmp6", "icmpv6", "multiport", "set", "comment"};
+  return m;
+}
+
+class RuleReader {
+ public:
+  RuleReader(const SaveRule& rule, const SaveTable& table, const std::map<std::string, Ipset>& sets,
+             const std::string& source)
+      : rule_(rule), table_(table), sets_(sets), source_(source) {
+    base_.family = table.family;
+  }
+
+  IptablesRule read() {
+    const auto& w = rule_.words;
+    bool negate = false;
+    SaveWord bang;
+    for (i_ = 0; i_ < w.size(); ++i_) {
+      const SaveWord& word = w[i_];
+      const std::string& opt = word.text;
+      if (opt == "!") {
+        if (negate) error(word, "'!' twice");
+        negate = true;
+        bang = word;
+        continue;
+      }
+      if (negate) negated_ = &bang;
+      option(word, opt);
+      negate = false;
+      negated_ = nullptr;
+    }
+    if (negate) error(bang, "'!' negates nothing: it ends the rule");
+    return finish();
+  }
+
+ private:
+  const SaveRule& rule_;
+  const SaveTable& table_;
+  const std::map<std::string, Ipset>& sets_;
+  const std::string& source_;
+  std::size_t i_ = 0;
+  const SaveWord* negated_ = nullptr;              // the '!' before the current option
+  HeaderMatch base_;                               // the family only
+  std::vector<std::vector<HeaderMatch>> factors_;  // all of these (each one of its matches)
+  std::optional<std::uint8_t> proto_;
+  SaveWord proto_word_;
+  std::vector<std::pair<SaveWord, std::string>> needs_proto_;  // option word, what it is
+  std::vector<SetReference> set_refs_;
+  IptablesRule out_;
+
+  std::string at(const SaveWord& w) const { return fmt::format("{}:{}:{}", source_, rule_.line, w.column); }
+  [[noreturn]] void error(const SaveWord& w, const std::string& what) const { throw RuleError(at(w) + ": " + what); }
+  [[noreturn]] void unsupported(const SaveWord& w, const std::string& what) const {
+    throw UnsupportedRule(at(w) + ": " + what + " cannot be expressed by this filter");
+  }
+
+  const SaveWord& value(const SaveWord& opt) {
+    if (i_ + 1 >= rule_.words.size() || rule_.words[i_ + 1].text == "!")
+      error(opt, fmt::format("{} needs a value", opt.text));
+    return rule_.words[++i_];
+  }
+
+  void no_negation(const SaveWord& opt, const std::string& what) {
+    if (negated_) unsupported(*negated_, fmt::format("'! {}' ({} negated)", opt.text, what));
+  }
+
+  HeaderMatch one() const { return base_; }
+
+  void option(const SaveWord& word, const std::string& opt) {
+    if (opt == "-s" || opt == "--source" || opt == "--src") return addresses(word, true);
+    if (opt == "-d" || opt == "--destination" || opt == "--dst") return addresses(word, false);
+    if (opt == "-p" || opt == "--protocol") return protocol(word);
+    if (opt == "-m" || opt == "--match") return module(word);
+    if (opt == "--sport" || opt == "--source-port") return ports(word, true, false);
+    if (opt == "--dport" || opt == "--destination-port") return ports(word, false, false);
+    if (opt == "--sports" || opt == "--source-ports") return ports(word, true, true);
+    if (opt == "--dports" || opt == "--destination-ports") return ports(word, false, true);
+    if (opt == "--ports") return either_ports(word);
+    if (opt == "--tcp-flags") return tcp_flags(word);
+    if (opt == "--syn") return syn(word);
+    if (opt == "--icmp-type" || opt == "--icmpv6-type") return icmp(word);
+    if (opt == "--match-set" || opt == "--set") return match_set(word);
+    if (opt == "--comment") {
+      out_.comment = value(word).text;
+      return;
+    }
+    if (opt == "-j" || opt == "--jump" || opt == "-g" || opt == "--goto") return target(word);
+    if (opt == "-i" || opt == "--in-interface" || opt == "-o" || opt == "--out-interface")
+      unsupported(word, fmt::format("{} (an interface: attach the filter to that interface instead)", opt));
+    if (opt == "-f" || opt == "--fragment") unsupported(word, "-f (fragments only)");
+    if (opt == "--tcp-option") unsupported(word, "--tcp-option (TCP options)");
+    if (opt == "--reject-with") {
+      value(word);  // REJECT's; the filter drops, noted by the importer
+      return;
+    }
+    if (opt.size() > 1 && opt[0] == '-') unsupported(word, fmt::format("option '{}'", opt));
+    error(word, fmt::format("'{}': expected an option such as -s, -p, -m or -j", opt));
+  }
+
+  void addresses(const SaveWord& opt, bool source) {
+    const SaveWord& v = value(opt);
+    std::vector<HeaderMatch> alternatives;
+    std::size_t start = 0;
+    std::vector<std::string> items;
+    for (std::size_t comma; (comma = v.text.find(',', start)) != std::string::npos; start = comma + 1)
+      items.push_back(v.text.substr(start, comma - start));
+    items.push_back(v.text.substr(start));
+    if (negated_ && items.size() > 1) unsupported(*negated_, "a negated address list");
+    for (const auto& item : items) {
+      const auto p = parse_prefix(base_.family, item);
+      if (!p)
+        error(v, fmt::format("'{}': expected an {} address or prefix (hostnames are resolved by iptables when it "
+                             "loads a rule: write the address)",
+                             item, base_.family == Family::V4 ? "IPv4" : "IPv6"));
+      const std::vector<Prefix> prefixes = negated_ ? complement(*p) : std::vector<Prefix>{*p};
+      for (const auto& q : prefixes) {
+        HeaderMatch m = one();
+        (source ? m.src : m.dst) = q;
+        alternatives.push_back(m);
+      }
+    }
+    factors_.push_back(std::move(alternatives));
+  }
+
+  void protocol(const SaveWord& opt) {
+    const SaveWord& v = value(opt);
+    no_negation(opt, "protocol");
+    if (v.text == "all" || v.text == "0") return;  // iptables: any protocol
+    const auto p = protocol_number(v.text);
+    if (!p) error(v, fmt::format("'{}': expected a protocol name (from /etc/protocols) or number", v.text));
+    if ((*p == XB_IPPROTO_ICMP && base_.family == Family::V6) ||
+        (*p == XB_IPPROTO_ICMPV6 && base_.family == Family::V4))
+      unsupported(v, fmt::format("-p {} in {} (ICMP is read in IPv4, ICMPv6 in IPv6)", v.text,
+                                 base_.family == Family::V4 ? "iptables" : "ip6tables"));
+    proto_ = *p;
+    proto_word_ = v;
+    HeaderMatch m = one();
+    m.proto = *p;
+    factors_.push_back({m});
+  }
+
+  void module(const SaveWord& opt) {
+    const SaveWord& v = value(opt);
+    if (supported_matches().count(v.text)) return;
+    const auto known = unsupported_matches().find(v.text);
+    if (known != unsupported_matches().end()) unsupported(v, fmt::format("-m {}: {}", v.text, known->second));
+    unsupported(v, fmt::format("-m {} (a match module the importer does not translate)", v.text));
+  }
+
+  PortRange port_range(const SaveWord& v, const std::string& text) {
+    auto port = [&](const std::string& s, std::uint16_t if_empty) -> std::uint16_t {
+      if (s.empty()) return if_empty;
+      unsigned n = 0;
+      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+      if (ec == std::errc() && p == s.data() + s.size()) {
+        if (n > 65535) error(v, fmt::format("port {} is not 0 to 65535", s));
+        return static_cast<std::uint16_t>(n);
+      }
+      servent entry{}, *found = nullptr;
+      std::array<char, 1024> buf{};
+      const char* proto = proto_ == XB_IPPROTO_UDP ? "udp" : "tcp";
+      if (getservbyname_r(s.c_str(), proto, &entry, buf.data(), buf.size(), &found) == 0 && found)
+        return ntohs(static_cast<std::uint16_t>(found->s_port));
+      error(v, fmt::format("'{}': expected a port number or a service name from /etc/services", s));
+    };
+    const auto colon = text.find(':');
+    if (colon == std::string::npos) {
+      const auto p = port(text, 0);
+      return {p, p};
+    }
+    PortRange r{port(text.substr(0, colon), 0), port(text.substr(colon + 1), 65535)};
+    if (r.lo > r.hi) error(v, fmt::format("'{}': the range is empty (low > high)", text));
+    return r;
+  }
+
+  std::vector<PortRange> port_list(const SaveWord& v, bool list) {
+    std::vector<PortRange> out;
+    std::size_t start = 0;
+    for (std::size_t comma; list && (comma = v.text.find(',', start)) != std::string::npos; start = comma + 1)
+      out.push_back(port_range(v, v.text.substr(start, comma - start)));
+    out.push_back(port_range(v, v.text.substr(start)));
+    return out;
+  }
+
+  void ports(const SaveWord& opt, bool source, bool list) {
+    const SaveWord& v = value(opt);
+    auto ranges = port_list(v, list);
+    if (negated_) ranges = complement(ranges);
+    needs_proto_.push_back({opt, "ports"});
+    HeaderMatch m = one();
+    (source ? m.sport : m.dport) = ranges;
+    factors_.push_back(ranges.empty() ? std::vector<HeaderMatch>{} : std::vector<HeaderMatch>{m});
+  }
+
+  // multiport --ports: the source port or the destination port
+  void either_ports(const SaveWord& opt) {
+    const SaveWord& v = value(opt);
+    no_negation(opt, "either-side ports");
+    const auto ranges = port_list(v, true);
+    needs_proto_.push_back({opt, "ports"});
+    HeaderMatch s = one(), d = one();
+    s.sport = ranges;
+    d.dport = ranges;
+    factors_.push_back({s, d});
+  }
+
+  std::uint8_t flag_bits(const SaveWord& v) {
+    static const std::pair<const char*, std::uint8_t> kFlags[] = {{"FIN", 0x01}, {"SYN", 0x02}, {"RST", 0x04},
+                                                                  {"PSH", 0x08}, {"ACK", 0x10}, {"URG", 0x20},
+                                                                  {"ALL", 0x3f}, {"NONE", 0x00}};
+    std::uint8_t bits = 0;
+    std::size_t start = 0;
+    const std::string& t = v.text;
+    while (start <= t.size()) {
+      const auto comma = t.find(',', start);
+      const std::string name = t.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      bool found = false;
+      for (const auto& [n, b] : kFlags)
+        if (name == n) {
+          bits |= b;
+          found = true;
+        }
+      if (!found) error(v, fmt::format("'{}': expected TCP flags among SYN,ACK,FIN,RST,URG,PSH,ALL,NONE", name));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    return bits;
+  }
+
+  void flags_match(const SaveWord& opt, std::uint8_t mask, std::uint8_t value) {
+    needs_proto_.push_back({opt, "TCP flags"});
+    std::vector<HeaderMatch> alternatives;
+    if (!negated_) {
+      HeaderMatch m = one();
+      m.tcp_flags = TcpFlagsMatch{mask, static_cast<std::uint8_t>(value & mask)};
+      alternatives.push_back(m);
+    } else {
+      // not all of them as given: one of them otherwise
+      for (int b = 0; b < 8; ++b) {
+        const std::uint8_t bit = static_cast<std::uint8_t>(1u << b);
+        if (!(mask & bit)) continue;
+        HeaderMatch m = one();
+        m.tcp_flags = TcpFlagsMatch{bit, static_cast<std::uint8_t>(~value & bit)};
+        alternatives.push_back(m);
+      }
+    }
+    factors_.push_back(std::move(alternatives));
+  }
+
+  void tcp_flags(const SaveWord& opt) {
+    const std::uint8_t mask = flag_bits(value(opt));
+    const std::uint8_t comp = flag_bits(value(opt));
+    flags_match(opt, mask, comp);
+  }
+
+  // --syn is --tcp-flags SYN,RST,ACK,FIN SYN
+  void syn(const SaveWord& opt) { flags_match(opt, 0x17, 0x02); }
+
+  void icmp(const SaveWord& opt) {
+    const SaveWord& v = value(opt);
+    no_negation(opt, "ICMP type");
+    const bool v6 = opt.text == "--icmpv6-type";
+    if (v6 != (base_.family == Family::V6))
+      error(opt, fmt::format("{} in {}", opt.text, base_.family == Family::V4 ? "iptables" : "ip6tables"));
+    const auto tc = icmp_type_code(base_.family, v.text);
+    if (!tc) error(v, fmt::format("'{}': expected an ICMP{} type name, TYPE or TYPE/CODE", v.text, v6 ? "v6" : ""));
+    needs_proto_.push_back({opt, v6 ? "ICMPv6 type" : "ICMP type"});
+    HeaderMatch m = one();
+    m.icmp_type = tc->type;
+    m.icmp_code = tc->code;
+    factors_.push_back({m});
+  }
+
+  void match_set(const SaveWord& opt) {
+    no_negation(opt, "ipset match");
+    const SaveWord& name = value(opt);
+    const SaveWord& flags = value(opt);
+    const auto set = sets_.find(name.text);
+    if (set == sets_.end())
+      error(name, fmt::format("ipset {} is not in the file: put `ipset save` before the rules", name.text));
+    SetReference ref{&set->second, {}, at(name)};
+    std::size_t start = 0;
+    while (true) {
+      const auto comma = flags.text.find(',', start);
+      const std::string f = flags.text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (f != "src" && f != "dst") error(flags, fmt::format("'{}': expected src or dst flags, e.g. src,dst", f));
+      ref.from_source.push_back(f == "src");
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    set_refs_.push_back(std::move(ref));
+  }
+
+  void target(const SaveWord& opt) {
+    const SaveWord& v = value(opt);
+    no_negation(opt, "target");
+    using K = IptablesTarget::Kind;
+    IptablesTarget& t = out_.target;
+    t.word = v;
+    const bool go = opt.text == "-g" || opt.text == "--goto";
+    if (v.text == "ACCEPT" || v.text == "DROP" || v.text == "REJECT" || v.text == "RETURN") {
+      if (go) error(v, fmt::format("-g {}: goto needs a user chain", v.text));
+      t.kind = v.text == "ACCEPT" ? K::Accept : v.text == "DROP" ? K::Drop : v.text == "REJECT" ? K::Reject : K::Return;
+      return;
+    }
+    const SaveChain* chain = table_.chain(v.text);
+    if (chain && chain->policy == "-") {
+      t.kind = go ? K::Goto : K::Jump;
+      t.chain = v.text;
+      return;
+    }
+    if (chain) error(v, fmt::format("{} is a built-in chain: rules cannot jump to it", v.text));
+    unsupported(v, fmt::format("-j {} (a target other than ACCEPT, DROP, REJECT, RETURN or a user chain)", v.text));
+  }
+
+  IptablesRule finish() {
+    for (const auto& [opt, what] : needs_proto_) {
+      const bool icmp_opt = what.rfind("ICMP", 0) == 0;
+      if (icmp_opt) {
+        const std::uint8_t want = base_.family == Family::V4 ? XB_IPPROTO_ICMP : XB_IPPROTO_ICMPV6;
+        if (proto_ != want) error(opt, fmt::format("{} needs -p {}", opt.text, want == 1 ? "icmp" : "ipv6-icmp"));
+        continue;
+      }
+      if (!proto_) error(opt, fmt::format("{} needs -p tcp or -p udp", opt.text));
+      if (what == "TCP flags" && proto_ != XB_IPPROTO_TCP) error(opt, fmt::format("{} needs -p tcp", opt.text));
+      if (proto_ != XB_IPPROTO_TCP && proto_ != XB_IPPROTO_UDP)
+        unsupported(proto_word_,
+                    fmt::format("ports of protocol {} (the filter reads TCP and UDP ports)", proto_word_.text));
+    }
+    for (const auto& ref : set_refs_) factors_.push_back(ipset_matches(ref, base_.family, proto_, source_));
+    std::vector<HeaderMatch> result{base_};
+    for (const auto& f : factors_) {
+      result = intersect(result, f);
+      if (result.size() > kMaxExpansion)
+        throw UnsupportedRule(
+            fmt::format("{}:{}:1: the rule expands to more than {} rules (negations, address lists "
+                        "and ipsets multiply)",
+                        source_, rule_.line, kMaxExpansion));
+    }
+    out_.matches = std::move(result);
+    return std::move(out_);
+  }
+};
+
+}  // namespace
+
+IptablesRule read_iptables_rule(const SaveRule& rule, const SaveTable& table, const std::map<std::string, Ipset>& sets,
+                                const std::string& source) {
+  return RuleReader(rule, table, sets, source).read();
+}
+
+}  // namespace xb

@@ -1,0 +1,506 @@
+#include "nft_rule.hpp"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <netdb.h>
+
+#include <array>
+#include <span>
+
+#include "errors.hpp"
+#include "icmp_names.hpp"
+#include "protocol_names.hpp"
+
+namespace xb {
+namespace {
+
+using nlohmann::json;
+
+// Rules that expand further than this are refused rather than built.
+constexpr std::size_t kMaxExpansion = 100000;
+
+enum class Field { Src, Dst, Proto, Sport, Dport, TcpFlags, IcmpType, IcmpCode, Family };
+
+struct FieldRef {
+  Field field;
+  std::optional<Family> family;       // ip saddr: IPv4; icmpv6 type: IPv6
+  std::optional<std::uint8_t> proto;  // tcp dport: TCP (nft adds that dependency itself)
+  std::string text;                   // as nft writes it, for messages
+};
+
+// nftables' icmp_code and icmpv6_code names
+std::optional<std::uint8_t> icmp_code_name(Family f, const std::string& s) {
+  static const std::pair<const char*, int> v4[] = {
+      {"net-unreachable", 0}, {"host-unreachable", 1}, {"prot-unreachable", 2}, {"port-unreachable", 3},
+      {"frag-needed", 4},     {"net-prohibited", 9},   {"host-prohibited", 10}, {"admin-prohibited", 13}};
+  static const std::pair<const char*, int> v6[] = {{"no-route", 0},         {"admin-prohibited", 1},
+                                                   {"addr-unreachable", 3}, {"port-unreachable", 4},
+                                                   {"policy-fail", 5},      {"reject-route", 6}};
+  for (const auto& [n, c] : (f == Family::V4 ? std::span<const std::pair<const char*, int>>(v4)
+                                             : std::span<const std::pair<const char*, int>>(v6)))
+    if (s == n) return static_cast<std::uint8_t>(c);
+  return std::nullopt;
+}
+
+std::uint8_t flag_bit(const std::string& name) {
+  static const std::pair<const char*, std::uint8_t> flags[] = {{"fin", 0x01}, {"syn", 0x02}, {"rst", 0x04},
+                                                               {"psh", 0x08}, {"ack", 0x10}, {"urg", 0x20},
+                                                               {"ecn", 0x40}, {"cwr", 0x80}};
+  for (const auto& [n, b] : flags)
+    if (name == n) return b;
+  return 0;
+}
+
+// The prefixes that cover [lo, hi] exactly (network byte order addresses).
+std::vector<Prefix> range_prefixes(Family f, std::array<std::uint8_t, 16> lo, const std::array<std::uint8_t, 16>& hi) {
+  const int bits = f == Family::V4 ? 32 : 128;
+  const int bytes = bits / 8;
+  auto cmp = [&](const std::array<std::uint8_t, 16>& a, const std::array<std::uint8_t, 16>& b) {
+    for (int i = 0; i < bytes; ++i)
+      if (a[i] != b[i]) return a[i] < b[i] ? -1 : 1;
+    return 0;
+  };
+  std::vector<Prefix> out;
+  while (cmp(lo, hi) <= 0) {
+    // the largest block starting at lo that ends within hi
+    int len = bits;
+    while (len > 0) {
+      const int bit = len - 1;  // may the block grow to len - 1?
+      if (lo[bit / 8] & (0x80 >> (bit % 8))) break;
+      auto last = lo;
+      for (int b = bit; b < bits; ++b) last[b / 8] |= static_cast<std::uint8_t>(0x80 >> (b % 8));
+      if (cmp(last, hi) > 0) break;
+      --len;
+    }
+    out.push_back(make_prefix(f, lo.data(), len));
+    auto next = lo;
+    for (int b = len; b < bits; ++b) next[b / 8] |= static_cast<std::uint8_t>(0x80 >> (b % 8));
+    int i = bytes - 1;  // next = last + 1
+    while (i >= 0 && ++next[i] == 0) --i;
+    if (i < 0) break;  // wrapped past the last address
+    lo = next;
+  }
+  return out;
+}
+
+class RuleReader {
+ public:
+  RuleReader(const NftRule& rule, const NftRuleset& ruleset, const std::vector<Family>& families)
+      : rule_(rule), ruleset_(ruleset) {
+    for (const auto f : families) {
+      HeaderMatch m;
+      m.family = f;
+      base_.push_back(m);
+    }
+  }
+
+  NftRuleRead read() {
+    std::vector<HeaderMatch> result = base_;
+    for (std::size_t i = 0; i < rule_.expr.size(); ++i) {
+      const json& stmt = rule_.expr[i];
+      if (!stmt.is_object() || stmt.size() != 1) error(fmt::format("statement {}: expected an object", i + 1));
+      const auto first = stmt.begin();
+      const std::string kind = first.key();
+      const json& body = first.value();
+      if (kind == "match") {
+        result = intersect(result, match(body));
+      } else if (kind == "counter") {
+        // counts; changes no verdict
+      } else if (!verdict(kind, body)) {
+        unsupported(fmt::format("the statement '{}'", kind));
+      }
+      if (result.size() > kMaxExpansion)
+        unsupported(
+            fmt::format("a rule that expands to more than {} rules (negations and sets multiply)", kMaxExpansion));
+    }
+    for (const auto& m : result)
+      if ((!m.sport.empty() || !m.dport.empty()) && m.proto != XB_IPPROTO_TCP && m.proto != XB_IPPROTO_UDP)
+        unsupported("ports ('th' or a set's) of packets that need not be TCP or UDP (add meta l4proto { tcp, udp })");
+    out_.rule.matches = std::move(result);
+    out_.icmp_of_other_family = crossed_ && base_.size() > 1;
+    return std::move(out_);
+  }
+
+ private:
+  const NftRule& rule_;
+  const NftRuleset& ruleset_;
+  std::vector<HeaderMatch> base_;
+  NftRuleRead out_;
+  mutable bool crossed_ = false;  // an ICMP match of one family left out for the other
+
+  std::string place() const {
+    return fmt::format("{}: rule handle {} of chain {} {} {}", rule_.where.str(), rule_.handle, rule_.family,
+                       rule_.table, rule_.chain);
+  }
+  [[noreturn]] void error(const std::string& what) const { throw RuleError(place() + ": " + what); }
+  [[noreturn]] void unsupported(const std::string& what) const {
+    throw UnsupportedRule(place() + ": " + what + " cannot be expressed by this filter");
+  }
+
+  bool verdict(const std::string& kind, const json& body) {
+    using K = InlineRule::Kind;
+    auto& r = out_.rule;
+    if (kind == "accept")
+      r.kind = K::Accept;
+    else if (kind == "drop")
+      r.kind = K::Drop;
+    else if (kind == "reject") {
+      r.kind = K::Drop;
+      out_.reject = true;
+    } else if (kind == "return")
+      r.kind = K::Return;
+    else if (kind == "continue")
+      r.kind = K::None;
+    else if (kind == "jump" || kind == "goto") {
+      r.kind = kind == "jump" ? K::Jump : K::Goto;
+      r.target = body.value("target", "");
+      if (!ruleset_.chain(rule_.family, rule_.table, r.target))
+        error(fmt::format("{} to chain {}, which is not in table {} {}", kind, r.target, rule_.family, rule_.table));
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  FieldRef field_of(const json& left) const {
+    if (left.contains("payload")) {
+      const json& p = left["payload"];
+      const std::string proto = p.value("protocol", ""), field = p.value("field", "");
+      const std::string text = proto + " " + field;
+      if (proto == "ip" && field == "saddr") return {Field::Src, Family::V4, {}, text};
+      if (proto == "ip" && field == "daddr") return {Field::Dst, Family::V4, {}, text};
+      if (proto == "ip6" && field == "saddr") return {Field::Src, Family::V6, {}, text};
+      if (proto == "ip6" && field == "daddr") return {Field::Dst, Family::V6, {}, text};
+      if (proto == "ip" && field == "protocol") return {Field::Proto, Family::V4, {}, text};
+      if ((proto == "tcp" || proto == "udp") && (field == "sport" || field == "dport"))
+        return {
+            field == "sport" ? Field::Sport : Field::Dport, {}, proto == "tcp" ? XB_IPPROTO_TCP : XB_IPPROTO_UDP, text};
+      if (proto == "th" && (field == "sport" || field == "dport"))
+        return {field == "sport" ? Field::Sport : Field::Dport, {}, {}, text};
+      if (proto == "tcp" && field == "flags") return {Field::TcpFlags, {}, XB_IPPROTO_TCP, text};
+      if (proto == "icmp" && (field == "type" || field == "code"))
+        return {field == "type" ? Field::IcmpType : Field::IcmpCode, Family::V4, XB_IPPROTO_ICMP, text};
+      if (proto == "icmpv6" && (field == "type" || field == "code"))
+        return {field == "type" ? Field::IcmpType : Field::IcmpCode, Family::V6, XB_IPPROTO_ICMPV6, text};
+      if (proto == "ip6" && field == "nexthdr")
+        unsupported(
+            "ip6 nexthdr (the first next-header field, not the transport after extension headers: write "
+            "meta l4proto)");
+      unsupported(fmt::format("the header field {}", text));
+    }
+    if (left.contains("meta")) {
+      const std::string key = left["meta"].value("key", "");
+      if (key == "l4proto") return {Field::Proto, {}, {}, "meta l4proto"};
+      if (key == "nfproto" || key == "protocol") return {Field::Family, {}, {}, "meta " + key};
+      if (key == "iifname" || key == "oifname" || key == "iif" || key == "oif")
+        unsupported(fmt::format("meta {} (an interface: attach the filter to that interface instead)", key));
+      unsupported(fmt::format("meta {}", key));
+    }
+    if (left.contains("ct")) unsupported("ct " + left["ct"].value("key", "") + " (the filter is stateless)");
+    unsupported(fmt::format("the expression {}", left.dump()));
+  }
+
+  // A set's elements: @name, or an anonymous {"set": [...]}; nullopt if `right` is no set.
+  std::optional<json> set_elements(const json& right) const {
+    if (right.is_string() && right.get<std::string>().starts_with("@")) {
+      const std::string name = right.get<std::string>().substr(1);
+      const NftSet* s = ruleset_.set(rule_.family, rule_.table, name);
+      if (!s) error(fmt::format("set @{} is not in table {} {}", name, rule_.family, rule_.table));
+      if (s->type.is_null()) unsupported(fmt::format("the map @{} (verdict and data maps)", name));
+      return s->elem;
+    }
+    if (right.is_object() && right.contains("set"))
+      return right["set"].is_array() ? right["set"] : json::array({right["set"]});
+    return std::nullopt;
+  }
+
+  static const json& element_value(const json& e) { return e.is_object() && e.contains("elem") ? e["elem"]["val"] : e; }
+
+  std::string scalar_text(const json& v) const {
+    if (v.is_string()) return v.get<std::string>();
+    if (v.is_number_unsigned()) return std::to_string(v.get<std::uint64_t>());
+    error(fmt::format("{}: expected a name or a number", v.dump()));
+  }
+
+  std::array<std::uint8_t, 16> address(Family f, const std::string& s) const {
+    std::array<std::uint8_t, 16> a{};
+    if (inet_pton(f == Family::V4 ? AF_INET : AF_INET6, s.c_str(), a.data()) != 1)
+      error(fmt::format("'{}': expected an {} address", s, f == Family::V4 ? "IPv4" : "IPv6"));
+    return a;
+  }
+
+  std::uint16_t port(const json& v) const {
+    if (v.is_number_unsigned() && v.get<std::uint64_t>() <= 65535)
+      return static_cast<std::uint16_t>(v.get<std::uint64_t>());
+    if (v.is_string()) {
+      servent entry{}, *found = nullptr;
+      std::array<char, 1024> buf{};
+      if (getservbyname_r(v.get<std::string>().c_str(), nullptr, &entry, buf.data(), buf.size(), &found) == 0 && found)
+        return ntohs(static_cast<std::uint16_t>(found->s_port));
+    }
+    error(fmt::format("{}: expected a port", v.dump()));
+  }
+
+  // The matches of one field having one value (a prefix or a range may be several).
+  std::vector<HeaderMatch> with_value(const HeaderMatch& base, const FieldRef& f, const json& raw) const {
+    const json& v = element_value(raw);
+    if (f.family && base.family != *f.family) {
+      crossed_ = crossed_ || f.proto == XB_IPPROTO_ICMP || f.proto == XB_IPPROTO_ICMPV6;
+      return {};
+    }
+    HeaderMatch m = base;
+    if (f.proto) m.proto = f.proto;
+    switch (f.field) {
+      case Field::Src:
+      case Field::Dst: {
+        std::vector<Prefix> prefixes;
+        if (v.is_object() && v.contains("prefix")) {
+          const auto a = address(base.family, v["prefix"].value("addr", ""));
+          prefixes.push_back(make_prefix(base.family, a.data(), v["prefix"].value("len", 0)));
+        } else if (v.is_object() && v.contains("range")) {
+          prefixes = range_prefixes(base.family, address(base.family, scalar_text(v["range"][0])),
+                                    address(base.family, scalar_text(v["range"][1])));
+        } else {
+          const auto a = address(base.family, scalar_text(v));
+          prefixes.push_back(make_prefix(base.family, a.data(), base.family == Family::V4 ? 32 : 128));
+        }
+        std::vector<HeaderMatch> out;
+        for (const auto& p : prefixes) {
+          HeaderMatch x = m;
+          (f.field == Field::Src ? x.src : x.dst) = p;
+          out.push_back(x);
+        }
+        return out;
+      }
+      case Field::Proto: {
+        const auto p = protocol_number(scalar_text(v));
+        if (!p) error(fmt::format("{}: unknown protocol", v.dump()));
+        if (m.proto && *m.proto != *p) return {};
+        m.proto = p;
+        if ((*p == XB_IPPROTO_ICMP && base.family == Family::V6) ||
+            (*p == XB_IPPROTO_ICMPV6 && base.family == Family::V4)) {
+          crossed_ = true;  // the filter has no rule for ICMP in IPv6 (or ICMPv6 in IPv4)
+          return {};
+        }
+        return {m};
+      }
+      case Field::Sport:
+      case Field::Dport: {
+        PortRange r;
+        if (v.is_object() && v.contains("range"))
+          r = {port(v["range"][0]), port(v["range"][1])};
+        else
+          r = {port(v), port(v)};
+        (f.field == Field::Sport ? m.sport : m.dport) = {r};
+        return {m};
+      }
+      case Field::IcmpType: {
+        const auto tc = icmp_type_code(base.family, scalar_text(v));
+        if (!tc || !tc->type) error(fmt::format("{}: unknown ICMP type", v.dump()));
+        m.icmp_type = tc->type;
+        return {m};
+      }
+      case Field::IcmpCode: {
+        auto code = icmp_code_name(base.family, scalar_text(v));
+        if (!code && v.is_number_unsigned() && v.get<std::uint64_t>() <= 255) code = v.get<std::uint8_t>();
+        if (!code) error(fmt::format("{}: unknown ICMP code", v.dump()));
+        m.icmp_code = code;
+        return {m};
+      }
+      case Field::Family: {
+        const std::string s = scalar_text(v);
+        const std::optional<Family> fam = s == "ipv4" || s == "ip"    ? std::optional(Family::V4)
+                                          : s == "ipv6" || s == "ip6" ? std::optional(Family::V6)
+                                                                      : std::nullopt;
+        if (!fam) unsupported(fmt::format("{} {} (not IP)", f.text, s));
+        if (*fam != base.family) return {};
+        return {m};
+      }
+      case Field::TcpFlags:
+        break;
+    }
+    error("internal: flags as a value");
+  }
+
+  std::uint8_t flags_value(const json& v) const {
+    if (v.is_number_unsigned()) return static_cast<std::uint8_t>(v.get<std::uint64_t>());
+    if (v.is_string()) {
+      const auto b = flag_bit(v.get<std::string>());
+      if (!b) error(fmt::format("{}: unknown TCP flag", v.dump()));
+      return b;
+    }
+    if (v.is_array()) {
+      std::uint8_t bits = 0;
+      for (const auto& x : v) bits |= flags_value(x);
+      return bits;
+    }
+    if (v.is_object() && v.contains("|")) return flags_value(v["|"]);
+    error(fmt::format("{}: expected TCP flags", v.dump()));
+  }
+
+  std::vector<HeaderMatch> flags_match(const json& body) const {
+    const std::string op = body.value("op", "==");
+    const json& left = body["left"];
+    const bool masked = left.contains("&");
+    std::vector<TcpFlagsMatch> alternatives;
+    const auto each_bit_differs = [&](std::uint8_t mask, std::uint8_t value) {
+      for (int b = 0; b < 8; ++b)
+        if (mask & (1u << b))
+          alternatives.push_back({static_cast<std::uint8_t>(1u << b), static_cast<std::uint8_t>(~value & (1u << b))});
+    };
+    const auto set = set_elements(body["right"]);
+    if (masked) {
+      const std::uint8_t mask = flags_value(left["&"][1]);
+      if (set) {
+        if (op != "==") unsupported("a negated set of TCP flags");
+        for (const auto& e : *set)
+          alternatives.push_back({mask, static_cast<std::uint8_t>(flags_value(element_value(e)) & mask)});
+      } else {
+        const std::uint8_t value = flags_value(body["right"]) & mask;
+        if (op == "==")
+          alternatives.push_back({mask, value});
+        else if (op == "!=")
+          each_bit_differs(mask, value);
+        else
+          unsupported(fmt::format("tcp flags & ... {} (a comparison other than == or !=)", op));
+      }
+    } else if (set) {
+      if (op != "==" && op != "in") unsupported("a negated set of TCP flags");
+      for (const auto& e : *set) alternatives.push_back({0xff, flags_value(element_value(e))});
+    } else {
+      const std::uint8_t value = flags_value(body["right"]);
+      if (op == "!") {  // none of them set: nft's form of flags & V == 0
+        alternatives.push_back({value, 0});
+      } else if (op == "in") {  // any of them set
+        for (int b = 0; b < 8; ++b)
+          if (value & (1u << b))
+            alternatives.push_back({static_cast<std::uint8_t>(1u << b), static_cast<std::uint8_t>(1u << b)});
+      } else if (op == "==") {
+        alternatives.push_back({0xff, value});
+      } else if (op == "!=") {
+        each_bit_differs(0xff, value);
+      } else {
+        unsupported(fmt::format("tcp flags {} (a comparison other than ==, != or a flag list)", op));
+      }
+    }
+    std::vector<HeaderMatch> out;
+    for (const auto& b : base_)
+      for (const auto& a : alternatives) {
+        HeaderMatch m = b;
+        m.proto = XB_IPPROTO_TCP;
+        m.tcp_flags = a;
+        out.push_back(m);
+      }
+    return out;
+  }
+
+  std::vector<HeaderMatch> match(const json& body) {
+    if (!body.contains("left") || !body.contains("right")) error("a match without left and right");
+    const json& left = body["left"];
+    const std::string op = body.value("op", "==");
+    if (left.contains("&")) {
+      if (!left["&"].is_array() || left["&"].size() != 2 || field_of(left["&"][0]).field != Field::TcpFlags)
+        unsupported(fmt::format("a masked expression {}", left.dump()));
+      return flags_match(body);
+    }
+    if (left.contains("concat")) return concat_match(left["concat"], body["right"], op);
+    const FieldRef f = field_of(left);
+    if (f.field == Field::TcpFlags) return flags_match(body);
+    const auto set = set_elements(body["right"]);
+    const json values = set ? *set : json::array({body["right"]});
+    std::vector<HeaderMatch> out;
+    if (op == "==" || op == "in") {
+      for (const auto& b : base_)
+        for (const auto& v : values)
+          for (auto& m : with_value(b, f, v)) out.push_back(std::move(m));
+      return out;
+    }
+    if (f.field == Field::Sport || f.field == Field::Dport) return port_comparison(f, values, op);
+    if (op == "!=" && !set && (f.field == Field::Src || f.field == Field::Dst)) {
+      for (const auto& b : base_)
+        for (const auto& m : with_value(b, f, body["right"])) {
+          const auto& p = f.field == Field::Src ? m.src : m.dst;
+          for (const auto& q : complement(*p)) {
+            HeaderMatch x = m;
+            (f.field == Field::Src ? x.src : x.dst) = q;
+            out.push_back(x);
+          }
+        }
+      return out;
+    }
+    unsupported(fmt::format("{} {} {} (negated or compared)", f.text, op, set ? "a set" : body["right"].dump()));
+  }
+
+  std::vector<HeaderMatch> port_comparison(const FieldRef& f, const json& values, const std::string& op) {
+    std::vector<PortRange> ranges;
+    for (const auto& v : values) {
+      HeaderMatch probe;
+      probe.family = base_.front().family;
+      const auto ms = with_value(probe, FieldRef{f.field, {}, f.proto, f.text}, v);
+      const auto& r = f.field == Field::Sport ? ms.at(0).sport.at(0) : ms.at(0).dport.at(0);
+      ranges.push_back(r);
+    }
+    std::vector<PortRange> result;
+    if (op == "!=") {
+      result = complement(ranges);
+    } else if (ranges.size() == 1 && ranges[0].single()) {
+      const unsigned p = ranges[0].lo;
+      if (op == "<" && p > 0)
+        result = {{0, static_cast<std::uint16_t>(p - 1)}};
+      else if (op == "<=")
+        result = {{0, static_cast<std::uint16_t>(p)}};
+      else if (op == ">" && p < 65535)
+        result = {{static_cast<std::uint16_t>(p + 1), 65535}};
+      else if (op == ">=")
+        result = {{static_cast<std::uint16_t>(p), 65535}};
+      else if (op != "<" && op != ">")
+        unsupported(fmt::format("{} {} (an unknown comparison)", f.text, op));
+    } else {
+      unsupported(fmt::format("{} {} a set", f.text, op));
+    }
+    std::vector<HeaderMatch> out;
+    if (result.empty()) return out;
+    for (const auto& b : base_) {
+      HeaderMatch m = b;
+      if (f.proto) m.proto = f.proto;
+      (f.field == Field::Sport ? m.sport : m.dport) = result;
+      out.push_back(m);
+    }
+    return out;
+  }
+
+  std::vector<HeaderMatch> concat_match(const json& fields, const json& right, const std::string& op) {
+    if (op != "==" && op != "in") unsupported("a negated concatenation");
+    std::vector<FieldRef> refs;
+    for (const auto& f : fields) {
+      refs.push_back(field_of(f));
+      if (refs.back().field == Field::TcpFlags) unsupported("tcp flags in a concatenation");
+    }
+    const auto set = set_elements(right);
+    const json elements = set ? *set : json::array({right});
+    std::vector<HeaderMatch> out;
+    for (const auto& b : base_)
+      for (const auto& raw : elements) {
+        const json& e = element_value(raw);
+        if (!e.is_object() || !e.contains("concat") || e["concat"].size() != refs.size())
+          error(fmt::format("{}: expected a concatenation of {} values", e.dump(), refs.size()));
+        std::vector<HeaderMatch> partial{b};
+        for (std::size_t i = 0; i < refs.size(); ++i) {
+          std::vector<HeaderMatch> next;
+          for (const auto& p : partial)
+            for (auto& m : with_value(p, refs[i], e["concat"][i])) next.push_back(std::move(m));
+          partial = std::move(next);
+        }
+        out.insert(out.end(), partial.begin(), partial.end());
+      }
+    return out;
+  }
+};
+
+}  // namespace
+
+NftRuleRead read_nft_rule(const NftRule& rule, const NftRuleset& ruleset, const std::vector<Family>& families) {
+  return RuleReader(rule, ruleset, families).read();
+}
+
+}  // namespace xb

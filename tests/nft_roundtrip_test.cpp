@@ -1,0 +1,122 @@
+// Item 3 of the import for nftables: a realistic host firewall
+// (tests/data/import/host-firewall.nft: named and anonymous sets, intervals,
+// concatenations, user chains with return and goto, TCP flag forms, ICMP and
+// ICMPv6 types, reject) loaded into the kernel's own nftables in a private
+// namespace, dumped back with `nft -j list ruleset`, imported, and every
+// packet of a corpus aimed at the rules' edges judged by both: the filter's
+// rule must be the one whose kernel counter counted the packet (the policy:
+// what a counter of every packet at the hook counted beyond the rules).
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "netns_command.hpp"
+#include "nft_import.hpp"
+#include "prog_runner.hpp"
+#include "round_trip.hpp"
+#include "rule_compiler.hpp"
+
+namespace xb::testing {
+namespace {
+
+using bench::baselines::checked_run_in_netns;
+using nlohmann::json;
+
+// Per rule that decides (accept, drop, reject): its counter, keyed as the
+// importer names the rule's origin.
+std::map<std::string, std::uint64_t> deciding_counters(const std::string& listing, std::uint64_t* sum) {
+  std::map<std::string, std::uint64_t> counts;
+  *sum = 0;
+  const json parsed = json::parse(listing);  // kept: a range over a temporary's member would dangle
+  for (const auto& item : parsed["nftables"]) {
+    if (!item.contains("rule")) continue;
+    const auto& r = item["rule"];
+    std::optional<std::uint64_t> packets;
+    bool decides = false;
+    for (const auto& stmt : r["expr"]) {
+      if (stmt.contains("counter")) packets = stmt["counter"]["packets"].get<std::uint64_t>();
+      decides = decides || stmt.contains("accept") || stmt.contains("drop") || stmt.contains("reject");
+    }
+    if (!decides || !packets) continue;
+    counts[fmt::format("{} {} {} handle {}", r["family"].get<std::string>(), r["table"].get<std::string>(),
+                       r["chain"].get<std::string>(), r["handle"].get<std::uint64_t>())] = *packets;
+    *sum += *packets;
+  }
+  return counts;
+}
+
+std::uint64_t counted_at_hook(const std::string& listing) {
+  std::uint64_t n = 0;
+  const json parsed = json::parse(listing);
+  for (const auto& item : parsed["nftables"])
+    if (item.contains("rule"))
+      for (const auto& stmt : item["rule"]["expr"])
+        if (stmt.contains("counter")) n += stmt["counter"]["packets"].get<std::uint64_t>();
+  return n;
+}
+
+TEST(NftRoundTrip, SameVerdictAndSameRuleAsTheKernel) {
+  if (!bench::baselines::have_program("nft")) GTEST_SKIP() << "nft is not installed";
+  VethTopology t;
+  deliver_everything_locally(t);
+  checked_run_in_netns(t.dut_ns, {"nft", "-f", std::string(XB_TEST_DATA) + "/import/host-firewall.nft"});
+  // what the kernel holds, as a user would dump it, is what is imported
+  const std::string dump = checked_run_in_netns(t.dut_ns, {"nft", "-j", "list", "ruleset"});
+  const ImportedRules imported = import_nft(dump, "kernel-dump");
+  ASSERT_TRUE(imported.skipped.empty());
+  quiet_local_output(t);
+  // every packet the input hook sees, counted before any other chain
+  checked_run_in_netns(t.dut_ns, {"nft",
+                                  "add table inet xb_seen; add chain inet xb_seen in { type filter hook input "
+                                  "priority -1000; policy accept; }; add rule inet xb_seen in counter"});
+
+  const RuleSet& rules = imported.rules;
+  const CompiledTable table = compile_rules(rules);
+  const std::string policy = "inet filter input policy";
+  auto expected_key = [&](const Classification& c, const std::vector<std::uint8_t>&) {
+    return c.rule == XB_RULE_DEFAULT ? policy : imported.origins.at(c.rule);
+  };
+  auto counters = [&] {
+    std::uint64_t decided = 0;
+    auto counts =
+        deciding_counters(checked_run_in_netns(t.dut_ns, {"nft", "-j", "list", "table", "inet", "filter"}), &decided);
+    counts[policy] =
+        counted_at_hook(checked_run_in_netns(t.dut_ns, {"nft", "-j", "list", "table", "inet", "xb_seen"})) - decided;
+    return counts;
+  };
+
+  // ICMP carried in the other family's packets (IPv6 next header 1, IPv4
+  // protocol 58): nftables' meta l4proto matches it, the filter's rules
+  // cannot (the import notes it) -- left out, as README says
+  auto frames = input_hook_corpus(rules, 6000, 17);
+  const auto before = frames.size();
+  std::erase_if(frames, [](const std::vector<std::uint8_t>& f) {
+    return (f[12] == 0x86 && f[20] == XB_IPPROTO_ICMP) || (f[12] == 0x08 && f[23] == XB_IPPROTO_ICMPV6);
+  });
+  const auto left_out = before - frames.size();
+  ASSERT_GT(frames.size(), 3000u);
+  fixtures::ProgRunner xdp(ProgramKind::Xdp, table);
+  for (const auto& f : frames) {
+    const auto want = classify(table, f);
+    ASSERT_EQ(xdp.run(f, want), want);
+  }
+  const RoundTripResult r = round_trip(t, frames, table, expected_key, counters);
+  std::set<std::string> keys;
+  for (const auto& f : frames) keys.insert(expected_key(classify(table, f), f));
+  std::size_t nft_rules = 0;
+  const json dumped = json::parse(dump);
+  for (const auto& item : dumped["nftables"]) nft_rules += item.contains("rule");
+  std::cout << fmt::format(
+      "nftables round trip: {} rules imported from {} nft rules; {} packets in {} batches ({} "
+      "retried), {} kernel rules and the policy hit, {} mismatches; {} packets of ICMP in the other family left "
+      "out\n",
+      rules.rules.size(), nft_rules, r.packets, r.batches, r.retried, keys.size(), r.mismatches.size(), left_out);
+  for (const auto& m : r.mismatches) ADD_FAILURE() << m;
+  EXPECT_TRUE(r.mismatches.empty());
+}
+
+}  // namespace
+}  // namespace xb::testing

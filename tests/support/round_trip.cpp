@@ -1,0 +1,167 @@
+#include "round_trip.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <thread>
+
+#include "oracle.hpp"
+#include "oracle_headers.hpp"
+#include "packet_builder.hpp"
+#include "traffic.hpp"
+
+namespace xb::testing {
+namespace {
+
+// Below the veth backlog (netdev_max_backlog, 1000): a batch is never cut.
+constexpr std::size_t kBatch = 200;
+// Packets of a batch that is off sent one by one to name them.
+constexpr std::size_t kProbed = 16;
+
+bool martian_v4(const std::uint8_t* a) {
+  return a[0] == 0 || a[0] == 127 || a[0] >= 224;  // this network, loopback, multicast, class E and broadcast
+}
+
+bool dropped_before_input(const fixtures::OracleHeaders& h) {
+  if (h.family == Family::V4) return martian_v4(h.src.data()) || martian_v4(h.dst.data());
+  const auto loopback = [](const std::array<std::uint8_t, 16>& a) {
+    for (int i = 0; i < 15; ++i)
+      if (a[i]) return false;
+    return a[15] <= 1;  // :: and ::1
+  };
+  const auto v4_mapped = [](const std::array<std::uint8_t, 16>& a) {
+    for (int i = 0; i < 10; ++i)
+      if (a[i]) return false;
+    return a[10] == 0xff && a[11] == 0xff;
+  };
+  if (h.src[0] == 0xff || h.dst[0] == 0xff) return true;  // multicast
+  // a link-local destination is routed only if it is the interface's own
+  if (h.dst[0] == 0xfe && (h.dst[1] & 0xc0) == 0x80) return true;
+  if (loopback(h.src) || loopback(h.dst) || v4_mapped(h.src) || v4_mapped(h.dst)) return true;
+  switch (h.proto) {
+    case 0:
+    case 43:
+    case 44:
+    case 51:
+    case 59:
+    case 60:  // extension headers, no next header
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string hex(const std::vector<std::uint8_t>& f) {
+  std::string s;
+  for (std::size_t i = 14; i < f.size() && i < 14 + 48; ++i) s += fmt::format("{:02x}", f[i]);
+  return s;
+}
+
+std::map<std::string, std::uint64_t> delta(const std::map<std::string, std::uint64_t>& before,
+                                           const std::map<std::string, std::uint64_t>& after) {
+  std::map<std::string, std::uint64_t> d;
+  for (const auto& [k, v] : after) {
+    const auto it = before.find(k);
+    const std::uint64_t b = it == before.end() ? 0 : it->second;
+    if (v != b) d[k] = v - b;
+  }
+  return d;
+}
+
+std::uint64_t sum(const std::map<std::string, std::uint64_t>& m) {
+  std::uint64_t s = 0;
+  for (const auto& [k, v] : m) s += v;
+  return s;
+}
+
+}  // namespace
+
+void deliver_everything_locally(const VethTopology& t) {
+  const std::string ns = "ip netns exec " + t.dut_ns + " ";
+  run_command(ns + "sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf." + t.dut_if + ".rp_filter=0");
+  run_command(ns + "sysctl -qw net.ipv4.conf.all.accept_local=1 net.ipv4.conf." + t.dut_if + ".accept_local=1");
+  run_command("ip -n " + t.dut_ns + " route add local 0.0.0.0/0 dev lo table local");
+  // a rule of our own keeps the local table apart from main: merged (as
+  // they are without custom rules), main's 198.18.0.0/24 outranks local's /0
+  run_command("ip -n " + t.dut_ns + " rule add pref 32000 lookup main");
+  run_command("ip -n " + t.dut_ns + " -6 route add local ::/0 dev lo table local");
+}
+
+void quiet_local_output(const VethTopology& t) {
+  run_command("ip netns exec " + t.dut_ns +
+              " nft 'add table inet xb_quiet; add chain inet xb_quiet out { type filter hook output priority -400; "
+              "policy drop; }'");
+}
+
+std::vector<std::vector<std::uint8_t>> input_hook_corpus(const RuleSet& rules, std::size_t count, std::uint64_t seed) {
+  const CompiledTable table = compile_rules(rules);
+  std::vector<std::vector<std::uint8_t>> frames;
+  for (const auto& h : fixtures::boundary_headers(rules, count, seed)) {
+    if (dropped_before_input(h)) continue;
+    const fixtures::PacketSpec spec = fixtures::packet_spec(h);
+    if (spec.fragment != fixtures::Fragment::None) continue;
+    auto frame = fixtures::build_frame(spec);
+    if (classify(table, frame).rule == XB_RULE_MALFORMED) continue;
+    frames.push_back(std::move(frame));
+  }
+  return frames;
+}
+
+RoundTripResult round_trip(
+    const VethTopology& t, const std::vector<std::vector<std::uint8_t>>& frames, const CompiledTable& table,
+    const std::function<std::string(const Classification&, const std::vector<std::uint8_t>&)>& expected_key,
+    const std::function<std::map<std::string, std::uint64_t>()>& read_counters) {
+  const auto& topo = t.topology();
+  std::map<std::string, std::vector<const std::vector<std::uint8_t>*>> by_key;
+  std::map<const std::vector<std::uint8_t>*, Classification> said;
+  for (const auto& f : frames) {
+    const Classification c = classify(table, f);
+    said[&f] = c;
+    by_key[expected_key(c, f)].push_back(&f);
+  }
+  RoundTripResult result;
+  // sends the frames; the kernel's counts once they add up (or 2 s passed)
+  auto counted = [&](const std::vector<const std::vector<std::uint8_t>*>& batch) {
+    const auto before = read_counters();
+    std::vector<std::vector<std::uint8_t>> copies;
+    for (const auto* f : batch) copies.push_back(*f);
+    send_frames(t.gen_ns, t.gen_if, topo.generator().mac, topo.next_hop_mac(), copies);
+    std::map<std::string, std::uint64_t> d;
+    for (int i = 0; i < 100; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      d = delta(before, read_counters());
+      if (sum(d) >= batch.size()) break;
+    }
+    return d;
+  };
+  for (const auto& [key, all] : by_key) {
+    for (std::size_t at = 0; at < all.size(); at += kBatch) {
+      const std::vector<const std::vector<std::uint8_t>*> batch(all.begin() + at,
+                                                                all.begin() + std::min(all.size(), at + kBatch));
+      ++result.batches;
+      result.packets += batch.size();
+      const std::map<std::string, std::uint64_t> want{{key, batch.size()}};
+      if (counted(batch) == want) continue;
+      ++result.retried;
+      const auto again = counted(batch);
+      if (again == want) continue;
+      std::string got;
+      for (const auto& [k, v] : again) got += fmt::format(" {}={}", k, v);
+      result.mismatches.push_back(fmt::format("the batch of {} packets the filter gives to {} was counted:{}",
+                                              batch.size(), key, got.empty() ? " nothing" : got));
+      // name the culprits, a bounded few: an unanswered packet costs the 2 s wait
+      for (std::size_t k = 0; k < std::min<std::size_t>(batch.size(), kProbed); ++k) {
+        const auto* f = batch[k];
+        const auto d = counted({f});
+        if (d == std::map<std::string, std::uint64_t>{{key, 1}}) continue;
+        std::string one;
+        for (const auto& [name, v] : d) one += fmt::format("{}{}={}", one.empty() ? "" : ", ", name, v);
+        result.mismatches.push_back(fmt::format("  packet {} (rule {}): filter says {}, kernel counted {}", hex(*f),
+                                                said[f].rule, key, one.empty() ? "nothing" : one));
+      }
+    }
+  }
+  return result;
+}
+
+}  // namespace xb::testing

@@ -1,0 +1,52 @@
+// The round trip of an imported rule set: the same packets judged by the
+// filter (the imported rules) and by the kernel's own iptables or nftables
+// holding the original, in a private namespace, compared packet by packet
+// on the verdict and on which original rule decided.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "reference_model.hpp"
+#include "rule_set.hpp"
+#include "test_namespaces.hpp"
+
+namespace xb::testing {
+
+// The DUT of t delivers every address to itself (a local route for all of
+// IPv4 and IPv6, local sources accepted, no reverse-path filter), so the
+// input hook sees every packet of a corpus.
+void deliver_everything_locally(const VethTopology& t);
+
+// Drops everything the DUT sends from then on (in an nftables table of its
+// own at the output hook, before any other): its TCP resets, ICMP errors
+// and echo replies go to addresses that are all local now and would come
+// back in as packets nobody sent.
+void quiet_local_output(const VethTopology& t);
+
+// Packets aimed at the edges of `rules` (fixtures::boundary_headers) that
+// reach the kernel's input hook as they are: no later fragments (reassembly
+// comes first), no martian or multicast addresses, no IPv6 extension-header
+// protocols, nothing the filter calls malformed.
+std::vector<std::vector<std::uint8_t>> input_hook_corpus(const RuleSet& rules, std::size_t count, std::uint64_t seed);
+
+struct RoundTripResult {
+  std::uint64_t packets = 0, batches = 0, retried = 0;
+  std::vector<std::string> mismatches;  // batches off, and the packets of them that are: what each side said
+};
+
+// expected_key: the kernel counter that must count a packet the filter
+// classified so ("ip4 INPUT:3", "ip6 INPUT:policy"); read_counters: every
+// deciding counter of the kernel, by key. Packets are sent in batches of
+// one expected key; a batch whose counts are off is sent once more (a stray
+// packet of the stack's own), then is a mismatch, and up to 16 of its
+// packets are sent one by one to name the culprits.
+RoundTripResult round_trip(
+    const VethTopology& t, const std::vector<std::vector<std::uint8_t>>& frames, const CompiledTable& table,
+    const std::function<std::string(const Classification&, const std::vector<std::uint8_t>&)>& expected_key,
+    const std::function<std::map<std::string, std::uint64_t>()>& read_counters);
+
+}  // namespace xb::testing
