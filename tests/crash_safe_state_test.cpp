@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "cli_runner.hpp"
+#include "netns_command.hpp"
 #include "test_namespaces.hpp"
 
 namespace xb::testing {
@@ -46,12 +47,6 @@ proto = "udp"
 dport = 9999
 )";
 
-std::string write_file(const std::string& text) {
-  const std::string path = "/tmp/" + unique_name("xbcrash") + ".toml";
-  std::ofstream(path) << text;
-  return path;
-}
-
 bool killed(const CliResult& r) { return r.exit_code == -1 || r.exit_code == 128 + 9; }
 
 struct Step {
@@ -75,14 +70,10 @@ class KillMatrix : public ::testing::TestWithParam<std::tuple<std::string, Step>
  protected:
   IsolatedStore store_;
   VethTopology topo_;
-  std::string three_ = write_file(kThreeRules);
-  std::string one_ = write_file(kOneRule);
+  const bench::baselines::TempFile three_{kThreeRules, ".toml"};
+  const bench::baselines::TempFile one_{kOneRule, ".toml"};
 
-  ~KillMatrix() override {
-    run_xdpfilter("detach --all");
-    std::remove(three_.c_str());
-    std::remove(one_.c_str());
-  }
+  ~KillMatrix() override { run_xdpfilter("detach --all"); }
   const std::string& hook() const { return std::get<0>(GetParam()); }
   const Step& step() const { return std::get<1>(GetParam()); }
   std::string selector() const { return "--hook=" + hook() + " --iface=" + topo_.dut_if + " --netns=" + topo_.dut_ns; }
@@ -112,12 +103,13 @@ TEST_P(KillMatrix, LeavesTheOldOrTheNewState) {
   const Step& s = step();
   const std::string kill = std::string("XDPBENCH_DEBUG_KILL_AT=") + s.name;
   if (std::string(s.command) != "attach") {
-    const auto r = run_xdpfilter("attach " + selector() + " --rules=" + three_);
+    const auto r = run_xdpfilter("attach " + selector() + " --rules=" + three_.path());
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   CliResult r;
-  if (std::string(s.command) == "attach") r = run_xdpfilter("attach " + selector() + " --rules=" + three_, kill);
-  if (std::string(s.command) == "reload") r = run_xdpfilter("reload --hook=" + hook() + " --rules=" + one_, kill);
+  if (std::string(s.command) == "attach") r = run_xdpfilter("attach " + selector() + " --rules=" + three_.path(), kill);
+  if (std::string(s.command) == "reload")
+    r = run_xdpfilter("reload --hook=" + hook() + " --rules=" + one_.path(), kill);
   if (std::string(s.command) == "detach") r = run_xdpfilter("detach --hook=" + hook(), kill);
   ASSERT_TRUE(killed(r)) << "exit " << r.exit_code << ": " << r.err;
 
@@ -159,7 +151,7 @@ TEST_P(KillMatrix, LeavesTheOldOrTheNewState) {
     EXPECT_FALSE(xdp_on_link());
   }
   // and the target takes a filter again
-  const auto again = run_xdpfilter("attach " + selector() + " --rules=" + three_);
+  const auto again = run_xdpfilter("attach " + selector() + " --rules=" + three_.path());
   EXPECT_EQ(again.exit_code, 0) << again.err;
 }
 
@@ -178,12 +170,12 @@ INSTANTIATE_TEST_SUITE_P(StepsByCommand, KillMatrix,
 TEST(StateLock, SecondAttachOnATargetIsRefusedClearly) {
   IsolatedStore store;
   VethTopology topo;
-  const std::string rules = write_file(kThreeRules);
+  const bench::baselines::TempFile rules(kThreeRules, ".toml");
   const std::string sel = "--hook=xdp-generic --iface=" + topo.dut_if + " --netns=" + topo.dut_ns;
   for (int round = 0; round < 5; ++round) {
     CliResult a, b;
-    std::thread first([&] { a = run_xdpfilter("attach " + sel + " --rules=" + rules); });
-    std::thread second([&] { b = run_xdpfilter("attach " + sel + " --rules=" + rules); });
+    std::thread first([&] { a = run_xdpfilter("attach " + sel + " --rules=" + rules.path()); });
+    std::thread second([&] { b = run_xdpfilter("attach " + sel + " --rules=" + rules.path()); });
     first.join();
     second.join();
     EXPECT_EQ((a.exit_code == 0) + (b.exit_code == 0), 1) << a.err << b.err;
@@ -194,7 +186,6 @@ TEST(StateLock, SecondAttachOnATargetIsRefusedClearly) {
     EXPECT_EQ(st.size(), 1u);
     EXPECT_EQ(run_xdpfilter("detach --all").exit_code, 0);
   }
-  std::remove(rules.c_str());
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "cli_runner.hpp"
+#include "netns_command.hpp"
 #include "test_namespaces.hpp"
 #include "traffic.hpp"
 
@@ -64,12 +65,6 @@ action = "pass"
 proto = "udp"
 dport = 9999
 )";
-
-std::string write_file(const std::string& text) {
-  const std::string path = "/tmp/" + unique_name("xbrules") + ".toml";
-  std::ofstream(path) << text;
-  return path;
-}
 
 // The router topology plus a route of the DUT's that the test owns:
 // 198.20.0.0/24 via the sink, with a metric and protocol of its own (so that
@@ -151,13 +146,11 @@ class LwtEndToEnd : public ::testing::TestWithParam<std::string> {
  protected:
   IsolatedStore store_;
   RouterTopology topo_;
-  std::string rules_ = write_file(kRules);
-  std::string reloaded_ = write_file(kReloadedRules);
+  const bench::baselines::TempFile rules_{kRules, ".toml"};
+  const bench::baselines::TempFile reloaded_{kReloadedRules, ".toml"};
 
   ~LwtEndToEnd() override {
     run_xdpfilter("detach --all");  // in case an assertion left early
-    std::remove(rules_.c_str());
-    std::remove(reloaded_.c_str());
   }
   const std::string& hook() const { return GetParam(); }
   std::string selector() const {
@@ -182,7 +175,7 @@ TEST_P(LwtEndToEnd, AttachFilterCountReloadDetach) {
   UdpReceiver dropped(topo_.sink, kDroppedUdp), counted(topo_.sink, kCountedUdp);
   UniqueFd open_listener = tcp_listener(topo_.sink, kOpenTcp), dropped_listener = tcp_listener(topo_.sink, kDroppedTcp);
 
-  auto r = run_xdpfilter("attach " + selector() + " --rules=" + rules_);
+  auto r = run_xdpfilter("attach " + selector() + " --rules=" + rules_.path());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out.find("attached " + hook() + " on route " + kRoute + " (netns " + dut + ")"), 0u) << r.out;
 
@@ -232,7 +225,7 @@ TEST_P(LwtEndToEnd, AttachFilterCountReloadDetach) {
   const std::uint64_t before_reload = dropped.drain();
   std::thread traffic([&] { send_udp(gen, kTarget, kDroppedUdp, 3000, 3000); });
   std::this_thread::sleep_for(300ms);
-  r = run_xdpfilter("reload --rules=" + reloaded_ + " " + selector());
+  r = run_xdpfilter("reload --rules=" + reloaded_.path() + " " + selector());
   traffic.join();
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::uint64_t delivered = dropped.wait_for(before_reload + 3000, 1s) - before_reload;

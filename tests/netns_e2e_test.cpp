@@ -17,6 +17,7 @@
 
 #include "cgroup_scope.hpp"
 #include "cli_runner.hpp"
+#include "netns_command.hpp"
 #include "tc_act_attachment.hpp"
 #include "test_namespaces.hpp"
 #include "traffic.hpp"
@@ -62,12 +63,6 @@ proto = "udp"
 dport = 9999
 )";
 
-std::string write_file(const std::string& text) {
-  const std::string path = "/tmp/" + unique_name("xbrules") + ".toml";
-  std::ofstream(path) << text;
-  return path;
-}
-
 json only_stats() {
   const auto r = run_xdpfilter("stats --json");
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -97,16 +92,14 @@ class NetnsEndToEnd : public ::testing::TestWithParam<std::string> {
   IsolatedStore store_;
   VethTopology topo_;
   std::optional<TestCgroup> cgroup_;
-  std::string rules_ = write_file(kRules);
-  std::string reloaded_ = write_file(kReloadedRules);
+  const bench::baselines::TempFile rules_{kRules, ".toml"};
+  const bench::baselines::TempFile reloaded_{kReloadedRules, ".toml"};
 
   NetnsEndToEnd() {
     if (GetParam() == "cgroup-skb") cgroup_.emplace();
   }
   ~NetnsEndToEnd() override {
     run_xdpfilter("detach --all");  // in case an assertion left early
-    std::remove(rules_.c_str());
-    std::remove(reloaded_.c_str());
   }
   const std::string& hook() const { return GetParam(); }
   // where the filter goes: the receiving veth, its namespace, or the cgroup
@@ -127,7 +120,7 @@ TEST_P(NetnsEndToEnd, AttachFilterCountReloadDetach) {
   if (hook() == "tc-act") {
     if (const std::string missing = TcActAttachment::missing_kernel_support(); !missing.empty()) {
       // this kernel has no act_bpf: one clear line naming the option, nothing left behind
-      const auto r = run_xdpfilter("attach " + selector() + " --rules=" + rules_);
+      const auto r = run_xdpfilter("attach " + selector() + " --rules=" + rules_.path());
       EXPECT_EQ(r.exit_code, 2);
       EXPECT_EQ(r.err, "xdpfilter: attach tc-act ingress on " + topo_.dut_if + ": " + missing + "\n");
       EXPECT_NE(missing.find("CONFIG_NET_ACT_BPF"), std::string::npos) << missing;
@@ -148,13 +141,13 @@ TEST_P(NetnsEndToEnd, AttachFilterCountReloadDetach) {
 
   std::optional<BackgroundXdpfilter> guard;
   if (hook() == "socket-filter") {
-    guard.emplace("attach " + selector() + " --rules=" + rules_ + " --duration=60");
+    guard.emplace("attach " + selector() + " --rules=" + rules_.path() + " --duration=60");
     // the guard holds its socket while it runs: wait until status lists it
     const auto deadline = std::chrono::steady_clock::now() + 5s;
     while (run_xdpfilter("status").out.empty() && std::chrono::steady_clock::now() < deadline) {
     }
   } else {
-    const auto r = run_xdpfilter("attach " + selector() + " --rules=" + rules_);
+    const auto r = run_xdpfilter("attach " + selector() + " --rules=" + rules_.path());
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("attached " + hook()), std::string::npos) << r.out;
   }
@@ -203,7 +196,7 @@ TEST_P(NetnsEndToEnd, AttachFilterCountReloadDetach) {
   while (packets_of(only_stats(), "drop-udp-9999") <= kDatagrams && std::chrono::steady_clock::now() < deadline) {
   }
   const std::uint64_t on_old_table = packets_of(only_stats(), "drop-udp-9999") - kDatagrams;
-  r = run_xdpfilter("reload --rules=" + reloaded_ + " --hook=" + hook());
+  r = run_xdpfilter("reload --rules=" + reloaded_.path() + " --hook=" + hook());
   while (r.exit_code == 0 && packets_of(only_stats(), "pass-udp-9999") == 0 &&
          std::chrono::steady_clock::now() < deadline + 5s) {
   }

@@ -13,6 +13,7 @@
 #include "errors.hpp"
 #include "oracle_headers.hpp"
 #include "packet_builder.hpp"
+#include "pcap_writer.hpp"
 
 namespace xb::bench {
 namespace {
@@ -21,20 +22,6 @@ const std::string kTrace = XB_TEST_DATA "/classbench/acl1_1k_trace";
 
 std::string temp_path(const std::string& name) {
   return (std::filesystem::temp_directory_path() / (name + "-" + std::to_string(::getpid()))).string();
-}
-
-// A pcap of these frames, written with libpcap, of this link type.
-void write_pcap(const std::string& path, const std::vector<std::vector<std::uint8_t>>& frames, int link = DLT_EN10MB) {
-  pcap_t* dead = pcap_open_dead(link, 65535);
-  pcap_dumper_t* out = pcap_dump_open(dead, path.c_str());
-  ASSERT_NE(out, nullptr) << pcap_geterr(dead);
-  for (const auto& f : frames) {
-    pcap_pkthdr h{};
-    h.caplen = h.len = static_cast<bpf_u_int32>(f.size());
-    pcap_dump(reinterpret_cast<u_char*>(out), &h, f.data());
-  }
-  pcap_dump_close(out);
-  pcap_close(dead);
 }
 
 std::string error_of(const std::string& spec, const TrafficProfile& sizes = {}) {
@@ -77,7 +64,7 @@ TEST(TrafficFile, PcapFramesAsCaptured) {
   const std::vector<std::vector<std::uint8_t>> frames = {
       packets::build_frame(packets::udp("192.0.2.1", "192.0.2.2", 1000, 53)), packets::arp_frame(),
       packets::build_frame(packets::tcp("2001:db8::1", "2001:db8::2", 1000, 80, packets::kSyn))};
-  write_pcap(path, frames);
+  fixtures::write_pcap(path, frames);
   const TrafficFile file = read_traffic_file(path, {});
   std::filesystem::remove(path);
   EXPECT_EQ(file.format, "pcap");
@@ -108,7 +95,7 @@ TEST(TrafficFile, BadTraceLineNamesFileAndLine) {
 TEST(TrafficFile, TruncatedPcapNamesTheRecord) {
   const std::string path = temp_path("xb-truncated.pcap");
   const auto frame = packets::build_frame(packets::udp("192.0.2.1", "192.0.2.2", 1000, 53));
-  write_pcap(path, {frame, frame, frame});
+  fixtures::write_pcap(path, {frame, frame, frame});
   std::filesystem::resize_file(path, std::filesystem::file_size(path) - 10);  // into the third frame
   const std::string e = error_of(path);
   std::filesystem::remove(path);
@@ -118,7 +105,7 @@ TEST(TrafficFile, TruncatedPcapNamesTheRecord) {
 
 TEST(TrafficFile, UnknownLinkTypeIsNamed) {
   const std::string path = temp_path("xb-sll.pcap");
-  write_pcap(path, {std::vector<std::uint8_t>(40, 0)}, DLT_LINUX_SLL);
+  fixtures::write_pcap(path, {std::vector<std::uint8_t>(40, 0)}, DLT_LINUX_SLL);
   const std::string e = error_of(path);
   std::filesystem::remove(path);
   EXPECT_EQ(e, "--traffic=" + path + ": link type LINUX_SLL (113): the rig replays Ethernet frames (EN10MB) only");
@@ -129,7 +116,7 @@ TEST(TrafficFile, FramesTheLinksCannotCarryAreRefused) {
   const auto small = packets::build_frame(packets::udp("192.0.2.1", "192.0.2.2", 1000, 53));
   packets::PacketSpec big = packets::tcp("192.0.2.1", "192.0.2.2", 1000, 80, packets::kAck);
   big.payload = 2920;  // two segments GRO made one of
-  write_pcap(path, {small, packets::build_frame(big)});
+  fixtures::write_pcap(path, {small, packets::build_frame(big)});
   const std::string e = error_of(path);
   std::filesystem::remove(path);
   EXPECT_EQ(e.rfind("--traffic=" + path + ": record 2: a 2974-byte frame; the rig's links carry at most 1518", 0), 0u)
@@ -139,7 +126,7 @@ TEST(TrafficFile, FramesTheLinksCannotCarryAreRefused) {
 TEST(TrafficFile, TheFormatNamedOrToldByItsFirstBytes) {
   // a pcap named a trace is read as one, and fails on its first line
   const std::string path = temp_path("xb-named.pcap");
-  write_pcap(path, {packets::arp_frame()});
+  fixtures::write_pcap(path, {packets::arp_frame()});
   EXPECT_EQ(error_of("classbench-trace:" + path).rfind("--traffic=" + path + ":1: expected", 0), 0u);
   EXPECT_EQ(read_traffic_file("pcap:" + path, {}).frames.size(), 1u);
   std::filesystem::remove(path);

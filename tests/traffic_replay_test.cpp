@@ -17,6 +17,7 @@
 #include "cli_runner.hpp"
 #include "hook_under_test.hpp"
 #include "packet_builder.hpp"
+#include "pcap_writer.hpp"
 #include "reference_model.hpp"
 #include "rig.hpp"
 #include "rule_compiler.hpp"
@@ -34,19 +35,6 @@ using testing::unique_name;
 const std::string kData = XB_TEST_DATA "/classbench/";
 // IPv6 link-local chatter the topology could not silence (as in xdpbench_run_test)
 constexpr std::uint64_t kStrayPackets = 4;
-
-void write_pcap(const std::string& path, const std::vector<std::vector<std::uint8_t>>& frames, int link = DLT_EN10MB) {
-  pcap_t* dead = pcap_open_dead(link, 65535);
-  pcap_dumper_t* out = pcap_dump_open(dead, path.c_str());
-  ASSERT_NE(out, nullptr) << pcap_geterr(dead);
-  for (const auto& f : frames) {
-    pcap_pkthdr h{};
-    h.caplen = h.len = static_cast<bpf_u_int32>(f.size());
-    pcap_dump(reinterpret_cast<u_char*>(out), &h, f.data());
-  }
-  pcap_dump_close(out);
-  pcap_close(dead);
-}
 
 // Per rule (XB_RULE_* for the defaults): the packets the reference model
 // says the first `count` packets of the cycle through `frames` meet.
@@ -121,7 +109,7 @@ TEST(PcapReplay, SendsExactlyTheFramesAskedFor) {
       packets::build_frame(packets::tcp("2001:db8::1", "2001:db8::2", 1000, 80, packets::kSyn)),
       packets::build_frame(packets::udp("192.0.2.1", "192.0.2.2", 1000, 123)), packets::arp_frame(), stamped_frame};
   const std::string path = "/tmp/" + unique_name("xbpcap") + ".pcap";
-  write_pcap(path, frames);
+  fixtures::write_pcap(path, frames);
   TrafficProfile traffic;
   traffic.rate_pps = 20000;
   traffic.file = std::make_shared<TrafficFile>(read_traffic_file(path, traffic));
@@ -186,9 +174,9 @@ TEST(XdpbenchReplay, BadFilesAreRefusedInOneLineLeavingNothing) {
   const std::string dir = "/tmp/" + unique_name("xbbad");
   std::filesystem::create_directory(dir);
   const auto frame = packets::build_frame(packets::udp("192.0.2.1", "192.0.2.2", 1000, 53));
-  write_pcap(dir + "/truncated.pcap", {frame, frame, frame});
+  fixtures::write_pcap(dir + "/truncated.pcap", {frame, frame, frame});
   std::filesystem::resize_file(dir + "/truncated.pcap", std::filesystem::file_size(dir + "/truncated.pcap") - 10);
-  write_pcap(dir + "/sll.pcap", {std::vector<std::uint8_t>(40, 0)}, DLT_LINUX_SLL);
+  fixtures::write_pcap(dir + "/sll.pcap", {std::vector<std::uint8_t>(40, 0)}, DLT_LINUX_SLL);
   std::ofstream(dir + "/bad_trace") << "1 2 3 4 17 0 0\n1 2 3 4 17 0\n";
   const std::pair<std::string, std::string> cases[] = {
       {"--traffic=" + dir + "/truncated.pcap", "xdpbench: --traffic=" + dir + "/truncated.pcap: record 3: truncated"},
