@@ -276,8 +276,21 @@ void detach_filter(const AttachmentRecord& record) {
 
 void reload_filter(const AttachmentRecord& record, const RuleSet& rules) {
   const CompiledTable table = compile_rules(rules);
-  FilterMaps::open_pinned(record.pin_dir()).install(table);
+  const FilterMaps maps = FilterMaps::open_pinned(record.pin_dir());
+  maps.install(table);
   AttachmentRecord updated = record;
+  // what the replaced table counted, kept by rule name for the metrics (a
+  // packet still in flight through the old table may be counted after this)
+  const auto retired = maps.read_retired_counters(static_cast<std::uint32_t>(record.rule_names.size()));
+  auto keep = [&](const std::string& name, const RuleCounter& c) {
+    auto& kept = updated.retired_counts[name];
+    kept[0] += c.packets;
+    kept[1] += c.bytes;
+  };
+  for (std::size_t i = 0; i < retired.rules.size(); ++i) keep(record.rule_names[i], retired.rules[i]);
+  keep("(no match)", retired.no_match);
+  keep("(non-IP)", retired.non_ip);
+  keep("(malformed)", retired.malformed);
   updated.rules_source = rules.source;
   updated.rule_names = rule_labels(rules);
   AttachmentStore().save(updated);
