@@ -50,6 +50,7 @@ json to_json(const AttachmentRecord& r) {
                 {"program_name", r.lwt.program_name}}},
               {"rules_source", r.rules_source},
               {"rule_names", r.rule_names},
+              {"retired_counts", r.retired_counts},
               {"attached_at", r.attached_at}};
 }
 
@@ -80,6 +81,8 @@ AttachmentRecord from_json(const json& j) {
   }
   r.rules_source = j.at("rules_source").get<std::string>();
   r.rule_names = j.at("rule_names").get<std::vector<std::string>>();
+  if (const auto retired = j.find("retired_counts"); retired != j.end())  // none before the metrics
+    r.retired_counts = retired->get<std::map<std::string, std::array<std::uint64_t, 2>>>();
   r.attached_at = j.at("attached_at").get<std::string>();
   return r;
 }

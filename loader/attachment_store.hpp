@@ -5,7 +5,9 @@
 // XDPBENCH_STATE_DIR and XDPBENCH_PIN_ROOT move both (tests use them).
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +35,10 @@ struct AttachmentRecord {
   LwtRouteId lwt;               // lwt-in, lwt-out, lwt-xmit: the route, and what it was before
   std::string rules_source;
   std::vector<std::string> rule_names;
+  // What the tables that reloads replaced counted, per rule name (and
+  // "(no match)", "(non-IP)", "(malformed)"): packets, bytes. The metrics
+  // add them, so a rule's counters stay monotonic across reloads.
+  std::map<std::string, std::array<std::uint64_t, 2>> retired_counts;
   std::string attached_at;  // ISO 8601, UTC
 
   std::string target() const;   // the interface, cgroup, netfilter hook or route

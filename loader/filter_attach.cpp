@@ -297,6 +297,23 @@ void detach_locked(const AttachmentStore& store, const AttachmentRecord& record)
   clear_journal(store, record);
 }
 
+// What the table a reload replaced counted, kept by rule name in the new
+// record so the metrics stay monotonic (a packet still in flight through
+// the old table may go uncounted). `replaced` is the record of that table.
+void keep_retired_counts(const FilterMaps& maps, const AttachmentRecord& replaced, AttachmentRecord& updated) {
+  const auto retired = maps.read_retired_counters(static_cast<std::uint32_t>(replaced.rule_names.size()));
+  auto keep = [&](const std::string& name, const RuleCounter& c) {
+    auto& kept = updated.retired_counts[name];
+    kept[0] += c.packets;
+    kept[1] += c.bytes;
+  };
+  for (std::size_t i = 0; i < retired.rules.size() && i < replaced.rule_names.size(); ++i)
+    keep(replaced.rule_names[i], retired.rules[i]);
+  keep("(no match)", retired.no_match);
+  keep("(non-IP)", retired.non_ip);
+  keep("(malformed)", retired.malformed);
+}
+
 // The programs that use a map: after a kill, the ones of an attach's new maps.
 std::vector<std::uint32_t> programs_using(std::uint32_t map_id) {
   std::vector<std::uint32_t> found;
@@ -346,8 +363,12 @@ void recover(const AttachmentStore& store) {
       case PendingChange::Reload:
         // the table swap is the commit: the record follows the table in use
         try {
-          if (current && FilterMaps::open_pinned(e.record.pin_dir()).active_table_id() != e.old_table_id)
-            store.save(e.record);
+          const FilterMaps maps = FilterMaps::open_pinned(e.record.pin_dir());
+          if (current && maps.active_table_id() != e.old_table_id) {
+            AttachmentRecord updated = e.record;
+            keep_retired_counts(maps, *current, updated);
+            store.save(updated);
+          }
         } catch (const Error&) {
           // its maps are gone: nothing to follow
         }
@@ -413,6 +434,7 @@ void reload_filter(const AttachmentRecord& selected, const RuleSet& rules) {
   kill_point("reload-journaled");
   maps.install(table);
   kill_point("reload-installed");
+  keep_retired_counts(maps, *current, updated);
   store.save(updated);
   kill_point("reload-recorded");
   clear_journal(store, updated);

@@ -212,4 +212,17 @@ CounterSnapshot FilterMaps::read_counters() const {
   return snap;
 }
 
+CounterSnapshot FilterMaps::read_retired_counters(std::uint32_t rule_count) const {
+  CounterSnapshot snap;
+  xb_meta meta{};
+  if (!active_meta(meta)) return snap;
+  const std::uint32_t base = meta.counter_base == 0 ? XB_COUNTER_SLOTS : 0;
+  snap.rules.resize(rule_count);
+  for (std::uint32_t r = 0; r < rule_count; ++r) snap.rules[r] = read_slot(base + r);
+  snap.no_match = read_slot(base + XB_RULE_DEFAULT);
+  snap.non_ip = read_slot(base + XB_RULE_NON_IP);
+  snap.malformed = read_slot(base + XB_RULE_MALFORMED);
+  return snap;
+}
+
 }  // namespace xb

@@ -51,6 +51,9 @@ class FilterMaps {
 
   // Counters of the active table's rules, summed over CPUs.
   CounterSnapshot read_counters() const;
+  // The other generation's counters: after install(), what the table it
+  // replaced counted (rule_count: that table's rules).
+  CounterSnapshot read_retired_counters(std::uint32_t rule_count) const;
   // One counter slot (rule index or XB_RULE_*) of the active table.
   RuleCounter read_counter(std::uint32_t rule) const;
 

@@ -154,6 +154,37 @@ std::optional<Prefix> parse_prefix(Family family, const std::string& text) {
   return make_prefix(family, addr.data(), len);
 }
 
+std::vector<Prefix> range_prefixes(Family f, std::array<std::uint8_t, 16> lo, const std::array<std::uint8_t, 16>& hi) {
+  const int bits = f == Family::V4 ? 32 : 128;
+  const int bytes = bits / 8;
+  auto cmp = [&](const std::array<std::uint8_t, 16>& a, const std::array<std::uint8_t, 16>& b) {
+    for (int i = 0; i < bytes; ++i)
+      if (a[i] != b[i]) return a[i] < b[i] ? -1 : 1;
+    return 0;
+  };
+  std::vector<Prefix> out;
+  while (cmp(lo, hi) <= 0) {
+    // the largest block starting at lo that ends within hi
+    int len = bits;
+    while (len > 0) {
+      const int bit = len - 1;  // may the block grow to len - 1?
+      if (lo[bit / 8] & (0x80 >> (bit % 8))) break;
+      auto last = lo;
+      for (int b = bit; b < bits; ++b) last[b / 8] |= static_cast<std::uint8_t>(0x80 >> (b % 8));
+      if (cmp(last, hi) > 0) break;
+      --len;
+    }
+    out.push_back(make_prefix(f, lo.data(), len));
+    auto next = lo;
+    for (int b = len; b < bits; ++b) next[b / 8] |= static_cast<std::uint8_t>(0x80 >> (b % 8));
+    int i = bytes - 1;  // next = last + 1
+    while (i >= 0 && ++next[i] == 0) --i;
+    if (i < 0) break;  // wrapped past the last address
+    lo = next;
+  }
+  return out;
+}
+
 Rule to_rule(const HeaderMatch& m, std::string name, Action action, SourceLocation where) {
   Rule r;
   r.name = std::move(name);

@@ -5,6 +5,7 @@
 // chain intersects the jump's matches with the chain's.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +38,11 @@ std::vector<Prefix> complement(const Prefix& p);
 
 // The prefix of `addr` (network byte order) and `len`, host bits cleared.
 Prefix make_prefix(Family family, const std::uint8_t* addr, int len);
+
+// The fewest prefixes that cover the addresses lo to hi exactly (network
+// byte order; an nftables range such as 198.51.100.1-198.51.100.9).
+std::vector<Prefix> range_prefixes(Family family, std::array<std::uint8_t, 16> lo,
+                                   const std::array<std::uint8_t, 16>& hi);
 
 // "ADDR", "ADDR/LEN" or (IPv4) "ADDR/DOTTED-MASK" of the family, host bits
 // cleared as iptables and nftables clear them; nullopt if it is none of

@@ -9,6 +9,7 @@
 
 #include "errors.hpp"
 #include "icmp_names.hpp"
+#include "nft_tcp_flags.hpp"
 #include "protocol_names.hpp"
 
 namespace xb {
@@ -40,47 +41,6 @@ std::optional<std::uint8_t> icmp_code_name(Family f, const std::string& s) {
                                              : std::span<const std::pair<const char*, int>>(v6)))
     if (s == n) return static_cast<std::uint8_t>(c);
   return std::nullopt;
-}
-
-std::uint8_t flag_bit(const std::string& name) {
-  static const std::pair<const char*, std::uint8_t> flags[] = {{"fin", 0x01}, {"syn", 0x02}, {"rst", 0x04},
-                                                               {"psh", 0x08}, {"ack", 0x10}, {"urg", 0x20},
-                                                               {"ecn", 0x40}, {"cwr", 0x80}};
-  for (const auto& [n, b] : flags)
-    if (name == n) return b;
-  return 0;
-}
-
-// The prefixes that cover [lo, hi] exactly (network byte order addresses).
-std::vector<Prefix> range_prefixes(Family f, std::array<std::uint8_t, 16> lo, const std::array<std::uint8_t, 16>& hi) {
-  const int bits = f == Family::V4 ? 32 : 128;
-  const int bytes = bits / 8;
-  auto cmp = [&](const std::array<std::uint8_t, 16>& a, const std::array<std::uint8_t, 16>& b) {
-    for (int i = 0; i < bytes; ++i)
-      if (a[i] != b[i]) return a[i] < b[i] ? -1 : 1;
-    return 0;
-  };
-  std::vector<Prefix> out;
-  while (cmp(lo, hi) <= 0) {
-    // the largest block starting at lo that ends within hi
-    int len = bits;
-    while (len > 0) {
-      const int bit = len - 1;  // may the block grow to len - 1?
-      if (lo[bit / 8] & (0x80 >> (bit % 8))) break;
-      auto last = lo;
-      for (int b = bit; b < bits; ++b) last[b / 8] |= static_cast<std::uint8_t>(0x80 >> (b % 8));
-      if (cmp(last, hi) > 0) break;
-      --len;
-    }
-    out.push_back(make_prefix(f, lo.data(), len));
-    auto next = lo;
-    for (int b = len; b < bits; ++b) next[b / 8] |= static_cast<std::uint8_t>(0x80 >> (b % 8));
-    int i = bytes - 1;  // next = last + 1
-    while (i >= 0 && ++next[i] == 0) --i;
-    if (i < 0) break;  // wrapped past the last address
-    lo = next;
-  }
-  return out;
 }
 
 class RuleReader {
@@ -322,66 +282,17 @@ class RuleReader {
     error("internal: flags as a value");
   }
 
-  std::uint8_t flags_value(const json& v) const {
-    if (v.is_number_unsigned()) return static_cast<std::uint8_t>(v.get<std::uint64_t>());
-    if (v.is_string()) {
-      const auto b = flag_bit(v.get<std::string>());
-      if (!b) error(fmt::format("{}: unknown TCP flag", v.dump()));
-      return b;
-    }
-    if (v.is_array()) {
-      std::uint8_t bits = 0;
-      for (const auto& x : v) bits |= flags_value(x);
-      return bits;
-    }
-    if (v.is_object() && v.contains("|")) return flags_value(v["|"]);
-    error(fmt::format("{}: expected TCP flags", v.dump()));
-  }
-
   std::vector<HeaderMatch> flags_match(const json& body) const {
-    const std::string op = body.value("op", "==");
     const json& left = body["left"];
-    const bool masked = left.contains("&");
     std::vector<TcpFlagsMatch> alternatives;
-    const auto each_bit_differs = [&](std::uint8_t mask, std::uint8_t value) {
-      for (int b = 0; b < 8; ++b)
-        if (mask & (1u << b))
-          alternatives.push_back({static_cast<std::uint8_t>(1u << b), static_cast<std::uint8_t>(~value & (1u << b))});
-    };
-    const auto set = set_elements(body["right"]);
-    if (masked) {
-      const std::uint8_t mask = flags_value(left["&"][1]);
-      if (set) {
-        if (op != "==") unsupported("a negated set of TCP flags");
-        for (const auto& e : *set)
-          alternatives.push_back({mask, static_cast<std::uint8_t>(flags_value(element_value(e)) & mask)});
-      } else {
-        const std::uint8_t value = flags_value(body["right"]) & mask;
-        if (op == "==")
-          alternatives.push_back({mask, value});
-        else if (op == "!=")
-          each_bit_differs(mask, value);
-        else
-          unsupported(fmt::format("tcp flags & ... {} (a comparison other than == or !=)", op));
-      }
-    } else if (set) {
-      if (op != "==" && op != "in") unsupported("a negated set of TCP flags");
-      for (const auto& e : *set) alternatives.push_back({0xff, flags_value(element_value(e))});
-    } else {
-      const std::uint8_t value = flags_value(body["right"]);
-      if (op == "!") {  // none of them set: nft's form of flags & V == 0
-        alternatives.push_back({value, 0});
-      } else if (op == "in") {  // any of them set
-        for (int b = 0; b < 8; ++b)
-          if (value & (1u << b))
-            alternatives.push_back({static_cast<std::uint8_t>(1u << b), static_cast<std::uint8_t>(1u << b)});
-      } else if (op == "==") {
-        alternatives.push_back({0xff, value});
-      } else if (op == "!=") {
-        each_bit_differs(0xff, value);
-      } else {
-        unsupported(fmt::format("tcp flags {} (a comparison other than ==, != or a flag list)", op));
-      }
+    try {
+      alternatives =
+          nft_tcp_flags(body.value("op", "=="), left.contains("&") ? std::optional<json>(left["&"][1]) : std::nullopt,
+                        body["right"], set_elements(body["right"]));
+    } catch (const NftFlagsRefused& e) {
+      unsupported(e.what());
+    } catch (const std::invalid_argument& e) {
+      error(e.what());
     }
     std::vector<HeaderMatch> out;
     for (const auto& b : base_)

@@ -12,9 +12,11 @@
 
 #include "errors.hpp"
 #include "filter_attach.hpp"
+#include "filter_metrics.hpp"
 #include "import_command.hpp"
 #include "libbpf_logging.hpp"
 #include "lwt_route.hpp"
+#include "metrics_server.hpp"
 #include "rule_compiler.hpp"
 #include "rule_files.hpp"
 #include "synthetic_rules.hpp"
@@ -167,9 +169,25 @@ int run(int argc, char** argv) {
 
   Selector stats_sel;
   bool stats_json = false;
+  std::string stats_format = "text";
   auto* stats = app.add_subcommand("stats", "per-rule packet and byte counters");
   add_selector(stats, stats_sel, false);
-  stats->add_flag("--json", stats_json, "machine-readable output");
+  stats->add_flag("--json", stats_json, "machine-readable output (--format=json)");
+  stats
+      ->add_option("--format", stats_format,
+                   "text | json | openmetrics (OpenMetrics 1.0 text) | prometheus (text format 0.0.4, for "
+                   "node_exporter's textfile collector)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json", "openmetrics", "prometheus"}));
+
+  Selector metrics_sel;
+  std::string metrics_listen = "127.0.0.1:9715";
+  double metrics_duration = 0;
+  auto* metrics = app.add_subcommand("metrics", "serve the counters at /metrics for Prometheus");
+  add_selector(metrics, metrics_sel, false);
+  metrics->add_option("--listen", metrics_listen, "ADDR:PORT to serve on (localhost unless told otherwise)")
+      ->capture_default_str();
+  metrics->add_option("--duration", metrics_duration, "seconds to serve (0: until Ctrl-C or SIGTERM)");
 
   Selector reload_sel;
   RulesOption reload_rules;
@@ -272,8 +290,21 @@ int run(int argc, char** argv) {
       }
     }
     if (status_json) fmt::print("{}\n", out.dump(2));
+  } else if (*stats && (stats_format == "openmetrics" || stats_format == "prometheus")) {
+    require_root();
+    fmt::print("{}",
+               format_metrics(collect_metrics(select(stats_sel)),
+                              stats_format == "openmetrics" ? MetricsFormat::OpenMetrics : MetricsFormat::Prometheus));
+  } else if (*metrics) {
+    const MetricsListen listen = parse_listen(metrics_listen);
+    require_root();
+    std::signal(SIGINT, request_stop);
+    std::signal(SIGTERM, request_stop);
+    serve_metrics(
+        listen, [&] { return select(metrics_sel); }, metrics_duration, &stop_requested);
   } else if (*stats) {
     require_root();
+    stats_json = stats_json || stats_format == "json";
     json out = json::array();
     for (const auto& r : select(stats_sel)) {
       const auto snap = read_filter_counters(r);

@@ -10,7 +10,15 @@ apt-get install -y -qq --no-install-recommends \
   libgtest-dev libbenchmark-dev \
   iproute2 ethtool util-linux procps netbase \
   nftables iptables ipset libdpdk-dev chromium \
+  libcpp-httplib-dev prometheus prometheus-node-exporter curl \
   qemu-system-x86 busybox-static cpio dash >/dev/null
+# prometheus and prometheus-node-exporter are here for the tests' real
+# clients (promtool, a scraping Prometheus, the textfile collector), which
+# run inside the tests' own namespaces; the services the packages start on
+# a systemd host are not wanted there
+if [ -d /run/systemd/system ]; then
+  systemctl disable --now prometheus prometheus-node-exporter >/dev/null 2>&1 || true
+fi
 # Vega-Lite for `xdpbench report`, from the npm registry at the versions
 # bench/report/package-lock.json pins; CMake embeds its minified runtime.
 command -v npm >/dev/null || apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
