@@ -189,7 +189,7 @@ json parse_result_file(const std::string& text, const std::string& path) {
   if (!doc.is_object() || !doc.contains("schema") || !doc.contains("results"))
     throw Error(path + ": not an xdpbench result file (no \"schema\" or \"results\")");
   if (doc["schema"] != kSchema)
-    throw Error(fmt::format("{}: result schema {} ; this xdpbench reads schema {} (rerun with this build)", path,
+    throw Error(fmt::format("{}: result schema {}; this xdpbench reads schema {} (rerun with this build)", path,
                             doc["schema"].dump(), kSchema));
   const auto command = doc.find("command");
   if (command == doc.end() || *command != "run")

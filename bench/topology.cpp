@@ -2,17 +2,17 @@
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <regex>
 #include <set>
-#include <sstream>
 
 #include "errors.hpp"
+#include "text_input.hpp"
 #include "netns.hpp"
 
 namespace xb {
@@ -136,12 +136,9 @@ TopologySpec parse_topology(const std::string& text, const std::string& source) 
 TopologySpec load_topology(const std::string& name_or_path) {
   if (name_or_path == "veth-pair") return parse_topology(topology_veth_pair_text(), "<veth-pair>");
   if (name_or_path == "router") return parse_topology(topology_router_text(), "<router>");
-  std::ifstream in(name_or_path);
-  if (!in)
+  if (::access(name_or_path.c_str(), R_OK) != 0)
     throw Error(errno_message("--topology=" + name_or_path + ": not veth-pair, router or a readable file", errno));
-  std::stringstream buf;
-  buf << in.rdbuf();
-  return parse_topology(buf.str(), name_or_path);
+  return parse_topology(read_text_input(name_or_path, "topology file", kMaxSpecFileBytes), name_or_path);
 }
 
 Topology::Topology(const TopologySpec& spec, const std::string& prefix, unsigned queues)

@@ -4,6 +4,7 @@
 #include <pcap/pcap.h>
 
 #include <array>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 
@@ -96,6 +97,7 @@ TrafficFile read_traffic_file(const std::string& spec, const TrafficProfile& siz
       path = spec.substr(format.size() + 1);
     }
   if (!std::ifstream(path)) throw Error(errno_message("--traffic=" + path + ": cannot read", errno));
+  if (std::filesystem::is_directory(path)) throw Error("--traffic=" + path + ": is a directory, not a pcap or a trace");
   if (format.empty()) format = pcap_magic(path) ? "pcap" : "classbench-trace";
   TrafficFile file = format == "pcap" ? read_pcap(path) : read_trace(path, sizes);
   if (file.frames.empty()) throw Error(fmt::format("--traffic={}: no frames in it", path));

@@ -2,12 +2,12 @@
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
+#include <unistd.h>
 
 #include <cmath>
-#include <fstream>
-#include <sstream>
 
 #include "errors.hpp"
+#include "text_input.hpp"
 
 namespace xb {
 const std::string& profile_default_text();
@@ -33,13 +33,10 @@ TrafficProfile load_traffic_profile(const std::string& name_or_path, TrafficProf
   } else if (name_or_path == "worst-case") {
     text = profile_worst_case_text();
   } else {
-    std::ifstream in(name_or_path);
-    if (!in)
+    if (::access(name_or_path.c_str(), R_OK) != 0)
       throw Error(
           errno_message("--profile=" + name_or_path + ": not default, imix, worst-case or a readable file", errno));
-    std::stringstream buf;
-    buf << in.rdbuf();
-    text = buf.str();
+    text = read_text_input(name_or_path, "traffic profile", kMaxSpecFileBytes);
     source = name_or_path;
   }
   return parse_traffic_profile(text, source, p);
@@ -86,7 +83,8 @@ TrafficProfile parse_traffic_profile(const std::string& text, const std::string&
       if (!v || !(*v >= 0) || std::isinf(*v)) fail(source, node, "'rate' must be packets per second (0: max)");
       p.rate_pps = *v;
     } else {
-      fail(source, node, fmt::format("unknown key '{}': expected size, flows, mix, drop-share, ipv6-share or rate", k));
+      throw Error(fmt::format("{}:{}:{}: unknown key '{}': expected size, flows, mix, drop-share, ipv6-share or rate",
+                              source, key.source().begin.line, key.source().begin.column, k));
     }
   }
   return p;

@@ -12,6 +12,7 @@
 
 #include "ab.hpp"
 #include "bench_run.hpp"
+#include "cli_parse_error.hpp"
 #include "errors.hpp"
 #include "gate.hpp"
 #include "hook_under_test.hpp"
@@ -104,7 +105,9 @@ void add_run_options(CLI::App* cmd, bench::RunOptions& o, std::string& hook, Rul
       ->capture_default_str()
       ->check(CLI::Range(0.0, 60.0));
   cmd->add_option("--repeat", o.repeat, "trials per hook")->capture_default_str()->check(CLI::Range(1, 1000));
-  cmd->add_option("--rate", o.traffic.rate_pps, "offered packets per second (0: max)")->capture_default_str();
+  cmd->add_option("--rate", o.traffic.rate_pps, "offered packets per second (0: max)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e9));
   cmd->add_option_function<std::string>(
          "--size",
          [&o](const std::string& v) {
@@ -130,7 +133,9 @@ void add_run_options(CLI::App* cmd, bench::RunOptions& o, std::string& hook, Rul
   cmd->add_option("--ipv6-share", o.traffic.ipv6_share, "share of IPv6 packets, 0-1")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--count", o.trial.max_packets, "at most this many packets per trial")->capture_default_str();
+  cmd->add_option("--count", o.trial.max_packets, "at most this many packets per trial")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000'000'000}));
   cmd->add_option("--json", o.json_path, "write the result here");
   cmd->add_option_function<std::string>(
       "--prog",
@@ -164,6 +169,9 @@ void add_run_options(CLI::App* cmd, bench::RunOptions& o, std::string& hook, Rul
 // --traffic: the file read and checked whole before the rig makes anything.
 void resolve_traffic(const CLI::App* cmd, bench::RunOptions& o, const std::string& spec) {
   const long online = ::sysconf(_SC_NPROCESSORS_ONLN);
+  // checked before the rig makes anything
+  for (const int cpu : o.cpus)
+    if (cpu < 0 || cpu >= online) throw Error(fmt::format("--cpu: no CPU {} (this machine has 0-{})", cpu, online - 1));
   for (const int cpu : o.gen_cpus)
     if (cpu >= online) throw Error(fmt::format("--gen-cpus: no CPU {} (this machine has 0-{})", cpu, online - 1));
   if (spec.empty()) return;
@@ -287,7 +295,7 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
+    return exit_on_parse_error(app, e, "xdpbench");
   }
   if (*report_cmd) return bench::run_report(report_inputs, report_out);
   if (*gate_cmd) {

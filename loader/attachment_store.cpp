@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "errors.hpp"
+#include "private_files.hpp"
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -160,17 +161,8 @@ std::optional<AttachmentRecord> AttachmentStore::find(const std::string& id) con
 }
 
 void AttachmentStore::save(const AttachmentRecord& record) const {
-  std::error_code ec;
-  fs::create_directories(state_dir_, ec);
-  if (ec) throw Error(fmt::format("create state directory {}: {}", state_dir_, ec.message()));
-  const fs::path path = fs::path(state_dir_) / (record.id() + ".json");
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp);
-    out << to_json(record).dump(1) << "\n";
-    if (!out) throw Error(fmt::format("write {}", tmp.string()));
-  }
-  fs::rename(tmp, path);
+  make_private_dir(state_dir_);
+  write_private_file((fs::path(state_dir_) / (record.id() + ".json")).string(), to_json(record).dump(1) + "\n");
 }
 
 void AttachmentStore::remove(const AttachmentRecord& record) const {

@@ -6,13 +6,12 @@
 #include <fmt/format.h>
 
 #include <cerrno>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <string_view>
 #include <vector>
 
 #include "errors.hpp"
+#include "text_input.hpp"
 
 namespace xb {
 namespace {
@@ -239,11 +238,7 @@ RuleSet parse_classbench(const std::string& text, const std::string& source_name
 }
 
 RuleSet load_classbench_file(const std::string& path, Action action) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw RuleError(errno_message(path + ": cannot open rule file", errno));
-  std::stringstream buf;
-  buf << in.rdbuf();
-  return parse_classbench(buf.str(), path, action);
+  return parse_classbench(read_text_input(path), path, action);
 }
 
 }  // namespace xb

@@ -19,6 +19,7 @@
 #include "link_attachment.hpp"
 #include "lwt_attachment.hpp"
 #include "netns.hpp"
+#include "private_files.hpp"
 #include "rule_compiler.hpp"
 #include "socket_filter.hpp"
 #include "state_journal.hpp"
@@ -55,8 +56,7 @@ void forget(const AttachmentStore& store, const AttachmentRecord& record) {
 // Pins the maps (and links), writes the record; undoes all if any fails.
 void persist(const AttachmentStore& store, const AttachmentRecord& record, const FilterMaps& maps,
              const LinkAttachment* links = nullptr) {
-  std::error_code ec;
-  std::filesystem::create_directories(store.pin_root(), ec);
+  make_private_dir(store.pin_root());
   try {
     maps.pin(record.pin_dir());
     if (links) links->pin(record.pin_dir());

@@ -4,24 +4,15 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <fstream>
-#include <sstream>
 
 #include "classbench_rules.hpp"
 #include "errors.hpp"
 #include "iptables_import.hpp"
 #include "nft_import.hpp"
+#include "text_input.hpp"
 
 namespace xb {
 namespace {
-
-std::string read_rule_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw RuleError(errno_message(path + ": cannot open rule file", errno));
-  std::stringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
-}
 
 bool starts_with(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
 
@@ -51,7 +42,7 @@ RuleSet load_rules(const std::string& spec, Action classbench_action) {
   if (starts_with(spec, kToml)) return load_rule_file(spec.substr(kToml.size()));
   if (starts_with(spec, kIptables)) return imported(import_iptables_file(spec.substr(kIptables.size())));
   if (starts_with(spec, kNft)) return imported(import_nft_file(spec.substr(kNft.size())));
-  return parse_rule_text(read_rule_file(spec), spec, classbench_action);
+  return parse_rule_text(read_text_input(spec), spec, classbench_action);
 }
 
 RuleSet parse_rule_text(const std::string& text, const std::string& source, Action classbench_action) {

@@ -6,13 +6,13 @@
 
 #include <algorithm>
 #include <charconv>
-#include <fstream>
 #include <set>
 #include <sstream>
 
 #include "errors.hpp"
 #include "protocol_names.hpp"
 #include "rule_set.hpp"
+#include "text_input.hpp"
 
 namespace xb {
 namespace {
@@ -148,6 +148,7 @@ class Reader {
 
   std::uint8_t proto_of(const toml::node& node) {
     if (node.is_integer()) return byte_of(node, "proto");
+    if (!node.is_string()) fail(node, file_, "'proto' must be a protocol name such as \"tcp\" or a number 0-255");
     const auto name = trim(string_of(node, "proto"));
     if (const auto number = protocol_number(name)) return *number;
     fail(node, file_,
@@ -165,6 +166,8 @@ class Reader {
       const auto p = port(i->get());
       return {p, p};
     }
+    if (!node.is_string())
+      fail(node, file_, fmt::format("'{}' must be a port, a range such as \"1024-65535\", or a list of them", key));
     const std::string text = trim(string_of(node, key));
     const auto dash = text.find('-');
     auto number = [&](const std::string& s) {
@@ -292,13 +295,7 @@ RuleSet parse_rules(const std::string& text, const std::string& source_name) {
   return Reader(source_name).read(root);
 }
 
-RuleSet load_rule_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw RuleError(errno_message(path + ": cannot open rule file", errno));
-  std::stringstream buf;
-  buf << in.rdbuf();
-  return parse_rules(buf.str(), path);
-}
+RuleSet load_rule_file(const std::string& path) { return parse_rules(read_text_input(path), path); }
 
 RuleSet default_rule_set() { return parse_rules(default_rules_text(), "<default rules>"); }
 

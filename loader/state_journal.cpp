@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "errors.hpp"
+#include "private_files.hpp"
 
 namespace xb {
 namespace fs = std::filesystem;
@@ -45,9 +46,7 @@ fs::path journal_dir(const AttachmentStore& store) { return fs::path(store.state
 
 StateLock::StateLock() {
   const AttachmentStore store;
-  std::error_code ec;
-  fs::create_directories(store.state_dir(), ec);
-  if (ec) throw Error("create state directory " + store.state_dir() + ": " + ec.message());
+  make_private_dir(store.state_dir());
   const std::string path = store.state_dir() + "/.lock";
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd_ < 0) throw Error(errno_message("open " + path, errno));
@@ -67,22 +66,12 @@ void kill_point(const char* step) {
 
 void write_journal(const AttachmentStore& store, const JournalEntry& entry) {
   const fs::path dir = journal_dir(store);
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) throw Error("create journal directory " + dir.string() + ": " + ec.message());
+  make_private_dir(dir.string());
   const json j{{"change", change_name(entry.change)},
                {"record", json::parse(record_json(entry.record))},
                {"tables_map_id", entry.tables_map_id},
                {"old_table_id", entry.old_table_id}};
-  const fs::path path = dir / (entry.record.id() + ".json");
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp);
-    out << j.dump(1) << "\n";
-    out.flush();
-    if (!out) throw Error("write " + tmp.string());
-  }
-  fs::rename(tmp, path);
+  write_private_file((dir / (entry.record.id() + ".json")).string(), j.dump(1) + "\n");
 }
 
 void clear_journal(const AttachmentStore& store, const AttachmentRecord& record) {

@@ -10,6 +10,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "cli_parse_error.hpp"
 #include "errors.hpp"
 #include "filter_attach.hpp"
 #include "filter_metrics.hpp"
@@ -228,8 +229,7 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);
-    return rc == 0 ? 0 : 2;
+    return exit_on_parse_error(app, e, "xdpfilter");
   }
   route_libbpf_logging();
 

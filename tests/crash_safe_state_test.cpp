@@ -4,6 +4,7 @@
 // the truth afterwards (checked against the kernel and the pins), and
 // `detach --all` cleans up. Two xdpfilters on one target are serialised.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <atomic>
@@ -186,6 +187,39 @@ TEST(StateLock, SecondAttachOnATargetIsRefusedClearly) {
     EXPECT_EQ(st.size(), 1u);
     EXPECT_EQ(run_xdpfilter("detach --all").exit_code, 0);
   }
+}
+
+// State files and pins are root's alone: directories 0700, files 0600,
+// whatever the umask, and a state directory made wider before is narrowed.
+TEST(PrivateState, RecordsJournalLockAndPinsAreRootOnly) {
+  IsolatedStore store;
+  VethTopology topo;
+  const bench::baselines::TempFile rules(kThreeRules, ".toml");
+  std::filesystem::create_directories(store.state_dir);
+  std::filesystem::permissions(store.state_dir, std::filesystem::perms(0755));
+  const std::string sel = "--hook=xdp-generic --iface=" + topo.dut_if + " --netns=" + topo.dut_ns;
+  // umask 0 would leave every file as wide as it was asked for
+  ASSERT_EQ(
+      run_xdpfilter("attach " + sel + " --rules=" + rules.path(), "sh -c 'umask 0; exec \"$0\" \"$@\"'").exit_code, 0);
+  // a reload killed after its journal entry leaves the journal behind to look at
+  run_xdpfilter("reload " + sel + " --rules=" + rules.path(), "env XDPBENCH_DEBUG_KILL_AT=reload-journaled");
+  auto mode_of = [](const std::filesystem::path& p) {
+    struct stat st {};
+    EXPECT_EQ(::lstat(p.c_str(), &st), 0) << p;
+    return st.st_mode & 07777;
+  };
+  int files = 0, dirs = 0;
+  for (const std::string& root : {store.state_dir, store.pin_root}) {
+    EXPECT_EQ(mode_of(root), 0700u) << root;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(root)) {
+      const bool dir = e.is_directory();
+      (dir ? dirs : files)++;
+      EXPECT_EQ(mode_of(e.path()), dir ? 0700u : 0600u) << e.path();
+    }
+  }
+  EXPECT_GE(files, 4) << "a record, the lock, a journal entry and pins";
+  EXPECT_GE(dirs, 2) << "the journal and a pin directory";
+  EXPECT_EQ(run_xdpfilter("detach --all").exit_code, 0);
 }
 
 }  // namespace

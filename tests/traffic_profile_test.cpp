@@ -34,7 +34,7 @@ TEST(TrafficProfile, FileValuesAndErrors) {
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()),
-              path + ":2:9: unknown key 'burst': expected size, flows, mix, drop-share, ipv6-share or rate");
+              path + ":2:1: unknown key 'burst': expected size, flows, mix, drop-share, ipv6-share or rate");
   }
   std::remove(path.c_str());
 }
