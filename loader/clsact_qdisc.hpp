@@ -21,6 +21,8 @@ class ClsactQdisc {
   void keep() { kept_ = true; }
 
   static void remove(int ifindex);
+  // Whether the interface has a clsact (or ingress) qdisc, in the current netns.
+  static bool exists(int ifindex);
 
  private:
   int ifindex_;

@@ -128,6 +128,9 @@ AttachmentRecord attach_filter(const AttachRequest& req, const RuleSet& rules) {
   if (!record.ifname.empty() && record.cgroup.empty() && record.nf_hook.empty())
     record.ifindex = interface_index(req.ifname, req.netns);
   ensure_bpffs();
+  // tc's place is fixed, so known before the attach: the journal names it
+  if (req.hook == Hook::TcCls) record.tc = TcAttachment::place(record.ifindex, req.direction);
+  if (req.hook == Hook::TcAct) record.tc = TcActAttachment::place(record.ifindex, req.direction);
 
   const ProgramKind kind = program_kind(req.hook);
   // the journal names the new maps before anything is attached: a process
@@ -336,16 +339,37 @@ std::vector<std::uint32_t> programs_using(std::uint32_t map_id) {
 }
 
 // An attach killed before its record was written: take off whatever of it
-// reached the kernel, unpin what was pinned. Back to the state before.
+// reached the kernel, unpin what was pinned. Back to the state before. The
+// programs of its maps tell its filter from anyone else's.
 void undo_attach(const AttachmentStore& store, const JournalEntry& e) {
   const AttachmentRecord& record = e.record;
-  for (const std::uint32_t prog_id : programs_using(e.tables_map_id)) {
-    try {
-      NetnsScope in_netns(record.netns);
-      if (is_xdp(record.hook)) XdpAttachment::detach(record.ifindex, prog_id, record.ifname);
-    } catch (const Error&) {
-      // the interface or namespace went with it: nothing left to take off
+  const std::vector<std::uint32_t> programs = programs_using(e.tables_map_id);
+  try {
+    NetnsScope in_netns(record.netns);
+    switch (record.hook) {
+      case Hook::XdpNative:
+      case Hook::XdpGeneric:
+        for (const std::uint32_t prog_id : programs) XdpAttachment::detach(record.ifindex, prog_id, record.ifname);
+        break;
+      case Hook::TcCls:
+        TcAttachment::remove_left_over(record.tc, programs);
+        break;
+      case Hook::TcAct:
+        TcActAttachment::remove_left_over(record.tc);
+        break;
+      case Hook::LwtIn:
+      case Hook::LwtOut:
+      case Hook::LwtXmit:
+        LwtAttachment::remove_left_over(parse_route_prefix(record.lwt.prefix), record.lwt.table, record.hook, programs);
+        break;
+      case Hook::Tcx:
+      case Hook::CgroupSkb:
+      case Hook::Netfilter:
+      case Hook::SocketFilter:
+        break;  // links went with the killed process's fds unless pinned (below); a socket with its process
     }
+  } catch (const Error&) {
+    // the interface, route or namespace went with it: nothing left to take off
   }
   LinkAttachment::detach_pinned(record.pin_dir());  // a link goes with its last pin
   FilterMaps::unpin(record.pin_dir());

@@ -5,6 +5,7 @@
 #include <linux/lwtunnel.h>
 #include <linux/rtnetlink.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "errors.hpp"
@@ -25,6 +26,12 @@ int lwt_bpf_place(Hook hook) {
     default:
       throw Error(hook_name(hook) + " is not a hook on a route");
   }
+}
+
+// What our encap calls the program: the hook and its id, so that a route's
+// program is known as ours (and whose) from the route alone.
+std::string program_name(Hook hook, std::uint32_t prog_id) {
+  return fmt::format("xdpfilter:{}:{}", hook_name(hook), prog_id);
 }
 
 // "...: Invalid argument (kernel: <its extended ack>)"
@@ -86,7 +93,7 @@ LwtAttachment::LwtAttachment(FilterProgram program, Hook hook, const RoutePrefix
   id_.prefix = prefix.text();
   id_.table = table;
   id_.original = route.hex();
-  id_.program_name = fmt::format("xdpfilter:{}:{}", hook_name(hook), program_->prog_id());
+  id_.program_name = program_name(hook, program_->prog_id());
   const auto prog_fd = static_cast<std::uint32_t>(program_->prog_fd());
   std::string why;
   const int err = replace_route(
@@ -131,6 +138,20 @@ void LwtAttachment::detach(const LwtRouteId& id, Hook hook, const std::string& w
   std::string why;
   if (const int err = replace_route(RouteMessage::from_hex(id.original), nullptr, why))
     throw Error(netlink_failure(fmt::format("detach {}: put the route back", where), err, why));
+}
+
+void LwtAttachment::remove_left_over(const RoutePrefix& prefix, std::uint32_t table, Hook hook,
+                                     const std::vector<std::uint32_t>& prog_ids) {
+  const int place = lwt_bpf_place(hook);
+  for (const auto& route : routes_to(prefix, table)) {
+    const auto name = route.lwt_bpf_program(place);
+    const bool ours = name && std::any_of(prog_ids.begin(), prog_ids.end(),
+                                          [&](std::uint32_t id) { return *name == program_name(hook, id); });
+    if (!ours) continue;
+    std::string why;
+    if (const int err = replace_route(route.without_encap(), nullptr, why))
+      throw Error(netlink_failure(fmt::format("put {} back", route_label(prefix.text(), table)), err, why));
+  }
 }
 
 }  // namespace xb

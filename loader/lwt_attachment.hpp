@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "filter_program.hpp"
 #include "hooks.hpp"
@@ -40,6 +41,13 @@ class LwtAttachment {
   // Puts the route back as it was if it still carries our program; a route
   // someone else has since replaced or removed is left as it is.
   static void detach(const LwtRouteId& id, Hook hook, const std::string& where);
+
+  // What an attach killed before its record was written left: the route
+  // carrying one of `prog_ids` (that attach's programs) at the hook's place
+  // is put back without the encap, as it was (a route with an encap of its
+  // own is never taken).
+  static void remove_left_over(const RoutePrefix& prefix, std::uint32_t table, Hook hook,
+                               const std::vector<std::uint32_t>& prog_ids);
 
   // Empty when this kernel runs BPF on routes; otherwise why not.
   static std::string missing_kernel_support();

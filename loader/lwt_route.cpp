@@ -234,6 +234,18 @@ std::optional<std::string> RouteMessage::lwt_bpf_program(int lwt_bpf_attr) const
   return name;
 }
 
+RouteMessage RouteMessage::without_encap() const {
+  std::vector<std::uint8_t> out(payload_.begin(), payload_.begin() + static_cast<std::ptrdiff_t>(kRtmsgSize));
+  for_each_attribute(payload_.data() + kRtmsgSize, payload_.size() - kRtmsgSize, [&](const nlattr* a) {
+    const auto type = mnl_attr_get_type(a);
+    if (type == RTA_ENCAP || type == RTA_ENCAP_TYPE) return;
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(a);
+    out.insert(out.end(), bytes, bytes + a->nla_len);
+    out.resize(out.size() + (MNL_ALIGN(a->nla_len) - a->nla_len));
+  });
+  return RouteMessage(std::move(out));
+}
+
 std::string RouteMessage::type_name(std::uint8_t type) {
   static const char* const names[] = {"unspec",    "unicast",     "local",    "broadcast", "anycast", "multicast",
                                       "blackhole", "unreachable", "prohibit", "throw",     "nat",     "xresolve"};

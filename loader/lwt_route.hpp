@@ -48,6 +48,8 @@ class RouteMessage {
   // The program name the route's bpf encap carries in LWT_BPF_IN, _OUT or
   // _XMIT (lwt_bpf_attr), if any.
   std::optional<std::string> lwt_bpf_program(int lwt_bpf_attr) const;
+  // The same route without its encap (RTA_ENCAP, RTA_ENCAP_TYPE).
+  RouteMessage without_encap() const;
   // "unicast", "blackhole", ...; an encap as `ip route` names it ("bpf", "mpls").
   static std::string type_name(std::uint8_t type);
   static std::string encap_name(std::uint16_t encap_type);

@@ -132,4 +132,15 @@ void TcActAttachment::detach(const TcFilterId& id, bool remove_qdisc, const std:
   if (remove_qdisc) ClsactQdisc::remove(id.ifindex);
 }
 
+TcFilterId TcActAttachment::place(int ifindex, Direction direction) {
+  return {ifindex, direction, kHandle, kPriority, !ClsactQdisc::exists(ifindex)};
+}
+
+void TcActAttachment::remove_left_over(const TcFilterId& id) {
+  RtnlRequest req(RTM_DELTFILTER, 0, id.ifindex, id.direction);
+  mnl_attr_put_strz(req.msg(), TCA_KIND, "matchall");
+  req.send();  // ENOENT: killed before it attached
+  if (id.created_qdisc) ClsactQdisc::remove(id.ifindex);
+}
+
 }  // namespace xb

@@ -25,6 +25,11 @@ class TcActAttachment {
 
   static void detach(const TcFilterId& id, bool remove_qdisc, const std::string& ifname);
 
+  // As TcAttachment's: the place known before attaching, and what a killed
+  // attach left there (the matchall at our fixed priority is ours).
+  static TcFilterId place(int ifindex, Direction direction);
+  static void remove_left_over(const TcFilterId& id);
+
   // Empty when this kernel can run act_bpf behind matchall; otherwise why not,
   // naming the missing kernel option.
   static std::string missing_kernel_support();

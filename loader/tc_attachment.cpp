@@ -3,6 +3,7 @@
 #include <bpf/libbpf.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "clsact_qdisc.hpp"
@@ -12,6 +13,12 @@ namespace xb {
 namespace {
 
 bpf_tc_attach_point attach_point(Direction d) { return d == Direction::Ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS; }
+
+// Our filter's place in the clsact chain (tc-act's is 0x7b00): fixed, so
+// recovery after a kill finds it without a record. A lower number runs
+// earlier than filters added without a priority (the kernel gives 0xc000 down).
+constexpr std::uint32_t kPriority = 0x7b01;
+constexpr std::uint32_t kHandle = 1;
 
 }  // namespace
 
@@ -25,8 +32,15 @@ TcAttachment::TcAttachment(FilterProgram program, int ifindex, const std::string
   id_.created_qdisc = qdisc.created();
 
   LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = attach_point(direction));
-  LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = program_->prog_fd());
-  if (const int err = bpf_tc_attach(&hook, &opts)) throw Error(errno_message(what, err));
+  LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = program_->prog_fd(), .handle = kHandle, .priority = kPriority);
+  if (const int err = bpf_tc_attach(&hook, &opts)) {
+    if (err == -EEXIST)
+      throw Error(
+          fmt::format("{}: another filter holds priority {:#x} handle {} there, the place xdpfilter's tc-cls "
+                      "takes",
+                      what, kPriority, kHandle));
+    throw Error(errno_message(what, err));
+  }
   qdisc.keep();
   id_.handle = opts.handle;
   id_.priority = opts.priority;
@@ -55,6 +69,20 @@ void TcAttachment::detach(const TcFilterId& id, bool remove_qdisc, const std::st
   if (err)
     throw Error(errno_message(fmt::format("detach tc-cls {} from {}", direction_name(id.direction), ifname), err));
   if (remove_qdisc) ClsactQdisc::remove(id.ifindex);
+}
+
+TcFilterId TcAttachment::place(int ifindex, Direction direction) {
+  return {ifindex, direction, kHandle, kPriority, !ClsactQdisc::exists(ifindex)};
+}
+
+void TcAttachment::remove_left_over(const TcFilterId& id, const std::vector<std::uint32_t>& prog_ids) {
+  LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = id.ifindex, .attach_point = attach_point(id.direction));
+  LIBBPF_OPTS(bpf_tc_opts, opts, .handle = id.handle, .priority = id.priority);
+  if (bpf_tc_query(&hook, &opts) == 0 && std::find(prog_ids.begin(), prog_ids.end(), opts.prog_id) != prog_ids.end()) {
+    LIBBPF_OPTS(bpf_tc_opts, ours, .handle = id.handle, .priority = id.priority);
+    bpf_tc_detach(&hook, &ours);
+  }
+  if (id.created_qdisc) ClsactQdisc::remove(id.ifindex);
 }
 
 }  // namespace xb

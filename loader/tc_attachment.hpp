@@ -1,11 +1,13 @@
 // The filter attached as a cls_bpf classifier in direct-action mode on the
-// clsact qdisc. The qdisc is created if missing and removed on detach only if
-// we created it. Detaches on destruction unless released.
+// clsact qdisc, at a fixed priority and handle (so that a killed attach's
+// filter is found again). The qdisc is created if missing and removed on
+// detach only if we created it. Detaches on destruction unless released.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "filter_program.hpp"
 #include "hooks.hpp"
@@ -35,6 +37,14 @@ class TcAttachment {
 
   // Removes the filter (and the qdisc if remove_qdisc) in the current netns.
   static void detach(const TcFilterId& id, bool remove_qdisc, const std::string& ifname);
+
+  // Where an attach on this interface and direction will put the filter,
+  // known before it does: created_qdisc says whether it will make the qdisc.
+  static TcFilterId place(int ifindex, Direction direction);
+  // What an attach killed before its record was written left at `id`'s
+  // place: the filter if it runs one of `prog_ids` (that attach's
+  // programs), and the qdisc if the attach was to make it.
+  static void remove_left_over(const TcFilterId& id, const std::vector<std::uint32_t>& prog_ids);
 
  private:
   std::optional<FilterProgram> program_;

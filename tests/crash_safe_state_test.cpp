@@ -74,19 +74,48 @@ class KillMatrix : public ::testing::TestWithParam<std::tuple<std::string, Step>
   const bench::baselines::TempFile three_{kThreeRules, ".toml"};
   const bench::baselines::TempFile one_{kOneRule, ".toml"};
 
+  // a route of the DUT's own for the route hooks
+  static constexpr const char* kRoute = "198.51.100.0/24";
+
+  void SetUp() override {
+    if (hook().starts_with("lwt")) {
+      ASSERT_EQ(run_command("ip -n " + topo_.dut_ns + " route add " + kRoute + " dev " + topo_.dut_if + " && echo ok"),
+                "ok\n");
+    }
+  }
   ~KillMatrix() override { run_xdpfilter("detach --all"); }
   const std::string& hook() const { return std::get<0>(GetParam()); }
   const Step& step() const { return std::get<1>(GetParam()); }
-  std::string selector() const { return "--hook=" + hook() + " --iface=" + topo_.dut_if + " --netns=" + topo_.dut_ns; }
+  std::string selector() const {
+    if (hook().starts_with("lwt")) return "--hook=" + hook() + " --route=" + kRoute + " --netns=" + topo_.dut_ns;
+    return "--hook=" + hook() + " --iface=" + topo_.dut_if + " --netns=" + topo_.dut_ns;
+  }
 
   json status() {
     const auto r = run_xdpfilter("status --json");
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return json::parse(r.out);
   }
-  // what the kernel holds, apart from our records
-  bool xdp_on_link() {
-    return run_command("ip -n " + topo_.dut_ns + " link show dev " + topo_.dut_if).find("xdp") != std::string::npos;
+  // What the kernel holds, apart from our records: the filter where the hook
+  // puts it (and for tc-cls the clsact qdisc it made). tcx's link is checked
+  // through its pin.
+  void expect_in_kernel(bool attached) {
+    const std::string ns = " -n " + topo_.dut_ns;
+    auto shows = [](const std::string& command, const std::string& what) {
+      return run_command(command).find(what) != std::string::npos;
+    };
+    if (hook().starts_with("xdp")) {
+      EXPECT_EQ(shows("ip" + ns + " link show dev " + topo_.dut_if, "xdp"), attached);
+    }
+    if (hook() == "tc-cls") {
+      EXPECT_EQ(shows("tc" + ns + " filter show dev " + topo_.dut_if + " ingress", "bpf"), attached);
+      EXPECT_EQ(shows("tc" + ns + " qdisc show dev " + topo_.dut_if, "clsact"), attached);
+    }
+    if (hook().starts_with("lwt")) {
+      const std::string route = run_command("ip" + ns + " route show " + kRoute);
+      EXPECT_EQ(route.find("encap bpf") != std::string::npos, attached) << route;
+      EXPECT_NE(route.find(kRoute), std::string::npos) << "the route itself stays: " << route;
+    }
   }
   bool anything_pinned() {
     std::error_code ec;
@@ -123,17 +152,13 @@ TEST_P(KillMatrix, LeavesTheOldOrTheNewState) {
   if (!attached_after) {
     EXPECT_EQ(st.size(), 0u) << st.dump();
     EXPECT_FALSE(anything_pinned());
-    if (hook().starts_with("xdp")) {
-      EXPECT_FALSE(xdp_on_link());
-    }
+    expect_in_kernel(false);
     state = "nothing attached";
   } else {
     ASSERT_EQ(st.size(), 1u) << st.dump();
     EXPECT_EQ(st[0]["live"], true);
     EXPECT_TRUE(anything_pinned());
-    if (hook().starts_with("xdp")) {
-      EXPECT_TRUE(xdp_on_link());
-    }
+    expect_in_kernel(true);
     const std::size_t want_rules = std::string(s.command) == "reload" && s.new_state ? 1 : 3;
     EXPECT_EQ(st[0]["rules"], want_rules) << "the record";
     EXPECT_EQ(rules_in_use(), want_rules) << "the table in use";
@@ -148,9 +173,7 @@ TEST_P(KillMatrix, LeavesTheOldOrTheNewState) {
   EXPECT_EQ(d.exit_code, 0) << d.err;
   EXPECT_EQ(status().size(), 0u);
   EXPECT_FALSE(anything_pinned());
-  if (hook().starts_with("xdp")) {
-    EXPECT_FALSE(xdp_on_link());
-  }
+  expect_in_kernel(false);
   // and the target takes a filter again
   const auto again = run_xdpfilter("attach " + selector() + " --rules=" + three_.path());
   EXPECT_EQ(again.exit_code, 0) << again.err;
@@ -163,7 +186,8 @@ std::string matrix_name(const ::testing::TestParamInfo<std::tuple<std::string, S
 }
 
 INSTANTIATE_TEST_SUITE_P(StepsByCommand, KillMatrix,
-                         ::testing::Combine(::testing::Values("xdp-generic", "tcx"), ::testing::ValuesIn(kSteps)),
+                         ::testing::Combine(::testing::Values("xdp-generic", "tcx", "tc-cls", "lwt-xmit"),
+                                            ::testing::ValuesIn(kSteps)),
                          matrix_name);
 
 // Two xdpfilters attaching to one target at once: one attaches, the other
