@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "differential_corpus.hpp"
+#include "hook_catalog.hpp"
 #include "hook_under_test.hpp"
 #include "reference_model.hpp"
 #include "rig.hpp"

@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "cli_runner.hpp"
-#include "netns_command.hpp"
+#include "temp_file.hpp"
 #include "test_namespaces.hpp"
 
 namespace xb::testing {
@@ -70,8 +70,8 @@ class KillMatrix : public ::testing::TestWithParam<std::tuple<std::string, Step>
  protected:
   IsolatedStore store_;
   VethTopology topo_;
-  const bench::baselines::TempFile three_{kThreeRules, ".toml"};
-  const bench::baselines::TempFile one_{kOneRule, ".toml"};
+  const TempFile three_{kThreeRules, ".toml"};
+  const TempFile one_{kOneRule, ".toml"};
 
   ~KillMatrix() override { run_xdpfilter("detach --all"); }
   const std::string& hook() const { return std::get<0>(GetParam()); }
@@ -170,7 +170,7 @@ INSTANTIATE_TEST_SUITE_P(StepsByCommand, KillMatrix,
 TEST(StateLock, SecondAttachOnATargetIsRefusedClearly) {
   IsolatedStore store;
   VethTopology topo;
-  const bench::baselines::TempFile rules(kThreeRules, ".toml");
+  const TempFile rules(kThreeRules, ".toml");
   const std::string sel = "--hook=xdp-generic --iface=" + topo.dut_if + " --netns=" + topo.dut_ns;
   for (int round = 0; round < 5; ++round) {
     CliResult a, b;

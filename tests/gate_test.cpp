@@ -6,9 +6,9 @@
 
 #include <random>
 
-#include "bench_run.hpp"
 #include "errors.hpp"
 #include "generator_bound.hpp"
+#include "result_file.hpp"
 #include "stats.hpp"
 
 namespace xb::bench {

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_runner.hpp"
+#include "hook_catalog.hpp"
 #include "hook_under_test.hpp"
 #include "packet_builder.hpp"
 #include "pcap_writer.hpp"

@@ -207,6 +207,7 @@ TEST(XdpbenchRun, SlowProgRunCallsDoNotCollapseTheFlatOutRate) {
 }  // namespace xb::testing
 
 #include "errors.hpp"
+#include "hook_catalog.hpp"
 #include "hook_under_test.hpp"
 #include "rig.hpp"
 

@@ -47,14 +47,14 @@ bool routable(Family family, const Address& a) {
 
 }  // namespace
 
-std::vector<Flow> flows_for_rules(const RuleSet& rules, const Topology& topo, Family family, std::uint32_t count,
+std::vector<Flow> flows_for_rules(const RuleSet& rules, const FlowEndpoints& ends, Family family, std::uint32_t count,
                                   double drop_share, std::uint64_t seed) {
   const CompiledTable table = compile_rules(rules);
   std::mt19937_64 rng(seed);
-  const std::string& from = family == Family::V4 ? topo.generator().ip4 : topo.generator().ip6;
-  const std::string& to = family == Family::V4 ? topo.spec().target : topo.spec().target6;
+  const std::string& from = family == Family::V4 ? ends.source4 : ends.source6;
+  const std::string& to = family == Family::V4 ? ends.target4 : ends.target6;
   if (from.empty() || to.empty())
-    throw Error(fmt::format("topology {} has no {} addresses for the generator and target", topo.spec().name,
+    throw Error(fmt::format("topology {} has no {} addresses for the generator and target", ends.topology,
                             family == Family::V4 ? "IPv4" : "IPv6"));
   std::vector<const Rule*> aimable;
   for (const auto& r : rules.rules) {

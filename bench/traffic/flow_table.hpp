@@ -6,11 +6,11 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "reference_model.hpp"
 #include "rule_set.hpp"
-#include "topology.hpp"
 
 namespace xb::bench {
 
@@ -24,7 +24,14 @@ struct Flow {
 // `count` flows of one family. drop_share < 0: as the rule set falls (every
 // UDP-matchable rule of the family equally likely to be aimed at); else that
 // share of dropped flows, as near as the rule set allows. Deterministic.
-std::vector<Flow> flows_for_rules(const RuleSet& rules, const Topology& topo, Family family, std::uint32_t count,
+// Where the flows go from and to: the topology's generator and target
+// addresses (rig/topology.hpp), named by the topology for errors.
+struct FlowEndpoints {
+  std::string topology;
+  std::string source4, target4, source6, target6;
+};
+
+std::vector<Flow> flows_for_rules(const RuleSet& rules, const FlowEndpoints& ends, Family family, std::uint32_t count,
                                   double drop_share, std::uint64_t seed = 1);
 
 // `count` flows of one family that no rule matches (checked with the

@@ -8,14 +8,12 @@
 #include <vector>
 
 #include "live_frame_generator.hpp"
+#include "result_file.hpp"
 #include "rig.hpp"
 #include "rule_set.hpp"
 #include "user_program_hook.hpp"
 
 namespace xb::bench {
-
-// The version of every result file's layout (--json); `gate` reads only its own.
-inline constexpr int kResultSchema = 2;
 
 struct RunOptions {
   std::vector<std::string> hooks;      // "xdp-noop" is always added

@@ -13,8 +13,10 @@
 #include "errors.hpp"
 #include "gbench_json.hpp"
 #include "generator_bound.hpp"
+#include "hook_catalog.hpp"
 #include "hook_under_test.hpp"
 #include "rule_table_figures.hpp"
+#include "run_command.hpp"
 #include "run_summary.hpp"
 #include "synthetic_rules.hpp"
 #include "traffic_file.hpp"
@@ -25,12 +27,8 @@ namespace {
 using nlohmann::json;
 
 std::string git_revision() {
-  FILE* p = ::popen("git -C " XDPBENCH_SOURCE_DIR " rev-parse --short HEAD 2>/dev/null", "r");
-  if (!p) return "unknown";
-  char buf[64] = {};
-  const bool ok = std::fgets(buf, sizeof(buf), p) != nullptr;
-  ::pclose(p);
-  std::string s = ok ? buf : "unknown";
+  const CommandResult r = run_command({"git", "-C", XDPBENCH_SOURCE_DIR, "rev-parse", "--short", "HEAD"});
+  std::string s = r.status == 0 && !r.out.empty() ? r.out : "unknown";
   s.erase(s.find_last_not_of('\n') + 1);
   return s;
 }

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "rig.hpp"
+#include "trial.hpp"
 
 namespace xb::bench {
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "generator_bound.hpp"
-#include "rig.hpp"
+#include "trial.hpp"
 
 namespace xb::bench {
 

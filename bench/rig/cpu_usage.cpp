@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "errors.hpp"
+#include "run_command.hpp"
 
 namespace xb::bench {
 
@@ -77,8 +78,9 @@ std::vector<int> pin_receive_processing(const std::string& ns, const std::string
   // in its namespace: ours are those that appear when we switch it on
   const std::string prefix = "napi/" + dev + "-";
   const std::vector<int> before = pids_named(prefix);
-  const std::string enable = fmt::format("ip netns exec {} sh -c 'echo 1 > /sys/class/net/{}/threaded'", ns, dev);
-  if (std::system(enable.c_str()) != 0) throw Error("--cpu: cannot make " + dev + "'s NAPI threaded");
+  // inside the namespace: only there does /sys/class/net show its devices
+  if (run_command({"tee", "/sys/class/net/" + dev + "/threaded"}, {.netns = ns, .input = "1\n"}).status != 0)
+    throw Error("--cpu: cannot make " + dev + "'s NAPI threaded");
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   std::vector<int> ours;
   for (const int pid : pids_named(prefix))

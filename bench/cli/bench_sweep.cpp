@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench_run.hpp"
+#include "hook_catalog.hpp"
 #include "hook_under_test.hpp"
 #include "synthetic_rules.hpp"
 

@@ -8,7 +8,7 @@
 
 #include "errors.hpp"
 #include "netns.hpp"
-#include "netns_command.hpp"
+#include "run_command.hpp"
 
 namespace xb::bench {
 
@@ -17,7 +17,7 @@ XdpDispatcherHold::XdpDispatcherHold(int prog_fd) {
   netns_ = new_anonymous_netns();
   const NetnsScope inside(netns_.get());
   // `ip` is forked from this thread, so it runs in the new namespace
-  const auto made = baselines::run_program({"ip", "link", "add", "xbhold0", "type", "veth", "peer", "name", "xbhold1"});
+  const auto made = run_command({"ip", "link", "add", "xbhold0", "type", "veth", "peer", "name", "xbhold1"});
   if (made.status != 0) throw Error(what + ": `ip link add xbhold0 type veth peer name xbhold1`: " + made.err);
   const unsigned ifindex = ::if_nametoindex("xbhold0");
   if (ifindex == 0) throw Error(errno_message(what + ": xbhold0", errno));

@@ -9,9 +9,9 @@
 #include <set>
 #include <sstream>
 
-#include "bench_run.hpp"
 #include "errors.hpp"
 #include "generator_bound.hpp"
+#include "result_file.hpp"
 #include "stats.hpp"
 
 namespace xb::bench {

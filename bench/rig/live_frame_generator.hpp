@@ -20,7 +20,6 @@
 
 namespace xb::bench {
 
-
 class LiveFrameGenerator {
  public:
   // flows: the flow tables of each family (empty: the templates, source port

@@ -7,8 +7,8 @@
 #include <fstream>
 
 #include "errors.hpp"
-#include "netns_command.hpp"
 #include "rig.hpp"
+#include "run_command.hpp"
 
 namespace xb::bench {
 namespace {
@@ -26,7 +26,7 @@ json one_run(const std::string& xdpbench, const std::vector<std::string>& run_ar
   std::vector<std::string> argv = {xdpbench, "run"};
   argv.insert(argv.end(), run_args.begin(), run_args.end());
   argv.insert(argv.end(), {"--repeat=1", "--json=" + json_path});
-  const auto r = baselines::run_program(argv);
+  const auto r = run_command(argv);
   if (r.status != 0) {
     std::string err = r.err;
     while (!err.empty() && err.back() == '\n') err.pop_back();

@@ -14,6 +14,7 @@
 #include "bench_run.hpp"
 #include "errors.hpp"
 #include "gate.hpp"
+#include "hook_catalog.hpp"
 #include "hook_under_test.hpp"
 #include "hooks.hpp"
 #include "libbpf_logging.hpp"

@@ -14,6 +14,7 @@
 
 #include "errors.hpp"
 #include "netns.hpp"
+#include "run_command.hpp"
 
 namespace xb {
 const std::string& topology_veth_pair_text();
@@ -23,14 +24,13 @@ const std::string& topology_router_text();
 namespace xb::bench {
 namespace {
 
-std::string sh(const std::string& command) {
-  std::string output;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) throw Error("cannot run: " + command);
-  std::array<char, 256> buf{};
-  while (std::fgets(buf.data(), buf.size(), pipe)) output += buf.data();
-  if (::pclose(pipe) != 0) throw Error("topology: `" + command + "` failed: " + output);
-  return output;
+// One step of making the topology (ip, sysctl, ethtool); its output.
+std::string run(const std::vector<std::string>& argv, const std::string& netns = "") {
+  const CommandResult r = run_command(argv, {.netns = netns, .merge_stderr = true});
+  if (r.status != 0)
+    throw Error(fmt::format("topology: `{}{}` failed: {}", netns.empty() ? "" : "ip netns exec " + netns + " ",
+                            command_line(argv), r.out));
+  return r.out;
 }
 
 class SpecReader {
@@ -147,12 +147,15 @@ TopologySpec load_topology(const std::string& name_or_path) {
 Topology::Topology(const TopologySpec& spec, const std::string& prefix, unsigned queues)
     : spec_(spec), prefix_(prefix) {
   // veth picks the peer's receive queue by the sending CPU (veth_select_rxq)
-  const std::string queue_args = queues > 1 ? fmt::format(" numtxqueues {0} numrxqueues {0}", queues) : "";
+  const std::vector<std::string> queue_args =
+      queues > 1
+          ? std::vector<std::string>{"numtxqueues", std::to_string(queues), "numrxqueues", std::to_string(queues)}
+          : std::vector<std::string>{};
   try {
     for (const auto& n : spec_.namespaces) {
-      sh("ip netns add " + ns(n.name));
+      run({"ip", "netns", "add", ns(n.name)});
       made_.push_back(ns(n.name));
-      sh(fmt::format("ip -n {} link set lo up", ns(n.name)));
+      run({"ip", "-n", ns(n.name), "link", "set", "lo", "up"});
       // no IPv6 address here: no IPv6 at all, so no stray ND or MLD packets
       // in counted traffic
       bool has_ipv6 = false;
@@ -160,43 +163,53 @@ Topology::Topology(const TopologySpec& spec, const std::string& prefix, unsigned
         for (const VethEnd* e : {&a, &b})
           for (const auto& addr : e->addresses) has_ipv6 |= e->ns == n.name && addr.find(':') != std::string::npos;
       if (!has_ipv6) {
-        sh(fmt::format("ip netns exec {} sysctl -qw net.ipv6.conf.all.disable_ipv6=1", ns(n.name)));
-        sh(fmt::format("ip netns exec {} sysctl -qw net.ipv6.conf.default.disable_ipv6=1", ns(n.name)));
+        run({"sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"}, ns(n.name));
+        run({"sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"}, ns(n.name));
       } else {
         // nor router solicitations, nor duplicate address detection for the
         // link-local addresses: both send packets when a link comes up
-        sh(fmt::format("ip netns exec {} sysctl -qw net.ipv6.conf.default.router_solicitations=0", ns(n.name)));
-        sh(fmt::format("ip netns exec {} sysctl -qw net.ipv6.conf.default.accept_dad=0", ns(n.name)));
+        run({"sysctl", "-qw", "net.ipv6.conf.default.router_solicitations=0"}, ns(n.name));
+        run({"sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0"}, ns(n.name));
       }
       if (n.forwarding) {
-        sh(fmt::format("ip netns exec {} sysctl -qw net.ipv4.ip_forward=1", ns(n.name)));
-        sh(fmt::format("ip netns exec {} sysctl -qw net.ipv6.conf.all.forwarding=1", ns(n.name)));
+        run({"sysctl", "-qw", "net.ipv4.ip_forward=1"}, ns(n.name));
+        run({"sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"}, ns(n.name));
       }
     }
     for (const auto& [a, b] : spec_.veths) {
-      sh(fmt::format("ip link add {} netns {}{} type veth peer name {} netns {}{}", a.dev, ns(a.ns), queue_args, b.dev,
-                     ns(b.ns), queue_args));
+      std::vector<std::string> add = {"ip", "link", "add", a.dev, "netns", ns(a.ns)};
+      add.insert(add.end(), queue_args.begin(), queue_args.end());
+      for (const std::string arg : {"type", "veth", "peer", "name"}) add.push_back(arg);
+      add.push_back(b.dev);
+      add.push_back("netns");
+      add.push_back(ns(b.ns));
+      add.insert(add.end(), queue_args.begin(), queue_args.end());
+      run(add);
       for (const VethEnd* e : {&a, &b}) {
         for (const auto& addr : e->addresses)
-          sh(fmt::format("ip -n {} addr add {} dev {}{}", ns(e->ns), addr, e->dev,
-                         addr.find(':') != std::string::npos ? " nodad" : ""));
+          if (addr.find(':') != std::string::npos)
+            run({"ip", "-n", ns(e->ns), "addr", "add", addr, "dev", e->dev, "nodad"});
+          else
+            run({"ip", "-n", ns(e->ns), "addr", "add", addr, "dev", e->dev});
         // no multicast: neighbours are static, and MLD reports would be
         // stray packets in counted traffic
-        sh(fmt::format("ip -n {} link set {} multicast off up", ns(e->ns), e->dev));
-        if (e->gro) sh(fmt::format("ip netns exec {} ethtool -K {} gro on", ns(e->ns), e->dev));
+        run({"ip", "-n", ns(e->ns), "link", "set", e->dev, "multicast", "off", "up"});
+        if (e->gro) run({"ethtool", "-K", e->dev, "gro", "on"}, ns(e->ns));
       }
       // each end knows the other's addresses without asking
       auto mac = [&](const VethEnd& e) {
-        return sh(fmt::format("ip netns exec {} cat /sys/class/net/{}/address", ns(e.ns), e.dev)).substr(0, 17);
+        return run({"cat", "/sys/class/net/" + e.dev + "/address"}, ns(e.ns)).substr(0, 17);
       };
       for (const auto& [from, to] : {std::pair{&a, &b}, std::pair{&b, &a}})
         for (const auto& addr : to->addresses)
-          sh(fmt::format("ip -n {} neigh replace {} lladdr {} dev {} nud permanent", ns(from->ns),
-                         addr.substr(0, addr.find('/')), mac(*to), from->dev));
+          run({"ip", "-n", ns(from->ns), "neigh", "replace", addr.substr(0, addr.find('/')), "lladdr", mac(*to), "dev",
+               from->dev, "nud", "permanent"});
     }
     for (const auto& r : spec_.routes)
-      sh(fmt::format("ip -n {} {}route add {} via {}", ns(r.ns), r.via.find(':') != std::string::npos ? "-6 " : "",
-                     r.to, r.via));
+      if (r.via.find(':') != std::string::npos)
+        run({"ip", "-n", ns(r.ns), "-6", "route", "add", r.to, "via", r.via});
+      else
+        run({"ip", "-n", ns(r.ns), "route", "add", r.to, "via", r.via});
     generator_ = endpoint(spec_.generator);
     dut_ = endpoint(spec_.dut);
     if (!spec_.sink.empty()) sink_ = endpoint(spec_.sink);
@@ -215,9 +228,7 @@ Topology::~Topology() { teardown(); }
 void Topology::teardown() {
   // a namespace takes its veth ends, and so their peers, with it
   for (auto it = made_.rbegin(); it != made_.rend(); ++it)
-    if (std::system(("ip netns del " + *it + " 2>/dev/null").c_str()) != 0) {
-      // already gone
-    }
+    run_command({"ip", "netns", "del", *it}, {.capture = false});  // not there: already gone
   made_.clear();
 }
 
@@ -226,7 +237,7 @@ Endpoint Topology::endpoint(const std::string& role) const {
   Endpoint e;
   e.ns = ns(role.substr(0, slash));
   e.dev = role.substr(slash + 1);
-  e.mac = sh(fmt::format("ip netns exec {} cat /sys/class/net/{}/address", e.ns, e.dev)).substr(0, 17);
+  e.mac = run({"cat", "/sys/class/net/" + e.dev + "/address"}, e.ns).substr(0, 17);
   for (const auto& [a, b] : spec_.veths)
     for (const VethEnd* end : {&a, &b})
       if (ns(end->ns) == e.ns && end->dev == e.dev)
@@ -245,7 +256,8 @@ int Topology::cleanup_leftovers(const std::string& prefix_pattern) {
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator("/run/netns", ec)) {
     const std::string name = entry.path().filename();
-    if (std::regex_match(name, ours) && std::system(("ip netns del " + name).c_str()) == 0) ++removed;
+    if (std::regex_match(name, ours) && run_command({"ip", "netns", "del", name}, {.capture = false}).status == 0)
+      ++removed;
   }
   return removed;
 }

@@ -35,20 +35,11 @@ void install_stop_signals() {
   std::signal(SIGTERM, on_signal);
 }
 
-double Trial::loss_pct() const {
-  // a user's program drops as it likes: only what never reached it is lost
-  const double accounted = static_cast<double>(has_verdicts ? dropped + delivered : seen);
-  return offered ? std::max(0.0, 100.0 * (static_cast<double>(offered) - accounted) / static_cast<double>(offered)) : 0;
-}
-
-Spread spread(std::vector<double> v) {
-  if (v.empty()) return {};
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return {n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2, v.front(), v.back()};
-}
-
 namespace {
+
+FlowEndpoints flow_endpoints(const Topology& topo) {
+  return {topo.spec().name, topo.generator().ip4, topo.spec().target, topo.generator().ip6, topo.spec().target6};
+}
 
 // The CPUs of --gen-cpus and --cpu together; throws when they overlap.
 std::vector<int> generator_cpus(const std::vector<int>& cpus, const std::vector<int>& gen_cpus) {
@@ -126,8 +117,9 @@ void Rig::use_rules(const RuleSet& rules) {
   const auto flows = [&](Family f) {
     // "miss": flows checked to match no rule, or a broad rule set would catch
     // the topology's own addresses and turn the worst case into an early hit
-    return traffic_.mix == "miss" ? flows_missing_rules(rules, f, per_family)
-                                  : flows_for_rules(rules, *topology_, f, per_family, traffic_.drop_share);
+    return traffic_.mix == "miss"
+               ? flows_missing_rules(rules, f, per_family)
+               : flows_for_rules(rules, flow_endpoints(*topology_), f, per_family, traffic_.drop_share);
   };
   flows4_.clear();
   flows6_.clear();

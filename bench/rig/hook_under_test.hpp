@@ -55,24 +55,6 @@ class HookUnderTest {
   std::string name_;
 };
 
-// Every hook `xdpbench run --hook=all` measures, kernel hooks then baselines.
-const std::vector<std::string>& benchmark_hooks();
-bool is_baseline(const std::string& hook);
-// Hook names as given to --hook (one name may stand for several: iptables).
-std::vector<std::string> expand_hook_name(const std::string& name);
-
-// Sets the hook up on the topology's DUT; throws xb::Error when it cannot.
-// dut_cpu: where the DUT's receive work is pinned (--cpu), if it is.
-std::unique_ptr<HookUnderTest> make_hook_under_test(const std::string& hook, const Topology& topo, const RuleSet& rules,
-                                                    std::optional<int> dut_cpu = std::nullopt);
-// The same, except that a baseline which fails to set up (a rule its tool
-// cannot express, a PMD that does not start) gives null and the reason:
-// it is reported skipped. The filter's own hooks still throw.
-std::unique_ptr<HookUnderTest> make_hook_or_skip(const std::string& hook, const Topology& topo, const RuleSet& rules,
-                                                 std::string& why_skipped, std::optional<int> dut_cpu = std::nullopt);
-// Why a hook cannot run in this rig on this machine; empty if it can.
-std::string hook_unavailable(const std::string& hook);
-
 // IPv4 and IPv6 packets that made it through a namespace's IP input path,
 // netfilter hooks included (from its /proc/net/snmp and snmp6): where the
 // filter's passed traffic ends on a veth pair.
