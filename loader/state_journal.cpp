@@ -43,8 +43,7 @@ fs::path journal_dir(const AttachmentStore& store) { return fs::path(store.state
 
 }  // namespace
 
-StateLock::StateLock() {
-  const AttachmentStore store;
+StateLock::StateLock(const AttachmentStore& store) {
   std::error_code ec;
   fs::create_directories(store.state_dir(), ec);
   if (ec) throw Error("create state directory " + store.state_dir() + ": " + ec.message());

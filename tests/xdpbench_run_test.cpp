@@ -257,7 +257,7 @@ TEST(Rig, CountsAddUpAtALowRate) {
   traffic.flows = 64;
   traffic.rate_pps = 20000;
   Rig rig("router", traffic);
-  const auto hook = make_hook_under_test("tc-cls", rig.topology(), rules);
+  const auto hook = make_hook_under_test("tc-cls", rig.topology(), rules, rig.state_paths());
   const Trial t = rig.trial(*hook, {.seconds = 10, .warmup_s = 0, .max_packets = 6400});
   EXPECT_EQ(t.offered, 6400u);
   EXPECT_EQ(t.dropped, 3200u);  // 32 of every 64 source ports
@@ -283,7 +283,7 @@ TEST_P(RuleAimedTraffic, IsDroppedAsTheReferenceSays) {
   Rig rig("veth-pair", traffic);
   rig.use_rules(rules);
   EXPECT_DOUBLE_EQ(rig.expected_drop_share(), 0.25);
-  const auto hook = make_hook_under_test("xdp-generic", rig.topology(), rules);
+  const auto hook = make_hook_under_test("xdp-generic", rig.topology(), rules, rig.state_paths());
   const Trial t = rig.trial(*hook, {.seconds = 10, .warmup_s = 0, .max_packets = 2560});  // every flow 10 times
   EXPECT_EQ(t.offered, 2560u);
   EXPECT_EQ(t.dropped, 640u);

@@ -11,7 +11,6 @@
 
 #include "errors.hpp"
 #include "generator_bound.hpp"
-#include "result_file.hpp"
 #include "stats.hpp"
 
 namespace xb::bench {
@@ -36,31 +35,29 @@ const Metric kMetrics[] = {{"rx_mpps", "Mpps", true},
                            {"dut_cpu_ns_per_pkt", "ns", false},
                            {"hook_latency_p99_us", "us", false}};
 
-std::optional<double> sample(const json& trial, const std::string& metric) {
-  const double seconds = trial.value("seconds", 0.0);
-  const double rx = trial.value("rx", 0.0);
+std::optional<double> sample(const TrialRecord& trial, const std::string& metric) {
+  const double seconds = trial.seconds;
+  const double rx = static_cast<double>(trial.rx);
   if (metric == "rx_mpps") return seconds > 0 ? std::optional(rx / seconds / 1e6) : std::nullopt;
   if (metric == "ns_per_pkt") {
-    if (!trial.value("has_run_time", false) || rx <= 0) return std::nullopt;
-    return trial.value("run_time_ns", 0.0) / rx;
+    if (!trial.has_run_time || rx <= 0) return std::nullopt;
+    return static_cast<double>(trial.run_time_ns) / rx;
   }
   if (metric == "dut_cpu_ns_per_pkt") {
     // absent (an older result) or null (not pinned): unknown
-    const auto it = trial.find("dut_cpu_busy_ns");
-    if (it == trial.end() || !it->is_number() || rx <= 0) return std::nullopt;
-    return it->get<double>() / rx;
+    if (!trial.dut_cpu_busy_ns || rx <= 0) return std::nullopt;
+    return *trial.dut_cpu_busy_ns / rx;
   }
   if (metric == "hook_latency_p99_us") {
-    const auto it = trial.find("hook_latency_ns");
-    if (it == trial.end() || it->is_null()) return std::nullopt;
-    return it->value("p99", 0.0) / 1e3;
+    if (!trial.hook_latency_ns) return std::nullopt;
+    return static_cast<double>(trial.hook_latency_ns->p99) / 1e3;
   }
   return std::nullopt;
 }
 
-const json* find_hook(const json& doc, const std::string& hook) {
-  for (const auto& r : doc.at("results"))
-    if (r.at("hook") == hook) return &r;
+const HookResult* find_hook(const RunResult& doc, const std::string& hook) {
+  for (const auto& r : doc.results)
+    if (r.hook == hook) return &r;
   return nullptr;
 }
 
@@ -73,33 +70,31 @@ const char* kRecordedSince[] = {"cpus", "traffic_file", "gen_cpus"};
 
 std::string pct(double ratio) { return fmt::format("{:+.1f}%", (ratio - 1) * 100); }
 
-RateSamples rate_samples_of(const json& hook_result) {
+RateSamples rate_samples_of(const HookResult& hook_result) {
   RateSamples r;
-  for (const auto& t : hook_result.at("trials")) {
-    const double seconds = t.value("seconds", 0.0);
-    if (seconds <= 0) continue;
-    r.offered_mpps.push_back(t.value("offered", 0.0) / seconds / 1e6);
-    r.rx_mpps.push_back(t.value("rx", 0.0) / seconds / 1e6);
+  for (const auto& t : hook_result.trials) {
+    if (t.seconds <= 0) continue;
+    r.offered_mpps.push_back(static_cast<double>(t.offered) / t.seconds / 1e6);
+    r.rx_mpps.push_back(static_cast<double>(t.rx) / t.seconds / 1e6);
   }
   return r;
 }
 
 // The generator's ceiling trials of a result; none in results made before
 // every run measured it.
-std::optional<RateSamples> ceiling_of(const json& doc) {
-  const auto it = doc.find("generator_ceiling");
-  if (it == doc.end() || !it->is_object() || !it->contains("trials")) return std::nullopt;
-  return rate_samples_of(*it);
+std::optional<RateSamples> ceiling_of(const RunResult& doc) {
+  if (!doc.generator_ceiling) return std::nullopt;
+  return rate_samples_of(*doc.generator_ceiling);
 }
 
-bool pinned(const json& doc) {
-  const json cpus = doc.at("config").value("cpus", json());
+bool pinned(const RunResult& doc) {
+  const json cpus = doc.config.value("cpus", json());
   return cpus.is_array() && cpus.size() == 2;
 }
 
 // Why the hook's rate in this result is not its own; empty if it is (or
 // the result cannot say).
-std::string generator_bound_in(const json& doc, const json& hook_result, const std::string& label) {
+std::string generator_bound_in(const RunResult& doc, const HookResult& hook_result, const std::string& label) {
   const auto ceiling = ceiling_of(doc);
   if (!ceiling) return "";
   const GeneratorBound g = generator_bound(rate_samples_of(hook_result), *ceiling, pinned(doc));
@@ -108,7 +103,7 @@ std::string generator_bound_in(const json& doc, const json& hook_result, const s
 
 // Both results' generators reached rates a factor 1/kFarBelow or more apart:
 // their rates measure the generators, not the hooks.
-std::string ceilings_apart(const json& baseline, const json& current, const GateOptions& o) {
+std::string ceilings_apart(const RunResult& baseline, const RunResult& current, const GateOptions& o) {
   const auto a = ceiling_of(baseline), b = ceiling_of(current);
   if (!a || !b || a->rx_mpps.empty() || b->rx_mpps.empty()) return "";
   const double ma = median(a->rx_mpps), mb = median(b->rx_mpps);
@@ -117,49 +112,22 @@ std::string ceilings_apart(const json& baseline, const json& current, const Gate
                      o.baseline_label, mb, o.current_label);
 }
 
-// What the gate reads of a result, checked once: a file of another shape
-// gets an error naming the member, not the JSON library's exception (or,
-// for a missing key, a read past the end of the object).
-void check_shape(const json& doc, const std::string& path) {
-  auto bad = [&](const std::string& member, const char* what) {
-    throw Error(fmt::format("{}: {} must be {}", path, member, what));
-  };
-  // a hook's result, or the generator's ceiling: hook, trials
-  auto check_hook_result = [&](const json& r, const std::string& at) {
-    if (!r.is_object()) bad(at, "an object");
-    if (!r.contains("hook") || !r.at("hook").is_string()) bad(at + ".hook", "a string");
-    if (!r.contains("trials") || !r.at("trials").is_array()) bad(at + ".trials", "a list");
-    const json& trials = r.at("trials");
-    for (std::size_t j = 0; j < trials.size(); ++j) {
-      const json& t = trials[j];
-      const std::string trial = fmt::format("{}.trials[{}]", at, j);
-      if (!t.is_object()) bad(trial, "an object");
-      for (const char* key : {"seconds", "offered", "rx", "run_time_ns"})
-        if (t.contains(key) && !t.at(key).is_number()) bad(trial + "." + key, "a number");
-      // null where the run was not pinned
-      if (t.contains("dut_cpu_busy_ns") && !t.at("dut_cpu_busy_ns").is_number() && !t.at("dut_cpu_busy_ns").is_null())
-        bad(trial + ".dut_cpu_busy_ns", "a number or null");
-      if (t.contains("has_run_time") && !t.at("has_run_time").is_boolean())
-        bad(trial + ".has_run_time", "true or false");
-      if (t.contains("hook_latency_ns")) {
-        const json& l = t.at("hook_latency_ns");
-        if (!l.is_null() && !(l.is_object() && (!l.contains("p99") || l.at("p99").is_number())))
-          bad(trial + ".hook_latency_ns", "null or an object with a number p99");
-      }
-    }
-  };
-  if (!doc.contains("config") || !doc.at("config").is_object()) bad("config", "an object");
-  if (!doc.contains("results") || !doc.at("results").is_array()) bad("results", "a list");
-  const json& results = doc.at("results");
-  for (std::size_t i = 0; i < results.size(); ++i) check_hook_result(results[i], fmt::format("results[{}]", i));
-  if (doc.contains("generator_ceiling")) check_hook_result(doc.at("generator_ceiling"), "generator_ceiling");
+// What the gate needs beyond what every reader of a result does
+// (read_run_result): the run's config, and every hook's trials.
+void check_judgeable(const json& doc, const std::string& path) {
+  if (!doc.contains("config") || !doc.at("config").is_object()) throw Error(path + ": config must be an object");
+  const auto results = doc.find("results");
+  if (results == doc.end() || !results->is_array()) return;  // read_run_result says so
+  for (std::size_t i = 0; i < results->size(); ++i)
+    if ((*results)[i].is_object() && !(*results)[i].contains("trials"))
+      throw Error(fmt::format("{}: results[{}].trials must be a list", path, i));
 }
 
 }  // namespace
 
-std::vector<double> metric_samples(const json& hook_result, const std::string& metric) {
+std::vector<double> metric_samples(const HookResult& hook_result, const std::string& metric) {
   std::vector<double> out;
-  for (const auto& t : hook_result.at("trials"))
+  for (const auto& t : hook_result.trials)
     if (const auto v = sample(t, metric)) out.push_back(*v);
   return out;
 }
@@ -171,21 +139,13 @@ int GateReport::exit_code() const {
   return 0;
 }
 
-json load_result_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(errno_message(path + ": cannot open result file", errno));
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_result_file(text.str(), path);
+RunResult load_result_file(const std::string& path) { return check_result(read_json_file(path), path); }
+
+RunResult parse_result_file(const std::string& text, const std::string& path) {
+  return check_result(parse_json_text(text, path), path);
 }
 
-json parse_result_file(const std::string& text, const std::string& path) {
-  json doc;
-  try {
-    doc = json::parse(text);
-  } catch (const json::exception& e) {  // parse_error; out_of_range for a number beyond a double
-    throw Error(fmt::format("{}: not JSON: {}", path, e.what()));
-  }
+RunResult check_result(const json& doc, const std::string& path) {
   if (!doc.is_object() || !doc.contains("schema") || !doc.contains("results"))
     throw Error(path + ": not an xdpbench result file (no \"schema\" or \"results\")");
   if (doc["schema"] != kSchema)
@@ -195,22 +155,22 @@ json parse_result_file(const std::string& text, const std::string& path) {
   if (command == doc.end() || *command != "run")
     throw Error(fmt::format("{}: a {} result; the gate compares results of xdpbench run", path,
                             command == doc.end() ? "command-less" : command->dump()));
-  check_shape(doc, path);
-  return doc;
+  check_judgeable(doc, path);
+  return read_run_result(doc, path);
 }
 
-GateReport compare_results(const json& baseline, const json& current, const GateOptions& o) {
+GateReport compare_results(const RunResult& baseline, const RunResult& current, const GateOptions& o) {
   GateReport rep;
   for (const char* key : kSameConfig) {
     const bool late = std::find_if(std::begin(kRecordedSince), std::end(kRecordedSince),
                                    [&](const char* k) { return std::string(k) == key; }) != std::end(kRecordedSince);
-    if (late && !(baseline.at("config").contains(key) && current.at("config").contains(key))) continue;
-    const json a = baseline.at("config").value(key, json()), b = current.at("config").value(key, json());
+    if (late && !(baseline.config.contains(key) && current.config.contains(key))) continue;
+    const json a = baseline.config.value(key, json()), b = current.config.value(key, json());
     if (a != b) rep.problems.push_back(fmt::format("config.{} differs: {} vs {}", key, a.dump(), b.dump()));
   }
   std::set<std::string> hooks_a, hooks_b;
-  for (const auto& r : baseline.at("results")) hooks_a.insert(r.at("hook"));
-  for (const auto& r : current.at("results")) hooks_b.insert(r.at("hook"));
+  for (const auto& r : baseline.results) hooks_a.insert(r.hook);
+  for (const auto& r : current.results) hooks_b.insert(r.hook);
   for (const auto& h : hooks_a)
     if (!hooks_b.count(h)) rep.problems.push_back("hook " + h + " is in the baseline, not in the current result");
   for (const auto& h : hooks_b)
@@ -222,9 +182,9 @@ GateReport compare_results(const json& baseline, const json& current, const Gate
                                " records no generator ceiling (an older result): its rates are taken as the hooks'");
   const std::string apart = ceilings_apart(baseline, current, o);
 
-  for (const auto& r : baseline.at("results")) {
-    const std::string hook = r.at("hook");
-    const json* cur = find_hook(current, hook);
+  for (const auto& r : baseline.results) {
+    const std::string& hook = r.hook;
+    const HookResult* cur = find_hook(current, hook);
     if (!cur) continue;
     // a rate that is the generator's says nothing about the hook: shown, not judged
     std::string rate_not_judged = apart;
@@ -338,7 +298,7 @@ std::string gate_markdown(const GateReport& rep, const GateOptions& o) {
 }
 
 int run_gate(const std::string& baseline_path, const std::string& current_path, const GateOptions& o) {
-  const json a = load_result_file(baseline_path), b = load_result_file(current_path);
+  const RunResult a = load_result_file(baseline_path), b = load_result_file(current_path);
   GateOptions labelled = o;
   if (labelled.baseline_label == "baseline") labelled.baseline_label = baseline_path;
   if (labelled.current_label == "current") labelled.current_label = current_path;

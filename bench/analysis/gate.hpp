@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "result_file.hpp"
+
 namespace xb::bench {
 
 struct GateOptions {
@@ -37,13 +39,14 @@ struct GateReport {
   int exit_code() const;
 };
 
-// Thrown for input the gate cannot judge at all (not a result file, a
-// schema it does not know); the message names the file.
-GateReport compare_results(const nlohmann::json& baseline, const nlohmann::json& current, const GateOptions& options);
-// The result file of `xdpbench run --json`; throws xb::Error naming the file.
-nlohmann::json load_result_file(const std::string& path);
-// The same for the file's text; path names it in errors.
-nlohmann::json parse_result_file(const std::string& text, const std::string& path);
+GateReport compare_results(const RunResult& baseline, const RunResult& current, const GateOptions& options);
+// The result file of `xdpbench run --json`, as the gate judges it: this
+// schema, a run, a config and every hook's trials. Throws xb::Error naming
+// the file (and the member) for input it cannot judge at all.
+RunResult load_result_file(const std::string& path);
+// The same for the file's text, or its JSON; path names it in errors.
+RunResult parse_result_file(const std::string& text, const std::string& path);
+RunResult check_result(const nlohmann::json& doc, const std::string& path);
 
 std::string gate_text(const GateReport& report, const GateOptions& options);
 std::string gate_markdown(const GateReport& report, const GateOptions& options);
@@ -53,6 +56,6 @@ std::string gate_markdown(const GateReport& report, const GateOptions& options);
 int run_gate(const std::string& baseline_path, const std::string& current_path, const GateOptions& options);
 
 // The per-trial samples of one metric of one hook in a result file.
-std::vector<double> metric_samples(const nlohmann::json& hook_result, const std::string& metric);
+std::vector<double> metric_samples(const HookResult& hook_result, const std::string& metric);
 
 }  // namespace xb::bench

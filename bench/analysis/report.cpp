@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "errors.hpp"
+#include "result_file.hpp"
 
 namespace xb {
 // bench/report/node_modules, embedded by CMake (bench/CMakeLists.txt)
@@ -22,13 +23,14 @@ namespace {
 
 using nlohmann::json;
 
-json load(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(errno_message(path + ": cannot open result file", errno));
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_report_input(text.str(), path);
+// What every result (run, search, sweep) has, checked before any section reads it.
+json checked_input(json doc, const std::string& path) {
+  if (!doc.is_object() || !doc.contains("command") || !doc.contains("results"))
+    throw Error(path + ": not an xdpbench result file (no \"command\" or \"results\")");
+  return doc;
 }
+
+json load(const std::string& path) { return checked_input(read_json_file(path), path); }
 
 std::string html_escape(const std::string& s) {
   std::string out;
@@ -175,8 +177,9 @@ std::string cost(const json& spread) {
 }
 
 void run_section(Page& page, const std::string& path, const json& doc) {
+  const RunResult run = read_run_result(doc, path);
   page.heading("Rate and latency per hook (" + std::filesystem::path(path).filename().string() + ")");
-  const json cfg = doc.value("config", json::object());
+  const json& cfg = run.config;
   page.para(fmt::format(
       "{} trials of {} s per hook, interleaved with xdp-noop; medians with min-max. Ratios are to xdp-noop (the "
       "rig's own limit) and to xdp-native from the same run.",
@@ -187,14 +190,14 @@ void run_section(Page& page, const std::string& path, const json& doc) {
           {}};
   json bars = json::array(), cdf = json::array();
   // the generator's ceiling first (results made before it was measured have none)
-  json entries = json::array();
-  if (doc.contains("generator_ceiling")) entries.push_back(doc["generator_ceiling"]);
-  for (const auto& r : doc.at("results")) entries.push_back(r);
+  std::vector<const HookResult*> entries;
+  if (run.generator_ceiling) entries.push_back(&*run.generator_ceiling);
+  for (const auto& r : run.results) entries.push_back(&r);
   std::vector<std::string> bound;
-  for (const auto& r : entries) {
-    const std::string hook = r.at("hook");
-    const json& s = r.at("summary");
-    const bool ceiling = doc.contains("generator_ceiling") && &r == &entries.front();
+  for (const HookResult* r : entries) {
+    const std::string& hook = r->hook;
+    const json& s = r->summary;
+    const bool ceiling = r == entries.front() && run.generator_ceiling;
     const std::string kind = ceiling                      ? "generator ceiling"
                              : s.value("baseline", false) ? "baseline"
                              : hook == "xdp-noop"         ? "reference"
@@ -238,14 +241,12 @@ void run_section(Page& page, const std::string& path, const json& doc) {
                   ? "DUT CPU ns/pkt is absent: the run did not pin the DUT's receive work to a core of its own "
                     "(--cpu=GEN,DUT); without it the generator's core also does the DUT's work."
                   : "DUT CPU ns/pkt is absent: the result predates it.");
-  if (doc.contains("generator_ceiling"))
+  if (run.generator_ceiling)
     page.para(
         fmt::format("generator ceiling: {}, the same traffic into an XDP program at the DUT that drops every "
                     "frame at once. Generator-bound (compare ns/pkt, not rates): {}.",
-                    doc["generator_ceiling"].value("hook", "?"),
-                    bound.empty() ? "none" : fmt::format("{}", fmt::join(bound, "; "))));
-  const json skipped = doc.value("skipped", json::object());  // items() needs it alive
-  for (const auto& [hook, why] : skipped.items()) page.para("skipped: " + hook + ": " + why.get<std::string>());
+                    run.generator_ceiling->hook, bound.empty() ? "none" : fmt::format("{}", fmt::join(bound, "; "))));
+  for (const auto& [hook, why] : run.skipped) page.para("skipped: " + hook + ": " + why);
   json order = json::array();
   for (const auto& b : bars) order.push_back(b["hook"]);
   json rate = {{"$schema", "https://vega.github.io/schema/vega-lite/v5.json"},
@@ -339,14 +340,7 @@ std::string script(const std::string& js) {
 }  // namespace
 
 json parse_report_input(const std::string& text, const std::string& path) {
-  try {
-    json doc = json::parse(text);
-    if (!doc.is_object() || !doc.contains("command") || !doc.contains("results"))
-      throw Error(path + ": not an xdpbench result file (no \"command\" or \"results\")");
-    return doc;
-  } catch (const json::exception& e) {  // parse_error; out_of_range for a number beyond a double
-    throw Error(fmt::format("{}: not JSON: {}", path, e.what()));
-  }
+  return checked_input(parse_json_text(text, path), path);
 }
 
 ReportPage render_report(const std::vector<std::pair<std::string, json>>& docs) {

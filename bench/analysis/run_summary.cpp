@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "result_file.hpp"
+
 namespace xb::bench {
 namespace {
 
@@ -105,26 +107,7 @@ std::string summary_table_row(const HookSummary& s) {
 
 json spread_json(const Spread& s) { return {{"median", s.median}, {"min", s.min}, {"max", s.max}}; }
 
-json trial_json(const Trial& t) {
-  return {
-      {"seconds", t.seconds},
-      {"offered", t.offered},
-      {"rx", t.seen},
-      {"dropped", t.dropped},
-      {"passed", t.passed},
-      {"delivered", t.delivered},
-      {"run_time_ns", t.run_time_ns},
-      {"has_run_time", t.has_run_time},
-      {"dut_cpu_busy_ns", t.has_dut_cpu ? json(t.dut_cpu_busy_ns) : json(nullptr)},
-      {"has_verdicts", t.has_verdicts},
-      {"softirq_pct", t.softirq_pct},
-      {"hook_latency_ns",
-       t.has_hook_latency ? json{{"p50", t.hook_p50}, {"p99", t.hook_p99}, {"p99.9", t.hook_p999}, {"max", t.hook_max}}
-                          : json(nullptr)},
-      {"latency_ns", t.has_latency
-                         ? json{{"p50", t.p50}, {"p90", t.p90}, {"p99", t.p99}, {"p99.9", t.p999}, {"max", t.max}}
-                         : json(nullptr)}};
-}
+json trial_json(const Trial& t) { return TrialRecord::of(t); }
 
 json summary_json(const HookSummary& s, const std::vector<Trial>& trials, bool baseline) {
   LatencyHistogram hook_hist, sink_hist;

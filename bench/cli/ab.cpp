@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "errors.hpp"
 #include "rig.hpp"
@@ -22,7 +23,7 @@ std::string xdpbench_of(const std::string& build_dir) {
 }
 
 // One trial of every hook by one build: `xdpbench run --repeat=1`.
-json one_run(const std::string& xdpbench, const std::vector<std::string>& run_args, const std::string& json_path) {
+RunResult one_run(const std::string& xdpbench, const std::vector<std::string>& run_args, const std::string& json_path) {
   std::vector<std::string> argv = {xdpbench, "run"};
   argv.insert(argv.end(), run_args.begin(), run_args.end());
   argv.insert(argv.end(), {"--repeat=1", "--json=" + json_path});
@@ -37,17 +38,18 @@ json one_run(const std::string& xdpbench, const std::vector<std::string>& run_ar
 
 // Appends the trials of `next` to `merged`, hook by hook, and the
 // generator's ceiling trials (which the gate reads) to its own.
-void merge(json& merged, const json& next) {
-  if (merged.is_null()) {
+void merge(std::optional<RunResult>& merged, const RunResult& next) {
+  if (!merged) {
     merged = next;
     return;
   }
-  for (auto& r : merged["results"])
-    for (const auto& n : next.at("results"))
-      if (n.at("hook") == r.at("hook"))
-        for (const auto& t : n.at("trials")) r["trials"].push_back(t);
-  if (merged.contains("generator_ceiling") && next.contains("generator_ceiling"))
-    for (const auto& t : next["generator_ceiling"].at("trials")) merged["generator_ceiling"]["trials"].push_back(t);
+  for (auto& r : merged->results)
+    for (const auto& n : next.results)
+      if (n.hook == r.hook) r.trials.insert(r.trials.end(), n.trials.begin(), n.trials.end());
+  if (merged->generator_ceiling && next.generator_ceiling)
+    merged->generator_ceiling->trials.insert(merged->generator_ceiling->trials.end(),
+                                             next.generator_ceiling->trials.begin(),
+                                             next.generator_ceiling->trials.end());
 }
 
 }  // namespace
@@ -56,7 +58,7 @@ int run_ab(const AbOptions& o) {
   install_stop_signals();
   const std::string a = xdpbench_of(o.build_a), b = xdpbench_of(o.build_b);
   const std::string tmp = (std::filesystem::temp_directory_path() / fmt::format("xdpbench-ab-{}.json", ::getpid()));
-  json merged_a, merged_b;
+  std::optional<RunResult> merged_a, merged_b;
   fmt::print("xdpbench ab: {} pairs of trials, A = {}, B = {}, interleaved A B A B ...\n", o.pairs, o.build_a,
              o.build_b);
   try {
@@ -72,14 +74,15 @@ int run_ab(const AbOptions& o) {
     throw;
   }
   std::filesystem::remove(tmp);
-  merged_a["config"]["repeat"] = o.pairs;
-  merged_b["config"]["repeat"] = o.pairs;
-  if (!o.json_a.empty()) std::ofstream(o.json_a) << merged_a.dump(2) << "\n";
-  if (!o.json_b.empty()) std::ofstream(o.json_b) << merged_b.dump(2) << "\n";
+  if (!merged_a || !merged_b) throw Error("ab: no pairs were run (--pairs)");
+  merged_a->config["repeat"] = o.pairs;
+  merged_b->config["repeat"] = o.pairs;
+  if (!o.json_a.empty()) std::ofstream(o.json_a) << json(*merged_a).dump(2) << "\n";
+  if (!o.json_b.empty()) std::ofstream(o.json_b) << json(*merged_b).dump(2) << "\n";
   GateOptions g = o.gate;
   g.baseline_label = "A (" + o.build_a + ")";
   g.current_label = "B (" + o.build_b + ")";
-  const GateReport rep = compare_results(merged_a, merged_b, g);
+  const GateReport rep = compare_results(*merged_a, *merged_b, g);
   fmt::print("{}", gate_text(rep, g));
   if (!g.markdown_path.empty()) std::ofstream(g.markdown_path) << gate_markdown(rep, g);
   return rep.exit_code();

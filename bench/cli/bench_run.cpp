@@ -62,12 +62,6 @@ std::string rules_digest(const RuleSet& rules) {
   return fmt::format("fnv1a64:{:016x}", h);
 }
 
-void write_json(const std::string& path, const json& doc) {
-  if (path.empty()) return;
-  std::ofstream(path) << doc.dump(2) << "\n";
-  fmt::print("wrote {}\n", path);
-}
-
 json config_json(const RunOptions& o, const Rig& rig) {
   const TrafficFile* traffic_file = rig.traffic().file.get();
   const json frame_size = rig.traffic().imix ? json("imix") : json(rig.traffic().frame_size);
@@ -112,10 +106,10 @@ std::vector<std::string> runnable_hooks(const std::vector<std::string>& wanted,
 
 std::unique_ptr<HookUnderTest> set_up(const std::string& h, const Rig& rig, const RunOptions& o,
                                       std::map<std::string, std::string>& skipped) {
-  if (h == kCeilingHook) return make_hook_under_test(h, rig.topology(), o.rules);
+  if (h == kCeilingHook) return make_hook_under_test(h, rig.topology(), o.rules, rig.state_paths());
   if (o.user_program && h != "xdp-noop") return make_user_program_hook(*o.user_program, h, rig.topology());
   std::string why;
-  auto hook = make_hook_or_skip(h, rig.topology(), o.rules, why, rig.dut_cpu());
+  auto hook = make_hook_or_skip(h, rig.topology(), o.rules, rig.state_paths(), why, rig.dut_cpu());
   if (!hook) skipped[h] = why;
   return hook;
 }
@@ -249,15 +243,19 @@ int run_benchmark(const RunOptions& o) {
   HookSummary ceiling_row = ceiling;
   ceiling_row.generator = {};
   fmt::print("{}", summary_table_row(ceiling_row));
-  json results = json::array();
+  RunResult result;
   std::vector<HookSummary> rows;
+  const auto hook_result = [](const std::string& hook, const std::vector<Trial>& ts, const HookSummary& s,
+                              bool baseline) {
+    HookResult r{hook, {}, summary_json(s, ts, baseline)};
+    for (const auto& t : ts) r.trials.push_back(TrialRecord::of(t));
+    return r;
+  };
   for (const auto& h : hooks) {
     HookSummary s = summarize(h, trials[h], noop_rx, native_rx);
     s.generator = generator_bound(rate_samples(trials[h]), ceiling_rates, pinned);
     fmt::print("{}", summary_table_row(s));
-    json jt = json::array();
-    for (const auto& t : trials[h]) jt.push_back(trial_json(t));
-    results.push_back({{"hook", h}, {"trials", jt}, {"summary", summary_json(s, trials[h], is_baseline(h))}});
+    result.results.push_back(hook_result(h, trials[h], s, is_baseline(h)));
     rows.push_back(std::move(s));
   }
   for (const auto& [h, why] : skipped) fmt::print("{:<16} skipped: {}\n", h, why);
@@ -268,24 +266,14 @@ int run_benchmark(const RunOptions& o) {
       "latency: one-way from the generator's stamp (bpf_ktime_get_ns, one clock) to the hook's program and {}; "
       "bucket upper edges, at most 6.25% high\n",
       rig.topology().sink() ? "to the sink's XDP program (packets that passed)" : "(no sink in this topology)");
-  json skipped_json = json::object();
-  for (const auto& [h, why] : skipped) skipped_json[h] = why;
-  json ceiling_trials_json = json::array();
-  for (const auto& t : ceiling_trials) ceiling_trials_json.push_back(trial_json(t));
-  write_json(o.json_path, {{"schema", kResultSchema},
-                           {"command", "run"},
-                           {"environment", result_environment()},
-                           {"config", config_json(o, rig)},
-                           {"rule_table", table ? to_json(*table) : json(nullptr)},
-                           {"results", results},
-                           // not among "results": a result without it still compares hook for hook
-                           {"generator_ceiling",
-                            {{"hook", kCeilingHook},
-                             {"trials", ceiling_trials_json},
-                             {"summary", summary_json(ceiling, ceiling_trials, false)}}},
-                           {"skipped", skipped_json}});
+  result.environment = result_environment();
+  result.config = config_json(o, rig);
+  result.rule_table = table ? to_json(*table) : json(nullptr);
+  result.generator_ceiling = hook_result(kCeilingHook, ceiling_trials, ceiling, false);
+  result.skipped = skipped;
+  write_result_file(o.json_path, result);
   if (!o.gbench_json_path.empty()) {
-    write_json(o.gbench_json_path, google_benchmark_json(trials, hooks, result_environment()));
+    write_result_file(o.gbench_json_path, google_benchmark_json(trials, hooks, result_environment()));
   }
   return 0;
 }
@@ -351,12 +339,12 @@ int run_search(const SearchOptions& s) {
                          {"flat_out", trial_json(flat_out)}});
     }
   for (const auto& [h, why] : skipped) fmt::print("{:<15} skipped: {}\n", h, why);
-  write_json(o.json_path, {{"schema", kResultSchema},
-                           {"command", "search"},
-                           {"environment", result_environment()},
-                           {"config", config_json(o, rig)},
-                           {"loss_tolerance_pct", s.loss_tolerance_pct},
-                           {"results", results}});
+  write_result_file(o.json_path, {{"schema", kResultSchema},
+                                  {"command", "search"},
+                                  {"environment", result_environment()},
+                                  {"config", config_json(o, rig)},
+                                  {"loss_tolerance_pct", s.loss_tolerance_pct},
+                                  {"results", results}});
   return 0;
 }
 

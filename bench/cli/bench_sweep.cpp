@@ -39,7 +39,7 @@ int run_sweep(const SweepOptions& s) {
         if (stop_requested()) return 130;
         if (skipped.count(h)) continue;
         std::string why;
-        const auto hook = make_hook_or_skip(h, rig.topology(), rules, why);
+        const auto hook = make_hook_or_skip(h, rig.topology(), rules, rig.state_paths(), why);
         if (!hook) {
           skipped[h] = why;
           fmt::print("{:>8} {:<15} skipped: {}\n", count, h, why);
@@ -78,23 +78,18 @@ int run_sweep(const SweepOptions& s) {
     }
     std::fflush(stdout);  // a long sweep shows each point as it ends
   }
-  if (!o.json_path.empty()) {
-    std::ofstream(o.json_path) << nlohmann::json{{"schema", kResultSchema},
-                                                 {"command", "sweep"},
-                                                 {"environment", result_environment()},
-                                                 {"config",
-                                                  {{"topology", rig.topology().spec().name},
-                                                   {"frame_size", o.traffic.frame_size},
-                                                   {"mix", o.traffic.mix},
-                                                   {"flows", o.traffic.flows},
-                                                   {"ipv6_share", o.traffic.ipv6_share},
-                                                   {"repeat", o.repeat},
-                                                   {"duration_s", o.trial.seconds}}},
-                                                 {"results", results}}
-                                      .dump(2)
-                               << "\n";
-    fmt::print("wrote {}\n", o.json_path);
-  }
+  write_result_file(o.json_path, {{"schema", kResultSchema},
+                                  {"command", "sweep"},
+                                  {"environment", result_environment()},
+                                  {"config",
+                                   {{"topology", rig.topology().spec().name},
+                                    {"frame_size", o.traffic.frame_size},
+                                    {"mix", o.traffic.mix},
+                                    {"flows", o.traffic.flows},
+                                    {"ipv6_share", o.traffic.ipv6_share},
+                                    {"repeat", o.repeat},
+                                    {"duration_s", o.trial.seconds}}},
+                                  {"results", results}});
   return 0;
 }
 

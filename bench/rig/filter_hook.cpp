@@ -98,7 +98,8 @@ std::vector<std::string> dut_route_prefixes(const Topology& topo) {
 // every packet, IPv4 or IPv6, meets it once; their counters are added up.
 class FilterHook final : public HookUnderTest {
  public:
-  FilterHook(const std::string& hook, const Topology& topo, const RuleSet& rules) : HookUnderTest(hook), rules_(rules) {
+  FilterHook(const std::string& hook, const Topology& topo, const RuleSet& rules, const StatePaths& state)
+      : HookUnderTest(hook), rules_(rules), state_(state) {
     AttachRequest req;
     req.hook = parse_hook(hook);
     req.direction = default_direction(req.hook);
@@ -107,14 +108,14 @@ class FilterHook final : public HookUnderTest {
     req.stamp_offset = sees_l2(program_kind(req.hook)) ? XB_GEN_STAMP_L2_OFFSET : XB_GEN_STAMP_L3_OFFSET;
     try {
       if (req.hook == Hook::SocketFilter) {
-        socket_guard_.emplace(req, rules);
+        socket_guard_.emplace(state_, req, rules);
       } else if (is_lwt(req.hook)) {
         for (const auto& prefix : dut_route_prefixes(topo)) {
           req.route = prefix;
-          records_.push_back(attach_filter(req, rules));
+          records_.push_back(attach_filter(state_, req, rules));
         }
       } else {
-        records_.push_back(attach_filter(req, rules));
+        records_.push_back(attach_filter(state_, req, rules));
       }
     } catch (...) {
       detach_all();
@@ -137,7 +138,7 @@ class FilterHook final : public HookUnderTest {
       for (__u32 b = 0; b < XB_LAT_BUCKETS; ++b) bpf_map_update_elem(map.get(), &b, zeros.data(), BPF_ANY);
     }
     // a reload of the same rules: a fresh counter generation
-    for (const auto& r : records()) reload_filter(r, rules_);
+    for (const auto& r : records()) reload_filter(state_, r, rules_);
   }
 
   HookCounts read() const override {
@@ -157,7 +158,7 @@ class FilterHook final : public HookUnderTest {
       (drop ? c.dropped : c.passed) += counter.packets;
     };
     for (const auto& r : records()) {
-      const CounterSnapshot snap = read_filter_counters(r);
+      const CounterSnapshot snap = read_filter_counters(state_, r);
       for (std::size_t i = 0; i < snap.rules.size(); ++i) add(snap.rules[i], rules_.rules[i].action == Action::Drop);
       add(snap.no_match, rules_.default_action == Action::Drop);
       add(snap.non_ip, rules_.non_ip_action == Action::Drop);
@@ -174,7 +175,7 @@ class FilterHook final : public HookUnderTest {
     out[rules_.rules.size() + 1].rules = {XB_RULE_NON_IP};
     out[rules_.rules.size() + 2].rules = {XB_RULE_MALFORMED};
     for (const auto& r : records()) {
-      const CounterSnapshot snap = read_filter_counters(r);
+      const CounterSnapshot snap = read_filter_counters(state_, r);
       for (std::size_t i = 0; i < snap.rules.size(); ++i) out[i].packets += snap.rules[i].packets;
       out[rules_.rules.size()].packets += snap.no_match.packets;
       out[rules_.rules.size() + 1].packets += snap.non_ip.packets;
@@ -196,7 +197,7 @@ class FilterHook final : public HookUnderTest {
 
   void detach_all() {
     for (const auto& r : records_) try {
-        detach_filter(r);
+        detach_filter(state_, r);
       } catch (const Error&) {
         // the namespace goes with the topology anyway
       }
@@ -204,6 +205,7 @@ class FilterHook final : public HookUnderTest {
   }
 
   RuleSet rules_;
+  StatePaths state_;
   std::vector<AttachmentRecord> records_;    // the filter, through the library
   std::optional<SocketGuard> socket_guard_;  // socket-filter
   std::vector<std::uint32_t> prog_ids_;
@@ -272,9 +274,10 @@ std::string filter_hook_unavailable_on(const std::string& hook, const Topology& 
                      topo.spec().name);
 }
 
-std::unique_ptr<HookUnderTest> make_filter_hook(const std::string& hook, const Topology& topo, const RuleSet& rules) {
+std::unique_ptr<HookUnderTest> make_filter_hook(const std::string& hook, const Topology& topo, const RuleSet& rules,
+                                                const StatePaths& state) {
   if (hook == "xdp-noop" || hook == kCeilingHook) return std::make_unique<NoopHook>(hook, topo);
-  return std::make_unique<FilterHook>(hook, topo, rules);
+  return std::make_unique<FilterHook>(hook, topo, rules, state);
 }
 
 }  // namespace xb::bench

@@ -66,12 +66,7 @@ Rig::Rig(const std::string& topology, const TrafficProfile& traffic, const std::
     : traffic_(traffic), gen_cpus_(generator_cpus(cpus, gen_cpus)) {
   // this run's own attachment records and pins: never mixed with xdpfilter's
   const std::string run_id = fmt::format("run{}", ::getpid());
-  state_dir_ = "/run/xdpbench/" + run_id;
-  pin_root_ = "/sys/fs/bpf/xdpbench_" + run_id;
-  if (const char* v = std::getenv("XDPBENCH_STATE_DIR")) saved_state_dir_ = v;
-  if (const char* v = std::getenv("XDPBENCH_PIN_ROOT")) saved_pin_root_ = v;
-  ::setenv("XDPBENCH_STATE_DIR", state_dir_.c_str(), 1);
-  ::setenv("XDPBENCH_PIN_ROOT", pin_root_.c_str(), 1);
+  state_paths_ = {"/run/xdpbench/" + run_id, "/sys/fs/bpf/xdpbench_" + run_id};
   ensure_bpffs();
   // the kernel counts every program's run time and runs while this fd is open
   stats_.reset(bpf_enable_stats(BPF_STATS_RUN_TIME));
@@ -96,15 +91,8 @@ Rig::~Rig() {
   generator_.reset();
   topology_.reset();
   std::error_code ec;
-  std::filesystem::remove_all(state_dir_, ec);
-  std::filesystem::remove_all(pin_root_, ec);
-  for (const auto& [name, saved] :
-       {std::pair{"XDPBENCH_STATE_DIR", saved_state_dir_}, std::pair{"XDPBENCH_PIN_ROOT", saved_pin_root_}}) {
-    if (saved)
-      ::setenv(name, saved->c_str(), 1);
-    else
-      ::unsetenv(name);
-  }
+  std::filesystem::remove_all(state_paths_.state_dir, ec);
+  std::filesystem::remove_all(state_paths_.pin_root, ec);
 }
 
 void Rig::set_traffic(const TrafficProfile& traffic) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "attachment_store.hpp"
 #include "flow_table.hpp"
 #include "hook_under_test.hpp"
 #include "latency_histogram.hpp"
@@ -48,13 +49,14 @@ class Rig {
   void set_traffic(const TrafficProfile& traffic);
   // Aims the traffic at this rule set (the "rules" mix); the next trials use it.
   void use_rules(const RuleSet& rules);
+  // Where this run's filter records and pins go: its own, never xdpfilter's.
+  const StatePaths& state_paths() const { return state_paths_; }
   // The share of offered packets the reference model says the filter drops.
   double expected_drop_share() const;
   Trial trial(HookUnderTest& hook, const TrialSpec& spec);
 
  private:
-  std::string state_dir_, pin_root_;
-  std::optional<std::string> saved_state_dir_, saved_pin_root_;  // the environment before us
+  StatePaths state_paths_;
   UniqueFd stats_;
   std::unique_ptr<Topology> topology_;
   TrafficProfile traffic_;
