@@ -12,7 +12,7 @@
 #include "result_file.hpp"
 
 namespace xb {
-// bench/report/node_modules, embedded by CMake (bench/CMakeLists.txt)
+// bench/report/node_modules, embedded by CMake (bench/analysis/CMakeLists.txt)
 const std::string& vega_js();
 const std::string& vega_lite_js();
 const std::string& vega_embed_js();

@@ -14,7 +14,7 @@ struct Trial {
   double seconds = 0;
   std::uint64_t offered = 0, seen = 0, dropped = 0, passed = 0, delivered = 0, run_time_ns = 0;
   bool has_run_time = false;  // nft and iptables: no per-packet cost
-  // CPU time of the tasks doing the DUT's work (dut_cpu_time.hpp) from the
+  // CPU time of the tasks doing the DUT's work (rig/dut_cpu_time.hpp) from the
   // trial's start until the DUT had drained; --cpu only: without it the
   // generator's core does the DUT's work too
   double dut_cpu_busy_ns = 0;
