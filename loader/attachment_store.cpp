@@ -25,11 +25,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string env_or(const char* name, const char* fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? v : fallback;
-}
-
 json to_json(const AttachmentRecord& r) {
   return json{{"hook", hook_name(r.hook)},
               {"direction", direction_name(r.direction)},
@@ -112,8 +107,6 @@ std::string AttachmentRecord::id() const {
   return id;
 }
 
-std::string AttachmentRecord::pin_dir() const { return AttachmentStore().pin_root() + "/" + id(); }
-
 std::string AttachmentRecord::where() const {
   const std::string ns = netns.empty() ? "host namespace" : "netns " + netns;
   switch (hook) {
@@ -133,9 +126,10 @@ std::string AttachmentRecord::where() const {
   }
 }
 
-AttachmentStore::AttachmentStore()
-    : state_dir_(env_or("XDPBENCH_STATE_DIR", "/run/xdpbench/attachments")),
-      pin_root_(env_or("XDPBENCH_PIN_ROOT", "/sys/fs/bpf/xdpbench")) {}
+AttachmentStore::AttachmentStore(StatePaths paths)
+    : state_dir_(std::move(paths.state_dir)), pin_root_(std::move(paths.pin_root)) {}
+
+std::string AttachmentStore::pin_dir(const AttachmentRecord& record) const { return pin_root_ + "/" + record.id(); }
 
 std::vector<AttachmentRecord> AttachmentStore::list() const {
   std::vector<AttachmentRecord> out;

@@ -2,7 +2,9 @@
 // detach it: a JSON record per attachment under the state directory
 // (/run/xdpbench/attachments, tmpfs like the attachments themselves) and the
 // filter's maps pinned under the pin root (/sys/fs/bpf/xdpbench/<id>).
-// XDPBENCH_STATE_DIR and XDPBENCH_PIN_ROOT move both (tests use them).
+// Both are given (StatePaths): xdpfilter's main moves them with
+// XDPBENCH_STATE_DIR and XDPBENCH_PIN_ROOT (tests use them), the rig gives
+// every run its own.
 #pragma once
 
 #include <array>
@@ -41,21 +43,28 @@ struct AttachmentRecord {
   std::map<std::string, std::array<std::uint64_t, 2>> retired_counts;
   std::string attached_at;  // ISO 8601, UTC
 
-  std::string target() const;   // the interface, cgroup, netfilter hook or route
-  std::string id() const;       // unique per (netns, target, hook, direction)
-  std::string pin_dir() const;  // where its maps (and links) are pinned
-  std::string where() const;    // "xdp-native ingress on veth0 (netns x)"
+  std::string target() const;  // the interface, cgroup, netfilter hook or route
+  std::string id() const;      // unique per (netns, target, hook, direction)
+  std::string where() const;   // "xdp-native ingress on veth0 (netns x)"
+};
+
+// Where the records and the pins live; xdpfilter's defaults.
+struct StatePaths {
+  std::string state_dir = "/run/xdpbench/attachments";
+  std::string pin_root = "/sys/fs/bpf/xdpbench";
 };
 
 class AttachmentStore {
  public:
-  AttachmentStore();
+  explicit AttachmentStore(StatePaths paths);
   std::vector<AttachmentRecord> list() const;
   std::optional<AttachmentRecord> find(const std::string& id) const;
   void save(const AttachmentRecord& record) const;
   void remove(const AttachmentRecord& record) const;
   const std::string& pin_root() const { return pin_root_; }
   const std::string& state_dir() const { return state_dir_; }
+  // Where a record's maps (and links) are pinned.
+  std::string pin_dir(const AttachmentRecord& record) const;
 
  private:
   std::string state_dir_;

@@ -47,8 +47,8 @@ std::vector<std::string> rule_labels(const RuleSet& rules) {
 }
 
 void forget(const AttachmentStore& store, const AttachmentRecord& record) {
-  LinkAttachment::detach_pinned(record.pin_dir());
-  FilterMaps::unpin(record.pin_dir());
+  LinkAttachment::detach_pinned(store.pin_dir(record));
+  FilterMaps::unpin(store.pin_dir(record));
   ::rmdir(store.pin_root().c_str());  // ours; only goes when empty
   store.remove(record);
 }
@@ -58,8 +58,8 @@ void persist(const AttachmentStore& store, const AttachmentRecord& record, const
              const LinkAttachment* links = nullptr) {
   make_private_dir(store.pin_root());
   try {
-    maps.pin(record.pin_dir());
-    if (links) links->pin(record.pin_dir());
+    maps.pin(store.pin_dir(record));
+    if (links) links->pin(store.pin_dir(record));
     kill_point("attach-pinned");
     store.save(record);
     kill_point("attach-recorded");
@@ -114,13 +114,13 @@ void ensure_not_attached(const AttachmentStore& store, const AttachmentRecord& r
 
 }  // namespace
 
-AttachmentRecord attach_filter(const AttachRequest& req, const RuleSet& rules) {
+AttachmentRecord attach_filter(const StatePaths& state, const AttachRequest& req, const RuleSet& rules) {
   if (req.hook == Hook::SocketFilter)
     throw Error("socket-filter guards a socket of the attaching process: use SocketGuard");
   const CompiledTable table = compile_rules(rules);  // bad rules fail before any change
   AttachmentRecord record = new_record(req, rules);
-  const StateLock lock;
-  const AttachmentStore store;
+  const AttachmentStore store(state);
+  const StateLock lock(store);
   recover(store);
   ensure_not_attached(store, record);
 
@@ -202,16 +202,19 @@ AttachmentRecord attach_filter(const AttachRequest& req, const RuleSet& rules) {
 }
 
 struct SocketGuard::State {
+  StatePaths paths;
   UniqueFd socket;
   std::optional<SocketFilterAttachment> attachment;
 };
 
-SocketGuard::SocketGuard(const AttachRequest& req, const RuleSet& rules) : state_(std::make_unique<State>()) {
+SocketGuard::SocketGuard(const StatePaths& state, const AttachRequest& req, const RuleSet& rules)
+    : state_(std::make_unique<State>()) {
+  state_->paths = state;
   const CompiledTable table = compile_rules(rules);
   record_ = new_record(req, rules);
   record_.owner_pid = static_cast<int>(::getpid());
-  const StateLock lock;
-  const AttachmentStore store;
+  const AttachmentStore store(state);
+  const StateLock lock(store);
   recover(store);
   ensure_not_attached(store, record_);
   {
@@ -231,7 +234,7 @@ SocketGuard::SocketGuard(const AttachRequest& req, const RuleSet& rules) : state
   persist(store, record_, state_->attachment->program().maps());
 }
 
-SocketGuard::~SocketGuard() { forget(AttachmentStore(), record_); }
+SocketGuard::~SocketGuard() { forget(AttachmentStore(state_->paths), record_); }
 
 std::uint64_t SocketGuard::receive(int timeout_ms) {
   std::uint64_t n = 0;
@@ -292,8 +295,8 @@ void detach_locked(const AttachmentStore& store, const AttachmentRecord& record)
     throw Error(failure);
   }
   kill_point("detach-detached");
-  LinkAttachment::detach_pinned(record.pin_dir());
-  FilterMaps::unpin(record.pin_dir());
+  LinkAttachment::detach_pinned(store.pin_dir(record));
+  FilterMaps::unpin(store.pin_dir(record));
   ::rmdir(store.pin_root().c_str());
   kill_point("detach-unpinned");
   store.remove(record);
@@ -371,8 +374,8 @@ void undo_attach(const AttachmentStore& store, const JournalEntry& e) {
   } catch (const Error&) {
     // the interface, route or namespace went with it: nothing left to take off
   }
-  LinkAttachment::detach_pinned(record.pin_dir());  // a link goes with its last pin
-  FilterMaps::unpin(record.pin_dir());
+  LinkAttachment::detach_pinned(store.pin_dir(record));  // a link goes with its last pin
+  FilterMaps::unpin(store.pin_dir(record));
   ::rmdir(store.pin_root().c_str());
 }
 
@@ -387,7 +390,7 @@ void recover(const AttachmentStore& store) {
       case PendingChange::Reload:
         // the table swap is the commit: the record follows the table in use
         try {
-          const FilterMaps maps = FilterMaps::open_pinned(e.record.pin_dir());
+          const FilterMaps maps = FilterMaps::open_pinned(store.pin_dir(e.record));
           if (current && maps.active_table_id() != e.old_table_id) {
             AttachmentRecord updated = e.record;
             keep_retired_counts(maps, *current, updated);
@@ -410,17 +413,17 @@ void recover(const AttachmentStore& store) {
 
 }  // namespace
 
-int recover_interrupted_changes() {
-  const StateLock lock;
-  const AttachmentStore store;
+int recover_interrupted_changes(const StatePaths& state) {
+  const AttachmentStore store(state);
+  const StateLock lock(store);
   const int found = static_cast<int>(read_journal(store).size());
   recover(store);
   return found;
 }
 
-void detach_filter(const AttachmentRecord& selected) {
-  const StateLock lock;
-  const AttachmentStore store;
+void detach_filter(const StatePaths& state, const AttachmentRecord& selected) {
+  const AttachmentStore store(state);
+  const StateLock lock(store);
   recover(store);
   // another xdpfilter may have changed it while this one waited for the lock
   const auto current = store.find(selected.id());
@@ -441,14 +444,14 @@ void detach_filter(const AttachmentRecord& selected) {
   detach_locked(store, record);
 }
 
-void reload_filter(const AttachmentRecord& selected, const RuleSet& rules) {
+void reload_filter(const StatePaths& state, const AttachmentRecord& selected, const RuleSet& rules) {
   const CompiledTable table = compile_rules(rules);  // bad rules fail before any change
-  const StateLock lock;
-  const AttachmentStore store;
+  const AttachmentStore store(state);
+  const StateLock lock(store);
   recover(store);
   const auto current = store.find(selected.id());
   if (!current) throw Error(selected.where() + " is no longer attached");
-  const FilterMaps maps = FilterMaps::open_pinned(current->pin_dir());
+  const FilterMaps maps = FilterMaps::open_pinned(store.pin_dir(*current));
   AttachmentRecord updated = *current;
   updated.rules_source = rules.source;
   updated.rule_names = rule_labels(rules);
@@ -464,8 +467,8 @@ void reload_filter(const AttachmentRecord& selected, const RuleSet& rules) {
   clear_journal(store, updated);
 }
 
-CounterSnapshot read_filter_counters(const AttachmentRecord& record) {
-  return FilterMaps::open_pinned(record.pin_dir()).read_counters();
+CounterSnapshot read_filter_counters(const StatePaths& state, const AttachmentRecord& record) {
+  return FilterMaps::open_pinned(AttachmentStore(state).pin_dir(record)).read_counters();
 }
 
 bool is_live(const AttachmentRecord& record) {

@@ -26,17 +26,20 @@ struct AttachRequest {
   std::uint32_t table_capacity = 0;    // blocks each rule table holds (0: twice the first, see FilterMaps)
 };
 
+// Every call names where the records and pins live (StatePaths): xdpfilter's
+// main reads its environment for them, the rig makes a run's own.
+
 // Compiles the rules, attaches, pins the maps (and links) and records the
 // attachment. On any failure nothing is left attached, pinned or recorded.
 // Not for socket-filter (see SocketGuard).
-AttachmentRecord attach_filter(const AttachRequest& request, const RuleSet& rules);
+AttachmentRecord attach_filter(const StatePaths& state, const AttachRequest& request, const RuleSet& rules);
 
 // The socket-filter hook: a socket this process opens and holds, with the
 // filter on it. Recorded and pinned like the other hooks while it lives;
 // destruction detaches and forgets it.
 class SocketGuard {
  public:
-  SocketGuard(const AttachRequest& request, const RuleSet& rules);
+  SocketGuard(const StatePaths& state, const AttachRequest& request, const RuleSet& rules);
   ~SocketGuard();
   SocketGuard(const SocketGuard&) = delete;
   SocketGuard& operator=(const SocketGuard&) = delete;
@@ -54,17 +57,17 @@ class SocketGuard {
 
 // Detaches, unpins and forgets. A filter whose interface or namespace is
 // already gone is just forgotten. A socket filter's owner is asked to stop.
-void detach_filter(const AttachmentRecord& record);
+void detach_filter(const StatePaths& state, const AttachmentRecord& record);
 
 // Swaps in a new rule table atomically (see FilterMaps::install).
-void reload_filter(const AttachmentRecord& record, const RuleSet& rules);
+void reload_filter(const StatePaths& state, const AttachmentRecord& record, const RuleSet& rules);
 
-CounterSnapshot read_filter_counters(const AttachmentRecord& record);
+CounterSnapshot read_filter_counters(const StatePaths& state, const AttachmentRecord& record);
 
 // Finishes or undoes what an xdpfilter killed half way through an attach,
 // reload or detach left (see state_journal.hpp); returns how many it found.
 // attach, reload and detach do this first themselves.
-int recover_interrupted_changes();
+int recover_interrupted_changes(const StatePaths& state);
 
 // Whether the recorded program is still loaded in the kernel.
 bool is_live(const AttachmentRecord& record);

@@ -21,12 +21,12 @@ CounterPair plus(const RuleCounter& now, const std::map<std::string, std::array<
 
 }  // namespace
 
-std::vector<AttachmentMetrics> collect_metrics(const std::vector<AttachmentRecord>& records) {
+std::vector<AttachmentMetrics> collect_metrics(const StatePaths& state, const std::vector<AttachmentRecord>& records) {
   std::vector<AttachmentMetrics> out;
   for (const auto& r : records) {
     CounterSnapshot snap;
     try {
-      snap = read_filter_counters(r);
+      snap = read_filter_counters(state, r);
     } catch (const Error&) {
       continue;  // detached since the list was read
     }

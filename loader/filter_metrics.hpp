@@ -12,6 +12,6 @@ namespace xb {
 
 // Needs root (reads the pinned counter maps). An attachment whose maps are
 // gone (detached meanwhile) is left out.
-std::vector<AttachmentMetrics> collect_metrics(const std::vector<AttachmentRecord>& records);
+std::vector<AttachmentMetrics> collect_metrics(const StatePaths& state, const std::vector<AttachmentRecord>& records);
 
 }  // namespace xb

@@ -18,18 +18,13 @@ constexpr std::size_t kKeptLines = 40;
 std::mutex log_mutex;
 std::deque<std::string> warnings;
 
-bool debug_enabled() {
-  const char* v = std::getenv("XDPBENCH_DEBUG");
-  return v && *v && std::string_view(v) != "0";
-}
-
 int keep(bool warning, const char* fmt, va_list args) {
   char buf[1024];
   va_list copy;
   va_copy(copy, args);
   const int n = std::vsnprintf(buf, sizeof(buf), fmt, copy);
   va_end(copy);
-  if (debug_enabled()) std::fputs(buf, stderr);
+  if (libbpf_debug_enabled()) std::fputs(buf, stderr);
   if (warning) {
     std::lock_guard lock(log_mutex);
     warnings.emplace_back(buf);
@@ -47,6 +42,11 @@ int libxdp_print(enum libxdp_print_level level, const char* fmt, va_list args) {
 }
 
 }  // namespace
+
+bool libbpf_debug_enabled() {
+  const char* v = std::getenv("XDPBENCH_DEBUG");
+  return v && *v && std::string_view(v) != "0";
+}
 
 void route_libbpf_logging() {
   libbpf_set_print(libbpf_print);

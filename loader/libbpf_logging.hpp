@@ -12,5 +12,7 @@ void route_libbpf_logging();
 
 // The last messages libbpf and libxdp gave at warning level, oldest first.
 std::string recent_libbpf_warnings();
+// XDPBENCH_DEBUG is set (and not 0): print everything as it comes.
+bool libbpf_debug_enabled();
 
 }  // namespace xb

@@ -29,8 +29,9 @@ MetricsListen parse_listen(const std::string& text) {
   return l;
 }
 
-void serve_metrics(const MetricsListen& listen, const std::function<std::vector<AttachmentRecord>()>& records,
-                   double duration_s, const volatile std::sig_atomic_t* stop) {
+void serve_metrics(const MetricsListen& listen, const StatePaths& state,
+                   const std::function<std::vector<AttachmentRecord>()>& records, double duration_s,
+                   const volatile std::sig_atomic_t* stop) {
   httplib::Server server;
   server.Get("/metrics", [&](const httplib::Request& req, httplib::Response& res) {
     // as Prometheus negotiates: OpenMetrics only when asked for
@@ -39,7 +40,7 @@ void serve_metrics(const MetricsListen& listen, const std::function<std::vector<
                                      ? MetricsFormat::OpenMetrics
                                      : MetricsFormat::Prometheus;
     try {
-      res.set_content(format_metrics(collect_metrics(records()), format), metrics_content_type(format));
+      res.set_content(format_metrics(collect_metrics(state, records()), format), metrics_content_type(format));
     } catch (const std::exception& e) {
       res.status = 500;
       res.set_content(std::string("xdpfilter: ") + e.what() + "\n", "text/plain");

@@ -23,7 +23,8 @@ MetricsListen parse_listen(const std::string& text);
 // Serves until *stop is set (a signal handler's flag) or duration_s passed
 // (0: no limit). records: the attachments to show, read at each scrape.
 // Throws Error when the address cannot be bound, before serving anything.
-void serve_metrics(const MetricsListen& listen, const std::function<std::vector<AttachmentRecord>()>& records,
-                   double duration_s, const volatile std::sig_atomic_t* stop);
+void serve_metrics(const MetricsListen& listen, const StatePaths& state,
+                   const std::function<std::vector<AttachmentRecord>()>& records, double duration_s,
+                   const volatile std::sig_atomic_t* stop);
 
 }  // namespace xb

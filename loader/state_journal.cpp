@@ -44,8 +44,7 @@ fs::path journal_dir(const AttachmentStore& store) { return fs::path(store.state
 
 }  // namespace
 
-StateLock::StateLock() {
-  const AttachmentStore store;
+StateLock::StateLock(const AttachmentStore& store) {
   make_private_dir(store.state_dir());
   const std::string path = store.state_dir() + "/.lock";
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);

@@ -20,7 +20,7 @@ namespace xb {
 // xdpfilter waits for the first to finish its change.
 class StateLock {
  public:
-  StateLock();
+  explicit StateLock(const AttachmentStore& store);
   ~StateLock();
   StateLock(const StateLock&) = delete;
   StateLock& operator=(const StateLock&) = delete;

@@ -27,6 +27,19 @@ namespace {
 using namespace xb;
 using nlohmann::json;
 
+// Where xdpfilter keeps its records and pins: the defaults, or where
+// XDPBENCH_STATE_DIR and XDPBENCH_PIN_ROOT move them (the tests do). Read
+// here, at the CLI's edge; the library is told.
+const StatePaths& state_paths() {
+  static const StatePaths paths = [] {
+    StatePaths p;
+    if (const char* v = std::getenv("XDPBENCH_STATE_DIR"); v && *v) p.state_dir = v;
+    if (const char* v = std::getenv("XDPBENCH_PIN_ROOT"); v && *v) p.pin_root = v;
+    return p;
+  }();
+  return paths;
+}
+
 struct Selector {
   std::string hook, iface, netns, cgroup, route, table, direction;  // direction: empty, the hook's own
 };
@@ -57,7 +70,7 @@ void request_stop(int) { stop_requested = 1; }
 int guard_socket(const AttachRequest& req, const RuleSet& rules, double duration_s) {
   std::signal(SIGINT, request_stop);
   std::signal(SIGTERM, request_stop);
-  SocketGuard guard(req, rules);
+  SocketGuard guard(state_paths(), req, rules);
   fmt::print("attached {} with {} rules from {} (prog id {}); receiving until {}\n", guard.record().where(),
              rules.rules.size(), rules.source, guard.record().prog_id,
              duration_s > 0 ? fmt::format("{} s have passed or Ctrl-C", duration_s) : std::string("Ctrl-C"));
@@ -103,7 +116,7 @@ std::vector<AttachmentRecord> select(const Selector& s) {
   const Direction dir = direction_of(s, hook);
   const std::string route = s.route.empty() ? "" : parse_route_prefix(s.route).text();
   const std::uint32_t table = parse_route_table(s.table);
-  for (auto& r : AttachmentStore().list()) {
+  for (auto& r : AttachmentStore(state_paths()).list()) {
     if (by_hook && r.hook != hook) continue;
     if (!s.iface.empty() && r.ifname != s.iface) continue;
     if (!s.cgroup.empty() && r.cgroup != s.cgroup) continue;
@@ -246,7 +259,7 @@ int run(int argc, char** argv) {
     req.route = attach_sel.route;
     req.table = attach_sel.table;
     if (req.hook == Hook::SocketFilter) return guard_socket(req, rules, attach_duration);
-    const auto rec = attach_filter(req, rules);
+    const auto rec = attach_filter(state_paths(), req, rules);
     fmt::print("attached {} with {} rules from {} (prog id {})\n", rec.where(), rules.rules.size(), rules.source,
                rec.prog_id);
     if (is_xdp(rec.hook) && !rec.xdp_dispatched)
@@ -259,16 +272,16 @@ int run(int argc, char** argv) {
                               !detach_sel.cgroup.empty() || !detach_sel.route.empty();
     if (!detach_all && !any_selector)
       throw Error("detach: name a filter with --hook/--iface/--netns/--cgroup/--route, or use --all");
-    recover_interrupted_changes();  // what a killed xdpfilter left half done first
-    const auto records = detach_all ? AttachmentStore().list() : std::vector{select_one(detach_sel)};
+    recover_interrupted_changes(state_paths());  // what a killed xdpfilter left half done first
+    const auto records = detach_all ? AttachmentStore(state_paths()).list() : std::vector{select_one(detach_sel)};
     for (const auto& rec : records) {
-      detach_filter(rec);
+      detach_filter(state_paths(), rec);
       fmt::print("detached {}\n", rec.where());
     }
   } else if (*status) {
-    if (::geteuid() == 0) recover_interrupted_changes();  // the truth, not a killed change's half
+    if (::geteuid() == 0) recover_interrupted_changes(state_paths());  // the truth, not a killed change's half
     json out = json::array();
-    for (const auto& r : AttachmentStore().list()) {
+    for (const auto& r : AttachmentStore(state_paths()).list()) {
       const bool live = is_live(r);
       if (status_json) {
         out.push_back({{"hook", hook_name(r.hook)},
@@ -293,7 +306,7 @@ int run(int argc, char** argv) {
   } else if (*stats && (stats_format == "openmetrics" || stats_format == "prometheus")) {
     require_root();
     fmt::print("{}",
-               format_metrics(collect_metrics(select(stats_sel)),
+               format_metrics(collect_metrics(state_paths(), select(stats_sel)),
                               stats_format == "openmetrics" ? MetricsFormat::OpenMetrics : MetricsFormat::Prometheus));
   } else if (*metrics) {
     const MetricsListen listen = parse_listen(metrics_listen);
@@ -301,13 +314,13 @@ int run(int argc, char** argv) {
     std::signal(SIGINT, request_stop);
     std::signal(SIGTERM, request_stop);
     serve_metrics(
-        listen, [&] { return select(metrics_sel); }, metrics_duration, &stop_requested);
+        listen, state_paths(), [&] { return select(metrics_sel); }, metrics_duration, &stop_requested);
   } else if (*stats) {
     require_root();
     stats_json = stats_json || stats_format == "json";
     json out = json::array();
     for (const auto& r : select(stats_sel)) {
-      const auto snap = read_filter_counters(r);
+      const auto snap = read_filter_counters(state_paths(), r);
       if (stats_json) {
         json rules = json::array();
         for (std::size_t i = 0; i < snap.rules.size(); ++i)
@@ -341,7 +354,7 @@ int run(int argc, char** argv) {
     const RuleSet rules = rules_from(reload_rules);
     require_root();
     const auto rec = select_one(reload_sel);
-    reload_filter(rec, rules);
+    reload_filter(state_paths(), rec, rules);
     fmt::print("reloaded {} with {} rules from {}\n", rec.where(), rules.rules.size(), rules.source);
   } else if (*check) {
     const RuleSet rules = rules_from(check_rules);
@@ -367,7 +380,7 @@ int main(int argc, char** argv) {
     return run(argc, argv);
   } catch (const xb::Error& e) {
     std::cerr << "xdpfilter: " << e.what() << "\n";
-    if (const auto log = xb::recent_libbpf_warnings(); !log.empty() && std::getenv("XDPBENCH_DEBUG"))
+    if (const auto log = xb::recent_libbpf_warnings(); !log.empty() && xb::libbpf_debug_enabled())
       std::cerr << "libbpf/libxdp warnings:\n" << log;
     return 2;
   } catch (const std::exception& e) {

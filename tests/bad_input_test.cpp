@@ -180,6 +180,8 @@ std::vector<BadInput> cases() {
   add("ResultFutureSchema", "result file: a newer schema", "xdpbench", "gate --baseline={FILE} --current={FILE}",
       text("{\"schema\": 999, \"results\": []}\n"),
       "{FILE}: result schema 999; this xdpbench reads schema 2 (rerun with this build)");
+  add("ResultDirectory", "result file: a directory", "xdpbench", "gate --baseline=/ --current=/", nullptr,
+      "/: is a directory, not a result file");
   add("ResultNotJson", "result file: not JSON", "xdpbench", "report {FILE} --out=/nonexistent/report", text("[1, 2\n"),
       "{FILE}: not JSON: [json.exception.parse_error.101] parse error at line 2, column 1: syntax error while "
       "parsing array - unexpected end of input; expected ']'");

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "differential_corpus.hpp"
+#include "hook_catalog.hpp"
 #include "hook_under_test.hpp"
 #include "reference_model.hpp"
 #include "rig.hpp"
@@ -83,7 +84,8 @@ TEST_P(BaselineVerdicts, CountPerRuleAsTheReferenceModel) {
   for (const auto& f : frames) ++expected[classify(table, f).rule];
 
   VethTopology t;
-  const auto hook = bench::make_hook_under_test(hook_name, t.topology(), rules);
+  const auto hook =
+      bench::make_hook_under_test(hook_name, t.topology(), rules, StatePaths{});  // a baseline: no records
   hook->reset();
   send_frames(t.gen_ns, t.gen_if, t.topology().generator().mac, t.topology().next_hop_mac(), frames);
   // the frames cross a veth and a backlog queue: poll until the hook has
@@ -132,7 +134,7 @@ TEST_P(BaselineInTheRig, DropsWhatTheReferenceDrops) {
   traffic.ipv6_share = 0.5;
   bench::Rig rig("veth-pair", traffic);
   rig.use_rules(rules);
-  const auto hook = bench::make_hook_under_test(hook_name, rig.topology(), rules);
+  const auto hook = bench::make_hook_under_test(hook_name, rig.topology(), rules, rig.state_paths());
   const bench::Trial t = rig.trial(*hook, {.seconds = 10, .warmup_s = 0, .max_packets = 2560});
   EXPECT_EQ(t.offered, 2560u);
   if (hook_name == "dpdk-afpacket") {

@@ -1,4 +1,4 @@
-// The live-frame generator's call sizing (bench/call_size_model.hpp) against
+// The live-frame generator's call sizing (bench/traffic/call_size_model.hpp) against
 // simulated kernels: call time = fixed + per-packet x n, with noise.
 #include "call_size_model.hpp"
 

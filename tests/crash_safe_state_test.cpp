@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "cli_runner.hpp"
-#include "netns_command.hpp"
+#include "temp_file.hpp"
 #include "test_namespaces.hpp"
 
 namespace xb::testing {
@@ -71,8 +71,8 @@ class KillMatrix : public ::testing::TestWithParam<std::tuple<std::string, Step>
  protected:
   IsolatedStore store_;
   VethTopology topo_;
-  const bench::baselines::TempFile three_{kThreeRules, ".toml"};
-  const bench::baselines::TempFile one_{kOneRule, ".toml"};
+  const TempFile three_{kThreeRules, ".toml"};
+  const TempFile one_{kOneRule, ".toml"};
 
   // a route of the DUT's own for the route hooks
   static constexpr const char* kRoute = "198.51.100.0/24";
@@ -195,7 +195,7 @@ INSTANTIATE_TEST_SUITE_P(StepsByCommand, KillMatrix,
 TEST(StateLock, SecondAttachOnATargetIsRefusedClearly) {
   IsolatedStore store;
   VethTopology topo;
-  const bench::baselines::TempFile rules(kThreeRules, ".toml");
+  const TempFile rules(kThreeRules, ".toml");
   const std::string sel = "--hook=xdp-generic --iface=" + topo.dut_if + " --netns=" + topo.dut_ns;
   for (int round = 0; round < 5; ++round) {
     CliResult a, b;
@@ -218,7 +218,7 @@ TEST(StateLock, SecondAttachOnATargetIsRefusedClearly) {
 TEST(PrivateState, RecordsJournalLockAndPinsAreRootOnly) {
   IsolatedStore store;
   VethTopology topo;
-  const bench::baselines::TempFile rules(kThreeRules, ".toml");
+  const TempFile rules(kThreeRules, ".toml");
   std::filesystem::create_directories(store.state_dir);
   std::filesystem::permissions(store.state_dir, std::filesystem::perms(0755));
   const std::string sel = "--hook=xdp-generic --iface=" + topo.dut_if + " --netns=" + topo.dut_ns;

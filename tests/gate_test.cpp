@@ -6,9 +6,9 @@
 
 #include <random>
 
-#include "bench_run.hpp"
 #include "errors.hpp"
 #include "generator_bound.hpp"
+#include "result_file.hpp"
 #include "stats.hpp"
 
 namespace xb::bench {
@@ -42,7 +42,8 @@ TEST(BootstrapRatio, BracketsTheRatioOfMedians) {
 }
 
 // A result file like `xdpbench run --json` writes, with given rx rates.
-json result(const std::map<std::string, std::vector<double>>& mpps_by_hook, const std::string& rules_digest = "d1") {
+RunResult result(const std::map<std::string, std::vector<double>>& mpps_by_hook,
+                 const std::string& rules_digest = "d1") {
   json results = json::array();
   for (const auto& [hook, rates] : mpps_by_hook) {
     json trials = json::array();
@@ -54,10 +55,11 @@ json result(const std::map<std::string, std::vector<double>>& mpps_by_hook, cons
                         {"hook_latency_ns", nullptr}});
     results.push_back({{"hook", hook}, {"trials", trials}});
   }
-  return {{"schema", kResultSchema},
-          {"command", "run"},
-          {"config", {{"topology", "veth-pair"}, {"rules_digest", rules_digest}, {"frame_size", 64}}},
-          {"results", results}};
+  return check_result({{"schema", kResultSchema},
+                       {"command", "run"},
+                       {"config", {{"topology", "veth-pair"}, {"rules_digest", rules_digest}, {"frame_size", 64}}},
+                       {"results", results}},
+                      "r.json");
 }
 
 std::vector<double> noisy(double center, double spread, int n, std::uint64_t seed) {
@@ -69,16 +71,16 @@ std::vector<double> noisy(double center, double spread, int n, std::uint64_t see
 }
 
 TEST(Gate, PassesTheSameDistribution) {
-  const json a = result({{"xdp-native", noisy(1.0, 0.02, 10, 1)}, {"xdp-noop", noisy(2.0, 0.04, 10, 2)}});
-  const json b = result({{"xdp-native", noisy(1.0, 0.02, 10, 3)}, {"xdp-noop", noisy(2.0, 0.04, 10, 4)}});
+  const RunResult a = result({{"xdp-native", noisy(1.0, 0.02, 10, 1)}, {"xdp-noop", noisy(2.0, 0.04, 10, 2)}});
+  const RunResult b = result({{"xdp-native", noisy(1.0, 0.02, 10, 3)}, {"xdp-noop", noisy(2.0, 0.04, 10, 4)}});
   const GateReport rep = compare_results(a, b, {});
   EXPECT_EQ(rep.exit_code(), 0) << gate_text(rep, {});
   EXPECT_EQ(rep.rows.size(), 4u);  // rx and ns/pkt of two hooks
 }
 
 TEST(Gate, FailsASignificantDropBeyondTheThreshold) {
-  const json a = result({{"xdp-native", noisy(1.0, 0.02, 10, 1)}});
-  const json b = result({{"xdp-native", noisy(0.85, 0.02, 10, 3)}});
+  const RunResult a = result({{"xdp-native", noisy(1.0, 0.02, 10, 1)}});
+  const RunResult b = result({{"xdp-native", noisy(0.85, 0.02, 10, 3)}});
   const GateReport rep = compare_results(a, b, {});
   EXPECT_EQ(rep.exit_code(), 1) << gate_text(rep, {});
   EXPECT_EQ(rep.rows[0].verdict, "regression");
@@ -87,25 +89,25 @@ TEST(Gate, FailsASignificantDropBeyondTheThreshold) {
 }
 
 TEST(Gate, IgnoresASignificantChangeWithinTheThreshold) {
-  const json a = result({{"xdp-native", noisy(1.0, 0.002, 10, 1)}});
-  const json b = result({{"xdp-native", noisy(0.98, 0.002, 10, 3)}});  // -2%, surely real
+  const RunResult a = result({{"xdp-native", noisy(1.0, 0.002, 10, 1)}});
+  const RunResult b = result({{"xdp-native", noisy(0.98, 0.002, 10, 3)}});  // -2%, surely real
   const GateReport rep = compare_results(a, b, {});
   EXPECT_EQ(rep.exit_code(), 0) << gate_text(rep, {});
 }
 
 TEST(Gate, SaysSoWhenThereAreTooFewRepeats) {
-  const json a = result({{"xdp-native", noisy(1.0, 0.02, 5, 1)}});
-  const json b = result({{"xdp-native", noisy(0.5, 0.02, 5, 3)}});
+  const RunResult a = result({{"xdp-native", noisy(1.0, 0.02, 5, 1)}});
+  const RunResult b = result({{"xdp-native", noisy(0.5, 0.02, 5, 3)}});
   const GateReport rep = compare_results(a, b, {});
   EXPECT_EQ(rep.exit_code(), 2);
   EXPECT_NE(gate_text(rep, {}).find("too few repeats"), std::string::npos);
 }
 
 TEST(Gate, RefusesMismatchedHooksAndConfigs) {
-  const json a = result({{"xdp-native", noisy(1.0, 0.02, 10, 1)}});
-  const json b = result({{"tc-cls", noisy(1.0, 0.02, 10, 3)}});
+  const RunResult a = result({{"xdp-native", noisy(1.0, 0.02, 10, 1)}});
+  const RunResult b = result({{"tc-cls", noisy(1.0, 0.02, 10, 3)}});
   EXPECT_EQ(compare_results(a, b, {}).exit_code(), 2);
-  const json c = result({{"xdp-native", noisy(1.0, 0.02, 10, 3)}}, "d2");
+  const RunResult c = result({{"xdp-native", noisy(1.0, 0.02, 10, 3)}}, "d2");
   const GateReport rep = compare_results(a, c, {});
   EXPECT_EQ(rep.exit_code(), 2);
   EXPECT_NE(gate_text(rep, {}).find("config.rules_digest differs"), std::string::npos);
@@ -147,8 +149,8 @@ struct HookRates {
 };
 
 // A result file with the generator's ceiling, as `xdpbench run --json` writes it.
-json result_with_ceiling(const std::map<std::string, HookRates>& hooks, const std::vector<double>& ceiling_mpps,
-                         bool pinned = false) {
+RunResult result_with_ceiling(const std::map<std::string, HookRates>& hooks, const std::vector<double>& ceiling_mpps,
+                              bool pinned = false) {
   const auto trials_of = [&](const std::vector<double>& rates, double ns, double dut_ns) {
     json trials = json::array();
     for (const double mpps : rates)
@@ -164,15 +166,16 @@ json result_with_ceiling(const std::map<std::string, HookRates>& hooks, const st
   json results = json::array();
   for (const auto& [hook, r] : hooks)
     results.push_back({{"hook", hook}, {"trials", trials_of(r.rx_mpps, r.ns_per_pkt, r.dut_cpu_ns_per_pkt)}});
-  return {{"schema", kResultSchema},
-          {"command", "run"},
-          {"config",
-           {{"topology", "veth-pair"},
-            {"rules_digest", "d1"},
-            {"frame_size", 64},
-            {"cpus", pinned ? json({0, 1}) : json(nullptr)}}},
-          {"results", results},
-          {"generator_ceiling", {{"hook", kCeilingHook}, {"trials", trials_of(ceiling_mpps, 10, 0)}}}};
+  return check_result({{"schema", kResultSchema},
+                       {"command", "run"},
+                       {"config",
+                        {{"topology", "veth-pair"},
+                         {"rules_digest", "d1"},
+                         {"frame_size", 64},
+                         {"cpus", pinned ? json({0, 1}) : json(nullptr)}}},
+                       {"results", results},
+                       {"generator_ceiling", {{"hook", kCeilingHook}, {"trials", trials_of(ceiling_mpps, 10, 0)}}}},
+                      "r.json");
 }
 
 const GateRow* row_of(const GateReport& rep, const std::string& hook, const std::string& metric) {
@@ -184,10 +187,10 @@ const GateRow* row_of(const GateReport& rep, const std::string& hook, const std:
 TEST(Gate, SkipsTheRateOfAGeneratorBoundHookAndJudgesItsCost) {
   // the generator got 15% slower; the filter runs at its ceiling in both,
   // costing the same: its rate fell with the generator's, which is no regression
-  const json a =
+  const RunResult a =
       result_with_ceiling({{"xdp-native", {noisy(1.0, 0.01, 10, 1), 300}}, {"xdp-noop", {noisy(0.5, 0.01, 10, 2), 40}}},
                           noisy(1.0, 0.01, 10, 3));
-  const json b = result_with_ceiling(
+  const RunResult b = result_with_ceiling(
       {{"xdp-native", {noisy(0.85, 0.01, 10, 4), 300}}, {"xdp-noop", {noisy(0.5, 0.01, 10, 5), 40}}},
       noisy(0.85, 0.01, 10, 6));
   const GateReport rep = compare_results(a, b, {});
@@ -205,8 +208,8 @@ TEST(Gate, SkipsTheRateOfAGeneratorBoundHookAndJudgesItsCost) {
 }
 
 TEST(Gate, StillFailsARateDropOfAHookBelowTheCeiling) {
-  const json a = result_with_ceiling({{"tc-cls", {noisy(0.5, 0.01, 10, 1), 300}}}, noisy(1.0, 0.01, 10, 3));
-  const json b = result_with_ceiling({{"tc-cls", {noisy(0.4, 0.01, 10, 4), 300}}}, noisy(1.0, 0.01, 10, 6));
+  const RunResult a = result_with_ceiling({{"tc-cls", {noisy(0.5, 0.01, 10, 1), 300}}}, noisy(1.0, 0.01, 10, 3));
+  const RunResult b = result_with_ceiling({{"tc-cls", {noisy(0.4, 0.01, 10, 4), 300}}}, noisy(1.0, 0.01, 10, 6));
   const GateReport rep = compare_results(a, b, {});
   EXPECT_EQ(rep.exit_code(), 1) << gate_text(rep, {});
   EXPECT_EQ(row_of(rep, "tc-cls", "rx_mpps")->verdict, "regression");
@@ -215,8 +218,10 @@ TEST(Gate, StillFailsARateDropOfAHookBelowTheCeiling) {
 
 TEST(Gate, JudgesTheDutCpuCostOfAGeneratorBoundHook) {
   // pinned: the hook keeps up with the generator in both, but its core works 20% harder
-  const json a = result_with_ceiling({{"nft-inet", {noisy(1.0, 0.01, 10, 1), 0, 500}}}, noisy(1.0, 0.01, 10, 3), true);
-  const json b = result_with_ceiling({{"nft-inet", {noisy(1.0, 0.01, 10, 4), 0, 600}}}, noisy(1.0, 0.01, 10, 6), true);
+  const RunResult a =
+      result_with_ceiling({{"nft-inet", {noisy(1.0, 0.01, 10, 1), 0, 500}}}, noisy(1.0, 0.01, 10, 3), true);
+  const RunResult b =
+      result_with_ceiling({{"nft-inet", {noisy(1.0, 0.01, 10, 4), 0, 600}}}, noisy(1.0, 0.01, 10, 6), true);
   const GateReport rep = compare_results(a, b, {});
   EXPECT_EQ(rep.exit_code(), 1) << gate_text(rep, {});
   EXPECT_EQ(row_of(rep, "nft-inet", "rx_mpps")->verdict, "not judged");
@@ -225,8 +230,9 @@ TEST(Gate, JudgesTheDutCpuCostOfAGeneratorBoundHook) {
 
 TEST(Gate, SkipsEveryRateWhenTheGeneratorsReachedFarApart) {
   // the current run's generator collapsed (a slow kernel path): rates say nothing
-  const json a = result_with_ceiling({{"tc-cls", {noisy(0.5, 0.01, 10, 1), 300}}}, noisy(1.0, 0.01, 10, 3));
-  const json b = result_with_ceiling({{"tc-cls", {noisy(0.003, 0.0001, 10, 4), 300}}}, noisy(0.004, 0.0001, 10, 6));
+  const RunResult a = result_with_ceiling({{"tc-cls", {noisy(0.5, 0.01, 10, 1), 300}}}, noisy(1.0, 0.01, 10, 3));
+  const RunResult b =
+      result_with_ceiling({{"tc-cls", {noisy(0.003, 0.0001, 10, 4), 300}}}, noisy(0.004, 0.0001, 10, 6));
   const GateReport rep = compare_results(a, b, {});
   const std::string text = gate_text(rep, {});
   EXPECT_EQ(rep.exit_code(), 0) << text;
@@ -236,22 +242,22 @@ TEST(Gate, SkipsEveryRateWhenTheGeneratorsReachedFarApart) {
 
 TEST(Gate, JudgesRatesOfResultsWithoutACeilingAsBefore) {
   // made before every run measured the generator's ceiling: no such key
-  const json a = result({{"xdp-native", noisy(1.0, 0.02, 10, 1)}});
-  const json b = result({{"xdp-native", noisy(0.85, 0.02, 10, 3)}});
+  const RunResult a = result({{"xdp-native", noisy(1.0, 0.02, 10, 1)}});
+  const RunResult b = result({{"xdp-native", noisy(0.85, 0.02, 10, 3)}});
   const GateReport rep = compare_results(a, b, {});
   EXPECT_EQ(rep.exit_code(), 1);
   EXPECT_NE(gate_text(rep, {}).find("records no generator ceiling"), std::string::npos);
 }
 
 TEST(Gate, RefusesToComparePinnedWithUnpinnedRuns) {
-  const json a = result_with_ceiling({{"tc-cls", {noisy(0.5, 0.01, 10, 1), 300}}}, noisy(1.0, 0.01, 10, 3), true);
-  const json b = result_with_ceiling({{"tc-cls", {noisy(0.5, 0.01, 10, 4), 300}}}, noisy(1.0, 0.01, 10, 6), false);
+  const RunResult a = result_with_ceiling({{"tc-cls", {noisy(0.5, 0.01, 10, 1), 300}}}, noisy(1.0, 0.01, 10, 3), true);
+  const RunResult b = result_with_ceiling({{"tc-cls", {noisy(0.5, 0.01, 10, 4), 300}}}, noisy(1.0, 0.01, 10, 6), false);
   const GateReport rep = compare_results(a, b, {});
   EXPECT_EQ(rep.exit_code(), 2);
   EXPECT_NE(gate_text(rep, {}).find("config.cpus differs"), std::string::npos);
   // a result made before "cpus" was recorded: unknown, not different
-  json old = a;
-  old["config"].erase("cpus");
+  RunResult old = a;
+  old.config.erase("cpus");
   EXPECT_EQ(compare_results(old, a, {}).exit_code(), 0) << gate_text(compare_results(old, a, {}), {});
 }
 
@@ -259,7 +265,7 @@ TEST(Gate, RefusesToComparePinnedWithUnpinnedRuns) {
 // (tests/fuzz/fuzz_results found a number beyond a double escaping as the
 // JSON library's out_of_range: corpus/fuzz_results/regress-number-overflow.json).
 TEST(Gate, NamesWhatIsWrongWithAResultFile) {
-  const std::string good = result({{"xdp-native", {1.0}}}).dump();
+  const std::string good = json(result({{"xdp-native", {1.0}}})).dump();
   const std::pair<std::string, std::string> cases[] = {
       {"{\"schema\": 1e999}", "r.json: not JSON: "},
       {"[1, 2]", "r.json: not an xdpbench result file"},
@@ -289,6 +295,40 @@ TEST(Gate, NamesWhatIsWrongWithAResultFile) {
     }
   }
   EXPECT_NO_THROW(parse_result_file(good, "r.json"));
+}
+
+// What `run` writes is what the gate and the report read back: every member
+// of a trial, null where nothing was measured.
+TEST(ResultFile, ReadsBackWhatRunWrites) {
+  Trial t;
+  t.seconds = 2;
+  t.offered = 2'000'001;
+  t.seen = 1'999'999;
+  t.dropped = 1'000'000;
+  t.delivered = 999'000;
+  t.run_time_ns = 123'456'789;
+  t.has_run_time = true;
+  t.has_hook_latency = true;
+  t.hook_p99 = 4096;
+  RunResult r;
+  r.config = {{"topology", "veth-pair"}};
+  r.results.push_back({"xdp-native", {TrialRecord::of(t)}, {{"baseline", false}}});
+  r.skipped["dpdk-afxdp"] = "no DPDK here";
+  const json written = r;
+  EXPECT_TRUE(written.at("results")[0].at("trials")[0].at("latency_ns").is_null());
+  EXPECT_TRUE(written.at("results")[0].at("trials")[0].at("dut_cpu_busy_ns").is_null());
+  const RunResult back = read_run_result(json::parse(written.dump()), "r.json");
+  EXPECT_EQ(json(back), written);
+  ASSERT_EQ(back.results.size(), 1u);
+  EXPECT_EQ(back.results[0].trials[0].rx, 1'999'999u);
+  EXPECT_EQ(back.results[0].trials[0].hook_latency_ns->p99, 4096u);
+  EXPECT_FALSE(back.generator_ceiling);
+  try {
+    read_run_result(json::parse(R"({"results": [{"hook": "h", "trials": [{"offered": -1}]}]})"), "r.json");
+    ADD_FAILURE() << "a negative count read";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "r.json: results[0].trials[0].offered must be a count (0 or more)");
+  }
 }
 
 }  // namespace

@@ -17,16 +17,14 @@
 #include "iptables_import.hpp"
 #include "iptables_rule.hpp"
 #include "iptables_save.hpp"
-#include "netns_command.hpp"
 #include "prog_runner.hpp"
 #include "round_trip.hpp"
 #include "rule_compiler.hpp"
+#include "run_command.hpp"
+#include "temp_file.hpp"
 
 namespace xb::testing {
 namespace {
-
-using bench::baselines::checked_run_in_netns;
-using bench::baselines::TempFile;
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
@@ -94,7 +92,7 @@ class IptablesRoundTrip : public ::testing::TestWithParam<std::string> {};
 TEST_P(IptablesRoundTrip, SameVerdictAndSameRuleAsTheKernel) {
   const std::string suffix = GetParam();  // "-legacy" or "-nft"
   const std::string v4 = "iptables" + suffix, v6 = "ip6tables" + suffix;
-  if (!bench::baselines::have_program(v4 + "-restore") || !bench::baselines::have_program("ipset"))
+  if (!have_program(v4 + "-restore") || !have_program("ipset"))
     GTEST_SKIP() << v4 << "-restore or ipset is not installed";
   const std::string original = read_file(std::string(XB_TEST_DATA) + "/import/host-firewall.rules");
   const SavedParts parts = split(original);
@@ -103,14 +101,14 @@ TEST_P(IptablesRoundTrip, SameVerdictAndSameRuleAsTheKernel) {
   deliver_everything_locally(t);
   {
     const TempFile sets(parts.ipset), f4(parts.v4), f6(parts.v6);
-    checked_run_in_netns(t.dut_ns, {"ipset", "restore", "-file", sets.path()});
-    checked_run_in_netns(t.dut_ns, {v4 + "-restore", f4.path()});
-    checked_run_in_netns(t.dut_ns, {v6 + "-restore", f6.path()});
+    checked_run({"ipset", "restore", "-file", sets.path()}, {.netns = t.dut_ns});
+    checked_run({v4 + "-restore", f4.path()}, {.netns = t.dut_ns});
+    checked_run({v6 + "-restore", f6.path()}, {.netns = t.dut_ns});
   }
   // what the kernel holds, as a user would dump it, is what is imported
-  const std::string dump = checked_run_in_netns(t.dut_ns, {"ipset", "save"}) +
-                           checked_run_in_netns(t.dut_ns, {v4 + "-save"}) +
-                           checked_run_in_netns(t.dut_ns, {v6 + "-save"});
+  const std::string dump = checked_run({"ipset", "save"}, {.netns = t.dut_ns}) +
+                           checked_run({v4 + "-save"}, {.netns = t.dut_ns}) +
+                           checked_run({v6 + "-save"}, {.netns = t.dut_ns});
   const ImportedRules imported = import_iptables(dump, "kernel-dump");
   ASSERT_TRUE(imported.skipped.empty());
   EXPECT_EQ(imported.rules.rules.size(), import_iptables(original, "original").rules.rules.size());
@@ -125,8 +123,8 @@ TEST_P(IptablesRoundTrip, SameVerdictAndSameRuleAsTheKernel) {
     return line_keys.at(rules.rules.at(c.rule).where.line);
   };
   auto counters = [&] {
-    return deciding_counters(checked_run_in_netns(t.dut_ns, {v4 + "-save", "-c", "-t", "filter"}) +
-                             checked_run_in_netns(t.dut_ns, {v6 + "-save", "-c", "-t", "filter"}));
+    return deciding_counters(checked_run({v4 + "-save", "-c", "-t", "filter"}, {.netns = t.dut_ns}) +
+                             checked_run({v6 + "-save", "-c", "-t", "filter"}, {.netns = t.dut_ns}));
   };
 
   const auto frames = input_hook_corpus(rules, 6000, 13);

@@ -19,7 +19,7 @@
 #include <thread>
 
 #include "cli_runner.hpp"
-#include "netns_command.hpp"
+#include "temp_file.hpp"
 #include "test_namespaces.hpp"
 #include "traffic.hpp"
 
@@ -146,8 +146,8 @@ class LwtEndToEnd : public ::testing::TestWithParam<std::string> {
  protected:
   IsolatedStore store_;
   RouterTopology topo_;
-  const bench::baselines::TempFile rules_{kRules, ".toml"};
-  const bench::baselines::TempFile reloaded_{kReloadedRules, ".toml"};
+  const TempFile rules_{kRules, ".toml"};
+  const TempFile reloaded_{kReloadedRules, ".toml"};
 
   ~LwtEndToEnd() override {
     run_xdpfilter("detach --all");  // in case an assertion left early

@@ -17,8 +17,8 @@
 
 #include "cgroup_scope.hpp"
 #include "cli_runner.hpp"
-#include "netns_command.hpp"
 #include "tc_act_attachment.hpp"
+#include "temp_file.hpp"
 #include "test_namespaces.hpp"
 #include "traffic.hpp"
 
@@ -92,8 +92,8 @@ class NetnsEndToEnd : public ::testing::TestWithParam<std::string> {
   IsolatedStore store_;
   VethTopology topo_;
   std::optional<TestCgroup> cgroup_;
-  const bench::baselines::TempFile rules_{kRules, ".toml"};
-  const bench::baselines::TempFile reloaded_{kReloadedRules, ".toml"};
+  const TempFile rules_{kRules, ".toml"};
+  const TempFile reloaded_{kReloadedRules, ".toml"};
 
   NetnsEndToEnd() {
     if (GetParam() == "cgroup-skb") cgroup_.emplace();

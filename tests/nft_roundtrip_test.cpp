@@ -13,16 +13,15 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "netns_command.hpp"
 #include "nft_import.hpp"
 #include "prog_runner.hpp"
 #include "round_trip.hpp"
 #include "rule_compiler.hpp"
+#include "run_command.hpp"
 
 namespace xb::testing {
 namespace {
 
-using bench::baselines::checked_run_in_netns;
 using nlohmann::json;
 
 // Per rule that decides (accept, drop, reject): its counter, keyed as the
@@ -59,19 +58,20 @@ std::uint64_t counted_at_hook(const std::string& listing) {
 }
 
 TEST(NftRoundTrip, SameVerdictAndSameRuleAsTheKernel) {
-  if (!bench::baselines::have_program("nft")) GTEST_SKIP() << "nft is not installed";
+  if (!have_program("nft")) GTEST_SKIP() << "nft is not installed";
   VethTopology t;
   deliver_everything_locally(t);
-  checked_run_in_netns(t.dut_ns, {"nft", "-f", std::string(XB_TEST_DATA) + "/import/host-firewall.nft"});
+  checked_run({"nft", "-f", std::string(XB_TEST_DATA) + "/import/host-firewall.nft"}, {.netns = t.dut_ns});
   // what the kernel holds, as a user would dump it, is what is imported
-  const std::string dump = checked_run_in_netns(t.dut_ns, {"nft", "-j", "list", "ruleset"});
+  const std::string dump = checked_run({"nft", "-j", "list", "ruleset"}, {.netns = t.dut_ns});
   const ImportedRules imported = import_nft(dump, "kernel-dump");
   ASSERT_TRUE(imported.skipped.empty());
   quiet_local_output(t);
   // every packet the input hook sees, counted before any other chain
-  checked_run_in_netns(t.dut_ns, {"nft",
-                                  "add table inet xb_seen; add chain inet xb_seen in { type filter hook input "
-                                  "priority -1000; policy accept; }; add rule inet xb_seen in counter"});
+  checked_run({"nft",
+               "add table inet xb_seen; add chain inet xb_seen in { type filter hook input "
+               "priority -1000; policy accept; }; add rule inet xb_seen in counter"},
+              {.netns = t.dut_ns});
 
   const RuleSet& rules = imported.rules;
   const CompiledTable table = compile_rules(rules);
@@ -82,9 +82,9 @@ TEST(NftRoundTrip, SameVerdictAndSameRuleAsTheKernel) {
   auto counters = [&] {
     std::uint64_t decided = 0;
     auto counts =
-        deciding_counters(checked_run_in_netns(t.dut_ns, {"nft", "-j", "list", "table", "inet", "filter"}), &decided);
+        deciding_counters(checked_run({"nft", "-j", "list", "table", "inet", "filter"}, {.netns = t.dut_ns}), &decided);
     counts[policy] =
-        counted_at_hook(checked_run_in_netns(t.dut_ns, {"nft", "-j", "list", "table", "inet", "xb_seen"})) - decided;
+        counted_at_hook(checked_run({"nft", "-j", "list", "table", "inet", "xb_seen"}, {.netns = t.dut_ns})) - decided;
     return counts;
   };
 

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_runner.hpp"
+#include "hook_catalog.hpp"
 #include "hook_under_test.hpp"
 #include "packet_builder.hpp"
 #include "pcap_writer.hpp"
@@ -80,7 +81,7 @@ TEST_P(TraceReplay, SendsExactlyTheFramesAskedFor) {
   const std::uint64_t count = 10007;  // > 8,780 frames, and odd: the threads' shares differ
   Rig rig("veth-pair", traffic, {}, two_cpus_or_none(GetParam()));
   rig.use_rules(rules);
-  const auto hook = make_hook_under_test("xdp-native", rig.topology(), rules);
+  const auto hook = make_hook_under_test("xdp-native", rig.topology(), rules, rig.state_paths());
   const Trial t = rig.trial(*hook, {.seconds = 20, .warmup_s = 0.05, .max_packets = count});
   EXPECT_EQ(t.offered, count);
   EXPECT_GE(t.seen, count);
@@ -117,7 +118,7 @@ TEST(PcapReplay, SendsExactlyTheFramesAskedFor) {
   const std::uint64_t count = 1000;
   Rig rig("veth-pair", traffic);
   rig.use_rules(rules);
-  const auto hook = make_hook_under_test("xdp-native", rig.topology(), rules);
+  const auto hook = make_hook_under_test("xdp-native", rig.topology(), rules, rig.state_paths());
   const Trial t = rig.trial(*hook, {.seconds = 20, .warmup_s = 0, .max_packets = count});
   EXPECT_EQ(t.offered, count);
   expect_tallies(*hook, expected_tallies(rules, frames, count));

@@ -2,6 +2,7 @@
 // measures every hook it can next to xdp-noop, writes a JSON result whose
 // counts add up, and leaves nothing behind. No timing is asserted.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -207,6 +208,7 @@ TEST(XdpbenchRun, SlowProgRunCallsDoNotCollapseTheFlatOutRate) {
 }  // namespace xb::testing
 
 #include "errors.hpp"
+#include "hook_catalog.hpp"
 #include "hook_under_test.hpp"
 #include "rig.hpp"
 
@@ -234,6 +236,39 @@ TEST(Topology, EveryTopologyComesAndGoesWithoutTrace) {
   }
 }
 
+// `xdpbench cleanup` removes what a run that is gone left (its namespaces,
+// state and pins) and nothing of a run still going.
+TEST(XdpbenchCleanup, RemovesWhatDeadRunsLeftOnly) {
+  const pid_t dead = ::fork();  // a pid that was a process and is no more
+  if (dead == 0) ::_exit(0);
+  ASSERT_GT(dead, 0);
+  ::waitpid(dead, nullptr, 0);
+  const std::string alive = std::to_string(::getpid()), gone = std::to_string(dead);
+  const std::vector<std::string> namespaces = {"xbr" + gone + "-t", "xbr" + alive + "-t"};
+  const std::vector<std::filesystem::path> dirs = {"/run/xdpbench/run" + gone, "/sys/fs/bpf/xdpbench_run" + gone,
+                                                   "/run/xdpbench/run" + alive};
+  struct Made {  // removed however the test ends
+    const std::vector<std::string>& ns;
+    const std::vector<std::filesystem::path>& dirs;
+    ~Made() {
+      std::error_code ec;
+      for (const auto& n : ns) testing::run_command("ip netns del " + n + " 2>/dev/null || true");
+      for (const auto& d : dirs) std::filesystem::remove_all(d, ec);
+    }
+  } made{namespaces, dirs};
+  for (const auto& n : namespaces) ASSERT_EQ(testing::run_command("ip netns add " + n + " && echo ok"), "ok\n");
+  for (const auto& d : dirs) std::filesystem::create_directories(d);
+
+  const std::string out = testing::run_command(XDPBENCH_PATH " cleanup");
+  // (other dead runs' leftovers on the machine may be counted too)
+  EXPECT_NE(out.find(" of runs no longer running"), std::string::npos) << out;
+  EXPECT_EQ(namespaces_with("xbr" + gone + "-"), "");
+  EXPECT_FALSE(std::filesystem::exists(dirs[0]));
+  EXPECT_FALSE(std::filesystem::exists(dirs[1]));
+  EXPECT_NE(namespaces_with("xbr" + alive + "-"), "") << "a live run's namespace is left alone";
+  EXPECT_TRUE(std::filesystem::exists(dirs[2])) << "a live run's state is left alone";
+}
+
 TEST(Topology, BadFilesNameTheLineAndColumn) {
   const std::string text =
       "[[namespace]]\nname = \"gen\"\n\n[[veth]]\na = { ns = \"gen\", dev = \"g0\" }\n"
@@ -256,7 +291,7 @@ TEST(Rig, CountsAddUpAtALowRate) {
   traffic.flows = 64;
   traffic.rate_pps = 20000;
   Rig rig("router", traffic);
-  const auto hook = make_hook_under_test("tc-cls", rig.topology(), rules);
+  const auto hook = make_hook_under_test("tc-cls", rig.topology(), rules, rig.state_paths());
   const Trial t = rig.trial(*hook, {.seconds = 10, .warmup_s = 0, .max_packets = 6400});
   EXPECT_EQ(t.offered, 6400u);
   EXPECT_EQ(t.dropped, 3200u);  // 32 of every 64 source ports
@@ -282,7 +317,7 @@ TEST_P(RuleAimedTraffic, IsDroppedAsTheReferenceSays) {
   Rig rig("veth-pair", traffic);
   rig.use_rules(rules);
   EXPECT_DOUBLE_EQ(rig.expected_drop_share(), 0.25);
-  const auto hook = make_hook_under_test("xdp-generic", rig.topology(), rules);
+  const auto hook = make_hook_under_test("xdp-generic", rig.topology(), rules, rig.state_paths());
   const Trial t = rig.trial(*hook, {.seconds = 10, .warmup_s = 0, .max_packets = 2560});  // every flow 10 times
   EXPECT_EQ(t.offered, 2560u);
   EXPECT_EQ(t.dropped, 640u);

@@ -19,8 +19,9 @@
 #include "baseline_hooks.hpp"
 #include "errors.hpp"
 #include "kernel_config.hpp"
-#include "netns_command.hpp"
+#include "run_command.hpp"
 #include "synthetic_rules.hpp"
+#include "temp_file.hpp"
 
 namespace xb::bench::baselines {
 namespace {
@@ -45,29 +46,11 @@ class DpdkApplication {
   DpdkApplication(const std::string& ns, const std::vector<std::string>& argv) {
     // a write to an application that died must fail with EPIPE, not kill us
     std::signal(SIGPIPE, SIG_IGN);
-    std::vector<std::string> full = {"ip", "netns", "exec", ns};
-    full.insert(full.end(), argv.begin(), argv.end());
-    std::vector<char*> args;
-    for (auto& a : full) args.push_back(a.data());
-    args.push_back(nullptr);
-    int in[2], out[2], err[2];
-    if (::pipe2(in, O_CLOEXEC) || ::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC))
-      throw Error(errno_message("pipe", errno));
-    pid_ = ::fork();
-    if (pid_ < 0) throw Error(errno_message("fork", errno));
-    if (pid_ == 0) {
-      ::dup2(in[0], STDIN_FILENO);
-      ::dup2(out[1], STDOUT_FILENO);
-      ::dup2(err[1], STDERR_FILENO);
-      ::execvp(args[0], args.data());
-      ::_exit(127);
-    }
-    ::close(in[0]);
-    ::close(out[1]);
-    ::close(err[1]);
-    to_ = in[1];
-    from_ = out[0];
-    errors_ = err[0];
+    const RunningProgram p = start_program(argv, {.netns = ns});
+    pid_ = p.pid;
+    to_ = p.to_stdin;
+    from_ = p.from_stdout;
+    errors_ = p.from_stderr;
     ::fcntl(errors_, F_SETFL, O_NONBLOCK);
   }
 

@@ -8,10 +8,27 @@
 #include "errors.hpp"
 #include "iptables_ruleset.hpp"
 #include "kernel_config.hpp"
-#include "netns_command.hpp"
+#include "run_command.hpp"
+#include "temp_file.hpp"
 
 namespace xb::bench::baselines {
 namespace {
+
+// ipset types this kernel was built with (from its configuration).
+std::set<std::string> kernel_ipset_types() {
+  std::set<std::string> types;
+  const auto built = [](const char* option) {
+    const auto o = kernel_option(option);
+    return o && !o->value.empty();
+  };
+  if (!built("CONFIG_IP_SET") || !built("CONFIG_NETFILTER_XT_SET")) return types;
+  for (const auto& [option, type] :
+       {std::pair{"CONFIG_IP_SET_HASH_NET", "hash:net"}, std::pair{"CONFIG_IP_SET_HASH_NETNET", "hash:net,net"},
+        std::pair{"CONFIG_IP_SET_HASH_NETPORT", "hash:net,port"},
+        std::pair{"CONFIG_IP_SET_HASH_NETPORTNET", "hash:net,port,net"}})
+    if (built(option)) types.insert(type);
+  return types;
+}
 
 struct Backend {
   std::string v4, v6;  // "iptables-legacy", "ip6tables-legacy"
@@ -37,11 +54,11 @@ class IptablesHook final : public CountedRulesetHook {
     try {
       if (!ruleset_.ipset.empty()) {
         const TempFile sets(ruleset_.ipset);
-        checked_run_in_netns(ns_, {"ipset", "restore", "-file", sets.path()});
+        checked_run({"ipset", "restore", "-file", sets.path()}, {.netns = ns_});
       }
       const TempFile v4(ruleset_.v4), v6(ruleset_.v6);
-      checked_run_in_netns(ns_, {tools_.v4 + "-restore", v4.path()});
-      checked_run_in_netns(ns_, {tools_.v6 + "-restore", v6.path()});
+      checked_run({tools_.v4 + "-restore", v4.path()}, {.netns = ns_});
+      checked_run({tools_.v6 + "-restore", v6.path()}, {.netns = ns_});
     } catch (...) {
       remove();  // nothing half applied stays behind
       throw;
@@ -54,17 +71,17 @@ class IptablesHook final : public CountedRulesetHook {
   const std::vector<CountedRule>& counted() const override { return ruleset_.counted; }
 
   std::vector<std::uint64_t> counters() const override {
-    return iptables_counters(ruleset_, checked_run_in_netns(ns_, {tools_.v4 + "-save", "-c", "-t", "raw"}),
-                             checked_run_in_netns(ns_, {tools_.v6 + "-save", "-c", "-t", "raw"}));
+    return iptables_counters(ruleset_, checked_run({tools_.v4 + "-save", "-c", "-t", "raw"}, {.netns = ns_}),
+                             checked_run({tools_.v6 + "-save", "-c", "-t", "raw"}, {.netns = ns_}));
   }
 
   void remove() {
     // the rules first: a set in use cannot be destroyed
-    run_in_netns(ns_, {tools_.v4, "-t", "raw", "-F", "PREROUTING"});
-    run_in_netns(ns_, {tools_.v6, "-t", "raw", "-F", "PREROUTING"});
+    run_command({tools_.v4, "-t", "raw", "-F", "PREROUTING"}, {.netns = ns_});
+    run_command({tools_.v6, "-t", "raw", "-F", "PREROUTING"}, {.netns = ns_});
     // every set in one call: the namespace is the rig's own, and a 100k-rule
     // translation makes thousands of sets
-    if (!ruleset_.set_names.empty()) run_in_netns(ns_, {"ipset", "destroy"});
+    if (!ruleset_.set_names.empty()) run_command({"ipset", "destroy"}, {.netns = ns_});
   }
 
   Backend tools_;

@@ -7,8 +7,6 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "kernel_config.hpp"
-
 namespace xb::bench::baselines {
 namespace {
 
@@ -140,21 +138,6 @@ std::string set_element(const RuleShape& s, const ShapeElement& e) {
 }
 
 }  // namespace
-
-std::set<std::string> kernel_ipset_types() {
-  std::set<std::string> types;
-  const auto built = [](const char* option) {
-    const auto o = kernel_option(option);
-    return o && !o->value.empty();
-  };
-  if (!built("CONFIG_IP_SET") || !built("CONFIG_NETFILTER_XT_SET")) return types;
-  for (const auto& [option, type] :
-       {std::pair{"CONFIG_IP_SET_HASH_NET", "hash:net"}, std::pair{"CONFIG_IP_SET_HASH_NETNET", "hash:net,net"},
-        std::pair{"CONFIG_IP_SET_HASH_NETPORT", "hash:net,port"},
-        std::pair{"CONFIG_IP_SET_HASH_NETPORTNET", "hash:net,port,net"}})
-    if (built(option)) types.insert(type);
-  return types;
-}
 
 IptablesRuleset translate_to_iptables(const RuleSet& rules, const IptablesOptions& options) {
   const std::string& set_prefix = options.set_prefix;

@@ -24,12 +24,10 @@ struct IptablesRuleset {
 };
 
 struct IptablesOptions {
-  std::string set_prefix = "xb";      // names of the ipsets (unique per namespace is enough)
-  std::set<std::string> ipset_types;  // the kernel's; groups that need another type stay plain rules
+  std::string set_prefix = "xb";  // names of the ipsets (unique per namespace is enough)
+  std::set<std::string>
+      ipset_types;  // the kernel's (iptables_hook.cpp reads them); groups that need another type stay plain rules
 };
-
-// ipset types this kernel was built with (from its configuration).
-std::set<std::string> kernel_ipset_types();
 
 // Throws std::invalid_argument naming the rule iptables cannot express.
 IptablesRuleset translate_to_iptables(const RuleSet& rules, const IptablesOptions& options);

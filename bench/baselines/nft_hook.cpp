@@ -7,8 +7,9 @@
 #include "counted_ruleset_hook.hpp"
 #include "errors.hpp"
 #include "kernel_config.hpp"
-#include "netns_command.hpp"
 #include "nft_ruleset.hpp"
+#include "run_command.hpp"
+#include "temp_file.hpp"
 
 namespace xb::bench::baselines {
 namespace {
@@ -24,17 +25,18 @@ class NftHook final : public CountedRulesetHook {
             rules, hook == "nft-netdev" ? NftHookPoint::NetdevIngress : NftHookPoint::InetPrerouting, dev_, kTable)) {
     const TempFile script(ruleset_.script, ".nft");
     // one transaction: all of it or nothing
-    checked_run_in_netns(ns_, {"nft", "-f", script.path()});
+    checked_run({"nft", "-f", script.path()}, {.netns = ns_});
   }
 
-  ~NftHook() override { run_in_netns(ns_, {"nft", "delete", "table", family_, kTable}); }
+  ~NftHook() override { run_command({"nft", "delete", "table", family_, kTable}, {.netns = ns_}); }
 
  private:
   const std::vector<CountedRule>& counted() const override { return ruleset_.counted; }
 
   std::vector<std::uint64_t> counters() const override {
     // the chain alone: a listing of the sets' elements would be as long as the rule set
-    return nft_counters(ruleset_, checked_run_in_netns(ns_, {"nft", "-j", "list", "chain", family_, kTable, "filter"}));
+    return nft_counters(ruleset_,
+                        checked_run({"nft", "-j", "list", "chain", family_, kTable, "filter"}, {.netns = ns_}));
   }
 
   std::string family_;

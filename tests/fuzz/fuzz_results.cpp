@@ -18,7 +18,7 @@ constexpr const char* kSource = "fuzz.json";
 void gate(const std::string& text) {
   using namespace xb::bench;
   try {
-    const nlohmann::json doc = parse_result_file(text, kSource);
+    const RunResult doc = parse_result_file(text, kSource);
     const GateOptions options;
     const GateReport report = compare_results(doc, doc, options);
     gate_text(report, options);

@@ -1,0 +1,64 @@
+#include "hook_catalog.hpp"
+
+#include <algorithm>
+
+#include "baseline_hooks.hpp"
+#include "errors.hpp"
+#include "filter_hook.hpp"
+#include "hooks.hpp"
+#include "lwt_attachment.hpp"
+#include "tc_act_attachment.hpp"
+
+namespace xb::bench {
+
+const std::vector<std::string>& benchmark_hooks() {
+  static const std::vector<std::string> all = [] {
+    std::vector<std::string> hooks = hook_names();
+    for (const auto& b : baselines::baseline_names()) hooks.push_back(b);
+    return hooks;
+  }();
+  return all;
+}
+
+bool is_baseline(const std::string& hook) {
+  const auto& names = baselines::baseline_names();
+  return std::find(names.begin(), names.end(), hook) != names.end();
+}
+
+std::vector<std::string> expand_hook_name(const std::string& name) {
+  if (name == "all") return benchmark_hooks();
+  if (name == "iptables") return {"iptables-legacy", "iptables-nft"};
+  return {name};
+}
+
+std::unique_ptr<HookUnderTest> make_hook_under_test(const std::string& hook, const Topology& topo, const RuleSet& rules,
+                                                    const StatePaths& state, std::optional<int> dut_cpu) {
+  if (is_baseline(hook)) return baselines::make_baseline_hook(hook, topo, rules, dut_cpu);
+  return make_filter_hook(hook, topo, rules, state);
+}
+
+std::unique_ptr<HookUnderTest> make_hook_or_skip(const std::string& hook, const Topology& topo, const RuleSet& rules,
+                                                 const StatePaths& state, std::string& why_skipped,
+                                                 std::optional<int> dut_cpu) {
+  if (!is_baseline(hook)) {
+    why_skipped = filter_hook_unavailable_on(hook, topo);
+    if (!why_skipped.empty()) return nullptr;
+  }
+  try {
+    return make_hook_under_test(hook, topo, rules, state, dut_cpu);
+  } catch (const Error& e) {
+    if (!is_baseline(hook)) throw;
+    why_skipped = e.what();
+    return nullptr;
+  }
+}
+
+std::string hook_unavailable(const std::string& hook) {
+  if (is_baseline(hook)) return baselines::baseline_unavailable(hook);
+  if (hook == "tc-act") return TcActAttachment::missing_kernel_support();
+  if (hook == "lwt-in" || hook == "lwt-out" || hook == "lwt-xmit") return LwtAttachment::missing_kernel_support();
+  if (hook == "cgroup-skb") return "needs receiving sockets in a cgroup; the rig's traffic has none (see README)";
+  return "";
+}
+
+}  // namespace xb::bench
