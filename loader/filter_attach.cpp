@@ -472,6 +472,17 @@ CounterSnapshot read_filter_counters(const StatePaths& state, const AttachmentRe
 }
 
 bool is_live(const AttachmentRecord& record) {
+  // tc's filters sit at a known place: whether the kernel holds ours there
+  // (the program itself may outlive its filter for a while: freed after RCU)
+  if (record.hook == Hook::TcCls || record.hook == Hook::TcAct) {
+    try {
+      NetnsScope in_netns(record.netns);
+      return record.hook == Hook::TcCls ? TcAttachment::holds(record.tc, record.prog_id)
+                                        : TcActAttachment::holds(record.tc);
+    } catch (const Error&) {
+      return false;  // the namespace or interface is gone, and the filter with it
+    }
+  }
   const int fd = bpf_prog_get_fd_by_id(record.prog_id);
   if (fd < 0) return false;
   ::close(fd);

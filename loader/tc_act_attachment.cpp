@@ -136,6 +136,12 @@ TcFilterId TcActAttachment::place(int ifindex, Direction direction) {
   return {ifindex, direction, kHandle, kPriority, !ClsactQdisc::exists(ifindex)};
 }
 
+bool TcActAttachment::holds(const TcFilterId& id) {
+  RtnlRequest req(RTM_GETTFILTER, 0, id.ifindex, id.direction);
+  mnl_attr_put_strz(req.msg(), TCA_KIND, "matchall");
+  return req.send() == 0;  // the filter's own message, or ENOENT
+}
+
 void TcActAttachment::remove_left_over(const TcFilterId& id) {
   RtnlRequest req(RTM_DELTFILTER, 0, id.ifindex, id.direction);
   mnl_attr_put_strz(req.msg(), TCA_KIND, "matchall");

@@ -29,6 +29,8 @@ class TcActAttachment {
   // attach left there (the matchall at our fixed priority is ours).
   static TcFilterId place(int ifindex, Direction direction);
   static void remove_left_over(const TcFilterId& id);
+  // Whether a matchall filter sits at `id`'s place.
+  static bool holds(const TcFilterId& id);
 
   // Empty when this kernel can run act_bpf behind matchall; otherwise why not,
   // naming the missing kernel option.

@@ -75,6 +75,12 @@ TcFilterId TcAttachment::place(int ifindex, Direction direction) {
   return {ifindex, direction, kHandle, kPriority, !ClsactQdisc::exists(ifindex)};
 }
 
+bool TcAttachment::holds(const TcFilterId& id, std::uint32_t prog_id) {
+  LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = id.ifindex, .attach_point = attach_point(id.direction));
+  LIBBPF_OPTS(bpf_tc_opts, opts, .handle = id.handle, .priority = id.priority);
+  return bpf_tc_query(&hook, &opts) == 0 && opts.prog_id == prog_id;
+}
+
 void TcAttachment::remove_left_over(const TcFilterId& id, const std::vector<std::uint32_t>& prog_ids) {
   LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = id.ifindex, .attach_point = attach_point(id.direction));
   LIBBPF_OPTS(bpf_tc_opts, opts, .handle = id.handle, .priority = id.priority);

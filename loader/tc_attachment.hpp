@@ -41,6 +41,8 @@ class TcAttachment {
   // Where an attach on this interface and direction will put the filter,
   // known before it does: created_qdisc says whether it will make the qdisc.
   static TcFilterId place(int ifindex, Direction direction);
+  // Whether the filter at `id`'s place runs program `prog_id`.
+  static bool holds(const TcFilterId& id, std::uint32_t prog_id);
   // What an attach killed before its record was written left at `id`'s
   // place: the filter if it runs one of `prog_ids` (that attach's
   // programs), and the qdisc if the attach was to make it.
