@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <iterator>
+#include <optional>
 
 #include "cut_tree.hpp"
 #include "errors.hpp"
@@ -58,6 +61,10 @@ int tree_category(const Rule& r, Family f) {
   const bool dst_small = r.dst && r.dst->len >= half;
   return (src_small ? 0 : 2) + (dst_small ? 0 : 1);
 }
+
+// Two trees become one where the merged tree takes at most this many times
+// the blocks (and the build work) of the two (Compiler::merge_trees).
+constexpr std::uint64_t kMergeSpaceFactor = 2;
 
 class Compiler {
  public:
@@ -168,6 +175,69 @@ class Compiler {
     return r;
   }
 
+  // What one tree takes: blocks, and build work (entries visited).
+  struct TreeCost {
+    std::uint64_t blocks = 0, work = 0;
+  };
+
+  // The cost of one tree of these entries, or nothing when it cannot be
+  // built within budget (or at all: a leaf overflows).
+  std::optional<TreeCost> tree_cost(Family f, std::vector<TreeEntry> entries, TreeCost budget) const {
+    detail::TableLayout scratch;
+    TableStats stats;
+    scratch.stats = &stats;
+    scratch.block_budget = budget.blocks;
+    scratch.work_budget = budget.work;
+    try {
+      detail::CutTreeBuilder(f, scratch, set_).build(std::move(entries));
+    } catch (const detail::OverBudget&) {
+      return std::nullopt;
+    } catch (const RuleError&) {
+      return std::nullopt;
+    }
+    return TreeCost{scratch.blocks(), scratch.work};
+  }
+
+  // A packet no rule aims at walks every tree of its family, so fewer trees
+  // are faster: two trees become one where the merged tree builds within
+  // kMergeSpaceFactor times the blocks of the two (replication is what the
+  // partition saves; a small set can afford some of it). Greedy: the
+  // cheapest merge first.
+  void merge_trees(Family f, std::vector<std::vector<TreeEntry>>& groups) const {
+    std::vector<TreeCost> costs;
+    for (const auto& g : groups) {
+      const auto c = tree_cost(f, g, TreeCost{~std::uint64_t{0}, ~std::uint64_t{0}});
+      if (!c) return;  // the real build names the rule that does not fit
+      costs.push_back(*c);
+    }
+    auto by_rule = [](const TreeEntry& a, const TreeEntry& b) { return a.rule < b.rule; };
+    while (groups.size() > 1) {
+      std::size_t best_i = 0, best_j = 0;
+      std::optional<TreeCost> best;
+      std::vector<TreeEntry> best_entries;
+      for (std::size_t i = 0; i < groups.size(); ++i)
+        for (std::size_t j = i + 1; j < groups.size(); ++j) {
+          std::vector<TreeEntry> merged;
+          std::merge(groups[i].begin(), groups[i].end(), groups[j].begin(), groups[j].end(), std::back_inserter(merged),
+                     by_rule);
+          TreeCost budget{kMergeSpaceFactor * (costs[i].blocks + costs[j].blocks),
+                          kMergeSpaceFactor * (costs[i].work + costs[j].work)};
+          if (best) budget.blocks = std::min(budget.blocks, best->blocks - 1);
+          const auto c = tree_cost(f, merged, budget);
+          if (!c) continue;
+          best = c;
+          best_i = i;
+          best_j = j;
+          best_entries = std::move(merged);
+        }
+      if (!best) return;
+      groups[best_i] = std::move(best_entries);
+      costs[best_i] = *best;
+      groups.erase(groups.begin() + static_cast<std::ptrdiff_t>(best_j));
+      costs.erase(costs.begin() + static_cast<std::ptrdiff_t>(best_j));
+    }
+  }
+
   void build_family(Family f, xb_meta& meta) {
     std::vector<TreeEntry> by_category[4];
     for (std::uint32_t i = 0; i < set_.rules.size(); ++i) {
@@ -176,9 +246,12 @@ class Compiler {
       if (std::find(fams.begin(), fams.end(), f) == fams.end()) continue;
       add_records(i, rule, f, by_category[tree_category(rule, f)]);
     }
+    std::vector<std::vector<TreeEntry>> groups;
+    for (auto& entries : by_category)
+      if (!entries.empty()) groups.push_back(std::move(entries));
+    merge_trees(f, groups);
     std::vector<xb_tree_root> roots;
-    for (auto& entries : by_category) {
-      if (entries.empty()) continue;
+    for (auto& entries : groups) {
       const std::uint32_t min_rule = entries.front().rule;
       detail::CutTreeBuilder builder(f, layout_, set_);
       roots.push_back(xb_tree_root{builder.build(std::move(entries)), min_rule});
@@ -189,28 +262,31 @@ class Compiler {
     table_.stats.trees[static_cast<int>(f)] = meta.n_trees;
   }
 
-  // Blocks: the two metadata blocks, the node slots (8 a block), the leaf
-  // lists, the records. Leaf and record ids become block indices here.
+  // Blocks: the two metadata blocks, the node slots (8 a block), then each
+  // leaf's records in consecutive blocks. Leaf ids become block indices here.
   void lay_out(xb_meta (&metas)[XB_FAMILIES]) {
     const std::size_t slots = detail::kFirstNodeSlot + layout_.node_slots.size();
     const std::size_t node_end = (slots + XB_NODES_PER_BLOCK - 1) / XB_NODES_PER_BLOCK;
-    const auto leaf_base = static_cast<std::uint32_t>(node_end);
-    const auto record_base = static_cast<std::uint32_t>(leaf_base + layout_.leaves.size());
-    const std::size_t total = record_base + layout_.records.size();
+    const std::size_t total = node_end + layout_.leaf_blocks;
     if (total > XB_MAX_BLOCKS)
       throw RuleError(fmt::format("{}: the compiled table needs {} blocks ({} MiB), over its limit of {} ({} MiB)",
                                   set_.source, total, total * XB_BLOCK_SIZE >> 20, XB_MAX_BLOCKS,
                                   std::uint64_t{XB_MAX_BLOCKS} * XB_BLOCK_SIZE >> 20));
+    std::vector<std::uint32_t> leaf_block(layout_.leaves.size());
+    auto& blocks = table_.blocks;
+    blocks.assign(total, xb_block{});
+    std::size_t next = node_end;
+    for (std::size_t l = 0; l < layout_.leaves.size(); ++l) {
+      leaf_block[l] = static_cast<std::uint32_t>(next);
+      for (const std::uint32_t record : layout_.leaves[l]) blocks[next++].record = layout_.records[record];
+    }
     auto fix = [&](xb_node& n) {
-      if (n.word == XB_NODE_LEAF) n.index += leaf_base;
-      if (n.word == XB_NODE_RECORD) n.index += record_base;
+      if (n.word == XB_NODE_LEAF) n.index = n.arg == 0 ? 0 : leaf_block[n.index];
     };
     for (auto& meta : metas)
       for (std::uint32_t t = 0; t < meta.n_trees; ++t) fix(meta.trees[t].root);
     for (auto& n : layout_.node_slots) fix(n);
 
-    auto& blocks = table_.blocks;
-    blocks.assign(total, xb_block{});
     for (int f = 0; f < XB_FAMILIES; ++f) {
       xb_meta& m = metas[f];
       m.rule_count = static_cast<__u32>(set_.rules.size());
@@ -223,9 +299,6 @@ class Compiler {
       const std::size_t slot = detail::kFirstNodeSlot + s;
       blocks[slot / XB_NODES_PER_BLOCK].nodes[slot % XB_NODES_PER_BLOCK] = layout_.node_slots[s];
     }
-    for (std::size_t l = 0; l < layout_.leaves.size(); ++l)
-      for (int i = 0; i < XB_LEAF_MAX; ++i) blocks[leaf_base + l].leaf[i] = layout_.leaves[l][i] + record_base;
-    for (std::size_t r = 0; r < layout_.records.size(); ++r) blocks[record_base + r].record = layout_.records[r];
     table_.stats.records = static_cast<std::uint32_t>(layout_.records.size());
     table_.stats.leaves = static_cast<std::uint32_t>(layout_.leaves.size());
   }
