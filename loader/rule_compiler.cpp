@@ -6,7 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <iterator>
-#include <optional>
+#include <memory>
 
 #include "cut_tree.hpp"
 #include "errors.hpp"
@@ -175,67 +175,95 @@ class Compiler {
     return r;
   }
 
-  // What one tree takes: blocks, and build work (entries visited).
-  struct TreeCost {
-    std::uint64_t blocks = 0, work = 0;
+  // One tree, built on its own layout: trees are tried, merged and kept
+  // before the table is laid out (merge_trees), then appended to it.
+  struct Tree {
+    std::vector<TreeEntry> entries;  // sorted by rule, for merging
+    detail::TableLayout layout;
+    TableStats stats;
+    xb_node root{};
   };
 
-  // The cost of one tree of these entries, or nothing when it cannot be
-  // built within budget (or at all: a leaf overflows).
-  std::optional<TreeCost> tree_cost(Family f, std::vector<TreeEntry> entries, TreeCost budget) const {
-    detail::TableLayout scratch;
-    TableStats stats;
-    scratch.stats = &stats;
-    scratch.block_budget = budget.blocks;
-    scratch.work_budget = budget.work;
-    try {
-      detail::CutTreeBuilder(f, scratch, set_).build(std::move(entries));
-    } catch (const detail::OverBudget&) {
-      return std::nullopt;
-    } catch (const RuleError&) {
-      return std::nullopt;
+  // Builds a tree of these entries. Unlimited, a leaf that overflows throws
+  // the error naming its rule; within a budget (blocks, build work), a tree
+  // that outgrows it or overflows is nothing.
+  std::unique_ptr<Tree> build_tree(Family f, std::vector<TreeEntry> entries, bool limited = false,
+                                   std::uint64_t block_budget = 0, std::uint64_t work_budget = 0) const {
+    auto t = std::make_unique<Tree>();
+    t->entries = std::move(entries);
+    t->layout.stats = &t->stats;
+    if (limited) {
+      t->layout.block_budget = block_budget;
+      t->layout.work_budget = work_budget;
     }
-    return TreeCost{scratch.blocks(), scratch.work};
+    try {
+      t->root = detail::CutTreeBuilder(f, t->layout, set_).build(t->entries);
+    } catch (const detail::OverBudget&) {
+      return nullptr;
+    } catch (const RuleError&) {
+      if (!limited) throw;
+      return nullptr;
+    }
+    return t;
   }
 
   // A packet no rule aims at walks every tree of its family, so fewer trees
   // are faster: two trees become one where the merged tree builds within
-  // kMergeSpaceFactor times the blocks of the two (replication is what the
-  // partition saves; a small set can afford some of it). Greedy: the
-  // cheapest merge first.
-  void merge_trees(Family f, std::vector<std::vector<TreeEntry>>& groups) const {
-    std::vector<TreeCost> costs;
-    for (const auto& g : groups) {
-      const auto c = tree_cost(f, g, TreeCost{~std::uint64_t{0}, ~std::uint64_t{0}});
-      if (!c) return;  // the real build names the rule that does not fit
-      costs.push_back(*c);
-    }
+  // kMergeSpaceFactor times the blocks and the build work of the two
+  // (replication is what the partition saves; a small set can afford some
+  // of it). Greedy: the smallest merged tree first, until no pair fits.
+  void merge_trees(Family f, std::vector<std::unique_ptr<Tree>>& trees) const {
     auto by_rule = [](const TreeEntry& a, const TreeEntry& b) { return a.rule < b.rule; };
-    while (groups.size() > 1) {
+    while (trees.size() > 1) {
       std::size_t best_i = 0, best_j = 0;
-      std::optional<TreeCost> best;
-      std::vector<TreeEntry> best_entries;
-      for (std::size_t i = 0; i < groups.size(); ++i)
-        for (std::size_t j = i + 1; j < groups.size(); ++j) {
+      std::unique_ptr<Tree> best;
+      for (std::size_t i = 0; i < trees.size(); ++i)
+        for (std::size_t j = i + 1; j < trees.size(); ++j) {
+          const Tree &a = *trees[i], &b = *trees[j];
           std::vector<TreeEntry> merged;
-          std::merge(groups[i].begin(), groups[i].end(), groups[j].begin(), groups[j].end(), std::back_inserter(merged),
+          std::merge(a.entries.begin(), a.entries.end(), b.entries.begin(), b.entries.end(), std::back_inserter(merged),
                      by_rule);
-          TreeCost budget{kMergeSpaceFactor * (costs[i].blocks + costs[j].blocks),
-                          kMergeSpaceFactor * (costs[i].work + costs[j].work)};
-          if (best) budget.blocks = std::min(budget.blocks, best->blocks - 1);
-          const auto c = tree_cost(f, merged, budget);
+          std::uint64_t blocks = kMergeSpaceFactor * (a.layout.blocks() + b.layout.blocks());
+          if (best) blocks = std::min(blocks, best->layout.blocks() - 1);
+          auto c = build_tree(f, std::move(merged), true, blocks, kMergeSpaceFactor * (a.layout.work + b.layout.work));
           if (!c) continue;
-          best = c;
+          best = std::move(c);
           best_i = i;
           best_j = j;
-          best_entries = std::move(merged);
         }
       if (!best) return;
-      groups[best_i] = std::move(best_entries);
-      costs[best_i] = *best;
-      groups.erase(groups.begin() + static_cast<std::ptrdiff_t>(best_j));
-      costs.erase(costs.begin() + static_cast<std::ptrdiff_t>(best_j));
+      trees[best_i] = std::move(best);
+      trees.erase(trees.begin() + static_cast<std::ptrdiff_t>(best_j));
     }
+  }
+
+  // Moves a tree's nodes and leaves into the table; returns its root there.
+  xb_node append(Tree& t) {
+    const auto node_base = static_cast<std::uint32_t>(layout_.node_slots.size());
+    const auto leaf_base = static_cast<std::uint32_t>(layout_.leaves.size());
+    auto relocate = [&](xb_node n) {
+      if (n.word != XB_NODE_LEAF)
+        n.index += node_base;
+      else if (n.arg != 0)
+        n.index += leaf_base;
+      return n;
+    };
+    for (const xb_node& n : t.layout.node_slots) layout_.node_slots.push_back(relocate(n));
+    for (auto& leaf : t.layout.leaves) layout_.leaves.push_back(std::move(leaf));
+    layout_.leaf_blocks += t.layout.leaf_blocks;
+    TableStats& st = table_.stats;
+    st.node_slots += t.stats.node_slots;
+    st.leaf_refs += t.stats.leaf_refs;
+    st.max_depth = std::max(st.max_depth, t.stats.max_depth);
+    st.max_leaf = std::max(st.max_leaf, t.stats.max_leaf);
+    if (XB_FAMILIES + layout_.blocks() > XB_MAX_BLOCKS) {
+      const std::uint32_t rule = t.entries.front().rule;
+      throw RuleError(fmt::format(
+          "{}: rule {}: the table outgrows its limit of {} blocks ({} MiB) with this rule's "
+          "tree (see bpf/README.md)",
+          set_.rules[rule].where.str(), rule, XB_MAX_BLOCKS, std::uint64_t{XB_MAX_BLOCKS} * XB_BLOCK_SIZE >> 20));
+    }
+    return relocate(t.root);
   }
 
   void build_family(Family f, xb_meta& meta) {
@@ -246,16 +274,12 @@ class Compiler {
       if (std::find(fams.begin(), fams.end(), f) == fams.end()) continue;
       add_records(i, rule, f, by_category[tree_category(rule, f)]);
     }
-    std::vector<std::vector<TreeEntry>> groups;
+    std::vector<std::unique_ptr<Tree>> trees;
     for (auto& entries : by_category)
-      if (!entries.empty()) groups.push_back(std::move(entries));
-    merge_trees(f, groups);
+      if (!entries.empty()) trees.push_back(build_tree(f, std::move(entries)));
+    merge_trees(f, trees);
     std::vector<xb_tree_root> roots;
-    for (auto& entries : groups) {
-      const std::uint32_t min_rule = entries.front().rule;
-      detail::CutTreeBuilder builder(f, layout_, set_);
-      roots.push_back(xb_tree_root{builder.build(std::move(entries)), min_rule});
-    }
+    for (auto& t : trees) roots.push_back(xb_tree_root{append(*t), t->entries.front().rule});
     std::sort(roots.begin(), roots.end(), [](const auto& a, const auto& b) { return a.min_rule < b.min_rule; });
     meta.n_trees = static_cast<__u8>(roots.size());
     std::copy(roots.begin(), roots.end(), meta.trees);
