@@ -183,7 +183,11 @@ xb_node CutTreeBuilder::leaf(const std::vector<TreeEntry>& entries, std::uint32_
 }
 
 xb_node CutTreeBuilder::node(std::vector<TreeEntry>& entries, const Region& region, std::uint32_t depth) {
-  layout_.work += entries.size();
+  // build work in the steps this node costs: best_cut counts every entry
+  // and every child for each field and cut size; prune compares pairs
+  const std::uint64_t count = entries.size();
+  layout_.work +=
+      kDims * (kMaxCutBits * count + (2u << kMaxCutBits)) + (count <= kPairwisePruneMax ? count * count : 0);
   if (layout_.work > layout_.work_budget) throw OverBudget{};
   prune(entries, region, kPairwisePruneMax);
   Cut cut;

@@ -43,7 +43,7 @@ struct TableLayout {
   std::map<std::vector<std::uint32_t>, std::uint32_t> leaf_ids;  // dedup
   std::uint64_t leaf_blocks = 0;                                 // records stored in leaves
   std::uint64_t block_budget = ~std::uint64_t{0};                // past it, build throws OverBudget
-  std::uint64_t work = 0;                                        // entries visited in nodes: build time
+  std::uint64_t work = 0;                                        // build steps taken (CutTreeBuilder::node)
   std::uint64_t work_budget = ~std::uint64_t{0};                 // past it, build throws OverBudget
   std::uint64_t blocks() const {
     return (node_slots.size() + XB_NODES_PER_BLOCK - 1) / XB_NODES_PER_BLOCK + leaf_blocks;
