@@ -365,7 +365,7 @@ static __always_inline int xb_search_tree(struct xb_search_state *st, __u32 t)
  * first match wins, as in iptables. The loop over the trees is unrolled:
  * as a bpf_loop callback each tree cost a call and a return (about 8 ns a
  * tree where returns go through a thunk); unrolled, the verifier checks four
- * copies of the walk (about 450k instructions for the XDP program, of its
+ * copies of the walk (about 370k instructions for the XDP program, of its
  * 1M limit; bpf/README.md).
  */
 static __always_inline void xb_search(XB_TABLE table, const struct xb_meta *meta,
