@@ -55,8 +55,8 @@ enum xb_family {
 /*
  * The compiled table is one array of 64-byte blocks (one cache line each):
  * block XB_FAMILY_V4 and XB_FAMILY_V6 hold each family's metadata and tree
- * roots; the rest hold tree nodes (8 a block), leaves (a list of up to 16
- * record blocks) and rule records (one a block). See bpf/README.md.
+ * roots; the rest hold tree nodes (8 a block) and leaves: a leaf is up to 16
+ * rule records (one a block) in consecutive blocks. See bpf/README.md.
  */
 #define XB_BLOCK_SIZE 64
 #define XB_NODES_PER_BLOCK 8
@@ -73,17 +73,16 @@ enum xb_key_word {
 	XB_KEY_WORDS = 11,
 };
 
-/* xb_node.word values that are not a key word */
-#define XB_NODE_LEAF 0xff   /* index: the block of the leaf's record list */
-#define XB_NODE_RECORD 0xfe /* a one-record leaf; index: the record's block */
+/* xb_node.word of a leaf: its arg records sit in blocks index, index + 1, ... */
+#define XB_NODE_LEAF 0xff
 
 /*
  * A tree node. An inner node cuts one key word: the child for key k is node
  * slot index + ((k.w[word] >> shift) & arg), slot s living in block s / 8 at
- * s % 8. A leaf (word XB_NODE_LEAF) lists arg records in block index.
+ * s % 8. A leaf (word XB_NODE_LEAF) is arg records from block index on.
  */
 struct xb_node {
-	__u8 word;  /* enum xb_key_word, XB_NODE_LEAF or XB_NODE_RECORD */
+	__u8 word;  /* enum xb_key_word or XB_NODE_LEAF */
 	__u8 shift;
 	__u16 arg;  /* inner: child mask (children - 1); leaf: record count */
 	__u32 index;
@@ -132,7 +131,6 @@ struct xb_rule_record {
 union xb_block {
 	struct xb_meta meta;
 	struct xb_node nodes[XB_NODES_PER_BLOCK];
-	__u32 leaf[XB_LEAF_MAX];
 	struct xb_rule_record record;
 	__u8 bytes[XB_BLOCK_SIZE];
 };

@@ -164,12 +164,9 @@ xb_node CutTreeBuilder::leaf(const std::vector<TreeEntry>& entries, std::uint32_
   st.max_depth = std::max(st.max_depth, depth);
   st.max_leaf = std::max<std::uint32_t>(st.max_leaf, static_cast<std::uint32_t>(entries.size()));
   st.leaf_refs += entries.size();
+  // a leaf holds copies of its records, so the scan reads no list of them;
+  // leaves with the same records are stored once
   xb_node n{};
-  if (entries.size() == 1) {
-    n.word = XB_NODE_RECORD;
-    n.index = entries.front().record;
-    return n;
-  }
   n.word = XB_NODE_LEAF;
   n.arg = static_cast<std::uint16_t>(entries.size());
   if (entries.empty()) return n;
@@ -177,15 +174,21 @@ xb_node CutTreeBuilder::leaf(const std::vector<TreeEntry>& entries, std::uint32_
   for (const TreeEntry& e : entries) ids.push_back(e.record);
   auto [it, inserted] = layout_.leaf_ids.try_emplace(ids, static_cast<std::uint32_t>(layout_.leaves.size()));
   if (inserted) {
-    std::array<std::uint32_t, XB_LEAF_MAX> list{};
-    std::copy(ids.begin(), ids.end(), list.begin());
-    layout_.leaves.push_back(list);
+    layout_.leaf_blocks += ids.size();
+    if (layout_.blocks() > layout_.block_budget) throw OverBudget{};
+    layout_.leaves.push_back(std::move(ids));
   }
   n.index = it->second;
   return n;
 }
 
 xb_node CutTreeBuilder::node(std::vector<TreeEntry>& entries, const Region& region, std::uint32_t depth) {
+  // build work in the steps this node costs: best_cut counts every entry
+  // and every child for each field and cut size; prune compares pairs
+  const std::uint64_t count = entries.size();
+  layout_.work +=
+      kDims * (kMaxCutBits * count + (2u << kMaxCutBits)) + (count <= kPairwisePruneMax ? count * count : 0);
+  if (layout_.work > layout_.work_budget) throw OverBudget{};
   prune(entries, region, kPairwisePruneMax);
   Cut cut;
   // A small node is a leaf; so is one at the depth the BPF walk stops at.
@@ -210,6 +213,7 @@ xb_node CutTreeBuilder::node(std::vector<TreeEntry>& entries, const Region& regi
     fail(entries.front(), fmt::format("the table outgrows its limit of {} blocks ({} MiB) here (see bpf/README.md)",
                                       XB_MAX_BLOCKS, std::uint64_t{XB_MAX_BLOCKS} * XB_BLOCK_SIZE >> 20));
   layout_.node_slots.resize(first + children);
+  if (layout_.blocks() > layout_.block_budget) throw OverBudget{};
   layout_.stats->node_slots += children;
 
   const Region& from = cut.region;  // the node's region, common bits skipped

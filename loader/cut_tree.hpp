@@ -39,11 +39,21 @@ struct TreeEntry {
 // The table under construction, shared by the trees of both families.
 struct TableLayout {
   std::vector<xb_node> node_slots;                               // children arrays, 2^k slots each
-  std::vector<std::array<std::uint32_t, XB_LEAF_MAX>> leaves;    // record ids
+  std::vector<std::vector<std::uint32_t>> leaves;                // record ids, in rule order
   std::map<std::vector<std::uint32_t>, std::uint32_t> leaf_ids;  // dedup
+  std::uint64_t leaf_blocks = 0;                                 // records stored in leaves
+  std::uint64_t block_budget = ~std::uint64_t{0};                // past it, build throws OverBudget
+  std::uint64_t work = 0;                                        // build steps taken (CutTreeBuilder::node)
+  std::uint64_t work_budget = ~std::uint64_t{0};                 // past it, build throws OverBudget
+  std::uint64_t blocks() const {
+    return (node_slots.size() + XB_NODES_PER_BLOCK - 1) / XB_NODES_PER_BLOCK + leaf_blocks;
+  }
   std::vector<xb_rule_record> records;
   TableStats* stats = nullptr;
 };
+
+// A trial build outgrew TableLayout::block_budget.
+struct OverBudget {};
 
 // Field widths of one family: addresses of 32 or 128 bits.
 std::array<std::uint32_t, kDims> dim_widths(Family f);

@@ -18,7 +18,7 @@ struct TableStats {
   std::uint32_t trees[XB_FAMILIES] = {};
   std::uint32_t records = 0;     // rules after port-list and family expansion
   std::uint32_t node_slots = 0;  // tree nodes, leaves included
-  std::uint32_t leaves = 0;      // distinct leaf lists
+  std::uint32_t leaves = 0;      // distinct leaves (each stores its records)
   std::uint32_t max_depth = 0;   // deepest leaf, in block reads (root = 0)
   std::uint32_t max_leaf = 0;    // most records in one leaf
   std::uint64_t leaf_refs = 0;   // records referenced by leaves (replication)

@@ -17,11 +17,13 @@ TEST(RuleCompiler, FamilylessRuleGoesToBothFamilies) {
   EXPECT_EQ(t.meta(Family::V4).n_trees, 1u);
   EXPECT_EQ(t.meta(Family::V6).n_trees, 1u);
   EXPECT_EQ(t.stats.records, 2u);
-  // one record per family, so a one-record tree is a record leaf
-  EXPECT_EQ(t.meta(Family::V4).trees[0].root.word, XB_NODE_RECORD);
+  // one record per family, so a one-record tree is a leaf of one record
+  EXPECT_EQ(t.meta(Family::V4).trees[0].root.word, XB_NODE_LEAF);
+  EXPECT_EQ(t.meta(Family::V4).trees[0].root.arg, 1u);
 }
 
-TEST(RuleCompiler, TreesSortedByLowestRule) {
+// A small set whose partition trees merge cheaply is searched as one tree.
+TEST(RuleCompiler, SmallSetMergesItsTrees) {
   const auto t = compile_rules(parse_rules(R"(
 [[rule]]
 action = "drop"
@@ -35,12 +37,25 @@ action = "drop"
 src = "198.18.0.0/16"
 )",
                                            "r"));
+  EXPECT_EQ(t.meta(Family::V4).n_trees, 1u);
+  EXPECT_EQ(t.meta(Family::V4).trees[0].min_rule, 0u);
+}
+
+// Rules one source /16 and one destination /16 with TCP flags (which no
+// tree cuts) overlap, past one leaf's worth, where the two prefixes meet: they
+// stay in two trees, sorted by their lowest rule.
+TEST(RuleCompiler, TreesSortedByLowestRule) {
+  std::string text;
+  const int per_tree = XB_LEAF_MAX / 2 + 1;
+  for (int i = 0; i < 2 * per_tree; ++i)
+    text += fmt::format("[[rule]]\naction = \"drop\"\n{} = \"198.18.0.0/16\"\nproto = \"tcp\"\ntcp-flags = \"{}\"\n",
+                        i % 2 ? "src" : "dst", i % 4 < 2 ? "syn" : "ack");
+  const auto t = compile_rules(parse_rules(text, "r"));
   const xb_meta& m = t.meta(Family::V4);
-  ASSERT_EQ(m.n_trees, 3u);
+  ASSERT_EQ(m.n_trees, 2u);
   EXPECT_EQ(m.trees[0].min_rule, 0u);
   EXPECT_EQ(m.trees[1].min_rule, 1u);
-  EXPECT_EQ(m.trees[2].min_rule, 2u);
-  EXPECT_EQ(m.rule_count, 3u);
+  EXPECT_EQ(m.rule_count, static_cast<std::uint32_t>(2 * per_tree));
 }
 
 TEST(RuleCompiler, MetadataPerFamily) {
