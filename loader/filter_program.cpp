@@ -8,6 +8,7 @@
 #include <string>
 
 #include "errors.hpp"
+#include "prog_type_number.h"
 #include "xb_act.skel.h"
 #include "xb_cgroup.skel.h"
 #include "xb_kernel_ids.h"
@@ -86,7 +87,7 @@ FilterProgram FilterProgram::open(ProgramKind kind, FilterMaps maps, std::uint32
       if (XB_K_BPF_PROG_TYPE_NETFILTER < 0)
         throw Error("this kernel has no netfilter BPF programs (Linux 6.4+, CONFIG_NETFILTER_BPF_LINK)");
       FilterProgram p = open_with<xb_netfilter_traits>(kind, std::move(maps), stamp_offset);
-      bpf_program__set_type(p.program_, static_cast<bpf_prog_type>(XB_K_BPF_PROG_TYPE_NETFILTER));
+      xb_set_prog_type_number(p.program_, static_cast<unsigned>(XB_K_BPF_PROG_TYPE_NETFILTER));  // >= 0: checked above
       bpf_program__set_expected_attach_type(p.program_, static_cast<bpf_attach_type>(XB_K_BPF_NETFILTER));
       return p;
     }

@@ -89,7 +89,7 @@ TEST_P(TraceReplay, SendsExactlyTheFramesAskedFor) {
 }
 
 INSTANTIATE_TEST_SUITE_P(GeneratorThreads, TraceReplay, ::testing::Values(false, true),
-                         [](const auto& info) { return info.param ? "Two" : "One"; });
+                         [](const auto& param_info) { return param_info.param ? "Two" : "One"; });
 
 // A capture: rules hit, the default, a non-IP frame, and one frame that
 // carries a (stale) generator stamp, which is stamped anew: the hook's

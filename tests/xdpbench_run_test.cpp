@@ -292,8 +292,9 @@ TEST_P(RuleAimedTraffic, IsDroppedAsTheReferenceSays) {
   EXPECT_LE(t.delivered - 1920u, kStrayPackets);
 }
 
-INSTANTIATE_TEST_SUITE_P(Ipv6Share, RuleAimedTraffic, ::testing::Values(0.0, 0.5),
-                         [](const auto& info) { return info.param == 0.0 ? std::string("ipv4_only") : "half_ipv6"; });
+INSTANTIATE_TEST_SUITE_P(Ipv6Share, RuleAimedTraffic, ::testing::Values(0.0, 0.5), [](const auto& param_info) {
+  return param_info.param == 0.0 ? std::string("ipv4_only") : "half_ipv6";
+});
 
 }  // namespace
 }  // namespace xb::bench
