@@ -22,7 +22,9 @@ namespace xb {
 namespace {
 
 // One skeleton type per program kind (xb_lwt holds three programs, one per
-// LWT program type); the macro spells out what differs.
+// LWT program type); the macro spells out what differs. Its arguments are a
+// type and a member's name, which parentheses would not compile.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define XB_SKELETON(traits, skel, prog)                                                  \
   struct traits {                                                                        \
     static skel* open() { return skel##__open(); }                                       \
@@ -41,6 +43,7 @@ XB_SKELETON(xb_lwt_in_traits, xb_lwt, xb_lwt_in_filter)
 XB_SKELETON(xb_lwt_out_traits, xb_lwt, xb_lwt_out_filter)
 XB_SKELETON(xb_lwt_xmit_traits, xb_lwt, xb_lwt_xmit_filter)
 #undef XB_SKELETON
+// NOLINTEND(bugprone-macro-parentheses)
 
 // XDPBENCH_DEBUG_EXTRA_WORK=N: N empty loop iterations per packet, to test
 // that the regression gate catches a slowdown (see bpf/xb_filter_entry.bpf.h)

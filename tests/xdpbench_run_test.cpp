@@ -81,7 +81,7 @@ nlohmann::json run_json(const std::string& env, const std::string& args, std::st
   std::printf("%s %s\n%s", env.c_str(), args.c_str(), text.c_str());
   if (out) *out = text;
   std::ifstream in(json_path);
-  const nlohmann::json doc = nlohmann::json::parse(in);
+  nlohmann::json doc = nlohmann::json::parse(in);  // not const: returned by move
   std::filesystem::remove(json_path);
   return doc;
 }
