@@ -8,6 +8,7 @@
 #include <string>
 
 #include "errors.hpp"
+#include "prog_type_number.h"
 #include "xb_act.skel.h"
 #include "xb_cgroup.skel.h"
 #include "xb_kernel_ids.h"
@@ -21,7 +22,9 @@ namespace xb {
 namespace {
 
 // One skeleton type per program kind (xb_lwt holds three programs, one per
-// LWT program type); the macro spells out what differs.
+// LWT program type); the macro spells out what differs. Its arguments are a
+// type and a member's name, which parentheses would not compile.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define XB_SKELETON(traits, skel, prog)                                                  \
   struct traits {                                                                        \
     static skel* open() { return skel##__open(); }                                       \
@@ -40,6 +43,7 @@ XB_SKELETON(xb_lwt_in_traits, xb_lwt, xb_lwt_in_filter)
 XB_SKELETON(xb_lwt_out_traits, xb_lwt, xb_lwt_out_filter)
 XB_SKELETON(xb_lwt_xmit_traits, xb_lwt, xb_lwt_xmit_filter)
 #undef XB_SKELETON
+// NOLINTEND(bugprone-macro-parentheses)
 
 // XDPBENCH_DEBUG_EXTRA_WORK=N: N empty loop iterations per packet, to test
 // that the regression gate catches a slowdown (see bpf/xb_filter_entry.bpf.h)
@@ -86,7 +90,7 @@ FilterProgram FilterProgram::open(ProgramKind kind, FilterMaps maps, std::uint32
       if (XB_K_BPF_PROG_TYPE_NETFILTER < 0)
         throw Error("this kernel has no netfilter BPF programs (Linux 6.4+, CONFIG_NETFILTER_BPF_LINK)");
       FilterProgram p = open_with<xb_netfilter_traits>(kind, std::move(maps), stamp_offset);
-      bpf_program__set_type(p.program_, static_cast<bpf_prog_type>(XB_K_BPF_PROG_TYPE_NETFILTER));
+      xb_set_prog_type_number(p.program_, static_cast<unsigned>(XB_K_BPF_PROG_TYPE_NETFILTER));  // >= 0: checked above
       bpf_program__set_expected_attach_type(p.program_, static_cast<bpf_attach_type>(XB_K_BPF_NETFILTER));
       return p;
     }

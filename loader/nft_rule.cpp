@@ -60,7 +60,7 @@ class RuleReader {
       const json& stmt = rule_.expr[i];
       if (!stmt.is_object() || stmt.size() != 1) error(fmt::format("statement {}: expected an object", i + 1));
       const auto first = stmt.begin();
-      const std::string kind = first.key();
+      const std::string& kind = first.key();
       const json& body = first.value();
       if (kind == "match") {
         result = intersect(result, match(body));

@@ -95,7 +95,7 @@ NftRuleset parse_nft_ruleset(const std::string& text, const std::string& source)
     if (!item.is_object() || item.size() != 1)
       throw RuleError(fmt::format("{}: expected an object with one key (table, chain, set, rule, ...)", where.str()));
     const auto first = item.begin();
-    const std::string kind = first.key();
+    const std::string& kind = first.key();
     const json& body = first.value();
     if (kind == "chain") {
       NftChain c;

@@ -25,6 +25,9 @@ struct NftChain {
   std::vector<std::size_t> rules;  // indices into NftRuleset::rules, in order
 };
 
+// nlohmann::json's noexcept move constructor calls set_parents(), which is not
+// noexcept but empty without JSON_DIAGNOSTICS: no exception escapes
+// NOLINTNEXTLINE(bugprone-exception-escape)
 struct NftRule {
   std::string family, table, chain;
   std::uint64_t handle = 0;
@@ -33,6 +36,8 @@ struct NftRule {
   SourceLocation where;
 };
 
+// as NftRule's
+// NOLINTNEXTLINE(bugprone-exception-escape)
 struct NftSet {
   std::string family, table, name;
   nlohmann::json type;  // "ipv4_addr", or a list for a concatenation

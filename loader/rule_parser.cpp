@@ -139,7 +139,11 @@ class Reader {
     for (int bit = len; bit < max_len; ++bit) {
       if (p.addr[bit / 8] & (0x80 >> (bit % 8))) {
         Prefix fixed = p;
-        for (int b = len; b < max_len; ++b) fixed.addr[b / 8] &= ~(0x80 >> (b % 8));
+        for (int b = len; b < max_len; ++b) {
+          const auto host_bit = static_cast<std::uint8_t>(0x80 >> (b % 8));
+          fixed.addr[b / 8] &=
+              static_cast<std::uint8_t>(~host_bit);  // ~ widens to int; the byte's mask is its low 8 bits
+        }
         fail(node, file_, fmt::format("'{}' = \"{}\" has host bits set: did you mean {}?", key, text, fixed.str()));
       }
     }

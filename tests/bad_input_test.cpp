@@ -242,7 +242,7 @@ TEST_P(BadInputTest, OneLineNamingThePlaceAndNothingChanged) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, BadInputTest, ::testing::ValuesIn(cases()),
-                         [](const auto& info) { return info.param.name; });
+                         [](const auto& param_info) { return param_info.param.name; });
 
 // The README's table (section "Bad input") shows each case's error, with
 // FILE for the file's path.

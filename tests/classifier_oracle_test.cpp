@@ -60,7 +60,7 @@ TEST_P(ClassifierVsOracle, SameRuleForEveryPacket) {
 
 INSTANTIATE_TEST_SUITE_P(ClassBench, ClassifierVsOracle,
                          ::testing::Values("acl1_1k", "fw1_1k", "ipc1_1k", "acl1_10k", "fw1_10k", "ipc1_10k"),
-                         [](const auto& info) { return std::string(info.param); });
+                         [](const auto& param_info) { return std::string(param_info.param); });
 
 }  // namespace
 }  // namespace xb::fixtures

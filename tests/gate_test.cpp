@@ -66,6 +66,7 @@ std::vector<double> noisy(double center, double spread, int n, std::uint64_t see
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> d(center, spread);
   std::vector<double> v;
+  v.reserve(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) v.push_back(d(rng));
   return v;
 }

@@ -31,7 +31,7 @@ std::string matched(const RuleSet& set, const fixtures::PacketSpec& p) {
   return set.rules.at(c.rule).name + ":" + action_name(c.action);
 }
 
-std::string error_of(const std::string& text, IptablesImportOptions o = {}) {
+std::string error_of(const std::string& text, const IptablesImportOptions& o = {}) {
   try {
     import_iptables(text, "fw.rules", o);
   } catch (const Error& e) {

@@ -151,8 +151,9 @@ TEST_P(IptablesRoundTrip, SameVerdictAndSameRuleAsTheKernel) {
   // the rules, sets and tables go with the namespace
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, IptablesRoundTrip, ::testing::Values("-legacy", "-nft"),
-                         [](const auto& info) { return std::string(info.param == "-legacy" ? "legacy" : "nft"); });
+INSTANTIATE_TEST_SUITE_P(Backends, IptablesRoundTrip, ::testing::Values("-legacy", "-nft"), [](const auto& param_info) {
+  return std::string(param_info.param == "-legacy" ? "legacy" : "nft");
+});
 
 }  // namespace
 }  // namespace xb::testing

@@ -270,11 +270,12 @@ TEST_P(LwtEndToEnd, AttachFilterCountReloadDetach) {
   EXPECT_EQ(dropped.wait_for(before + 10, 2s), before + 10);
 }
 
-INSTANTIATE_TEST_SUITE_P(Hooks, LwtEndToEnd, ::testing::Values("lwt-in", "lwt-out", "lwt-xmit"), [](const auto& info) {
-  std::string n = info.param;
-  std::replace(n.begin(), n.end(), '-', '_');
-  return n;
-});
+INSTANTIATE_TEST_SUITE_P(Hooks, LwtEndToEnd, ::testing::Values("lwt-in", "lwt-out", "lwt-xmit"),
+                         [](const auto& param_info) {
+                           std::string n = param_info.param;
+                           std::replace(n.begin(), n.end(), '-', '_');
+                           return n;
+                         });
 
 // Bad input of the route hooks: one line on stderr, exit code 2, the DUT's
 // routes exactly as they were, nothing recorded or pinned.

@@ -232,8 +232,8 @@ TEST_P(NetnsEndToEnd, AttachFilterCountReloadDetach) {
 INSTANTIATE_TEST_SUITE_P(Hooks, NetnsEndToEnd,
                          ::testing::Values("xdp-native", "xdp-generic", "tc-cls", "tc-act", "tcx", "netfilter",
                                            "cgroup-skb", "socket-filter"),
-                         [](const auto& info) {
-                           std::string n = info.param;
+                         [](const auto& param_info) {
+                           std::string n = param_info.param;
                            std::replace(n.begin(), n.end(), '-', '_');
                            return n;
                          });

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <initializer_list>
 #include <set>
 
 #include "classbench_rules.hpp"
@@ -238,8 +239,9 @@ dport = "1000-2000"
   }
   for (const char* a : {"10.0.0.0", "10.255.255.255", "9.255.255.255", "11.0.0.0"})
     EXPECT_TRUE(srcs.count(address(a))) << a;
-  for (std::uint16_t p : {999, 1000, 2000, 2001}) EXPECT_TRUE(dports.count(p)) << p;
-  for (std::uint8_t p : {XB_IPPROTO_TCP, XB_IPPROTO_UDP, XB_IPPROTO_ICMP}) EXPECT_TRUE(protos.count(p)) << int(p);
+  for (std::uint16_t p : std::initializer_list<std::uint16_t>{999, 1000, 2000, 2001}) EXPECT_TRUE(dports.count(p)) << p;
+  for (std::uint8_t p : std::initializer_list<std::uint8_t>{XB_IPPROTO_TCP, XB_IPPROTO_UDP, XB_IPPROTO_ICMP})
+    EXPECT_TRUE(protos.count(p)) << int(p);
   const Oracle oracle(rules);
   const auto hits = std::count_if(hs.begin(), hs.end(), [&](const auto& h) { return oracle.classify(h).rule == 0; });
   EXPECT_GT(hits, 2000);   // aimed: a fair share hits

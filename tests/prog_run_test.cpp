@@ -244,8 +244,8 @@ INSTANTIATE_TEST_SUITE_P(Programs, ProgRun,
                          ::testing::Values(ProgramKind::Xdp, ProgramKind::Tc, ProgramKind::TcAct, ProgramKind::Socket,
                                            ProgramKind::Cgroup, ProgramKind::Netfilter, ProgramKind::LwtIn,
                                            ProgramKind::LwtOut, ProgramKind::LwtXmit),
-                         [](const auto& info) {
-                           std::string n = kind_name(info.param);
+                         [](const auto& param_info) {
+                           std::string n = kind_name(param_info.param);
                            std::replace(n.begin(), n.end(), '-', '_');
                            return n;
                          });

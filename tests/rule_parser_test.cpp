@@ -133,7 +133,7 @@ INSTANTIATE_TEST_SUITE_P(
                  "rules.toml:3:9: 'proto' = \"256\": expected a protocol name from /etc/protocols (tcp, udp, icmp, "
                  "icmpv6, gre, esp, sctp, ...) or a number 0-255"},
         BadInput{"unknown_table", "[rules]\n", "rules.toml:1:2: unknown key 'rules': expected [defaults] or [[rule]]"}),
-    [](const auto& info) { return std::string(info.param.name); });
+    [](const auto& param_info) { return std::string(param_info.param.name); });
 
 TEST(RuleParser, MissingFileNamesThePath) {
   try {

@@ -44,6 +44,7 @@ std::map<std::uint32_t, std::uint64_t> expected_tallies(const RuleSet& rules,
                                                         std::uint64_t count) {
   const CompiledTable table = compile_rules(rules);
   std::vector<std::uint32_t> rule_of;
+  rule_of.reserve(frames.size());
   for (const auto& f : frames) rule_of.push_back(classify(table, f).rule);
   std::map<std::uint32_t, std::uint64_t> out;
   for (std::uint64_t i = 0; i < count; ++i) ++out[rule_of[i % frames.size()]];
@@ -90,7 +91,7 @@ TEST_P(TraceReplay, SendsExactlyTheFramesAskedFor) {
 }
 
 INSTANTIATE_TEST_SUITE_P(GeneratorThreads, TraceReplay, ::testing::Values(false, true),
-                         [](const auto& info) { return info.param ? "Two" : "One"; });
+                         [](const auto& param_info) { return param_info.param ? "Two" : "One"; });
 
 // A capture: rules hit, the default, a non-IP frame, and one frame that
 // carries a (stale) generator stamp, which is stamped anew: the hook's
@@ -132,7 +133,7 @@ nlohmann::json run_json(const std::string& args, std::string* out = nullptr) {
   std::printf("%s\n%s", args.c_str(), text.c_str());
   if (out) *out = text;
   std::ifstream in(json_path);
-  const nlohmann::json doc = nlohmann::json::parse(in);
+  nlohmann::json doc = nlohmann::json::parse(in);  // not const: returned by move
   std::filesystem::remove(json_path);
   return doc;
 }

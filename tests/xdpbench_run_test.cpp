@@ -82,7 +82,7 @@ nlohmann::json run_json(const std::string& env, const std::string& args, std::st
   std::printf("%s %s\n%s", env.c_str(), args.c_str(), text.c_str());
   if (out) *out = text;
   std::ifstream in(json_path);
-  const nlohmann::json doc = nlohmann::json::parse(in);
+  nlohmann::json doc = nlohmann::json::parse(in);  // not const: returned by move
   std::filesystem::remove(json_path);
   return doc;
 }
@@ -327,8 +327,9 @@ TEST_P(RuleAimedTraffic, IsDroppedAsTheReferenceSays) {
   EXPECT_LE(t.delivered - 1920u, kStrayPackets);
 }
 
-INSTANTIATE_TEST_SUITE_P(Ipv6Share, RuleAimedTraffic, ::testing::Values(0.0, 0.5),
-                         [](const auto& info) { return info.param == 0.0 ? std::string("ipv4_only") : "half_ipv6"; });
+INSTANTIATE_TEST_SUITE_P(Ipv6Share, RuleAimedTraffic, ::testing::Values(0.0, 0.5), [](const auto& param_info) {
+  return param_info.param == 0.0 ? std::string("ipv4_only") : "half_ipv6";
+});
 
 }  // namespace
 }  // namespace xb::bench

@@ -283,11 +283,11 @@ void search_section(Page& page, const std::string& path, const json& doc) {
   for (const auto& r : doc.at("results")) {
     const json& f = r.at("final_trial");
     const double offered = f.value("offered", 0.0);
-    const double loss =
+    const double final_loss =
         offered > 0 ? std::max(0.0, 100 * (offered - f.value("dropped", 0.0) - f.value("delivered", 0.0)) / offered)
                     : 0;
     t.rows.push_back({r.at("hook"), r.at("frame_size").dump(), num(field(r, "throughput_mpps")),
-                      num(field(r, "throughput_gbps")), num(json(loss), 2), r.at("search_steps").dump()});
+                      num(field(r, "throughput_gbps")), num(json(final_loss), 2), r.at("search_steps").dump()});
     points.push_back(
         {{"hook", field(r, "hook")}, {"frame_size", field(r, "frame_size")}, {"mpps", field(r, "throughput_mpps")}});
   }

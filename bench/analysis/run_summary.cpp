@@ -48,6 +48,9 @@ std::string percentiles(bool has, const Spread& a, const Spread& b, const Spread
 constexpr const char* kRow =
     "{:<16} {:>8} {:>22} {:>7} {:>7} {:>9} {:>6} {:>22} {:>24} {:>7} {:>9} {:>6} {:>22} {:>20}\n";
 
+// Latency stamps are nanoseconds, far below 2^53: exact as doubles.
+double microseconds(std::uint64_t ns) { return static_cast<double>(ns) / 1e3; }
+
 }  // namespace
 
 HookSummary summarize(const std::string& hook, const std::vector<Trial>& ts, double noop_rx, double native_rx) {
@@ -62,12 +65,12 @@ HookSummary summarize(const std::string& hook, const std::vector<Trial>& ts, dou
   s.prog_ns = over(ts, [](const Trial& t) { return t.ns_per_pkt(); });
   s.dut_cpu_ns = over(ts, [](const Trial& t) { return t.dut_cpu_ns_per_pkt(); });
   s.sirq = over(ts, [](const Trial& t) { return t.softirq_pct; });
-  s.sink_p50 = over(ts, [](const Trial& t) { return t.p50 / 1e3; });
-  s.sink_p99 = over(ts, [](const Trial& t) { return t.p99 / 1e3; });
-  s.sink_p999 = over(ts, [](const Trial& t) { return t.p999 / 1e3; });
-  s.hook_p50 = over(ts, [](const Trial& t) { return t.hook_p50 / 1e3; });
-  s.hook_p99 = over(ts, [](const Trial& t) { return t.hook_p99 / 1e3; });
-  s.hook_p999 = over(ts, [](const Trial& t) { return t.hook_p999 / 1e3; });
+  s.sink_p50 = over(ts, [](const Trial& t) { return microseconds(t.p50); });
+  s.sink_p99 = over(ts, [](const Trial& t) { return microseconds(t.p99); });
+  s.sink_p999 = over(ts, [](const Trial& t) { return microseconds(t.p999); });
+  s.hook_p50 = over(ts, [](const Trial& t) { return microseconds(t.hook_p50); });
+  s.hook_p99 = over(ts, [](const Trial& t) { return microseconds(t.hook_p99); });
+  s.hook_p999 = over(ts, [](const Trial& t) { return microseconds(t.hook_p999); });
   s.has_run_time = all_of(ts, [](const Trial& t) { return t.has_run_time; });
   s.has_dut_cpu = all_of(ts, [](const Trial& t) { return t.has_dut_cpu; });
   s.has_verdicts = all_of(ts, [](const Trial& t) { return t.has_verdicts; });

@@ -48,7 +48,8 @@ rte_acl_config config_for(int addr_words) {
   for (std::uint32_t off = 1; off <= 4; ++off) cfg.defs[n] = def(RTE_ACL_FIELD_TYPE_BITMASK, 1, n, input, off), ++n;
   for (int side = 0; side < 2; ++side)
     for (int w = 0; w < addr_words; ++w) {
-      const std::uint32_t off = (side ? offsetof(Key, dst) : offsetof(Key, src)) + 4u * static_cast<std::uint32_t>(w);
+      // offsets within a key of a few dozen bytes
+      const auto off = static_cast<std::uint32_t>((side ? offsetof(Key, dst) : offsetof(Key, src)) + 4u * std::size_t(w));
       cfg.defs[n] = def(RTE_ACL_FIELD_TYPE_MASK, 4, n, ++input, off), ++n;
     }
   ++input;

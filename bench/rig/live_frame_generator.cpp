@@ -320,7 +320,7 @@ std::uint64_t LiveFrameGenerator::Impl::send_share(std::size_t thread, std::uint
     if (rate == 0) model.observe(n, std::chrono::duration<double>(clock::now() - call_start).count());
     if (rate > 0)
       std::this_thread::sleep_until(
-          start + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(sent / rate)));
+          start + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(static_cast<double>(sent) / rate)));
   }
   return sent;
 }

@@ -1,5 +1,6 @@
 #include "cgroup_scope.hpp"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -49,6 +50,14 @@ TestCgroup::~TestCgroup() { ::rmdir(path_.c_str()); }
 
 InCgroup::InCgroup(const TestCgroup& cgroup) : original_(current_cgroup()) { move_self_to(cgroup.path()); }
 
-InCgroup::~InCgroup() { move_self_to(original_); }
+// A destructor that threw would end the test binary: a test left in the
+// wrong cgroup fails instead.
+InCgroup::~InCgroup() {
+  try {
+    move_self_to(original_);
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "could not move back to cgroup " << original_ << ": " << e.what();
+  }
+}
 
 }  // namespace xb::testing

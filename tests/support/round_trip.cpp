@@ -124,6 +124,7 @@ RoundTripResult round_trip(
   auto counted = [&](const std::vector<const std::vector<std::uint8_t>*>& batch) {
     const auto before = read_counters();
     std::vector<std::vector<std::uint8_t>> copies;
+    copies.reserve(batch.size());
     for (const auto* f : batch) copies.push_back(*f);
     send_frames(t.gen_ns, t.gen_if, topo.generator().mac, topo.next_hop_mac(), copies);
     std::map<std::string, std::uint64_t> d;

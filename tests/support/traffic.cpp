@@ -5,12 +5,12 @@
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
+#include <netinet/ether.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 
 #include <array>
-#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 #include <thread>
@@ -104,19 +104,19 @@ bool tcp_connects(const std::string& ns, const std::string& addr, std::uint16_t 
 
 namespace {
 
+// glibc's reader: unlike sscanf's %x, it rejects a byte over ff
 std::array<std::uint8_t, 6> parse_mac(const std::string& text) {
-  std::array<unsigned, 6> b{};
-  if (std::sscanf(text.c_str(), "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6)
-    throw std::runtime_error("not a MAC address: " + text);
+  ether_addr addr{};
+  if (!::ether_aton_r(text.c_str(), &addr)) throw std::runtime_error("not a MAC address: " + text);
   std::array<std::uint8_t, 6> mac{};
-  for (int i = 0; i < 6; ++i) mac[i] = static_cast<std::uint8_t>(b[i]);
+  std::memcpy(mac.data(), addr.ether_addr_octet, mac.size());
   return mac;
 }
 
 // The IPv4 header checksum, where the frame carries an untagged IPv4 header.
 void fill_ipv4_checksum(std::vector<std::uint8_t>& f) {
   if (f.size() < 34 || f[12] != 0x08 || f[13] != 0x00) return;
-  const std::size_t ihl = (f[14] & 0x0f) * 4u;
+  const std::size_t ihl = std::size_t{f[14] & 0x0fu} * 4;
   if (ihl < 20 || f.size() < 14 + ihl) return;
   f[24] = f[25] = 0;
   std::uint32_t sum = 0;
