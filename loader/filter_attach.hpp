@@ -57,10 +57,10 @@ class SocketGuard {
 
 // Detaches, unpins and forgets. A filter whose interface or namespace is
 // already gone is just forgotten. A socket filter's owner is asked to stop.
-void detach_filter(const StatePaths& state, const AttachmentRecord& record);
+void detach_filter(const StatePaths& state, const AttachmentRecord& selected);
 
 // Swaps in a new rule table atomically (see FilterMaps::install).
-void reload_filter(const StatePaths& state, const AttachmentRecord& record, const RuleSet& rules);
+void reload_filter(const StatePaths& state, const AttachmentRecord& selected, const RuleSet& rules);
 
 CounterSnapshot read_filter_counters(const StatePaths& state, const AttachmentRecord& record);
 

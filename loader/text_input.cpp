@@ -38,7 +38,7 @@ std::string read_text_input(const std::string& path, const std::string& what, st
     if (n == 0) break;
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw RuleError(errno_message(name + ": cannot read " + what, errno));
+      throw RuleError(errno_message(fmt::format("{}: cannot read {}", name, what), errno));
     }
     if (text.size() + static_cast<std::size_t>(n) > max_bytes) throw too_big();
     text.append(chunk, static_cast<std::size_t>(n));

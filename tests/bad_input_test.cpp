@@ -3,6 +3,7 @@
 // stdout, and changes nothing (no record, pin, program, namespace). The
 // README's "Bad input" table is checked against these cases, so the two
 // cannot drift apart: a case missing there fails with the row to paste.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -260,7 +261,7 @@ TEST(BadInputReadme, TableShowsEveryCase) {
     const std::string args =
         replace_all(replace_all(replace_all(c.args, kRun, "run --hook=xdp-native"), "{FILE}", "FILE"), " {WHERE}", "");
     if (section.find(error) == std::string::npos)
-      missing += "| " + c.input_class + " | `" + c.tool + " " + args + "` | `` " + c.tool + ": " + error + " `` |\n";
+      missing += fmt::format("| {} | `{} {}` | `` {}: {} `` |\n", c.input_class, c.tool, args, c.tool, error);
   }
   EXPECT_EQ(missing, "") << "rows to add to README.md's Bad input table:\n" << missing;
 }
