@@ -171,6 +171,7 @@ xb_node CutTreeBuilder::leaf(const std::vector<TreeEntry>& entries, std::uint32_
   n.arg = static_cast<std::uint16_t>(entries.size());
   if (entries.empty()) return n;
   std::vector<std::uint32_t> ids;
+  ids.reserve(entries.size());
   for (const TreeEntry& e : entries) ids.push_back(e.record);
   auto [it, inserted] = layout_.leaf_ids.try_emplace(ids, static_cast<std::uint32_t>(layout_.leaves.size()));
   if (inserted) {

@@ -18,7 +18,6 @@ static_assert(sizeof(xb_meta) == XB_BLOCK_SIZE && sizeof(xb_rule_record) == XB_B
 
 namespace {
 
-using detail::Dim;
 using detail::Range;
 using detail::TreeEntry;
 using detail::u128;
@@ -45,7 +44,7 @@ Range prefix_range(const std::optional<Prefix>& p, std::uint32_t width) {
 void address_words(const std::optional<Prefix>& p, __u32 (&words)[4], __u8 (&bits)[4]) {
   if (!p) return;
   for (int w = 0; w < 4; ++w) {
-    words[w] = be32(p->addr.data() + 4 * w);
+    words[w] = be32(p->addr.data() + 4 * static_cast<std::size_t>(w));
     bits[w] = static_cast<__u8>(std::clamp(p->len - 32 * w, 0, 32));
   }
 }
@@ -295,6 +294,7 @@ class Compiler {
       if (!entries.empty()) trees.push_back(build_tree(f, std::move(entries)));
     merge_trees(f, trees);
     std::vector<xb_tree_root> roots;
+    roots.reserve(trees.size());
     for (auto& t : trees) roots.push_back(xb_tree_root{append(*t), t->entries.front().rule});
     std::sort(roots.begin(), roots.end(), [](const auto& a, const auto& b) { return a.min_rule < b.min_rule; });
     meta.n_trees = static_cast<__u8>(roots.size());

@@ -69,6 +69,7 @@ class FileActions {
 pid_t spawn(const std::vector<std::string>& argv, const FileActions& actions, int& error) {
   std::vector<std::string> copy = argv;
   std::vector<char*> args;
+  args.reserve(copy.size() + 1);
   for (auto& a : copy) args.push_back(a.data());
   args.push_back(nullptr);
   pid_t pid = -1;

@@ -1,19 +1,18 @@
 #!/usr/bin/env bash
-# clang-tidy with the checked-in .clang-tidy over the C++ sources of loader/,
-# packets/ and tests/ in a build's compile_commands.json (default ./build,
-# built first: the skeletons and generated headers must exist). Exits non-zero
-# on any finding. bench/ and the classifier sources (cut_tree, rule_compiler,
-# reference_model*) are to follow.
+# clang-tidy with the checked-in .clang-tidy over the project's C++ sources
+# (loader/, packets/, process/, bench/, tests/) in a build's
+# compile_commands.json (default ./build, built first: the skeletons and
+# generated headers must exist; generated sources under build/ are left out).
+# Exits non-zero on any finding.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 files=$(python3 - "$build/compile_commands.json" "$(pwd)" <<'PY'
 import json, re, sys
 db, root = sys.argv[1], sys.argv[2]
-later = re.compile(r"/loader/(cut_tree|rule_compiler|reference_model(_l3)?)\.cpp$")
 names = sorted({e["file"] for e in json.load(open(db))})
 print(" ".join("^" + re.escape(f) + "$" for f in names
-               if re.match(re.escape(root) + r"/(loader|packets|tests)/.*\.cpp$", f) and not later.search(f)))
+               if re.match(re.escape(root) + r"/(loader|packets|process|bench|tests)/.*\.cpp$", f)))
 PY
 )
 # run-clang-tidy echoes each clang-tidy command line and clang's count of the

@@ -370,6 +370,7 @@ ReportPage render_report(const std::vector<std::pair<std::string, json>>& docs) 
 int run_report(const std::vector<std::string>& paths, const std::string& out_dir) {
   if (paths.empty()) throw Error("report: name at least one result file");
   std::vector<std::pair<std::string, json>> docs;
+  docs.reserve(paths.size());
   for (const auto& p : paths) docs.push_back({p, load(p)});
   const ReportPage page = render_report(docs);
 

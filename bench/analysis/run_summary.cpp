@@ -14,6 +14,7 @@ using nlohmann::json;
 template <class F>
 Spread over(const std::vector<Trial>& trials, F f) {
   std::vector<double> v;
+  v.reserve(trials.size());
   for (const auto& t : trials) v.push_back(f(t));
   return spread(v);
 }
@@ -53,29 +54,29 @@ double microseconds(std::uint64_t ns) { return static_cast<double>(ns) / 1e3; }
 
 }  // namespace
 
-HookSummary summarize(const std::string& hook, const std::vector<Trial>& ts, double noop_rx, double native_rx) {
+HookSummary summarize(const std::string& hook, const std::vector<Trial>& trials, double noop_rx, double native_rx) {
   HookSummary s;
   s.hook = hook;
-  s.offered = over(ts, [](const Trial& t) { return t.mpps(t.offered); });
-  s.rx = over(ts, [](const Trial& t) { return t.mpps(t.seen); });
-  s.drop = over(ts, [](const Trial& t) { return t.mpps(t.dropped); });
-  s.pass = over(ts, [](const Trial& t) { return t.mpps(t.passed); });
-  s.delivered = over(ts, [](const Trial& t) { return t.mpps(t.delivered); });
-  s.loss = over(ts, [](const Trial& t) { return t.loss_pct(); });
-  s.prog_ns = over(ts, [](const Trial& t) { return t.ns_per_pkt(); });
-  s.dut_cpu_ns = over(ts, [](const Trial& t) { return t.dut_cpu_ns_per_pkt(); });
-  s.sirq = over(ts, [](const Trial& t) { return t.softirq_pct; });
-  s.sink_p50 = over(ts, [](const Trial& t) { return microseconds(t.p50); });
-  s.sink_p99 = over(ts, [](const Trial& t) { return microseconds(t.p99); });
-  s.sink_p999 = over(ts, [](const Trial& t) { return microseconds(t.p999); });
-  s.hook_p50 = over(ts, [](const Trial& t) { return microseconds(t.hook_p50); });
-  s.hook_p99 = over(ts, [](const Trial& t) { return microseconds(t.hook_p99); });
-  s.hook_p999 = over(ts, [](const Trial& t) { return microseconds(t.hook_p999); });
-  s.has_run_time = all_of(ts, [](const Trial& t) { return t.has_run_time; });
-  s.has_dut_cpu = all_of(ts, [](const Trial& t) { return t.has_dut_cpu; });
-  s.has_verdicts = all_of(ts, [](const Trial& t) { return t.has_verdicts; });
-  s.has_latency = all_of(ts, [](const Trial& t) { return t.has_latency; });
-  s.has_hook_latency = all_of(ts, [](const Trial& t) { return t.has_hook_latency; });
+  s.offered = over(trials, [](const Trial& t) { return t.mpps(t.offered); });
+  s.rx = over(trials, [](const Trial& t) { return t.mpps(t.seen); });
+  s.drop = over(trials, [](const Trial& t) { return t.mpps(t.dropped); });
+  s.pass = over(trials, [](const Trial& t) { return t.mpps(t.passed); });
+  s.delivered = over(trials, [](const Trial& t) { return t.mpps(t.delivered); });
+  s.loss = over(trials, [](const Trial& t) { return t.loss_pct(); });
+  s.prog_ns = over(trials, [](const Trial& t) { return t.ns_per_pkt(); });
+  s.dut_cpu_ns = over(trials, [](const Trial& t) { return t.dut_cpu_ns_per_pkt(); });
+  s.sirq = over(trials, [](const Trial& t) { return t.softirq_pct; });
+  s.sink_p50 = over(trials, [](const Trial& t) { return microseconds(t.p50); });
+  s.sink_p99 = over(trials, [](const Trial& t) { return microseconds(t.p99); });
+  s.sink_p999 = over(trials, [](const Trial& t) { return microseconds(t.p999); });
+  s.hook_p50 = over(trials, [](const Trial& t) { return microseconds(t.hook_p50); });
+  s.hook_p99 = over(trials, [](const Trial& t) { return microseconds(t.hook_p99); });
+  s.hook_p999 = over(trials, [](const Trial& t) { return microseconds(t.hook_p999); });
+  s.has_run_time = all_of(trials, [](const Trial& t) { return t.has_run_time; });
+  s.has_dut_cpu = all_of(trials, [](const Trial& t) { return t.has_dut_cpu; });
+  s.has_verdicts = all_of(trials, [](const Trial& t) { return t.has_verdicts; });
+  s.has_latency = all_of(trials, [](const Trial& t) { return t.has_latency; });
+  s.has_hook_latency = all_of(trials, [](const Trial& t) { return t.has_hook_latency; });
   s.ratio_to_noop = noop_rx > 0 ? s.rx.median / noop_rx : 0;
   s.ratio_to_native = native_rx > 0 ? s.rx.median / native_rx : 0;
   return s;

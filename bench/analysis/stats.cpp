@@ -46,6 +46,7 @@ UTestResult mann_whitney_u(const std::vector<double>& a, const std::vector<doubl
   if (n1 == 0 || n2 == 0) return r;
   // ranks of the pooled sample, ties sharing their mean rank
   std::vector<std::pair<double, int>> pooled;
+  pooled.reserve(a.size() + b.size());
   for (const double x : a) pooled.push_back({x, 0});
   for (const double x : b) pooled.push_back({x, 1});
   std::sort(pooled.begin(), pooled.end());

@@ -45,6 +45,7 @@ bool fits_multiport(const std::vector<PortRange>& list) {
 
 std::string multiport(const std::vector<PortRange>& list) {
   std::vector<std::string> items;
+  items.reserve(list.size());
   for (const auto& r : list) items.push_back(port_range(r));
   return fmt::format("{}", fmt::join(items, ","));
 }

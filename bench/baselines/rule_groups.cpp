@@ -149,7 +149,7 @@ GroupPlan plan_groups(const RuleSet& set) {
       };
       g.ranges |=
           !full(e.src) || !full(e.dst) || (shape.sport && !e.sport.single()) || (shape.dport && !e.dport.single());
-      g.elements.push_back(std::move(e));
+      g.elements.push_back(e);
     }
   }
   return plan;

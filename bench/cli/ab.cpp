@@ -17,7 +17,7 @@ namespace {
 using nlohmann::json;
 
 std::string xdpbench_of(const std::string& build_dir) {
-  const std::string path = (std::filesystem::path(build_dir) / "bench" / "xdpbench").string();
+  std::string path = (std::filesystem::path(build_dir) / "bench" / "xdpbench").string();
   if (::access(path.c_str(), X_OK) != 0) throw Error(fmt::format("{}: no xdpbench built there ({})", build_dir, path));
   return path;
 }

@@ -6,6 +6,8 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -49,12 +51,13 @@ std::vector<int> parse_cpu_list(const std::string& flag, const std::string& text
   std::vector<int> cpus;
   std::stringstream in(text);
   for (std::string item; std::getline(in, item, ',');) {
+    // "N" or "N-M", digits only: from_chars reports what sscanf would not
     unsigned lo = 0, hi = 0;
-    char dash = 0, extra = 0;
-    const int n = std::sscanf(item.c_str(), "%u%c%u%c", &lo, &dash, &hi, &extra);
-    if (n == 1 && item.find_first_not_of("0123456789") == std::string::npos)
-      hi = lo;
-    else if (n != 3 || dash != '-' || hi < lo || item.find_first_not_of("0123456789-") != std::string::npos)
+    const char* end = item.data() + item.size();
+    std::from_chars_result r = std::from_chars(item.data(), end, lo);
+    hi = lo;
+    if (r.ec == std::errc() && r.ptr != end && *r.ptr == '-') r = std::from_chars(r.ptr + 1, end, hi);
+    if (r.ec != std::errc() || r.ptr != end || hi < lo || !std::isdigit(static_cast<unsigned char>(item.front())))
       throw CLI::ValidationError(flag, "'" + item + "' is not a CPU or a range of CPUs (e.g. 0,1 or 0-7)");
     for (unsigned c = lo; c <= hi; ++c) cpus.push_back(static_cast<int>(c));
   }

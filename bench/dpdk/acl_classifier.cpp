@@ -49,7 +49,8 @@ rte_acl_config config_for(int addr_words) {
   for (int side = 0; side < 2; ++side)
     for (int w = 0; w < addr_words; ++w) {
       // offsets within a key of a few dozen bytes
-      const auto off = static_cast<std::uint32_t>((side ? offsetof(Key, dst) : offsetof(Key, src)) + 4u * std::size_t(w));
+      const auto off =
+          static_cast<std::uint32_t>((side ? offsetof(Key, dst) : offsetof(Key, src)) + 4u * std::size_t(w));
       cfg.defs[n] = def(RTE_ACL_FIELD_TYPE_MASK, 4, n, ++input, off), ++n;
     }
   ++input;
@@ -71,8 +72,9 @@ void set_prefix(AclRule& r, int first_field, int words, const std::optional<Pref
       continue;
     }
     const int bits = std::clamp(p->len - 32 * w, 0, 32);
-    f.value.u32 = static_cast<std::uint32_t>(p->addr[4 * w] << 24 | p->addr[4 * w + 1] << 16 | p->addr[4 * w + 2] << 8 |
-                                             p->addr[4 * w + 3]);
+    const auto at = 4 * static_cast<std::size_t>(w);
+    f.value.u32 =
+        static_cast<std::uint32_t>(p->addr[at] << 24 | p->addr[at + 1] << 16 | p->addr[at + 2] << 8 | p->addr[at + 3]);
     f.mask_range.u32 = static_cast<std::uint32_t>(bits);
   }
 }

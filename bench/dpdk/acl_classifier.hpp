@@ -22,7 +22,7 @@ class AclClassifier {
   AclClassifier(const AclClassifier&) = delete;
   AclClassifier& operator=(const AclClassifier&) = delete;
 
-  Action classify(const std::uint8_t* frame, std::uint32_t len) const;
+  Action classify(const std::uint8_t* p, std::uint32_t len) const;
 
  private:
   RuleSet rules_;

@@ -154,7 +154,7 @@ int setup_port(std::uint16_t port, rte_mempool* pool) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   const int eal_args = rte_eal_init(argc, argv);
   if (eal_args < 0) return fail(std::string("EAL init: ") + rte_strerror(rte_errno));
   argc -= eal_args;
@@ -209,4 +209,12 @@ int main(int argc, char** argv) {
   rte_eth_dev_close(worker.port);
   rte_eal_cleanup();
   return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {  // a rule file it cannot read, a port it cannot set up
+    return fail(e.what());
+  }
 }

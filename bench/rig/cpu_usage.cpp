@@ -5,9 +5,11 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include "errors.hpp"
@@ -59,8 +61,9 @@ std::vector<int> pids_named(const std::string& prefix) {
   std::vector<int> pids;
   if (DIR* proc = ::opendir("/proc")) {
     while (dirent* e = ::readdir(proc)) {
-      const int pid = std::atoi(e->d_name);
-      if (pid <= 0) continue;
+      int pid = 0;
+      const std::string_view entry(e->d_name);
+      if (std::from_chars(entry.data(), entry.data() + entry.size(), pid).ec != std::errc() || pid <= 0) continue;
       std::ifstream comm(fmt::format("/proc/{}/comm", pid));
       std::string name;
       std::getline(comm, name);

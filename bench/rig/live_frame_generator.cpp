@@ -5,6 +5,7 @@
 #include <bpf/libbpf.h>
 #include <fmt/format.h>
 #include <linux/bpf.h>
+#include <netinet/ether.h>
 
 #include <algorithm>
 #include <array>
@@ -38,10 +39,9 @@ namespace {
 
 std::array<std::uint8_t, 6> parse_mac(const std::string& s) {
   std::array<std::uint8_t, 6> m{};
-  unsigned v[6];
-  if (std::sscanf(s.c_str(), "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6)
-    throw Error("bad MAC address " + s);
-  for (int i = 0; i < 6; ++i) m[i] = static_cast<std::uint8_t>(v[i]);
+  ether_addr addr{};
+  if (!::ether_aton_r(s.c_str(), &addr)) throw Error("bad MAC address " + s);
+  std::copy(std::begin(addr.ether_addr_octet), std::end(addr.ether_addr_octet), m.begin());
   return m;
 }
 
@@ -319,8 +319,8 @@ std::uint64_t LiveFrameGenerator::Impl::send_share(std::size_t thread, std::uint
     // costs the DUT, and long enough that the fixed cost is a small share
     if (rate == 0) model.observe(n, std::chrono::duration<double>(clock::now() - call_start).count());
     if (rate > 0)
-      std::this_thread::sleep_until(
-          start + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(static_cast<double>(sent) / rate)));
+      std::this_thread::sleep_until(start + std::chrono::duration_cast<clock::duration>(
+                                                std::chrono::duration<double>(static_cast<double>(sent) / rate)));
   }
   return sent;
 }

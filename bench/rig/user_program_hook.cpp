@@ -63,7 +63,7 @@ class LoadedObject {
     bpf_program__set_log_buf(program_, log_.data(), log_.size());
     bpf_program__set_log_level(program_, 1);
     if (const int err = bpf_object__load(object_)) {
-      const std::string why = log_tail(std::string(log_.c_str()));
+      const std::string why = log_tail(log_.substr(0, log_.find('\0')));
       bpf_object__close(object_);
       throw Error(fmt::format("--prog {}: the kernel refused it ({}); the verifier said:\n{}", up.label(),
                               errno_message("load", -err), why));

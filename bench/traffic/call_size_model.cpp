@@ -33,13 +33,14 @@ void CallSizeModel::observe(std::uint64_t n, double seconds) {
 
 void CallSizeModel::fit() {
   double w = 0, sn = 0, st = 0, snn = 0, snt = 0, weight = 1;
-  for (std::size_t age = 0; age < std::min<std::uint64_t>(calls_, kWindow); ++age, weight *= p_.decay) {
+  for (std::size_t age = 0; age < std::min<std::uint64_t>(calls_, kWindow); ++age) {
     const Call& c = window_[(calls_ - 1 - age) % kWindow];
     w += weight;
     sn += weight * c.n;
     st += weight * c.seconds;
     snn += weight * c.n * c.n;
     snt += weight * c.n * c.seconds;
+    weight *= p_.decay;  // older calls count less
   }
   const double mean_n = sn / w, mean_t = st / w;
   const double var = snn / w - mean_n * mean_n;

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 
 #include "errors.hpp"
@@ -98,7 +99,7 @@ std::vector<Flow> flows_for_rules(const RuleSet& rules, const FlowEndpoints& end
     Flow f = make(aimable.empty() || i % 4 == 0 ? nullptr : aimable[rng() % aimable.size()]);
     (f.expected.action == Action::Drop ? drops : passes).push_back(f);
   }
-  const auto want_drops = static_cast<std::uint32_t>(drop_share * count + 0.5);
+  const auto want_drops = static_cast<std::uint32_t>(std::lround(drop_share * count));
   if ((want_drops > 0 && drops.empty()) || (want_drops < count && passes.empty()))
     throw Error(fmt::format("--drop-share: the rule set has no UDP/{} traffic that is {}",
                             family == Family::V4 ? "IPv4" : "IPv6", drops.empty() ? "dropped" : "passed"));

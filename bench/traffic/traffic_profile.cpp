@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <utility>
 
 #include "errors.hpp"
 #include "text_input.hpp"
@@ -39,7 +40,7 @@ TrafficProfile load_traffic_profile(const std::string& name_or_path, TrafficProf
     text = read_text_input(name_or_path, "traffic profile", kMaxSpecFileBytes);
     source = name_or_path;
   }
-  return parse_traffic_profile(text, source, p);
+  return parse_traffic_profile(text, source, std::move(p));
 }
 
 TrafficProfile parse_traffic_profile(const std::string& text, const std::string& source, TrafficProfile p) {

@@ -25,9 +25,9 @@ struct TrafficProfile {
   std::shared_ptr<const TrafficFile> file;
 };
 
-// Values the profile does not set stay as in `base`.
-TrafficProfile load_traffic_profile(const std::string& name_or_path, TrafficProfile base);
+// Values the profile does not set stay as in `p`.
+TrafficProfile load_traffic_profile(const std::string& name_or_path, TrafficProfile p);
 // A profile's text; source names it in errors.
-TrafficProfile parse_traffic_profile(const std::string& text, const std::string& source, TrafficProfile base);
+TrafficProfile parse_traffic_profile(const std::string& text, const std::string& source, TrafficProfile p);
 
 }  // namespace xb::bench
