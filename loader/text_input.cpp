@@ -26,8 +26,10 @@ std::string read_text_input(const std::string& path, const std::string& what, st
   if (::fstat(fd, &st) != 0) throw RuleError(errno_message(name + ": cannot read " + what, errno));
   if (S_ISDIR(st.st_mode)) throw RuleError(fmt::format("{}: is a directory, not a {}", name, what));
   auto too_big = [&] {
-    return RuleError(fmt::format("{}: a {} of more than {} MiB is refused (a table holds at most {} rules)", name, what,
-                                 max_bytes >> 20, XB_MAX_RULES));
+    // for rule files, why the bound is where it is
+    const std::string why =
+        what == "rule file" ? fmt::format(" (a table holds at most {} rules)", XB_MAX_RULES) : std::string();
+    return RuleError(fmt::format("{}: a {} of more than {} MiB is refused{}", name, what, max_bytes >> 20, why));
   };
   if (S_ISREG(st.st_mode) && static_cast<std::size_t>(st.st_size) > max_bytes) throw too_big();
   // read to the end, bounded: pipes and devices have no size to check first
