@@ -38,7 +38,8 @@ struct RoundTripResult {
   std::vector<std::string> mismatches;  // batches off, and the packets of them that are: what each side said
 };
 
-// expected_key: the kernel counter that must count a packet the filter
+// First the filter's XDP program judges every frame as the reference model
+// does (else a mismatch, and no kernel run). expected_key: the kernel counter that must count a packet the filter
 // classified so ("ip4 INPUT:3", "ip6 INPUT:policy"); read_counters: every
 // deciding counter of the kernel, by key. Packets are sent in batches of
 // one expected key; a batch whose counts are off is sent once more (a stray
