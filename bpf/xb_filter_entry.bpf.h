@@ -23,6 +23,17 @@
 const volatile __u32 xb_stamp_offset = 0;
 
 /*
+ * The rig's latency sampling: only the stamps whose hashed sequence number
+ * has its top xb_stamp_sample_shift bits zero, one packet in 2^shift, are
+ * timed and counted. A timed packet costs a clock read and a counter (about
+ * 30 ns where bpf_ktime_get_ns is dear, bpf/README.md): paid on every
+ * packet, it would be counted as the filter's own cost against an xdp-noop
+ * that pays nothing. Hashed, not seq % 2^shift: packet n takes flow
+ * n % flows, so a plain stride would time only a few of the flows.
+ */
+const volatile __u32 xb_stamp_sample_shift = 0;
+
+/*
  * A debug knob for testing the regression gate: this many empty bpf_loop
  * iterations per packet, a slowdown of known size (the loader sets it from
  * XDPBENCH_DEBUG_EXTRA_WORK). Read-only data: at 0 the verifier removes it.
@@ -56,6 +67,9 @@ static __always_inline void xb_record_latency(XB_CTX ctx)
 		    stamp.magic != XB_GEN_MAGIC)
 			return;
 	}
+	if (xb_stamp_sample_shift && xb_stamp_sample_shift < 32 &&
+	    (stamp.seq * 2654435761u) >> (32 - xb_stamp_sample_shift))
+		return;
 	now = bpf_ktime_get_ns();
 	bucket = xb_latency_bucket(now > stamp.sent_ns ? now - stamp.sent_ns : 0);
 	n = bpf_map_lookup_elem(&xb_hook_latency, &bucket);

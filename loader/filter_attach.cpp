@@ -141,7 +141,7 @@ AttachmentRecord attach_filter(const StatePaths& state, const AttachRequest& req
   switch (req.hook) {
     case Hook::XdpNative:
     case Hook::XdpGeneric: {
-      XdpAttachment a(FilterProgram::open(kind, std::move(maps), req.stamp_offset), record.ifindex, req.ifname,
+      XdpAttachment a(FilterProgram::open(kind, std::move(maps), req.latency_probe), record.ifindex, req.ifname,
                       req.hook == Hook::XdpNative);
       kill_point("attach-attached");
       record.prog_id = a.prog_id();
@@ -154,7 +154,7 @@ AttachmentRecord attach_filter(const StatePaths& state, const AttachRequest& req
     case Hook::TcAct: {
       // cls_bpf and act_bpf differ in how they attach, not in what is recorded
       auto attach_tc = [&]<class Attachment>(std::type_identity<Attachment>) {
-        Attachment a(FilterProgram::load(kind, std::move(maps), req.stamp_offset), record.ifindex, req.ifname,
+        Attachment a(FilterProgram::load(kind, std::move(maps), req.latency_probe), record.ifindex, req.ifname,
                      req.direction);
         kill_point("attach-attached");
         record.tc = a.id();
@@ -171,7 +171,7 @@ AttachmentRecord attach_filter(const StatePaths& state, const AttachRequest& req
     case Hook::Tcx:
     case Hook::CgroupSkb:
     case Hook::Netfilter: {
-      FilterProgram program = FilterProgram::load(kind, std::move(maps), req.stamp_offset);
+      FilterProgram program = FilterProgram::load(kind, std::move(maps), req.latency_probe);
       LinkAttachment a =
           req.hook == Hook::Tcx ? LinkAttachment::tcx(std::move(program), record.ifindex, req.ifname, req.direction)
           : req.hook == Hook::CgroupSkb
@@ -185,7 +185,7 @@ AttachmentRecord attach_filter(const StatePaths& state, const AttachRequest& req
     case Hook::LwtIn:
     case Hook::LwtOut:
     case Hook::LwtXmit: {
-      LwtAttachment a(FilterProgram::load(kind, std::move(maps), req.stamp_offset), req.hook,
+      LwtAttachment a(FilterProgram::load(kind, std::move(maps), req.latency_probe), req.hook,
                       parse_route_prefix(record.lwt.prefix), record.lwt.table, req.netns);
       kill_point("attach-attached");
       record.lwt = a.id();
@@ -228,7 +228,7 @@ SocketGuard::SocketGuard(const StatePaths& state, const AttachRequest& req, cons
   }
   ensure_bpffs();
   state_->attachment.emplace(
-      FilterProgram::load(ProgramKind::Socket, FilterMaps::create(table, req.table_capacity), req.stamp_offset),
+      FilterProgram::load(ProgramKind::Socket, FilterMaps::create(table, req.table_capacity), req.latency_probe),
       state_->socket.get());
   record_.prog_id = state_->attachment->program().prog_id();
   persist(store, record_, state_->attachment->program().maps());

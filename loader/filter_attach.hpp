@@ -7,6 +7,7 @@
 
 #include "attachment_store.hpp"
 #include "filter_maps.hpp"
+#include "filter_program.hpp"
 #include "rule_set.hpp"
 
 namespace xb {
@@ -22,7 +23,7 @@ struct AttachRequest {
   std::uint16_t udp_port = 0;          // socket-filter: guard a UDP socket on this port instead of a packet socket
   std::string route;                   // lwt-*: the route's prefix (198.19.0.0/24, default, ::/0)
   std::string table;                   // lwt-*: its routing table (default: main)
-  std::uint32_t stamp_offset = 0;      // the benchmark rig: read the generator's stamps at the hook
+  LatencyProbe latency_probe;          // the benchmark rig: time the generator's stamps at the hook
   std::uint32_t table_capacity = 0;    // blocks each rule table holds (0: twice the first, see FilterMaps)
 };
 

@@ -30,7 +30,10 @@ namespace {
     static skel* open() { return skel##__open(); }                                       \
     static void destroy(void* s) { skel##__destroy(static_cast<skel*>(s)); }             \
     static bpf_program* program(skel* s) { return s->progs.prog; }                       \
-    static void set_stamp_offset(skel* s, __u32 v) { s->rodata->xb_stamp_offset = v; }   \
+    static void set_probe(skel* s, LatencyProbe p) {                                     \
+      s->rodata->xb_stamp_offset = p.stamp_offset;                                       \
+      s->rodata->xb_stamp_sample_shift = p.sample_shift;                                 \
+    }                                                                                    \
     static void set_extra_work(skel* s, __u32 v) { s->rodata->xb_debug_extra_work = v; } \
   };
 XB_SKELETON(xb_xdp_traits, xb_xdp, xb_xdp_filter)
@@ -59,10 +62,10 @@ __u32 debug_extra_work() {
 }  // namespace
 
 template <class Traits>
-FilterProgram FilterProgram::open_with(ProgramKind kind, FilterMaps maps, std::uint32_t stamp_offset) {
+FilterProgram FilterProgram::open_with(ProgramKind kind, FilterMaps maps, LatencyProbe probe) {
   auto* skel = Traits::open();
   if (!skel) throw Error(errno_message("open BPF skeleton for " + program_kind_name(kind), errno));
-  Traits::set_stamp_offset(skel, stamp_offset);
+  Traits::set_probe(skel, probe);
   Traits::set_extra_work(skel, debug_extra_work());
   FilterProgram p(kind, SkeletonOwner(skel, &Traits::destroy), skel->obj, Traits::program(skel), std::move(maps));
   // only this kind's program is loaded where an object holds several
@@ -73,39 +76,39 @@ FilterProgram FilterProgram::open_with(ProgramKind kind, FilterMaps maps, std::u
   return p;
 }
 
-FilterProgram FilterProgram::open(ProgramKind kind, FilterMaps maps, std::uint32_t stamp_offset) {
+FilterProgram FilterProgram::open(ProgramKind kind, FilterMaps maps, LatencyProbe probe) {
   switch (kind) {
     case ProgramKind::Xdp:
-      return open_with<xb_xdp_traits>(kind, std::move(maps), stamp_offset);
+      return open_with<xb_xdp_traits>(kind, std::move(maps), probe);
     case ProgramKind::Tc:
-      return open_with<xb_tc_traits>(kind, std::move(maps), stamp_offset);
+      return open_with<xb_tc_traits>(kind, std::move(maps), probe);
     case ProgramKind::TcAct:
-      return open_with<xb_act_traits>(kind, std::move(maps), stamp_offset);
+      return open_with<xb_act_traits>(kind, std::move(maps), probe);
     case ProgramKind::Socket:
-      return open_with<xb_socket_traits>(kind, std::move(maps), stamp_offset);
+      return open_with<xb_socket_traits>(kind, std::move(maps), probe);
     case ProgramKind::Cgroup:
-      return open_with<xb_cgroup_traits>(kind, std::move(maps), stamp_offset);
+      return open_with<xb_cgroup_traits>(kind, std::move(maps), probe);
     case ProgramKind::Netfilter: {
       // libbpf 1.1 knows no "netfilter" section: give the type ourselves
       if (XB_K_BPF_PROG_TYPE_NETFILTER < 0)
         throw Error("this kernel has no netfilter BPF programs (Linux 6.4+, CONFIG_NETFILTER_BPF_LINK)");
-      FilterProgram p = open_with<xb_netfilter_traits>(kind, std::move(maps), stamp_offset);
+      FilterProgram p = open_with<xb_netfilter_traits>(kind, std::move(maps), probe);
       xb_set_prog_type_number(p.program_, static_cast<unsigned>(XB_K_BPF_PROG_TYPE_NETFILTER));  // >= 0: checked above
       bpf_program__set_expected_attach_type(p.program_, static_cast<bpf_attach_type>(XB_K_BPF_NETFILTER));
       return p;
     }
     case ProgramKind::LwtIn:
-      return open_with<xb_lwt_in_traits>(kind, std::move(maps), stamp_offset);
+      return open_with<xb_lwt_in_traits>(kind, std::move(maps), probe);
     case ProgramKind::LwtOut:
-      return open_with<xb_lwt_out_traits>(kind, std::move(maps), stamp_offset);
+      return open_with<xb_lwt_out_traits>(kind, std::move(maps), probe);
     case ProgramKind::LwtXmit:
-      return open_with<xb_lwt_xmit_traits>(kind, std::move(maps), stamp_offset);
+      return open_with<xb_lwt_xmit_traits>(kind, std::move(maps), probe);
   }
   throw Error("unknown program kind");
 }
 
-FilterProgram FilterProgram::load(ProgramKind kind, FilterMaps maps, std::uint32_t stamp_offset) {
-  FilterProgram p = open(kind, std::move(maps), stamp_offset);
+FilterProgram FilterProgram::load(ProgramKind kind, FilterMaps maps, LatencyProbe probe) {
+  FilterProgram p = open(kind, std::move(maps), probe);
   p.load();
   return p;
 }

@@ -40,5 +40,22 @@ TEST(LatencyHistogram, PercentilesOfAKnownDistribution) {
 
 TEST(LatencyHistogram, EmptyIsZero) { EXPECT_EQ(LatencyHistogram().percentile(0.99), 0u); }
 
+// The hook times every stamp of a short trial, and of a long one at least
+// kMinLatencySamples, never fewer than one in 2^kMaxLatencySampleShift.
+TEST(LatencySampling, KeepsEnoughSamplesAndBoundsTheProbesCost) {
+  EXPECT_EQ(latency_sample_shift(0), 0u);  // not known: every packet
+  EXPECT_EQ(latency_sample_shift(1000), 0u);
+  EXPECT_EQ(latency_sample_shift(2 * kMinLatencySamples - 1), 0u);
+  EXPECT_EQ(latency_sample_shift(2 * kMinLatencySamples), 1u);
+  EXPECT_EQ(latency_sample_shift(50'000'000), kMaxLatencySampleShift);
+  for (std::uint64_t n = 1; n < (std::uint64_t{1} << 40); n = n * 3 + 1) {
+    const std::uint32_t shift = latency_sample_shift(n);
+    EXPECT_LE(shift, kMaxLatencySampleShift);
+    if (shift > 0) {
+      EXPECT_GE(n >> shift, kMinLatencySamples) << n;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace xb::bench

@@ -303,6 +303,30 @@ TEST(Rig, CountsAddUpAtALowRate) {
   EXPECT_GE(t.p99, t.p50);
 }
 
+// The filter times one stamp in 2^shift at the hook, spread over the flows
+// (hashed, not every 2^shift-th packet, which would meet only a few flows):
+// the rest cost it only the stamp's check.
+TEST(Rig, HookLatencyIsSampledOneIn2ToTheShift) {
+  const RuleSet rules = parse_rules("[[rule]]\nname = \"none\"\naction = \"drop\"\nproto = \"tcp\"\n", "r");
+  TrafficProfile traffic;
+  traffic.mix = "miss";
+  traffic.flows = 64;
+  traffic.rate_pps = 20000;
+  Rig rig("veth-pair", traffic);
+  const std::uint64_t count = 16000;
+  for (const std::uint32_t shift : {0u, 3u}) {
+    const auto hook = make_hook_under_test("xdp-native", rig.topology(), rules, rig.state_paths(), std::nullopt, shift);
+    const Trial t = rig.trial(*hook, {.seconds = 10, .warmup_s = 0, .max_packets = count});
+    EXPECT_EQ(t.offered, count);
+    const double expected = static_cast<double>(count >> shift);
+    EXPECT_NEAR(static_cast<double>(t.hook_latency.count()), expected, expected * 0.1) << "shift " << shift;
+  }
+  // what a run picks: one in 2^shift at --rate for the trial's length
+  EXPECT_EQ(rig.latency_sample_shift({.seconds = 1, .warmup_s = 0, .max_packets = 1000}), 0u);
+  EXPECT_EQ(rig.latency_sample_shift({.seconds = 100, .warmup_s = 0, .max_packets = 50'000'000}),
+            latency_sample_shift(2'000'000));
+}
+
 // Traffic aimed at the rule set, IPv4 alone and half IPv6: the filter drops
 // exactly the flows the reference model says it drops, packet for packet.
 class RuleAimedTraffic : public ::testing::TestWithParam<double> {};

@@ -51,4 +51,10 @@ void LatencyHistogram::add(const LatencyHistogram& other) {
   for (std::size_t b = 0; b < other.buckets_.size(); ++b) buckets_[b] += other.buckets_[b];
 }
 
+std::uint32_t latency_sample_shift(std::uint64_t expected_packets) {
+  std::uint32_t shift = 0;
+  while (shift < kMaxLatencySampleShift && (expected_packets >> (shift + 1)) >= kMinLatencySamples) ++shift;
+  return shift;
+}
+
 }  // namespace xb::bench

@@ -29,4 +29,16 @@ class LatencyHistogram {
   std::vector<std::uint64_t> buckets_;
 };
 
+// How many of a trial's stamps the filter times at the hook: one in
+// 2^shift (xb_stamp_sample_shift). Every packet while a trial sends few
+// enough that a sample of all of them is needed for a p99.9 worth reading
+// (kMinLatencySamples); above that, one in two, four, ... so that at least
+// that many are still timed, never fewer than one in 2^kMaxLatencySampleShift:
+// at most 1/64 of the clock read's cost (~30 ns) then lands on the average
+// packet, below what bpf_stats resolves. expected_packets: what a trial is
+// expected to send (0: not known, so every packet is timed).
+inline constexpr std::uint64_t kMinLatencySamples = 65536;
+inline constexpr std::uint32_t kMaxLatencySampleShift = 6;
+std::uint32_t latency_sample_shift(std::uint64_t expected_packets);
+
 }  // namespace xb::bench

@@ -87,7 +87,8 @@ json config_json(const RunOptions& o, const Rig& rig) {
           {"repeat", o.repeat},
           // pinned runs and others measure different things: the gate compares like with like
           {"cpus", o.cpus.size() == 2 ? json(o.cpus) : json(nullptr)},
-          {"gen_cpus", rig.gen_cpus().empty() ? json(nullptr) : json(rig.gen_cpus())}};
+          {"gen_cpus", rig.gen_cpus().empty() ? json(nullptr) : json(rig.gen_cpus())},
+          {"hook_latency_one_in", std::uint64_t{1} << rig.latency_sample_shift(o.trial)}};
 }
 
 // The hooks to measure: xdp-noop first, then those this machine can run.
@@ -109,7 +110,8 @@ std::unique_ptr<HookUnderTest> set_up(const std::string& h, const Rig& rig, cons
   if (h == kCeilingHook) return make_hook_under_test(h, rig.topology(), o.rules, rig.state_paths());
   if (o.user_program && h != "xdp-noop") return make_user_program_hook(*o.user_program, h, rig.topology());
   std::string why;
-  auto hook = make_hook_or_skip(h, rig.topology(), o.rules, rig.state_paths(), why, rig.dut_cpu());
+  auto hook = make_hook_or_skip(h, rig.topology(), o.rules, rig.state_paths(), why, rig.dut_cpu(),
+                                rig.latency_sample_shift(o.trial));
   if (!hook) skipped[h] = why;
   return hook;
 }
@@ -263,9 +265,11 @@ int run_benchmark(const RunOptions& o) {
   fmt::print("{}", generator_bound_line(rows, ceiling, pinned));
   fmt::print("{}", dut_cpu_line(rig));
   fmt::print(
-      "latency: one-way from the generator's stamp (bpf_ktime_get_ns, one clock) to the hook's program and {}; "
-      "bucket upper edges, at most 6.25% high\n",
-      rig.topology().sink() ? "to the sink's XDP program (packets that passed)" : "(no sink in this topology)");
+      "latency: one-way from the generator's stamp (bpf_ktime_get_ns, one clock) to the hook's program (one packet "
+      "in {} timed, so that its clock read stays out of the hook's ns/pkt) and {}; bucket upper edges, at most 6.25% "
+      "high\n",
+      std::uint64_t{1} << rig.latency_sample_shift(o.trial),
+      rig.topology().sink() ? "to the sink's XDP program (every packet that passed)" : "(no sink in this topology)");
   result.environment = result_environment();
   result.config = config_json(o, rig);
   result.rule_table = table ? to_json(*table) : json(nullptr);

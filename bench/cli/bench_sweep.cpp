@@ -39,7 +39,8 @@ int run_sweep(const SweepOptions& s) {
         if (stop_requested()) return 130;
         if (skipped.count(h)) continue;
         std::string why;
-        const auto hook = make_hook_or_skip(h, rig.topology(), rules, rig.state_paths(), why);
+        const auto hook = make_hook_or_skip(h, rig.topology(), rules, rig.state_paths(), why, std::nullopt,
+                                            rig.latency_sample_shift(o.trial));
         if (!hook) {
           skipped[h] = why;
           fmt::print("{:>8} {:<15} skipped: {}\n", count, h, why);

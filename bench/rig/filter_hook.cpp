@@ -98,14 +98,17 @@ std::vector<std::string> dut_route_prefixes(const Topology& topo) {
 // every packet, IPv4 or IPv6, meets it once; their counters are added up.
 class FilterHook final : public HookUnderTest {
  public:
-  FilterHook(const std::string& hook, const Topology& topo, const RuleSet& rules, const StatePaths& state)
+  FilterHook(const std::string& hook, const Topology& topo, const RuleSet& rules, const StatePaths& state,
+             std::uint32_t latency_sample_shift)
       : HookUnderTest(hook), rules_(rules), state_(state) {
     AttachRequest req;
     req.hook = parse_hook(hook);
     req.direction = default_direction(req.hook);
     req.netns = topo.dut().ns;
     req.ifname = topo.dut().dev;
-    req.stamp_offset = sees_l2(program_kind(req.hook)) ? XB_GEN_STAMP_L2_OFFSET : XB_GEN_STAMP_L3_OFFSET;
+    req.latency_probe.stamp_offset =
+        sees_l2(program_kind(req.hook)) ? XB_GEN_STAMP_L2_OFFSET : XB_GEN_STAMP_L3_OFFSET;
+    req.latency_probe.sample_shift = latency_sample_shift;
     try {
       if (req.hook == Hook::SocketFilter) {
         socket_guard_.emplace(state_, req, rules);
@@ -275,9 +278,9 @@ std::string filter_hook_unavailable_on(const std::string& hook, const Topology& 
 }
 
 std::unique_ptr<HookUnderTest> make_filter_hook(const std::string& hook, const Topology& topo, const RuleSet& rules,
-                                                const StatePaths& state) {
+                                                const StatePaths& state, std::uint32_t latency_sample_shift) {
   if (hook == "xdp-noop" || hook == kCeilingHook) return std::make_unique<NoopHook>(hook, topo);
-  return std::make_unique<FilterHook>(hook, topo, rules, state);
+  return std::make_unique<FilterHook>(hook, topo, rules, state, latency_sample_shift);
 }
 
 }  // namespace xb::bench

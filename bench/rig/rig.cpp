@@ -159,6 +159,13 @@ void wait_until_drained(const HookUnderTest& hook, std::uint64_t offered, Delive
 
 }  // namespace
 
+std::uint32_t Rig::latency_sample_shift(const TrialSpec& spec) const {
+  const double pps = traffic_.rate_pps > 0 ? traffic_.rate_pps : first_trial_pps_.value_or(0);
+  if (pps <= 0) return 0;
+  const double expected = std::min(static_cast<double>(spec.max_packets), pps * spec.seconds);
+  return bench::latency_sample_shift(static_cast<std::uint64_t>(expected));
+}
+
 Trial Rig::trial(HookUnderTest& hook, const TrialSpec& spec) {
   // caches, NAPI and the JIT'd program warm; its tail drained before the
   // counters start, so that none of it is counted as the trial's
@@ -185,6 +192,7 @@ Trial Rig::trial(HookUnderTest& hook, const TrialSpec& spec) {
   t.offered = generator_->send(spec.max_packets, spec.seconds);
   t.softirq_pct = cpu.softirq_pct();
   t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!first_trial_pps_ && t.seconds > 0) first_trial_pps_ = static_cast<double>(t.offered) / t.seconds;
   wait_until_drained(hook, t.offered, [&]() -> std::uint64_t {
     if (sink_) return sink_->read().count();
     return ip_packets_delivered(delivered_ns);

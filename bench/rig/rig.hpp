@@ -63,6 +63,12 @@ class Rig {
   // The share of offered packets the reference model says the filter drops.
   double expected_drop_share() const;
   Trial trial(HookUnderTest& hook, const TrialSpec& spec);
+  // How many of a hook's stamps to time in trials of `spec` (one in
+  // 2^shift, LatencyProbe): from the packets such a trial sends, at --rate
+  // or at the rate this rig's first trial measured. Fixed by the first trial
+  // (a run's first is the generator's ceiling), so every hook of a run times
+  // alike; 0 before any trial when the rate is not given.
+  std::uint32_t latency_sample_shift(const TrialSpec& spec) const;
 
  private:
   StatePaths state_paths_;
@@ -76,6 +82,7 @@ class Rig {
   std::optional<int> dut_cpu_;
   std::vector<int> gen_cpus_;
   std::vector<int> dut_tasks_;  // the DUT's NAPI threads and its core's ksoftirqd
+  std::optional<double> first_trial_pps_;  // offered by the first trial
 };
 
 // Set by SIGINT/SIGTERM (install_stop_signals): commands stop between trials.
