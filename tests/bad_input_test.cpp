@@ -154,6 +154,13 @@ std::vector<BadInput> cases() {
            "b = { ns = \"nope\", dev = \"d0\" }\n[roles]\ngenerator = \"gen/g0\"\ndut = \"nope/d0\"\n"
            "target = \"198.18.0.2\"\n"),
       "{FILE}:6:5: no [[namespace]] named 'nope'");
+  add("TopologyUnknownKey", "topology file: a misspelt key", "xdpbench", kRun + " --topology={FILE}",
+      text("name = \"t\"\n[[namespace]]\nname = \"gen\"\n[[veth]]\n"
+           "a = { ns = \"gen\", dev = \"g0\", adresses = [\"198.18.0.1/24\"] }\nb = { ns = \"gen\", dev = \"g1\" }\n"),
+      "{FILE}:5:31: unknown key 'adresses' in a veth end: expected ns, dev, addresses, gro");
+  add("TopologyEmptyRole", "topology file: a role left empty", "xdpbench", kRun + " --topology={FILE}",
+      text("name = \"t\"\n[roles]\ngenerator = \"gen/g0\"\ndut = \"dut/d0\"\ntarget = \"\"\n"),
+      "{FILE}:5:10: 'target' must not be empty");
   add("TopologyNoRoles", "topology file: empty", "xdpbench", kRun + " --topology={FILE}", text(""),
       "{FILE}:1:1: [roles] is missing");
   add("TopologyDirectory", "topology file: a directory", "xdpbench", kRun + " --topology=/", nullptr,

@@ -1,15 +1,18 @@
 #include "topology.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <toml++/toml.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <regex>
 #include <set>
+#include <string_view>
 
 #include "errors.hpp"
 #include "netns.hpp"
@@ -50,11 +53,27 @@ class SpecReader {
       return "";
     }
     if (!v->is_string()) fail(*v, fmt::format("'{}' must be a string", key));
+    if (required && v->as_string()->get().empty()) fail(*v, fmt::format("'{}' must not be empty", key));
     return v->as_string()->get();
+  }
+
+  // A misspelt key ('adresses') would otherwise be read as the key left
+  // out: refused at the key, with the keys this table takes.
+  void only_keys(const toml::node& table, std::initializer_list<std::string_view> allowed,
+                 const std::string& what) const {
+    const auto* t = table.as_table();
+    if (!t) return;
+    for (const auto& [key, value] : *t) {
+      if (std::find(allowed.begin(), allowed.end(), key.str()) != allowed.end()) continue;
+      const auto& b = key.source().begin;
+      throw Error(fmt::format("{}:{}:{}: unknown key '{}' in {}: expected {}", source_, b.line, b.column, key.str(),
+                              what, fmt::join(allowed, ", ")));
+    }
   }
 
   VethEnd end(const toml::node& node) const {
     if (!node.is_table()) fail(node, "a veth end must be a table: { ns = ..., dev = ..., addresses = [...] }");
+    only_keys(node, {"ns", "dev", "addresses", "gro"}, "a veth end");
     VethEnd e{string_at(node, "ns"), string_at(node, "dev"), {}, false};
     if (e.dev.size() > 15) fail(node, fmt::format("interface name '{}' is longer than 15 characters", e.dev));
     if (const auto* a = node.as_table()->get("addresses")) {
@@ -74,10 +93,12 @@ class SpecReader {
   TopologySpec read(const toml::table& root) const {
     TopologySpec s;
     s.source = source_;
+    only_keys(root, {"name", "namespace", "veth", "route", "roles"}, "the topology");
     s.name = root["name"].value_or(std::string("unnamed"));
     std::set<std::string> names;
     if (const auto* nss = root["namespace"].as_array())
       for (const auto& n : *nss) {
+        only_keys(n, {"name", "forwarding"}, "[[namespace]]");
         TopologySpec::Namespace ns{string_at(n, "name"), false};
         if (const auto* f = n.as_table()->get("forwarding")) ns.forwarding = f->value_or(false);
         if (!std::regex_match(ns.name, std::regex("[a-z][a-z0-9]{0,7}")))
@@ -92,17 +113,20 @@ class SpecReader {
       for (const auto& v : *vs) {
         const auto* t = v.as_table();
         if (!t || !t->get("a") || !t->get("b")) fail(v, "a [[veth]] needs ends 'a' and 'b'");
+        only_keys(v, {"a", "b"}, "[[veth]]");
         s.veths.emplace_back(end(*t->get("a")), end(*t->get("b")));
         known(*t->get("a"), s.veths.back().first.ns);
         known(*t->get("b"), s.veths.back().second.ns);
       }
     if (const auto* rs = root["route"].as_array())
       for (const auto& r : *rs) {
+        only_keys(r, {"ns", "to", "via"}, "[[route]]");
         s.routes.push_back({string_at(r, "ns"), string_at(r, "to"), string_at(r, "via")});
         known(r, s.routes.back().ns);
       }
     const toml::node* roles = root.get("roles");
     if (!roles || !roles->is_table()) throw Error(source_ + ":1:1: [roles] is missing");
+    only_keys(*roles, {"generator", "dut", "sink", "target", "target6"}, "[roles]");
     s.generator = string_at(*roles, "generator");
     s.dut = string_at(*roles, "dut");
     s.sink = string_at(*roles, "sink", false);
