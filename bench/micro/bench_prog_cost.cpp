@@ -90,25 +90,39 @@ std::vector<std::vector<std::uint8_t>> hit_frames(const Loaded& l) {
   return hits;
 }
 
-// How many runs the kernel has counted for the program: it counts only while
-// someone has BPF run-time statistics on (an xdpbench run, bpftool prog
-// profile), and then every run also pays for the accounting.
-std::uint64_t counted_runs(int prog_fd) {
+// What the kernel has counted for the program: it counts only while someone
+// has BPF run-time statistics on (an xdpbench run, bpftool prog profile),
+// and then every run also pays for the accounting.
+struct CountedRuns {
+  std::uint64_t runs = 0;
+  std::uint64_t run_time_ns = 0;
+};
+
+CountedRuns counted_runs(int prog_fd) {
   bpf_prog_info info{};
   __u32 len = sizeof(info);
-  return bpf_obj_get_info_by_fd(prog_fd, &info, &len) ? 0 : info.run_cnt;
+  if (bpf_obj_get_info_by_fd(prog_fd, &info, &len)) return {};
+  return {info.run_cnt, info.run_time_ns};
 }
 
 bool g_stats_were_on = false;
 
-// counted_before: counted_runs() when the timing began. A figure taken while
-// statistics were on is marked (bpf_stats_on=1): it is not comparable.
+// before: counted_runs() when the timing began. A figure taken while
+// statistics were on is marked (bpf_stats_on=1): it is not comparable. It
+// then also gets the statistics' own figure, bpf_stats_ns_per_run, the one
+// xdpbench's "prog ns/pkt" shows: the time between the two clock reads
+// around each run. The clock reads keep one run from overlapping the next,
+// which the kernel's repeat loop otherwise lets the CPU do (bpf/README.md).
 void report(benchmark::State& state, std::uint64_t total_ns, std::uint64_t runs, int prog_fd,
-            std::uint64_t counted_before) {
+            CountedRuns before) {
   state.counters["ns_per_pkt"] = benchmark::Counter(static_cast<double>(total_ns) / static_cast<double>(runs));
   state.counters["Mpps_1core"] = benchmark::Counter(static_cast<double>(runs) * 1e3 / static_cast<double>(total_ns));
-  const bool stats_on = counted_runs(prog_fd) != counted_before;
+  const CountedRuns after = counted_runs(prog_fd);
+  const bool stats_on = after.runs != before.runs;
   state.counters["bpf_stats_on"] = stats_on;
+  if (stats_on)
+    state.counters["bpf_stats_ns_per_run"] = static_cast<double>(after.run_time_ns - before.run_time_ns) /
+                                             static_cast<double>(after.runs - before.runs);
   g_stats_were_on |= stats_on;
 }
 
@@ -118,7 +132,7 @@ void time_frames(benchmark::State& state, fixtures::ProgRunner& runner,
                  const std::vector<std::vector<std::uint8_t>>& frames, std::uint32_t repeat) {
   std::uint64_t total_ns = 0, runs = 0;
   std::size_t next = 0;
-  const std::uint64_t counted = counted_runs(runner.prog_fd());
+  const CountedRuns counted = counted_runs(runner.prog_fd());
   for (auto _ : state) {
     std::uint32_t mean_ns = 0;
     runner.run_raw(frames[next++ % frames.size()], repeat, &mean_ns);
@@ -139,7 +153,7 @@ void BM_XdpNoop(benchmark::State& state) {
   const auto frame = miss_frame();
   std::uint64_t total_ns = 0, runs = 0;
   const int prog_fd = bpf_program__fd(skel->progs.xb_xdp_noop);
-  const std::uint64_t counted = counted_runs(prog_fd);
+  const CountedRuns counted = counted_runs(prog_fd);
   for (auto _ : state) {
     LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(), .data_size_in = static_cast<__u32>(frame.size()),
                 .repeat = kRepeat);
