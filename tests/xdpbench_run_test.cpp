@@ -208,6 +208,7 @@ TEST(XdpbenchRun, SlowProgRunCallsDoNotCollapseTheFlatOutRate) {
 }  // namespace xb::testing
 
 #include "errors.hpp"
+#include "filter_hook.hpp"
 #include "hook_catalog.hpp"
 #include "hook_under_test.hpp"
 #include "rig.hpp"
@@ -301,6 +302,28 @@ TEST(Rig, CountsAddUpAtALowRate) {
   EXPECT_EQ(t.loss_pct(), 0.0);
   EXPECT_TRUE(t.has_latency);
   EXPECT_GE(t.p99, t.p50);
+}
+
+// xdp-parse, the reference that reads the packet: the filter at native XDP
+// with none of the run's rules, every packet parsed, counted and dropped,
+// whatever the rules say (here they would pass every packet).
+TEST(Rig, ParseReferenceDropsEveryPacketItParsed) {
+  const RuleSet rules = parse_rules("[[rule]]\nname = \"all-udp\"\naction = \"pass\"\nproto = \"udp\"\n", "r");
+  TrafficProfile traffic;
+  traffic.mix = "miss";
+  traffic.flows = 64;
+  traffic.rate_pps = 20000;
+  Rig rig("veth-pair", traffic);
+  const auto hook = make_hook_under_test(kParseHook, rig.topology(), rules, rig.state_paths());
+  EXPECT_EQ(hook->name(), "xdp-parse");
+  const Trial t = rig.trial(*hook, {.seconds = 10, .warmup_s = 0, .max_packets = 4000});
+  EXPECT_EQ(t.offered, 4000u);
+  EXPECT_GE(t.dropped, 4000u);
+  EXPECT_LE(t.dropped - 4000u, kStrayPackets);
+  EXPECT_EQ(t.passed, 0u);
+  EXPECT_EQ(t.delivered, 0u);
+  EXPECT_TRUE(t.has_run_time);  // its program time is measured, as the filter's is
+  EXPECT_GT(t.run_time_ns, 0u);
 }
 
 // The filter times one stamp in 2^shift at the hook, spread over the flows

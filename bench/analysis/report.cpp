@@ -200,7 +200,7 @@ void run_section(Page& page, const std::string& path, const json& doc) {
     const bool ceiling = r == entries.front() && run.generator_ceiling;
     const std::string kind = ceiling                      ? "generator ceiling"
                              : s.value("baseline", false) ? "baseline"
-                             : hook == "xdp-noop"         ? "reference"
+                             : hook == "xdp-noop" || hook == "xdp-parse" ? "reference"
                                                           : "xdpbench";
     const json lat = s.value("hook_latency_us", json());
     // older results do not say: unknown, not "no"

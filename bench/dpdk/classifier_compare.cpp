@@ -7,10 +7,19 @@
 // turn (so caches and branch predictors see a stream, not one packet). The
 // two must agree on every packet's action; a disagreement is an error.
 //
-//   xb_classifier_compare SET...   (ClassBench filter files; SET_trace beside them)
+// With --serial, each packet starts only when the previous one has finished
+// (an lfence between them): the latency of one classification, as the rig's
+// bpf_stats measures it (its clock reads around every run keep one run from
+// overlapping the next), not the throughput of a stream whose independent
+// lookups the CPU overlaps (bpf/README.md, "The program's own time in the rig").
+//
+//   xb_classifier_compare [--serial] SET...   (ClassBench filter files; SET_trace beside them)
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <unistd.h>
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -33,6 +42,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kPackets = 100000;
 constexpr int kPasses = 5;
+bool g_serial = false;
 
 Frames frames_of(const std::vector<xb::fixtures::OracleHeaders>& headers) {
   Frames out;
@@ -48,7 +58,12 @@ double ns_per_packet(const Frames& frames, Classify&& classify) {
   unsigned sink = 0;
   for (int pass = 0; pass < kPasses; ++pass) {
     const auto start = Clock::now();
-    for (const auto& f : frames) sink += static_cast<unsigned>(classify(f));
+    for (const auto& f : frames) {
+      sink += static_cast<unsigned>(classify(f));
+#if defined(__x86_64__)
+      if (g_serial) _mm_lfence();  // the next packet's loads wait for this one's
+#endif
+    }
     best = std::min(best, std::chrono::duration<double, std::nano>(Clock::now() - start).count());
   }
   if (sink == 0xdeadbeef) std::puts("");  // keep the work
@@ -91,8 +106,17 @@ int compare(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: xb_classifier_compare CLASSBENCH_SET...\n");
+  int first_set = 1;
+  if (argc > 1 && std::string(argv[1]) == "--serial") {
+#if !defined(__x86_64__)
+    std::fprintf(stderr, "xb_classifier_compare: --serial: only on x86-64 (it needs lfence)\n");
+    return 2;
+#endif
+    g_serial = true;
+    first_set = 2;
+  }
+  if (argc <= first_set) {
+    std::fprintf(stderr, "usage: xb_classifier_compare [--serial] CLASSBENCH_SET...\n");
     return 2;
   }
   // rte_acl allocates from DPDK's heap: an EAL without hugepages or devices
@@ -107,7 +131,7 @@ int main(int argc, char** argv) {
   std::printf("%-10s %-6s %7s %8s %10s %10s %12s %12s %8s\n", "set", "pkts", "rules", "packets", "trees ns",
               "rte_acl ns", "trees build", "acl build ms", "ratio");
   int rc = 0;
-  for (int i = 1; i < argc; ++i) {
+  for (int i = first_set; i < argc; ++i) {
     try {
       rc |= compare(argv[i]);
     } catch (const std::exception& e) {

@@ -98,9 +98,10 @@ std::vector<std::string> dut_route_prefixes(const Topology& topo) {
 // every packet, IPv4 or IPv6, meets it once; their counters are added up.
 class FilterHook final : public HookUnderTest {
  public:
-  FilterHook(const std::string& hook, const Topology& topo, const RuleSet& rules, const StatePaths& state,
-             std::uint32_t latency_sample_shift)
-      : HookUnderTest(hook), rules_(rules), state_(state) {
+  // name: the row's name; hook: the kernel hook the filter goes on
+  FilterHook(const std::string& name, const std::string& hook, const Topology& topo, const RuleSet& rules,
+             const StatePaths& state, std::uint32_t latency_sample_shift)
+      : HookUnderTest(name), rules_(rules), state_(state) {
     AttachRequest req;
     req.hook = parse_hook(hook);
     req.direction = default_direction(req.hook);
@@ -272,7 +273,7 @@ class NoopHook final : public HookUnderTest {
 }  // namespace
 
 std::string filter_hook_unavailable_on(const std::string& hook, const Topology& topo) {
-  if (hook == "xdp-noop" || !is_lwt(parse_hook(hook)) || !dut_route_prefixes(topo).empty()) return "";
+  if (hook == "xdp-noop" || hook == kParseHook || !is_lwt(parse_hook(hook)) || !dut_route_prefixes(topo).empty()) return "";
   return fmt::format("runs on a route the DUT forwards through; topology {} gives the DUT none (use --topology=router)",
                      topo.spec().name);
 }
@@ -280,7 +281,12 @@ std::string filter_hook_unavailable_on(const std::string& hook, const Topology& 
 std::unique_ptr<HookUnderTest> make_filter_hook(const std::string& hook, const Topology& topo, const RuleSet& rules,
                                                 const StatePaths& state, std::uint32_t latency_sample_shift) {
   if (hook == "xdp-noop" || hook == kCeilingHook) return std::make_unique<NoopHook>(hook, topo);
-  return std::make_unique<FilterHook>(hook, topo, rules, state, latency_sample_shift);
+  if (hook == kParseHook) {
+    RuleSet drop_all{.default_action = Action::Drop, .non_ip_action = Action::Drop,
+                     .malformed_action = Action::Drop, .rules = {}, .source = "<xdp-parse: no rules, drop>"};
+    return std::make_unique<FilterHook>(hook, "xdp-native", topo, drop_all, state, latency_sample_shift);
+  }
+  return std::make_unique<FilterHook>(hook, hook, topo, rules, state, latency_sample_shift);
 }
 
 }  // namespace xb::bench
