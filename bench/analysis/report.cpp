@@ -198,10 +198,10 @@ void run_section(Page& page, const std::string& path, const json& doc) {
     const std::string& hook = r->hook;
     const json& s = r->summary;
     const bool ceiling = r == entries.front() && run.generator_ceiling;
-    const std::string kind = ceiling                      ? "generator ceiling"
-                             : s.value("baseline", false) ? "baseline"
+    const std::string kind = ceiling                                     ? "generator ceiling"
+                             : s.value("baseline", false)                ? "baseline"
                              : hook == "xdp-noop" || hook == "xdp-parse" ? "reference"
-                                                          : "xdpbench";
+                                                                         : "xdpbench";
     const json lat = s.value("hook_latency_us", json());
     // older results do not say: unknown, not "no"
     const json gb = s.value("generator_bound", json());

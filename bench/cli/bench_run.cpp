@@ -264,9 +264,10 @@ int run_benchmark(const RunOptions& o) {
   for (const auto& [h, why] : skipped) fmt::print("{:<16} skipped: {}\n", h, why);
   fmt::print("{}: the generator's ceiling, every frame dropped at once by XDP at the DUT\n", kCeilingHook);
   if (trials.count(kParseHook))
-    fmt::print("{}: the filter at native XDP with no rules, every frame parsed, counted and dropped: what reading the "
-               "packet costs, next to {}, which reads none\n",
-               kParseHook, kCeilingHook);
+    fmt::print(
+        "{}: the filter at native XDP with no rules, every frame parsed, counted and dropped: what reading the "
+        "packet costs, next to {}, which reads none\n",
+        kParseHook, kCeilingHook);
   fmt::print("{}", generator_bound_line(rows, ceiling, pinned));
   fmt::print("{}", dut_cpu_line(rig));
   fmt::print(

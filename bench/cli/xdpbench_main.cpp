@@ -216,8 +216,9 @@ std::vector<std::string> hooks_of(const std::string& arg) {
     for (const auto& h : bench::expand_hook_name(arg.substr(start, end - start))) {
       const auto& known = bench::benchmark_hooks();
       if (h != "xdp-noop" && h != bench::kParseHook && std::find(known.begin(), known.end(), h) == known.end())
-        throw Error(fmt::format("--hook: unknown hook \"{}\"; expected all, iptables, xdp-noop, xdp-parse or one of: {}", h,
-                                fmt::join(known, ", ")));
+        throw Error(
+            fmt::format("--hook: unknown hook \"{}\"; expected all, iptables, xdp-noop, xdp-parse or one of: {}", h,
+                        fmt::join(known, ", ")));
       if (std::find(hooks.begin(), hooks.end(), h) == hooks.end()) hooks.push_back(h);
     }
     start = end + 1;

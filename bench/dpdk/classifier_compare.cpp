@@ -11,7 +11,7 @@
 // (an lfence between them): the latency of one classification, as the rig's
 // bpf_stats measures it (its clock reads around every run keep one run from
 // overlapping the next), not the throughput of a stream whose independent
-// lookups the CPU overlaps (bpf/README.md, "The program's own time in the rig").
+// lookups the CPU overlaps (bpf/README.md, "Where the rig's time goes").
 //
 //   xb_classifier_compare [--serial] SET...   (ClassBench filter files; SET_trace beside them)
 #include <rte_eal.h>

@@ -113,16 +113,15 @@ bool g_stats_were_on = false;
 // xdpbench's "prog ns/pkt" shows: the time between the two clock reads
 // around each run. The clock reads keep one run from overlapping the next,
 // which the kernel's repeat loop otherwise lets the CPU do (bpf/README.md).
-void report(benchmark::State& state, std::uint64_t total_ns, std::uint64_t runs, int prog_fd,
-            CountedRuns before) {
+void report(benchmark::State& state, std::uint64_t total_ns, std::uint64_t runs, int prog_fd, CountedRuns before) {
   state.counters["ns_per_pkt"] = benchmark::Counter(static_cast<double>(total_ns) / static_cast<double>(runs));
   state.counters["Mpps_1core"] = benchmark::Counter(static_cast<double>(runs) * 1e3 / static_cast<double>(total_ns));
   const CountedRuns after = counted_runs(prog_fd);
   const bool stats_on = after.runs != before.runs;
   state.counters["bpf_stats_on"] = stats_on;
   if (stats_on)
-    state.counters["bpf_stats_ns_per_run"] = static_cast<double>(after.run_time_ns - before.run_time_ns) /
-                                             static_cast<double>(after.runs - before.runs);
+    state.counters["bpf_stats_ns_per_run"] =
+        static_cast<double>(after.run_time_ns - before.run_time_ns) / static_cast<double>(after.runs - before.runs);
   g_stats_were_on |= stats_on;
 }
 

@@ -107,8 +107,7 @@ class FilterHook final : public HookUnderTest {
     req.direction = default_direction(req.hook);
     req.netns = topo.dut().ns;
     req.ifname = topo.dut().dev;
-    req.latency_probe.stamp_offset =
-        sees_l2(program_kind(req.hook)) ? XB_GEN_STAMP_L2_OFFSET : XB_GEN_STAMP_L3_OFFSET;
+    req.latency_probe.stamp_offset = sees_l2(program_kind(req.hook)) ? XB_GEN_STAMP_L2_OFFSET : XB_GEN_STAMP_L3_OFFSET;
     req.latency_probe.sample_shift = latency_sample_shift;
     try {
       if (req.hook == Hook::SocketFilter) {
@@ -273,7 +272,8 @@ class NoopHook final : public HookUnderTest {
 }  // namespace
 
 std::string filter_hook_unavailable_on(const std::string& hook, const Topology& topo) {
-  if (hook == "xdp-noop" || hook == kParseHook || !is_lwt(parse_hook(hook)) || !dut_route_prefixes(topo).empty()) return "";
+  if (hook == "xdp-noop" || hook == kParseHook || !is_lwt(parse_hook(hook)) || !dut_route_prefixes(topo).empty())
+    return "";
   return fmt::format("runs on a route the DUT forwards through; topology {} gives the DUT none (use --topology=router)",
                      topo.spec().name);
 }
@@ -282,8 +282,11 @@ std::unique_ptr<HookUnderTest> make_filter_hook(const std::string& hook, const T
                                                 const StatePaths& state, std::uint32_t latency_sample_shift) {
   if (hook == "xdp-noop" || hook == kCeilingHook) return std::make_unique<NoopHook>(hook, topo);
   if (hook == kParseHook) {
-    RuleSet drop_all{.default_action = Action::Drop, .non_ip_action = Action::Drop,
-                     .malformed_action = Action::Drop, .rules = {}, .source = "<xdp-parse: no rules, drop>"};
+    RuleSet drop_all{.default_action = Action::Drop,
+                     .non_ip_action = Action::Drop,
+                     .malformed_action = Action::Drop,
+                     .rules = {},
+                     .source = "<xdp-parse: no rules, drop>"};
     return std::make_unique<FilterHook>(hook, "xdp-native", topo, drop_all, state, latency_sample_shift);
   }
   return std::make_unique<FilterHook>(hook, hook, topo, rules, state, latency_sample_shift);

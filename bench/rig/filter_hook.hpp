@@ -19,8 +19,8 @@ std::string filter_hook_unavailable_on(const std::string& hook, const Topology& 
 // filter that reads the packet pays, which xdp-noop and xdp-drop (they never
 // touch the packet) do not show: on a rig whose generator writes each frame
 // on another core, the first read of the header is a cache miss that a
-// program reading no packet byte never has (bpf/README.md, "The program's
-// own time in the rig"). It drops, as xdp-drop does, so that its rate and
+// program reading no packet byte never has (bpf/README.md, "Where the
+// rig's time goes"). It drops, as xdp-drop does, so that its rate and
 // DUT CPU compare with a rule set's that drops everything (a ClassBench set
 // under --classbench-action=drop).
 inline constexpr const char* kParseHook = "xdp-parse";
