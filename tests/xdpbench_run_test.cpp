@@ -282,16 +282,22 @@ TEST(Topology, BadFilesNameTheLineAndColumn) {
   }
 }
 
+// The miss template's 64 flows (source ports 32768..32831 one after the
+// other) at a rate low enough that no packet is lost.
+TrafficProfile slow_miss_traffic() {
+  TrafficProfile traffic;
+  traffic.mix = "miss";
+  traffic.flows = 64;
+  traffic.rate_pps = 20000;
+  return traffic;
+}
+
 // The generator sends exactly what it is asked to, and at a low rate every
 // packet is accounted for: offered = dropped + delivered, nothing lost.
 TEST(Rig, CountsAddUpAtALowRate) {
   const RuleSet rules = parse_rules(
       "[[rule]]\nname = \"half-the-flows\"\naction = \"drop\"\nproto = \"udp\"\nsport = \"32768-32799\"\n", "r");
-  TrafficProfile traffic;
-  traffic.mix = "miss";  // the template, source ports 32768..32831 one after the other
-  traffic.flows = 64;
-  traffic.rate_pps = 20000;
-  Rig rig("router", traffic);
+  Rig rig("router", slow_miss_traffic());
   const auto hook = make_hook_under_test("tc-cls", rig.topology(), rules, rig.state_paths());
   const Trial t = rig.trial(*hook, {.seconds = 10, .warmup_s = 0, .max_packets = 6400});
   EXPECT_EQ(t.offered, 6400u);
@@ -309,11 +315,7 @@ TEST(Rig, CountsAddUpAtALowRate) {
 // whatever the rules say (here they would pass every packet).
 TEST(Rig, ParseReferenceDropsEveryPacketItParsed) {
   const RuleSet rules = parse_rules("[[rule]]\nname = \"all-udp\"\naction = \"pass\"\nproto = \"udp\"\n", "r");
-  TrafficProfile traffic;
-  traffic.mix = "miss";
-  traffic.flows = 64;
-  traffic.rate_pps = 20000;
-  Rig rig("veth-pair", traffic);
+  Rig rig("veth-pair", slow_miss_traffic());
   const auto hook = make_hook_under_test(kParseHook, rig.topology(), rules, rig.state_paths());
   EXPECT_EQ(hook->name(), "xdp-parse");
   const Trial t = rig.trial(*hook, {.seconds = 10, .warmup_s = 0, .max_packets = 4000});
@@ -331,11 +333,7 @@ TEST(Rig, ParseReferenceDropsEveryPacketItParsed) {
 // the rest cost it only the stamp's check.
 TEST(Rig, HookLatencyIsSampledOneIn2ToTheShift) {
   const RuleSet rules = parse_rules("[[rule]]\nname = \"none\"\naction = \"drop\"\nproto = \"tcp\"\n", "r");
-  TrafficProfile traffic;
-  traffic.mix = "miss";
-  traffic.flows = 64;
-  traffic.rate_pps = 20000;
-  Rig rig("veth-pair", traffic);
+  Rig rig("veth-pair", slow_miss_traffic());
   const std::uint64_t count = 16000;
   for (const std::uint32_t shift : {0u, 3u}) {
     const auto hook = make_hook_under_test("xdp-native", rig.topology(), rules, rig.state_paths(), std::nullopt, shift);
