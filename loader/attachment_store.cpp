@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "errors.hpp"
+#include "hook_ops.hpp"
 #include "private_files.hpp"
 
 #ifndef BPF_FS_MAGIC
@@ -25,29 +26,19 @@ using nlohmann::json;
 
 namespace {
 
+// The hook's own fields (its target and the kernel's hold) are written and
+// read by its entry in the hooks table.
 json to_json(const AttachmentRecord& r) {
-  return json{{"hook", hook_name(r.hook)},
-              {"direction", direction_name(r.direction)},
-              {"netns", r.netns},
-              {"ifname", r.ifname},
-              {"ifindex", r.ifindex},
-              {"cgroup", r.cgroup},
-              {"nf_hook", r.nf_hook},
-              {"nf_priority", r.nf_priority},
-              {"udp_port", r.udp_port},
-              {"owner_pid", r.owner_pid},
-              {"prog_id", r.prog_id},
-              {"xdp_dispatched", r.xdp_dispatched},
-              {"tc", {{"handle", r.tc.handle}, {"priority", r.tc.priority}, {"created_qdisc", r.tc.created_qdisc}}},
-              {"lwt",
-               {{"route", r.lwt.prefix},
-                {"table", r.lwt.table},
-                {"original_route", r.lwt.original},
-                {"program_name", r.lwt.program_name}}},
-              {"rules_source", r.rules_source},
-              {"rule_names", r.rule_names},
-              {"retired_counts", r.retired_counts},
-              {"attached_at", r.attached_at}};
+  json j{{"hook", hook_name(r.hook)},
+         {"direction", direction_name(r.direction)},
+         {"netns", r.netns},
+         {"prog_id", r.prog_id},
+         {"rules_source", r.rules_source},
+         {"rule_names", r.rule_names},
+         {"retired_counts", r.retired_counts},
+         {"attached_at", r.attached_at}};
+  hook_ops(r.hook).save(r, j);
+  return j;
 }
 
 AttachmentRecord from_json(const json& j) {
@@ -55,26 +46,8 @@ AttachmentRecord from_json(const json& j) {
   r.hook = parse_hook(j.at("hook").get<std::string>());
   r.direction = parse_direction(j.at("direction").get<std::string>());
   r.netns = j.at("netns").get<std::string>();
-  r.ifname = j.at("ifname").get<std::string>();
-  r.ifindex = j.at("ifindex").get<int>();
-  r.cgroup = j.at("cgroup").get<std::string>();
-  r.nf_hook = j.at("nf_hook").get<std::string>();
-  r.nf_priority = j.at("nf_priority").get<int>();
-  r.udp_port = j.at("udp_port").get<std::uint16_t>();
-  r.owner_pid = j.at("owner_pid").get<int>();
   r.prog_id = j.at("prog_id").get<std::uint32_t>();
-  r.xdp_dispatched = j.at("xdp_dispatched").get<bool>();
-  r.tc.ifindex = r.ifindex;
-  r.tc.direction = r.direction;
-  r.tc.handle = j.at("tc").at("handle").get<std::uint32_t>();
-  r.tc.priority = j.at("tc").at("priority").get<std::uint32_t>();
-  r.tc.created_qdisc = j.at("tc").at("created_qdisc").get<bool>();
-  if (const auto lwt = j.find("lwt"); lwt != j.end()) {  // records written before the LWT hooks have none
-    r.lwt.prefix = lwt->at("route").get<std::string>();
-    r.lwt.table = lwt->at("table").get<std::uint32_t>();
-    r.lwt.original = lwt->at("original_route").get<std::string>();
-    r.lwt.program_name = lwt->at("program_name").get<std::string>();
-  }
+  hook_ops(r.hook).read(j, r);
   r.rules_source = j.at("rules_source").get<std::string>();
   r.rule_names = j.at("rule_names").get<std::vector<std::string>>();
   if (const auto retired = j.find("retired_counts"); retired != j.end())  // none before the metrics
@@ -88,17 +61,11 @@ AttachmentRecord from_json(const json& j) {
 std::string record_json(const AttachmentRecord& record) { return to_json(record).dump(1); }
 AttachmentRecord parse_record_json(const std::string& text) { return from_json(json::parse(text)); }
 
-std::string AttachmentRecord::target() const {
-  if (hook == Hook::CgroupSkb) return cgroup;
-  if (hook == Hook::Netfilter) return nf_hook;
-  if (hook == Hook::SocketFilter && udp_port) return "udp:" + std::to_string(udp_port);
-  if (is_lwt(hook)) return lwt.table == kMainRouteTable ? lwt.prefix : lwt.prefix + "@" + route_table_name(lwt.table);
-  return ifname;
-}
+std::string AttachmentRecord::target_name() const { return hook_ops(hook).target_text(*this); }
 
 std::string AttachmentRecord::id() const {
-  std::string id =
-      fmt::format("{}__{}__{}__{}", netns.empty() ? "-" : netns, target(), hook_name(hook), direction_name(direction));
+  std::string id = fmt::format("{}__{}__{}__{}", netns.empty() ? "-" : netns, target_name(), hook_name(hook),
+                               direction_name(direction));
   // bpffs refuses names with dots; a cgroup path has slashes
   std::replace(id.begin(), id.end(), '.', '_');
   std::replace(id.begin(), id.end(), '/', '_');
@@ -107,24 +74,7 @@ std::string AttachmentRecord::id() const {
   return id;
 }
 
-std::string AttachmentRecord::where() const {
-  const std::string ns = netns.empty() ? "host namespace" : "netns " + netns;
-  switch (hook) {
-    case Hook::Netfilter:
-      return fmt::format("netfilter {} priority {} ({})", nf_hook, nf_priority, ns);
-    case Hook::CgroupSkb:
-      return fmt::format("cgroup-skb {} on {}", direction_name(direction), cgroup);
-    case Hook::LwtIn:
-    case Hook::LwtOut:
-    case Hook::LwtXmit:
-      return fmt::format("{} on {} ({})", hook_name(hook), route_label(lwt.prefix, lwt.table), ns);
-    case Hook::SocketFilter:
-      return udp_port ? fmt::format("socket-filter on UDP port {} ({})", udp_port, ns)
-                      : fmt::format("socket-filter on a packet socket on {} ({})", ifname, ns);
-    default:
-      return fmt::format("{} {} on {} ({})", hook_name(hook), direction_name(direction), ifname, ns);
-  }
-}
+std::string AttachmentRecord::where() const { return hook_ops(hook).where(*this); }
 
 AttachmentStore::AttachmentStore(StatePaths paths)
     : state_dir_(std::move(paths.state_dir)), pin_root_(std::move(paths.pin_root)) {}

@@ -14,27 +14,13 @@
 #include <string>
 #include <vector>
 
-#include "hooks.hpp"
-#include "lwt_attachment.hpp"
-#include "tc_attachment.hpp"
+#include "hook_site.hpp"
 
 namespace xb {
 
-struct AttachmentRecord {
-  Hook hook = Hook::XdpNative;
-  Direction direction = Direction::Ingress;
-  std::string netns;   // empty: the host namespace
-  std::string ifname;  // xdp, tc, tcx, socket-filter (packet socket)
-  int ifindex = 0;
-  std::string cgroup;   // cgroup-skb
-  std::string nf_hook;  // netfilter: prerouting or input
-  int nf_priority = 0;
-  std::uint16_t udp_port = 0;  // socket-filter on a UDP socket
-  int owner_pid = 0;           // socket-filter: the process holding the socket
-  std::uint32_t prog_id = 0;
-  bool xdp_dispatched = false;  // xdp hooks: through libxdp's dispatcher
-  TcFilterId tc;                // tc-cls and tc-act
-  LwtRouteId lwt;               // lwt-in, lwt-out, lwt-xmit: the route, and what it was before
+// An attachment: where the filter sits and how the kernel holds it (the
+// hook's part, HookSite), and the rule set it runs.
+struct AttachmentRecord : HookSite {
   std::string rules_source;
   std::vector<std::string> rule_names;
   // What the tables that reloads replaced counted, per rule name (and
@@ -43,9 +29,9 @@ struct AttachmentRecord {
   std::map<std::string, std::array<std::uint64_t, 2>> retired_counts;
   std::string attached_at;  // ISO 8601, UTC
 
-  std::string target() const;  // the interface, cgroup, netfilter hook or route
-  std::string id() const;      // unique per (netns, target, hook, direction)
-  std::string where() const;   // "xdp-native ingress on veth0 (netns x)"
+  std::string target_name() const;  // the interface, cgroup, netfilter hook or route, as one word
+  std::string id() const;           // unique per (netns, target, hook, direction)
+  std::string where() const;        // "xdp-native ingress on veth0 (netns x)"
 };
 
 // Where the records and the pins live; xdpfilter's defaults.

@@ -13,19 +13,14 @@
 #include <chrono>
 #include <filesystem>
 #include <thread>
-#include <type_traits>
 
 #include "errors.hpp"
+#include "hook_ops.hpp"
 #include "link_attachment.hpp"
-#include "lwt_attachment.hpp"
 #include "netns.hpp"
 #include "private_files.hpp"
 #include "rule_compiler.hpp"
-#include "socket_filter.hpp"
 #include "state_journal.hpp"
-#include "tc_act_attachment.hpp"
-#include "tc_attachment.hpp"
-#include "xdp_attachment.hpp"
 
 namespace xb {
 namespace {
@@ -53,13 +48,13 @@ void forget(const AttachmentStore& store, const AttachmentRecord& record) {
   store.remove(record);
 }
 
-// Pins the maps (and links), writes the record; undoes all if any fails.
-void persist(const AttachmentStore& store, const AttachmentRecord& record, const FilterMaps& maps,
-             const LinkAttachment* links = nullptr) {
+// Pins the maps (and a link hook's links), writes the record; undoes all if
+// any fails.
+void persist(const AttachmentStore& store, const AttachmentRecord& record, const PlacedFilter& placed) {
   make_private_dir(store.pin_root());
   try {
-    maps.pin(store.pin_dir(record));
-    if (links) links->pin(store.pin_dir(record));
+    placed.program().maps().pin(store.pin_dir(record));
+    placed.pin(store.pin_dir(record));
     kill_point("attach-pinned");
     store.save(record);
     kill_point("attach-recorded");
@@ -70,37 +65,26 @@ void persist(const AttachmentStore& store, const AttachmentRecord& record, const
 }
 
 AttachmentRecord new_record(const AttachRequest& req, const RuleSet& rules) {
-  AttachmentRecord record;
-  record.hook = req.hook;
-  record.direction = req.direction;
-  record.netns = req.netns;
-  record.ifname = is_lwt(req.hook) ? "" : req.ifname;
-  record.cgroup = req.hook == Hook::CgroupSkb ? req.cgroup : "";
-  record.nf_hook = req.hook == Hook::Netfilter ? req.nf_hook : "";
-  record.nf_priority = req.hook == Hook::Netfilter ? req.nf_priority : 0;
-  record.udp_port = req.hook == Hook::SocketFilter ? req.udp_port : 0;
-  record.rules_source = rules.source;
-  record.attached_at = utc_now();
-  record.rule_names = rule_labels(rules);
-
   if (req.direction == Direction::Egress && !has_egress(req.hook))
     throw Error(fmt::format("--direction=egress: {} sees received packets only (use --hook={})", hook_name(req.hook),
                             is_lwt(req.hook) ? "lwt-out or lwt-xmit" : "tc-cls"));
   if (req.direction == Direction::Ingress && !has_ingress(req.hook))
     throw Error(fmt::format("--direction=ingress: {} sees packets the route sends only (use --hook=lwt-in)",
                             hook_name(req.hook)));
-  if (is_lwt(req.hook)) {
-    if (req.route.empty()) throw Error("--route is required for --hook=" + hook_name(req.hook));
-    record.lwt.prefix = parse_route_prefix(req.route).text();
-    record.lwt.table = parse_route_table(req.table);
-  } else if (!req.route.empty() || !req.table.empty()) {
-    throw Error(fmt::format("--route and --table are for the lwt hooks, not --hook={}", hook_name(req.hook)));
+  AttachmentRecord record;
+  record.hook = req.hook;
+  record.direction = req.direction;
+  record.netns = req.netns;
+  record.target = req.target;
+  record.rules_source = rules.source;
+  record.attached_at = utc_now();
+  record.rule_names = rule_labels(rules);
+  try {
+    (void)record.target_name();  // reads the target as the hook's own type
+  } catch (const std::bad_variant_access&) {
+    throw Error(
+        fmt::format("attach: the request names no target --hook={} takes (see hook_target)", hook_name(req.hook)));
   }
-  const bool needs_iface = req.hook != Hook::CgroupSkb && req.hook != Hook::Netfilter && !is_lwt(req.hook) &&
-                           !(req.hook == Hook::SocketFilter && req.udp_port);
-  if (needs_iface && req.ifname.empty()) throw Error("--iface is required for --hook=" + hook_name(req.hook));
-  if (req.hook == Hook::CgroupSkb && req.cgroup.empty()) throw Error("--cgroup is required for --hook=cgroup-skb");
-  if (req.hook == Hook::Netfilter) parse_netfilter_hook(req.nf_hook);
   return record;
 }
 
@@ -114,124 +98,64 @@ void ensure_not_attached(const AttachmentStore& store, const AttachmentRecord& r
 
 }  // namespace
 
-AttachmentRecord attach_filter(const StatePaths& state, const AttachRequest& req, const RuleSet& rules) {
-  if (req.hook == Hook::SocketFilter)
-    throw Error("socket-filter guards a socket of the attaching process: use SocketGuard");
+namespace {
+
+struct Placed {
+  AttachmentRecord record;
+  std::unique_ptr<PlacedFilter> filter;
+};
+
+// The attach transaction, the same for every hook: lock, recover, journal,
+// maps, attach, pin, record. On any failure nothing is left attached,
+// pinned or recorded: the hook's PlacedFilter takes itself off as it goes.
+Placed place_filter(const StatePaths& state, const AttachRequest& req, const RuleSet& rules) {
   const CompiledTable table = compile_rules(rules);  // bad rules fail before any change
-  AttachmentRecord record = new_record(req, rules);
+  Placed placed{new_record(req, rules), nullptr};
+  AttachmentRecord& record = placed.record;
+  const HookOps& ops = hook_ops(req.hook);
   const AttachmentStore store(state);
   const StateLock lock(store);
   recover(store);
   ensure_not_attached(store, record);
 
   NetnsScope in_netns(req.netns);
-  if (!record.ifname.empty() && record.cgroup.empty() && record.nf_hook.empty())
-    record.ifindex = interface_index(req.ifname, req.netns);
   ensure_bpffs();
-  // tc's place is fixed, so known before the attach: the journal names it
-  if (req.hook == Hook::TcCls) record.tc = TcAttachment::place(record.ifindex, req.direction);
-  if (req.hook == Hook::TcAct) record.tc = TcActAttachment::place(record.ifindex, req.direction);
-
-  const ProgramKind kind = program_kind(req.hook);
+  ops.prepare(record);  // e.g. tc's place: known before the attach, so the journal names it
   // the journal names the new maps before anything is attached: a process
   // killed from here on leaves an entry that recovery undoes by them
   FilterMaps maps = FilterMaps::create(table, req.table_capacity);
   write_journal(store, {PendingChange::Attach, record, maps.tables_map_id(), 0});
   kill_point("attach-journaled");
-  switch (req.hook) {
-    case Hook::XdpNative:
-    case Hook::XdpGeneric: {
-      XdpAttachment a(FilterProgram::open(kind, std::move(maps), req.latency_probe), record.ifindex, req.ifname,
-                      req.hook == Hook::XdpNative);
-      kill_point("attach-attached");
-      record.prog_id = a.prog_id();
-      record.xdp_dispatched = a.dispatched();
-      persist(store, record, a.program().maps());
-      a.release();
-      break;
-    }
-    case Hook::TcCls:
-    case Hook::TcAct: {
-      // cls_bpf and act_bpf differ in how they attach, not in what is recorded
-      auto attach_tc = [&]<class Attachment>(std::type_identity<Attachment>) {
-        Attachment a(FilterProgram::load(kind, std::move(maps), req.latency_probe), record.ifindex, req.ifname,
-                     req.direction);
-        kill_point("attach-attached");
-        record.tc = a.id();
-        record.prog_id = a.program().prog_id();
-        persist(store, record, a.program().maps());
-        a.release();
-      };
-      if (req.hook == Hook::TcCls)
-        attach_tc(std::type_identity<TcAttachment>{});
-      else
-        attach_tc(std::type_identity<TcActAttachment>{});
-      break;
-    }
-    case Hook::Tcx:
-    case Hook::CgroupSkb:
-    case Hook::Netfilter: {
-      FilterProgram program = FilterProgram::load(kind, std::move(maps), req.latency_probe);
-      LinkAttachment a =
-          req.hook == Hook::Tcx ? LinkAttachment::tcx(std::move(program), record.ifindex, req.ifname, req.direction)
-          : req.hook == Hook::CgroupSkb
-              ? LinkAttachment::cgroup_skb(std::move(program), req.cgroup, req.direction)
-              : LinkAttachment::netfilter(std::move(program), parse_netfilter_hook(req.nf_hook), req.nf_priority);
-      kill_point("attach-attached");
-      record.prog_id = a.program().prog_id();
-      persist(store, record, a.program().maps(), &a);  // pinned links stay when `a` closes its fds
-      break;
-    }
-    case Hook::LwtIn:
-    case Hook::LwtOut:
-    case Hook::LwtXmit: {
-      LwtAttachment a(FilterProgram::load(kind, std::move(maps), req.latency_probe), req.hook,
-                      parse_route_prefix(record.lwt.prefix), record.lwt.table, req.netns);
-      kill_point("attach-attached");
-      record.lwt = a.id();
-      record.prog_id = a.program().prog_id();
-      persist(store, record, a.program().maps());
-      a.release();
-      break;
-    }
-    case Hook::SocketFilter:
-      break;
-  }
+  placed.filter = ops.attach(record, std::move(maps), req.latency_probe);
+  kill_point("attach-attached");
+  persist(store, record, *placed.filter);
   clear_journal(store, record);
-  return record;
+  return placed;
+}
+
+}  // namespace
+
+AttachmentRecord attach_filter(const StatePaths& state, const AttachRequest& req, const RuleSet& rules) {
+  if (hook_ops(req.hook).held_by_process)
+    throw Error(hook_name(req.hook) + " is held by the attaching process: use SocketGuard");
+  Placed placed = place_filter(state, req, rules);
+  placed.filter->release();  // attached beyond this process (pinned links need no release)
+  return placed.record;
 }
 
 struct SocketGuard::State {
   StatePaths paths;
-  UniqueFd socket;
-  std::optional<SocketFilterAttachment> attachment;
+  std::unique_ptr<PlacedFilter> filter;
 };
 
 SocketGuard::SocketGuard(const StatePaths& state, const AttachRequest& req, const RuleSet& rules)
     : state_(std::make_unique<State>()) {
+  if (!hook_ops(req.hook).held_by_process)
+    throw Error(hook_name(req.hook) + " outlives the attaching process: use attach_filter");
   state_->paths = state;
-  const CompiledTable table = compile_rules(rules);
-  record_ = new_record(req, rules);
-  record_.owner_pid = static_cast<int>(::getpid());
-  const AttachmentStore store(state);
-  const StateLock lock(store);
-  recover(store);
-  ensure_not_attached(store, record_);
-  {
-    NetnsScope in_netns(req.netns);  // the socket stays in the namespace it was made in
-    if (req.udp_port) {
-      state_->socket = open_udp_socket(req.udp_port);
-    } else {
-      record_.ifindex = interface_index(req.ifname, req.netns);
-      state_->socket = open_packet_socket(record_.ifindex, req.ifname);
-    }
-  }
-  ensure_bpffs();
-  state_->attachment.emplace(
-      FilterProgram::load(ProgramKind::Socket, FilterMaps::create(table, req.table_capacity), req.latency_probe),
-      state_->socket.get());
-  record_.prog_id = state_->attachment->program().prog_id();
-  persist(store, record_, state_->attachment->program().maps());
+  Placed placed = place_filter(state, req, rules);
+  record_ = std::move(placed.record);
+  state_->filter = std::move(placed.filter);
 }
 
 SocketGuard::~SocketGuard() { forget(AttachmentStore(state_->paths), record_); }
@@ -241,11 +165,11 @@ std::uint64_t SocketGuard::receive(int timeout_ms) {
   char buf[2048];
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   for (;;) {
-    while (::recv(state_->socket.get(), buf, sizeof(buf), MSG_DONTWAIT) >= 0) ++n;
+    while (::recv(state_->filter->receive_fd(), buf, sizeof(buf), MSG_DONTWAIT) >= 0) ++n;
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
     if (left <= 0) return n;
-    pollfd p{state_->socket.get(), POLLIN, 0};
+    pollfd p{state_->filter->receive_fd(), POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(left)) < 0 && errno == EINTR) return n;
   }
 }
@@ -260,33 +184,10 @@ void detach_locked(const AttachmentStore& store, const AttachmentRecord& record)
   std::string failure;
   try {
     NetnsScope in_netns(record.netns);
-    switch (record.hook) {
-      case Hook::XdpNative:
-      case Hook::XdpGeneric:
-        XdpAttachment::detach(record.ifindex, record.prog_id, record.ifname);
-        break;
-      case Hook::TcCls:
-      case Hook::TcAct: {
-        // remove clsact only if we made it and no other filter of ours uses it
-        bool shared = false;
-        for (const auto& other : store.list())
-          shared |= other.id() != record.id() && (other.hook == Hook::TcCls || other.hook == Hook::TcAct) &&
-                    other.netns == record.netns && other.ifname == record.ifname;
-        const bool remove_qdisc = record.tc.created_qdisc && !shared;
-        if (record.hook == Hook::TcCls)
-          TcAttachment::detach(record.tc, remove_qdisc, record.ifname);
-        else
-          TcActAttachment::detach(record.tc, remove_qdisc, record.ifname);
-        break;
-      }
-      case Hook::LwtIn:
-      case Hook::LwtOut:
-      case Hook::LwtXmit:
-        LwtAttachment::detach(record.lwt, record.hook, record.where());
-        break;
-      default:
-        break;  // links: detached by forget()
-    }
+    std::vector<HookSite> others;
+    for (const auto& other : store.list())
+      if (other.id() != record.id()) others.push_back(other);
+    hook_ops(record.hook).detach(record, others);
   } catch (const Error& e) {
     if (is_live(record)) failure = e.what();  // still attached: report, keep the record
   }
@@ -349,28 +250,9 @@ void undo_attach(const AttachmentStore& store, const JournalEntry& e) {
   const std::vector<std::uint32_t> programs = programs_using(e.tables_map_id);
   try {
     NetnsScope in_netns(record.netns);
-    switch (record.hook) {
-      case Hook::XdpNative:
-      case Hook::XdpGeneric:
-        for (const std::uint32_t prog_id : programs) XdpAttachment::detach(record.ifindex, prog_id, record.ifname);
-        break;
-      case Hook::TcCls:
-        TcAttachment::remove_left_over(record.tc, programs);
-        break;
-      case Hook::TcAct:
-        TcActAttachment::remove_left_over(record.tc);
-        break;
-      case Hook::LwtIn:
-      case Hook::LwtOut:
-      case Hook::LwtXmit:
-        LwtAttachment::remove_left_over(parse_route_prefix(record.lwt.prefix), record.lwt.table, record.hook, programs);
-        break;
-      case Hook::Tcx:
-      case Hook::CgroupSkb:
-      case Hook::Netfilter:
-      case Hook::SocketFilter:
-        break;  // links went with the killed process's fds unless pinned (below); a socket with its process
-    }
+    // a link hook's links went with the killed process's fds unless pinned
+    // (below); a socket with its process
+    hook_ops(record.hook).undo(record, programs);
   } catch (const Error&) {
     // the interface, route or namespace went with it: nothing left to take off
   }
@@ -429,13 +311,13 @@ void detach_filter(const StatePaths& state, const AttachmentRecord& selected) {
   const auto current = store.find(selected.id());
   if (!current) throw Error(selected.where() + " is no longer attached");
   const AttachmentRecord& record = *current;
-  if (record.hook == Hook::SocketFilter) {
+  if (hook_ops(record.hook).held_by_process) {
+    const int owner_pid = std::get<SocketHold>(record.hold).owner_pid;
     // the owner detaches and forgets when it stops; wait for it (5 s at most)
-    if (record.owner_pid > 0 && ::kill(record.owner_pid, SIGTERM) == 0) {
+    if (owner_pid > 0 && ::kill(owner_pid, SIGTERM) == 0) {
       for (int i = 0; i < 100 && store.find(record.id()); ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      if (store.find(record.id()))
-        throw Error(fmt::format("{}: process {} did not stop", record.where(), record.owner_pid));
+      if (store.find(record.id())) throw Error(fmt::format("{}: process {} did not stop", record.where(), owner_pid));
       return;
     }
     forget(store, record);  // its owner is gone
@@ -472,21 +354,12 @@ CounterSnapshot read_filter_counters(const StatePaths& state, const AttachmentRe
 }
 
 bool is_live(const AttachmentRecord& record) {
-  // tc's filters sit at a known place: whether the kernel holds ours there
-  // (the program itself may outlive its filter for a while: freed after RCU)
-  if (record.hook == Hook::TcCls || record.hook == Hook::TcAct) {
-    try {
-      NetnsScope in_netns(record.netns);
-      return record.hook == Hook::TcCls ? TcAttachment::holds(record.tc, record.prog_id)
-                                        : TcActAttachment::holds(record.tc);
-    } catch (const Error&) {
-      return false;  // the namespace or interface is gone, and the filter with it
-    }
+  try {
+    NetnsScope in_netns(record.netns);
+    return hook_ops(record.hook).is_live(record);
+  } catch (const Error&) {
+    return false;  // the namespace or interface is gone, and the filter with it
   }
-  const int fd = bpf_prog_get_fd_by_id(record.prog_id);
-  if (fd < 0) return false;
-  ::close(fd);
-  return true;
 }
 
 }  // namespace xb

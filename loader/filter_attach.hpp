@@ -8,6 +8,7 @@
 #include "attachment_store.hpp"
 #include "filter_maps.hpp"
 #include "filter_program.hpp"
+#include "hook_ops.hpp"
 #include "rule_set.hpp"
 
 namespace xb {
@@ -16,15 +17,9 @@ struct AttachRequest {
   Hook hook = Hook::XdpNative;
   Direction direction = Direction::Ingress;
   std::string netns;
-  std::string ifname;                  // every hook but cgroup-skb, netfilter and lwt-*
-  std::string cgroup;                  // cgroup-skb: a cgroup v2 directory
-  std::string nf_hook = "prerouting";  // netfilter: prerouting or input
-  int nf_priority = 0;                 // netfilter: where among the hook's other users (nftables' filter is 0)
-  std::uint16_t udp_port = 0;          // socket-filter: guard a UDP socket on this port instead of a packet socket
-  std::string route;                   // lwt-*: the route's prefix (198.19.0.0/24, default, ::/0)
-  std::string table;                   // lwt-*: its routing table (default: main)
-  LatencyProbe latency_probe;          // the benchmark rig: time the generator's stamps at the hook
-  std::uint32_t table_capacity = 0;    // blocks each rule table holds (0: twice the first, see FilterMaps)
+  HookTarget target;                 // hook_target(hook, flags) makes it from the command line's flags
+  LatencyProbe latency_probe;        // the benchmark rig: time the generator's stamps at the hook
+  std::uint32_t table_capacity = 0;  // blocks each rule table holds (0: twice the first, see FilterMaps)
 };
 
 // Every call names where the records and pins live (StatePaths): xdpfilter's

@@ -1,5 +1,7 @@
 #include "filter_metrics.hpp"
 
+#include <fmt/format.h>
+
 #include <map>
 
 #include "errors.hpp"
@@ -30,11 +32,13 @@ std::vector<AttachmentMetrics> collect_metrics(const StatePaths& state, const st
     } catch (const Error&) {
       continue;  // detached since the list was read
     }
-    AttachmentMetrics m{hook_name(r.hook), r.ifname, r.target(), r.netns, direction_name(r.direction), {}, {}, {}, {}};
+    AttachmentMetrics m{
+        hook_name(r.hook), r.interface(), r.target_name(), r.netns, direction_name(r.direction), {}, {}, {}, {}};
     // one series per name: the running table's records of that name summed
     std::map<std::string, std::size_t> series;
     for (std::size_t i = 0; i < snap.rules.size(); ++i) {
-      const std::string name = i < r.rule_names.size() ? r.rule_names[i] : "#" + std::to_string(i);
+      // fmt, not `"#" + std::to_string(i)`: GCC 12 at -O3 reports a false -Wrestrict in that operator+
+      const std::string name = i < r.rule_names.size() ? r.rule_names[i] : fmt::format("#{}", i);
       auto [it, fresh] = series.emplace(name, m.rules.size());
       if (fresh) m.rules.push_back({name, static_cast<std::uint32_t>(i), plus({}, r.retired_counts, name)});
       auto& counts = m.rules[it->second].counts;

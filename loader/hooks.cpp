@@ -31,6 +31,8 @@ constexpr HookInfo kHooks[] = {
     {Hook::LwtXmit, "lwt-xmit", ProgramKind::LwtXmit, true, false},
 };
 
+static_assert(std::size(kHooks) == kHookCount, "every hook has its names here");
+
 const HookInfo& info(Hook h) {
   for (const auto& e : kHooks)
     if (e.hook == h) return e;

@@ -2,6 +2,7 @@
 // line, and which program each one runs.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,9 @@ enum class Hook {
   LwtOut,
   LwtXmit
 };
+// How many hooks there are: the last enumerator's + 1 (hooks.cpp's names and
+// hooks/hook_ops.cpp's entries are checked against it when they build).
+inline constexpr std::size_t kHookCount = static_cast<std::size_t>(Hook::LwtXmit) + 1;
 enum class Direction { Ingress, Egress };
 
 // The BPF program (and so the skeleton) a hook runs.

@@ -118,10 +118,10 @@ std::vector<AttachmentRecord> select(const Selector& s) {
   const std::uint32_t table = parse_route_table(s.table);
   for (auto& r : AttachmentStore(state_paths()).list()) {
     if (by_hook && r.hook != hook) continue;
-    if (!s.iface.empty() && r.ifname != s.iface) continue;
-    if (!s.cgroup.empty() && r.cgroup != s.cgroup) continue;
+    if (!s.iface.empty() && r.interface() != s.iface) continue;
+    if (!s.cgroup.empty() && (!r.cgroup() || r.cgroup()->path != s.cgroup)) continue;
     if (!s.netns.empty() && r.netns != s.netns) continue;
-    if (!route.empty() && (r.lwt.prefix != route || r.lwt.table != table)) continue;
+    if (!route.empty() && (!r.route() || r.route()->prefix != route || r.route()->table != table)) continue;
     if (by_hook && !is_xdp(hook) && r.direction != dir) continue;
     out.push_back(std::move(r));
   }
@@ -152,15 +152,15 @@ int run(int argc, char** argv) {
 
   Selector attach_sel;
   RulesOption attach_rules;
-  AttachRequest attach_extra;
+  TargetFlags attach_target;
   double attach_duration = 0;
   auto* attach = app.add_subcommand("attach", "attach the filter at a hook");
   add_selector(attach, attach_sel, true);
   add_rules_option(attach, attach_rules, false);
-  attach->add_option("--nf-hook", attach_extra.nf_hook, "netfilter: prerouting | input")->capture_default_str();
-  attach->add_option("--priority", attach_extra.nf_priority, "netfilter: hook priority (nftables' filter is 0)")
+  attach->add_option("--nf-hook", attach_target.nf_hook, "netfilter: prerouting | input")->capture_default_str();
+  attach->add_option("--priority", attach_target.nf_priority, "netfilter: hook priority (nftables' filter is 0)")
       ->capture_default_str();
-  attach->add_option("--udp-port", attach_extra.udp_port,
+  attach->add_option("--udp-port", attach_target.udp_port,
                      "socket-filter: guard a UDP socket on this port, not a packet socket on --iface");
   attach->add_option("--duration", attach_duration, "socket-filter: seconds to stay attached (0: until Ctrl-C)");
   std::uint64_t attach_table_bytes = 0;
@@ -249,20 +249,21 @@ int run(int argc, char** argv) {
   if (*attach) {
     const RuleSet rules = rules_from(attach_rules);
     require_root();
-    AttachRequest req = attach_extra;
+    AttachRequest req;
     req.hook = parse_hook(attach_sel.hook);
     req.direction = direction_of(attach_sel, req.hook);
     req.netns = attach_sel.netns;
-    req.ifname = attach_sel.iface;
-    req.cgroup = attach_sel.cgroup;
+    attach_target.iface = attach_sel.iface;
+    attach_target.cgroup = attach_sel.cgroup;
+    attach_target.route = attach_sel.route;
+    attach_target.table = attach_sel.table;
+    req.target = hook_target(req.hook, attach_target);
     req.table_capacity = static_cast<std::uint32_t>((attach_table_bytes + XB_BLOCK_SIZE - 1) / XB_BLOCK_SIZE);
-    req.route = attach_sel.route;
-    req.table = attach_sel.table;
-    if (req.hook == Hook::SocketFilter) return guard_socket(req, rules, attach_duration);
+    if (hook_ops(req.hook).held_by_process) return guard_socket(req, rules, attach_duration);
     const auto rec = attach_filter(state_paths(), req, rules);
     fmt::print("attached {} with {} rules from {} (prog id {})\n", rec.where(), rules.rules.size(), rules.source,
                rec.prog_id);
-    if (is_xdp(rec.hook) && !rec.xdp_dispatched)
+    if (const auto* xdp = std::get_if<XdpHold>(&rec.hold); xdp && !xdp->dispatched)
       fmt::print(
           "note: libxdp's dispatcher cannot load on this kernel; the filter is attached as the "
           "interface's only XDP program\n");
@@ -287,9 +288,9 @@ int run(int argc, char** argv) {
         out.push_back({{"hook", hook_name(r.hook)},
                        {"direction", direction_name(r.direction)},
                        {"netns", r.netns},
-                       {"iface", r.ifname},
-                       {"target", r.target()},
-                       {"route", r.lwt.prefix},
+                       {"iface", r.interface()},
+                       {"target", r.target_name()},
+                       {"route", r.route() ? r.route()->prefix : ""},
                        {"where", r.where()},
                        {"prog_id", r.prog_id},
                        {"rules", r.rule_names.size()},
@@ -298,7 +299,7 @@ int run(int argc, char** argv) {
                        {"live", live}});
       } else {
         fmt::print("{:<13} {:<8} {:<16} {:<16} prog {:<6} {:>6} rules  {}{}\n", hook_name(r.hook),
-                   direction_name(r.direction), r.target(), r.netns.empty() ? "-" : r.netns, r.prog_id,
+                   direction_name(r.direction), r.target_name(), r.netns.empty() ? "-" : r.netns, r.prog_id,
                    r.rule_names.size(), r.rules_source, live ? "" : "  (GONE: program no longer loaded)");
       }
     }
@@ -331,7 +332,7 @@ int run(int argc, char** argv) {
         out.push_back({{"hook", hook_name(r.hook)},
                        {"direction", direction_name(r.direction)},
                        {"netns", r.netns},
-                       {"iface", r.ifname},
+                       {"iface", r.interface()},
                        {"rules", rules},
                        {"no_match", counter_json(snap.no_match)},
                        {"non_ip", counter_json(snap.non_ip)},

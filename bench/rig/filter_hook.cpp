@@ -106,18 +106,22 @@ class FilterHook final : public HookUnderTest {
     req.hook = parse_hook(hook);
     req.direction = default_direction(req.hook);
     req.netns = topo.dut().ns;
-    req.ifname = topo.dut().dev;
+    TargetFlags target;
+    target.iface = topo.dut().dev;
     req.latency_probe.stamp_offset = sees_l2(program_kind(req.hook)) ? XB_GEN_STAMP_L2_OFFSET : XB_GEN_STAMP_L3_OFFSET;
     req.latency_probe.sample_shift = latency_sample_shift;
     try {
-      if (req.hook == Hook::SocketFilter) {
+      if (hook_ops(req.hook).held_by_process) {
+        req.target = hook_target(req.hook, target);
         socket_guard_.emplace(state_, req, rules);
       } else if (is_lwt(req.hook)) {
         for (const auto& prefix : dut_route_prefixes(topo)) {
-          req.route = prefix;
+          target.route = prefix;
+          req.target = hook_target(req.hook, target);
           records_.push_back(attach_filter(state_, req, rules));
         }
       } else {
+        req.target = hook_target(req.hook, target);
         records_.push_back(attach_filter(state_, req, rules));
       }
     } catch (...) {
