@@ -108,9 +108,8 @@ struct Placed {
 // The attach transaction, the same for every hook: lock, recover, journal,
 // maps, attach, pin, record. On any failure nothing is left attached,
 // pinned or recorded: the hook's PlacedFilter takes itself off as it goes.
-Placed place_filter(const StatePaths& state, const AttachRequest& req, const RuleSet& rules) {
-  const CompiledTable table = compile_rules(rules);  // bad rules fail before any change
-  Placed placed{new_record(req, rules), nullptr};
+Placed place_filter(const StatePaths& state, const AttachRequest& req, const CompiledRuleSet& rules) {
+  Placed placed{new_record(req, rules.rules()), nullptr};
   AttachmentRecord& record = placed.record;
   const HookOps& ops = hook_ops(req.hook);
   const AttachmentStore store(state);
@@ -123,7 +122,7 @@ Placed place_filter(const StatePaths& state, const AttachRequest& req, const Rul
   ops.prepare(record);  // e.g. tc's place: known before the attach, so the journal names it
   // the journal names the new maps before anything is attached: a process
   // killed from here on leaves an entry that recovery undoes by them
-  FilterMaps maps = FilterMaps::create(table, req.table_capacity);
+  FilterMaps maps = FilterMaps::create(rules.table(), req.table_capacity);
   write_journal(store, {PendingChange::Attach, record, maps.tables_map_id(), 0});
   kill_point("attach-journaled");
   placed.filter = ops.attach(record, std::move(maps), req.latency_probe);
@@ -135,7 +134,7 @@ Placed place_filter(const StatePaths& state, const AttachRequest& req, const Rul
 
 }  // namespace
 
-AttachmentRecord attach_filter(const StatePaths& state, const AttachRequest& req, const RuleSet& rules) {
+AttachmentRecord attach_filter(const StatePaths& state, const AttachRequest& req, const CompiledRuleSet& rules) {
   if (hook_ops(req.hook).held_by_process)
     throw Error(hook_name(req.hook) + " is held by the attaching process: use SocketGuard");
   Placed placed = place_filter(state, req, rules);
@@ -148,7 +147,7 @@ struct SocketGuard::State {
   std::unique_ptr<PlacedFilter> filter;
 };
 
-SocketGuard::SocketGuard(const StatePaths& state, const AttachRequest& req, const RuleSet& rules)
+SocketGuard::SocketGuard(const StatePaths& state, const AttachRequest& req, const CompiledRuleSet& rules)
     : state_(std::make_unique<State>()) {
   if (!hook_ops(req.hook).held_by_process)
     throw Error(hook_name(req.hook) + " outlives the attaching process: use attach_filter");
@@ -326,8 +325,7 @@ void detach_filter(const StatePaths& state, const AttachmentRecord& selected) {
   detach_locked(store, record);
 }
 
-void reload_filter(const StatePaths& state, const AttachmentRecord& selected, const RuleSet& rules) {
-  const CompiledTable table = compile_rules(rules);  // bad rules fail before any change
+void reload_filter(const StatePaths& state, const AttachmentRecord& selected, const CompiledRuleSet& rules) {
   const AttachmentStore store(state);
   const StateLock lock(store);
   recover(store);
@@ -335,13 +333,13 @@ void reload_filter(const StatePaths& state, const AttachmentRecord& selected, co
   if (!current) throw Error(selected.where() + " is no longer attached");
   const FilterMaps maps = FilterMaps::open_pinned(store.pin_dir(*current));
   AttachmentRecord updated = *current;
-  updated.rules_source = rules.source;
-  updated.rule_names = rule_labels(rules);
+  updated.rules_source = rules.source();
+  updated.rule_names = rule_labels(rules.rules());
   // the swap commits: killed before it, the old table and record stay;
   // after it, recovery writes the new record
   write_journal(store, {PendingChange::Reload, updated, 0, maps.active_table_id()});
   kill_point("reload-journaled");
-  maps.install(table);
+  maps.install(rules.table());
   kill_point("reload-installed");
   keep_retired_counts(maps, *current, updated);
   store.save(updated);

@@ -9,7 +9,7 @@
 #include "filter_maps.hpp"
 #include "filter_program.hpp"
 #include "hook_ops.hpp"
-#include "rule_set.hpp"
+#include "rule_compiler.hpp"
 
 namespace xb {
 
@@ -25,17 +25,17 @@ struct AttachRequest {
 // Every call names where the records and pins live (StatePaths): xdpfilter's
 // main reads its environment for them, the rig makes a run's own.
 
-// Compiles the rules, attaches, pins the maps (and links) and records the
+// Attaches the compiled rules, pins the maps (and links) and records the
 // attachment. On any failure nothing is left attached, pinned or recorded.
 // Not for socket-filter (see SocketGuard).
-AttachmentRecord attach_filter(const StatePaths& state, const AttachRequest& request, const RuleSet& rules);
+AttachmentRecord attach_filter(const StatePaths& state, const AttachRequest& request, const CompiledRuleSet& rules);
 
 // The socket-filter hook: a socket this process opens and holds, with the
 // filter on it. Recorded and pinned like the other hooks while it lives;
 // destruction detaches and forgets it.
 class SocketGuard {
  public:
-  SocketGuard(const StatePaths& state, const AttachRequest& request, const RuleSet& rules);
+  SocketGuard(const StatePaths& state, const AttachRequest& request, const CompiledRuleSet& rules);
   ~SocketGuard();
   SocketGuard(const SocketGuard&) = delete;
   SocketGuard& operator=(const SocketGuard&) = delete;
@@ -56,7 +56,7 @@ class SocketGuard {
 void detach_filter(const StatePaths& state, const AttachmentRecord& selected);
 
 // Swaps in a new rule table atomically (see FilterMaps::install).
-void reload_filter(const StatePaths& state, const AttachmentRecord& selected, const RuleSet& rules);
+void reload_filter(const StatePaths& state, const AttachmentRecord& selected, const CompiledRuleSet& rules);
 
 CounterSnapshot read_filter_counters(const StatePaths& state, const AttachmentRecord& record);
 

@@ -15,17 +15,14 @@
 namespace xb {
 namespace {
 
+// Where in the route's bpf encap each LWT hook's program goes.
+constexpr std::pair<Hook, int> kLwtPlaces[] = {
+    {Hook::LwtIn, LWT_BPF_IN}, {Hook::LwtOut, LWT_BPF_OUT}, {Hook::LwtXmit, LWT_BPF_XMIT}};
+
 int lwt_bpf_place(Hook hook) {
-  switch (hook) {
-    case Hook::LwtIn:
-      return LWT_BPF_IN;
-    case Hook::LwtOut:
-      return LWT_BPF_OUT;
-    case Hook::LwtXmit:
-      return LWT_BPF_XMIT;
-    default:
-      throw Error(hook_name(hook) + " is not a hook on a route");
-  }
+  for (const auto& [h, place] : kLwtPlaces)
+    if (h == hook) return place;
+  throw Error(hook_name(hook) + " is not a hook on a route");
 }
 
 // What our encap calls the program: the hook and its id, so that a route's

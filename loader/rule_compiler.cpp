@@ -6,7 +6,10 @@
 #include <chrono>
 #include <cstdlib>
 #include <iterator>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <string>
 
 #include "cut_tree.hpp"
 #include "errors.hpp"
@@ -346,6 +349,33 @@ class Compiler {
 
 }  // namespace
 
-CompiledTable compile_rules(const RuleSet& rules) { return Compiler(rules).run(); }
+namespace {
+
+std::mutex compilations_mutex;
+std::map<std::string, std::size_t>& compilations() {
+  static std::map<std::string, std::size_t> by_source;
+  return by_source;
+}
+
+}  // namespace
+
+CompiledTable compile_rules(const RuleSet& rules) {
+  {
+    const std::lock_guard lock(compilations_mutex);
+    ++compilations()[rules.source];
+  }
+  return Compiler(rules).run();
+}
+
+std::size_t compilations_of(const std::string& source) {
+  const std::lock_guard lock(compilations_mutex);
+  const auto it = compilations().find(source);
+  return it == compilations().end() ? 0 : it->second;
+}
+
+CompiledRuleSet::CompiledRuleSet(RuleSet rules) {
+  CompiledTable table = compile_rules(rules);
+  data_ = std::make_shared<const Data>(Data{std::move(rules), std::move(table)});
+}
 
 }  // namespace xb

@@ -4,7 +4,10 @@
 // See bpf/README.md for the algorithm, its worst case and its limits.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "rule_set.hpp"
@@ -39,5 +42,27 @@ struct CompiledTable {
 
 // Throws RuleError naming the rule (file:line:column) where a limit was hit.
 CompiledTable compile_rules(const RuleSet& rules);
+
+// A rule set compiled once and handed down to whatever uses it (attach,
+// reload, the rig's hooks and flows): the rules, whose labels records and
+// counters name, and their table. Copies share one compilation.
+class CompiledRuleSet {
+ public:
+  explicit CompiledRuleSet(RuleSet rules);  // compiles; bad rules throw Error
+  const RuleSet& rules() const { return data_->rules; }
+  const CompiledTable& table() const { return data_->table; }
+  const std::string& source() const { return data_->rules.source; }
+
+ private:
+  struct Data {
+    RuleSet rules;
+    CompiledTable table;
+  };
+  std::shared_ptr<const Data> data_;
+};
+
+// How many times this process compiled rules from `source` (RuleSet::source):
+// how xdpbench shows that a run compiles its rule set once.
+std::size_t compilations_of(const std::string& source);
 
 }  // namespace xb

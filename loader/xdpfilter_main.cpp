@@ -67,12 +67,12 @@ void request_stop(int) { stop_requested = 1; }
 
 // socket-filter: the filter lives on a socket of this process, so attach
 // stays in the foreground until Ctrl-C, SIGTERM (what detach sends) or --duration.
-int guard_socket(const AttachRequest& req, const RuleSet& rules, double duration_s) {
+int guard_socket(const AttachRequest& req, const CompiledRuleSet& rules, double duration_s) {
   std::signal(SIGINT, request_stop);
   std::signal(SIGTERM, request_stop);
   SocketGuard guard(state_paths(), req, rules);
   fmt::print("attached {} with {} rules from {} (prog id {}); receiving until {}\n", guard.record().where(),
-             rules.rules.size(), rules.source, guard.record().prog_id,
+             rules.rules().rules.size(), rules.source(), guard.record().prog_id,
              duration_s > 0 ? fmt::format("{} s have passed or Ctrl-C", duration_s) : std::string("Ctrl-C"));
   std::fflush(stdout);
   const auto start = std::chrono::steady_clock::now();
@@ -107,6 +107,9 @@ void add_rules_option(CLI::App* cmd, RulesOption& r, bool required) {
 RuleSet rules_from(const RulesOption& r) {
   return r.spec.empty() ? default_rule_set() : load_rules(r.spec, action_from_name(r.classbench_action));
 }
+
+// Read and compiled once, before anything changes: bad rules fail here
+CompiledRuleSet compiled_rules_from(const RulesOption& r) { return CompiledRuleSet(rules_from(r)); }
 
 // The recorded attachments a selector names; with no selector, all of them.
 std::vector<AttachmentRecord> select(const Selector& s) {
@@ -247,7 +250,7 @@ int run(int argc, char** argv) {
   route_libbpf_logging();
 
   if (*attach) {
-    const RuleSet rules = rules_from(attach_rules);
+    const CompiledRuleSet rules = compiled_rules_from(attach_rules);
     require_root();
     AttachRequest req;
     req.hook = parse_hook(attach_sel.hook);
@@ -261,8 +264,8 @@ int run(int argc, char** argv) {
     req.table_capacity = static_cast<std::uint32_t>((attach_table_bytes + XB_BLOCK_SIZE - 1) / XB_BLOCK_SIZE);
     if (hook_ops(req.hook).held_by_process) return guard_socket(req, rules, attach_duration);
     const auto rec = attach_filter(state_paths(), req, rules);
-    fmt::print("attached {} with {} rules from {} (prog id {})\n", rec.where(), rules.rules.size(), rules.source,
-               rec.prog_id);
+    fmt::print("attached {} with {} rules from {} (prog id {})\n", rec.where(), rules.rules().rules.size(),
+               rules.source(), rec.prog_id);
     if (const auto* xdp = std::get_if<XdpHold>(&rec.hold); xdp && !xdp->dispatched)
       fmt::print(
           "note: libxdp's dispatcher cannot load on this kernel; the filter is attached as the "
@@ -352,11 +355,11 @@ int run(int argc, char** argv) {
     }
     if (stats_json) fmt::print("{}\n", out.dump(2));
   } else if (*reload) {
-    const RuleSet rules = rules_from(reload_rules);
+    const CompiledRuleSet rules = compiled_rules_from(reload_rules);
     require_root();
     const auto rec = select_one(reload_sel);
     reload_filter(state_paths(), rec, rules);
-    fmt::print("reloaded {} with {} rules from {}\n", rec.where(), rules.rules.size(), rules.source);
+    fmt::print("reloaded {} with {} rules from {}\n", rec.where(), rules.rules().rules.size(), rules.source());
   } else if (*check) {
     const RuleSet rules = rules_from(check_rules);
     const CompiledTable table = compile_rules(rules);

@@ -84,8 +84,8 @@ TEST_P(BaselineVerdicts, CountPerRuleAsTheReferenceModel) {
   for (const auto& f : frames) ++expected[classify(table, f).rule];
 
   VethTopology t;
-  const auto hook =
-      bench::make_hook_under_test(hook_name, t.topology(), rules, StatePaths{});  // a baseline: no records
+  const auto hook = bench::make_hook_under_test(hook_name, t.topology(), CompiledRuleSet(rules),
+                                                StatePaths{});  // a baseline: no records
   hook->reset();
   send_frames(t.gen_ns, t.gen_if, t.topology().generator().mac, t.topology().next_hop_mac(), frames);
   // the frames cross a veth and a backlog queue: poll until the hook has
@@ -133,8 +133,8 @@ TEST_P(BaselineInTheRig, DropsWhatTheReferenceDrops) {
   traffic.rate_pps = 20000;
   traffic.ipv6_share = 0.5;
   bench::Rig rig("veth-pair", traffic);
-  rig.use_rules(rules);
-  const auto hook = bench::make_hook_under_test(hook_name, rig.topology(), rules, rig.state_paths());
+  rig.use_rules(CompiledRuleSet(rules));
+  const auto hook = bench::make_hook_under_test(hook_name, rig.topology(), CompiledRuleSet(rules), rig.state_paths());
   const bench::Trial t = rig.trial(*hook, {.seconds = 10, .warmup_s = 0, .max_packets = 2560});
   EXPECT_EQ(t.offered, 2560u);
   if (hook_name == "dpdk-afpacket") {

@@ -81,8 +81,8 @@ TEST_P(TraceReplay, SendsExactlyTheFramesAskedFor) {
   traffic.file = std::make_shared<TrafficFile>(read_traffic_file(kData + "acl1_1k_trace", traffic));
   const std::uint64_t count = 10007;  // > 8,780 frames, and odd: the threads' shares differ
   Rig rig("veth-pair", traffic, {}, two_cpus_or_none(GetParam()));
-  rig.use_rules(rules);
-  const auto hook = make_hook_under_test("xdp-native", rig.topology(), rules, rig.state_paths());
+  rig.use_rules(CompiledRuleSet(rules));
+  const auto hook = make_hook_under_test("xdp-native", rig.topology(), CompiledRuleSet(rules), rig.state_paths());
   const Trial t = rig.trial(*hook, {.seconds = 20, .warmup_s = 0.05, .max_packets = count});
   EXPECT_EQ(t.offered, count);
   EXPECT_GE(t.seen, count);
@@ -118,8 +118,8 @@ TEST(PcapReplay, SendsExactlyTheFramesAskedFor) {
   std::filesystem::remove(path);
   const std::uint64_t count = 1000;
   Rig rig("veth-pair", traffic);
-  rig.use_rules(rules);
-  const auto hook = make_hook_under_test("xdp-native", rig.topology(), rules, rig.state_paths());
+  rig.use_rules(CompiledRuleSet(rules));
+  const auto hook = make_hook_under_test("xdp-native", rig.topology(), CompiledRuleSet(rules), rig.state_paths());
   const Trial t = rig.trial(*hook, {.seconds = 20, .warmup_s = 0, .max_packets = count});
   EXPECT_EQ(t.offered, count);
   expect_tallies(*hook, expected_tallies(rules, frames, count));

@@ -298,7 +298,7 @@ TEST(Rig, CountsAddUpAtALowRate) {
   const RuleSet rules = parse_rules(
       "[[rule]]\nname = \"half-the-flows\"\naction = \"drop\"\nproto = \"udp\"\nsport = \"32768-32799\"\n", "r");
   Rig rig("router", slow_miss_traffic());
-  const auto hook = make_hook_under_test("tc-cls", rig.topology(), rules, rig.state_paths());
+  const auto hook = make_hook_under_test("tc-cls", rig.topology(), CompiledRuleSet(rules), rig.state_paths());
   const Trial t = rig.trial(*hook, {.seconds = 10, .warmup_s = 0, .max_packets = 6400});
   EXPECT_EQ(t.offered, 6400u);
   EXPECT_EQ(t.dropped, 3200u);  // 32 of every 64 source ports
@@ -316,7 +316,7 @@ TEST(Rig, CountsAddUpAtALowRate) {
 TEST(Rig, ParseReferenceDropsEveryPacketItParsed) {
   const RuleSet rules = parse_rules("[[rule]]\nname = \"all-udp\"\naction = \"pass\"\nproto = \"udp\"\n", "r");
   Rig rig("veth-pair", slow_miss_traffic());
-  const auto hook = make_hook_under_test(kParseHook, rig.topology(), rules, rig.state_paths());
+  const auto hook = make_hook_under_test(kParseHook, rig.topology(), CompiledRuleSet(rules), rig.state_paths());
   EXPECT_EQ(hook->name(), "xdp-parse");
   const Trial t = rig.trial(*hook, {.seconds = 10, .warmup_s = 0, .max_packets = 4000});
   EXPECT_EQ(t.offered, 4000u);
@@ -336,7 +336,8 @@ TEST(Rig, HookLatencyIsSampledOneIn2ToTheShift) {
   Rig rig("veth-pair", slow_miss_traffic());
   const std::uint64_t count = 16000;
   for (const std::uint32_t shift : {0u, 3u}) {
-    const auto hook = make_hook_under_test("xdp-native", rig.topology(), rules, rig.state_paths(), std::nullopt, shift);
+    const auto hook = make_hook_under_test("xdp-native", rig.topology(), CompiledRuleSet(rules), rig.state_paths(),
+                                           std::nullopt, shift);
     const Trial t = rig.trial(*hook, {.seconds = 10, .warmup_s = 0, .max_packets = count});
     EXPECT_EQ(t.offered, count);
     const double expected = static_cast<double>(count >> shift);
@@ -360,9 +361,9 @@ TEST_P(RuleAimedTraffic, IsDroppedAsTheReferenceSays) {
   traffic.rate_pps = 20000;  // 20 packets a call: 128 calls, alternating families at share 0.5
   traffic.ipv6_share = GetParam();
   Rig rig("veth-pair", traffic);
-  rig.use_rules(rules);
+  rig.use_rules(CompiledRuleSet(rules));
   EXPECT_DOUBLE_EQ(rig.expected_drop_share(), 0.25);
-  const auto hook = make_hook_under_test("xdp-generic", rig.topology(), rules, rig.state_paths());
+  const auto hook = make_hook_under_test("xdp-generic", rig.topology(), CompiledRuleSet(rules), rig.state_paths());
   const Trial t = rig.trial(*hook, {.seconds = 10, .warmup_s = 0, .max_packets = 2560});  // every flow 10 times
   EXPECT_EQ(t.offered, 2560u);
   EXPECT_EQ(t.dropped, 640u);

@@ -70,6 +70,8 @@ json config_json(const RunOptions& o, const Rig& rig) {
           {"rules_source", o.rules.source},
           {"rules", o.rules.rules.size()},
           {"rules_digest", rules_digest(o.rules)},
+          // how often this process compiled the rule set: once a run
+          {"rule_set_compilations", compilations_of(o.rules.source)},
           {"program", o.program_label},
           {"ipv6_share", rig.traffic().ipv6_share},
           {"frame_size", traffic_file ? (traffic_file->fixes_size ? json("file") : frame_size) : frame_size},
@@ -107,11 +109,11 @@ std::vector<std::string> runnable_hooks(const std::vector<std::string>& wanted,
 }
 
 std::unique_ptr<HookUnderTest> set_up(const std::string& h, const Rig& rig, const RunOptions& o,
-                                      std::map<std::string, std::string>& skipped) {
-  if (h == kCeilingHook) return make_hook_under_test(h, rig.topology(), o.rules, rig.state_paths());
+                                      const CompiledRuleSet& rules, std::map<std::string, std::string>& skipped) {
+  if (h == kCeilingHook) return make_hook_under_test(h, rig.topology(), rules, rig.state_paths());
   if (o.user_program && h != "xdp-noop") return make_user_program_hook(*o.user_program, h, rig.topology());
   std::string why;
-  auto hook = make_hook_or_skip(h, rig.topology(), o.rules, rig.state_paths(), why, rig.dut_cpu(),
+  auto hook = make_hook_or_skip(h, rig.topology(), rules, rig.state_paths(), why, rig.dut_cpu(),
                                 rig.latency_sample_shift(o.trial));
   if (!hook) skipped[h] = why;
   return hook;
@@ -196,7 +198,8 @@ std::string dut_cpu_line(const Rig& rig) {
 int run_benchmark(const RunOptions& o) {
   install_stop_signals();
   Rig rig(o.topology, o.traffic, o.cpus, o.gen_cpus);
-  rig.use_rules(o.rules);
+  const CompiledRuleSet rules(o.rules);  // once a run: every hook, the flows and the figures share it
+  rig.use_rules(rules);
   std::map<std::string, std::string> skipped;
   std::vector<std::string> hooks = runnable_hooks(o.hooks, skipped);
 
@@ -207,12 +210,12 @@ int run_benchmark(const RunOptions& o) {
   for (int rep = 0; rep < o.repeat; ++rep) {
     if (stop_requested()) return interrupted();
     progress(fmt::format("repeat {}/{}: the generator's ceiling", rep + 1, o.repeat));
-    ceiling_trials.push_back(rig.trial(*set_up(kCeilingHook, rig, o, skipped), o.trial));
+    ceiling_trials.push_back(rig.trial(*set_up(kCeilingHook, rig, o, rules, skipped), o.trial));
     for (const auto& h : hooks) {
       if (stop_requested()) return interrupted();
       if (skipped.count(h)) continue;
       progress(fmt::format("repeat {}/{}: {}", rep + 1, o.repeat, h));
-      const auto hook = set_up(h, rig, o, skipped);
+      const auto hook = set_up(h, rig, o, rules, skipped);
       if (hook) trials[h].push_back(rig.trial(*hook, o.trial));
     }
   }
@@ -239,7 +242,7 @@ int run_benchmark(const RunOptions& o) {
   fmt::print("{}\n", traffic_line(rig));
   // the filter's table (not used by a run of the user's own program)
   const std::optional<RuleTableFigures> table =
-      o.user_program ? std::nullopt : std::optional(measure_rule_table(o.rules));
+      o.user_program ? std::nullopt : std::optional(measure_rule_table(rules.table()));
   if (table) fmt::print("{}\n", describe(*table));
   fmt::print("{}", summary_table_header());
   // the ceiling first, unmarked: it is the yardstick, not a hook
@@ -292,7 +295,8 @@ int run_search(const SearchOptions& s) {
   install_stop_signals();
   const RunOptions& o = s.run;
   Rig rig(o.topology, o.traffic, o.cpus, o.gen_cpus);
-  rig.use_rules(o.rules);
+  const CompiledRuleSet rules(o.rules);  // once a run: every hook, the flows and the figures share it
+  rig.use_rules(rules);
   std::map<std::string, std::string> skipped;
   const std::vector<std::string> hooks = runnable_hooks(o.hooks, skipped);
   fmt::print(
@@ -310,7 +314,7 @@ int run_search(const SearchOptions& s) {
       traffic.frame_size = size;
       traffic.rate_pps = 0;
       rig.set_traffic(traffic);
-      const auto hook_ptr = set_up(h, rig, o, skipped);
+      const auto hook_ptr = set_up(h, rig, o, rules, skipped);
       if (!hook_ptr) continue;
       HookUnderTest& hook = *hook_ptr;
       TrialSpec short_trial = o.trial;

@@ -27,7 +27,7 @@ int run_sweep(const SweepOptions& s) {
              "vs noop", "vs native", "drop%");
   nlohmann::json results = nlohmann::json::array();
   for (const std::uint32_t count : s.rule_counts) {
-    const RuleSet rules = synthetic_rules({.count = count, .seed = 42});
+    const CompiledRuleSet rules(synthetic_rules({.count = count, .seed = 42}));
     rig.use_rules(rules);
     std::vector<std::string> hooks = {"xdp-noop"};
     for (const auto& h : o.hooks)

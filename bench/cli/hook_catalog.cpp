@@ -31,16 +31,17 @@ std::vector<std::string> expand_hook_name(const std::string& name) {
   return {name};
 }
 
-std::unique_ptr<HookUnderTest> make_hook_under_test(const std::string& hook, const Topology& topo, const RuleSet& rules,
-                                                    const StatePaths& state, std::optional<int> dut_cpu,
-                                                    std::uint32_t latency_sample_shift) {
-  if (is_baseline(hook)) return baselines::make_baseline_hook(hook, topo, rules, dut_cpu);
+std::unique_ptr<HookUnderTest> make_hook_under_test(const std::string& hook, const Topology& topo,
+                                                    const CompiledRuleSet& rules, const StatePaths& state,
+                                                    std::optional<int> dut_cpu, std::uint32_t latency_sample_shift) {
+  if (is_baseline(hook)) return baselines::make_baseline_hook(hook, topo, rules.rules(), dut_cpu);
   return make_filter_hook(hook, topo, rules, state, latency_sample_shift);
 }
 
-std::unique_ptr<HookUnderTest> make_hook_or_skip(const std::string& hook, const Topology& topo, const RuleSet& rules,
-                                                 const StatePaths& state, std::string& why_skipped,
-                                                 std::optional<int> dut_cpu, std::uint32_t latency_sample_shift) {
+std::unique_ptr<HookUnderTest> make_hook_or_skip(const std::string& hook, const Topology& topo,
+                                                 const CompiledRuleSet& rules, const StatePaths& state,
+                                                 std::string& why_skipped, std::optional<int> dut_cpu,
+                                                 std::uint32_t latency_sample_shift) {
   if (!is_baseline(hook)) {
     why_skipped = filter_hook_unavailable_on(hook, topo);
     if (!why_skipped.empty()) return nullptr;

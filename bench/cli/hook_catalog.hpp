@@ -24,15 +24,16 @@ std::vector<std::string> expand_hook_name(const std::string& name);
 // dut_cpu: where the DUT's receive work is pinned (--cpu), if it is.
 // latency_sample_shift: the filter times one stamp in 2^shift
 // (Rig::latency_sample_shift; the baselines time none).
-std::unique_ptr<HookUnderTest> make_hook_under_test(const std::string& hook, const Topology& topo, const RuleSet& rules,
-                                                    const StatePaths& state, std::optional<int> dut_cpu = std::nullopt,
+std::unique_ptr<HookUnderTest> make_hook_under_test(const std::string& hook, const Topology& topo,
+                                                    const CompiledRuleSet& rules, const StatePaths& state,
+                                                    std::optional<int> dut_cpu = std::nullopt,
                                                     std::uint32_t latency_sample_shift = 0);
 // The same, except that a baseline which fails to set up (a rule its tool
 // cannot express, a PMD that does not start) gives null and the reason:
 // it is reported skipped. The filter's own hooks still throw.
-std::unique_ptr<HookUnderTest> make_hook_or_skip(const std::string& hook, const Topology& topo, const RuleSet& rules,
-                                                 const StatePaths& state, std::string& why_skipped,
-                                                 std::optional<int> dut_cpu = std::nullopt,
+std::unique_ptr<HookUnderTest> make_hook_or_skip(const std::string& hook, const Topology& topo,
+                                                 const CompiledRuleSet& rules, const StatePaths& state,
+                                                 std::string& why_skipped, std::optional<int> dut_cpu = std::nullopt,
                                                  std::uint32_t latency_sample_shift = 0);
 // Why a hook cannot run in this rig on this machine; empty if it can.
 std::string hook_unavailable(const std::string& hook);

@@ -99,9 +99,9 @@ std::vector<std::string> dut_route_prefixes(const Topology& topo) {
 class FilterHook final : public HookUnderTest {
  public:
   // name: the row's name; hook: the kernel hook the filter goes on
-  FilterHook(const std::string& name, const std::string& hook, const Topology& topo, const RuleSet& rules,
+  FilterHook(const std::string& name, const std::string& hook, const Topology& topo, const CompiledRuleSet& rules,
              const StatePaths& state, std::uint32_t latency_sample_shift)
-      : HookUnderTest(name), rules_(rules), state_(state) {
+      : HookUnderTest(name), rules_(rules.rules()), state_(state) {
     AttachRequest req;
     req.hook = parse_hook(hook);
     req.direction = default_direction(req.hook);
@@ -144,8 +144,10 @@ class FilterHook final : public HookUnderTest {
       const std::vector<__u64> zeros(ncpu_, 0);
       for (__u32 b = 0; b < XB_LAT_BUCKETS; ++b) bpf_map_update_elem(map.get(), &b, zeros.data(), BPF_ANY);
     }
-    // a reload of the same rules: a fresh counter generation
-    for (const auto& r : records()) reload_filter(state_, r, rules_);
+    // the counters as they stand: a trial counts from here (no reload, so
+    // the rules are compiled once a run and the table stays as attached)
+    counter_base_.clear();
+    for (const auto& r : records()) counter_base_.push_back(read_filter_counters(state_, r));
   }
 
   HookCounts read() const override {
@@ -164,8 +166,7 @@ class FilterHook final : public HookUnderTest {
       c.seen += counter.packets;
       (drop ? c.dropped : c.passed) += counter.packets;
     };
-    for (const auto& r : records()) {
-      const CounterSnapshot snap = read_filter_counters(state_, r);
+    for (const CounterSnapshot& snap : counters_since_reset()) {
       for (std::size_t i = 0; i < snap.rules.size(); ++i) add(snap.rules[i], rules_.rules[i].action == Action::Drop);
       add(snap.no_match, rules_.default_action == Action::Drop);
       add(snap.non_ip, rules_.non_ip_action == Action::Drop);
@@ -181,8 +182,7 @@ class FilterHook final : public HookUnderTest {
     out[rules_.rules.size()].rules = {XB_RULE_DEFAULT};
     out[rules_.rules.size() + 1].rules = {XB_RULE_NON_IP};
     out[rules_.rules.size() + 2].rules = {XB_RULE_MALFORMED};
-    for (const auto& r : records()) {
-      const CounterSnapshot snap = read_filter_counters(state_, r);
+    for (const CounterSnapshot& snap : counters_since_reset()) {
       for (std::size_t i = 0; i < snap.rules.size(); ++i) out[i].packets += snap.rules[i].packets;
       out[rules_.rules.size()].packets += snap.no_match.packets;
       out[rules_.rules.size() + 1].packets += snap.non_ip.packets;
@@ -194,6 +194,28 @@ class FilterHook final : public HookUnderTest {
  private:
   std::vector<AttachmentRecord> records() const {
     return socket_guard_ ? std::vector{socket_guard_->record()} : records_;
+  }
+
+  // Each record's counters less what they held at reset().
+  std::vector<CounterSnapshot> counters_since_reset() const {
+    std::vector<CounterSnapshot> out;
+    const auto recs = records();
+    for (std::size_t k = 0; k < recs.size(); ++k) {
+      CounterSnapshot snap = read_filter_counters(state_, recs[k]);
+      if (k < counter_base_.size()) {
+        const CounterSnapshot& base = counter_base_[k];
+        auto less = [](RuleCounter& c, const RuleCounter& b) {
+          c.packets -= b.packets;
+          c.bytes -= b.bytes;
+        };
+        for (std::size_t i = 0; i < snap.rules.size() && i < base.rules.size(); ++i) less(snap.rules[i], base.rules[i]);
+        less(snap.no_match, base.no_match);
+        less(snap.non_ip, base.non_ip);
+        less(snap.malformed, base.malformed);
+      }
+      out.push_back(std::move(snap));
+    }
+    return out;
   }
 
   std::uint64_t run_time() const {
@@ -213,8 +235,9 @@ class FilterHook final : public HookUnderTest {
 
   RuleSet rules_;
   StatePaths state_;
-  std::vector<AttachmentRecord> records_;    // the filter, through the library
-  std::optional<SocketGuard> socket_guard_;  // socket-filter
+  std::vector<CounterSnapshot> counter_base_;  // each record's counters at reset()
+  std::vector<AttachmentRecord> records_;      // the filter, through the library
+  std::optional<SocketGuard> socket_guard_;    // socket-filter
   std::vector<std::uint32_t> prog_ids_;
   std::vector<UniqueFd> latency_maps_;
   std::size_t ncpu_ = 1;
@@ -282,8 +305,9 @@ std::string filter_hook_unavailable_on(const std::string& hook, const Topology& 
                      topo.spec().name);
 }
 
-std::unique_ptr<HookUnderTest> make_filter_hook(const std::string& hook, const Topology& topo, const RuleSet& rules,
-                                                const StatePaths& state, std::uint32_t latency_sample_shift) {
+std::unique_ptr<HookUnderTest> make_filter_hook(const std::string& hook, const Topology& topo,
+                                                const CompiledRuleSet& rules, const StatePaths& state,
+                                                std::uint32_t latency_sample_shift) {
   if (hook == "xdp-noop" || hook == kCeilingHook) return std::make_unique<NoopHook>(hook, topo);
   if (hook == kParseHook) {
     RuleSet drop_all{.default_action = Action::Drop,
@@ -291,7 +315,8 @@ std::unique_ptr<HookUnderTest> make_filter_hook(const std::string& hook, const T
                      .malformed_action = Action::Drop,
                      .rules = {},
                      .source = "<xdp-parse: no rules, drop>"};
-    return std::make_unique<FilterHook>(hook, "xdp-native", topo, drop_all, state, latency_sample_shift);
+    return std::make_unique<FilterHook>(hook, "xdp-native", topo, CompiledRuleSet(std::move(drop_all)), state,
+                                        latency_sample_shift);
   }
   return std::make_unique<FilterHook>(hook, hook, topo, rules, state, latency_sample_shift);
 }

@@ -30,7 +30,8 @@ inline constexpr const char* kParseHook = "xdp-parse";
 // state: where the filter's records and pins go (the rig's, Rig::state_paths).
 // latency_sample_shift: the filter times one stamp in 2^shift
 // (Rig::latency_sample_shift).
-std::unique_ptr<HookUnderTest> make_filter_hook(const std::string& hook, const Topology& topo, const RuleSet& rules,
-                                                const StatePaths& state, std::uint32_t latency_sample_shift = 0);
+std::unique_ptr<HookUnderTest> make_filter_hook(const std::string& hook, const Topology& topo,
+                                                const CompiledRuleSet& rules, const StatePaths& state,
+                                                std::uint32_t latency_sample_shift = 0);
 
 }  // namespace xb::bench

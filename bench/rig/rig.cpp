@@ -104,7 +104,7 @@ void Rig::set_traffic(const TrafficProfile& traffic) {
   generator_ = std::make_unique<LiveFrameGenerator>(*topology_, traffic_, flows4_, flows6_, gen_cpus_);
 }
 
-void Rig::use_rules(const RuleSet& rules) {
+void Rig::use_rules(const CompiledRuleSet& rules) {
   const std::uint32_t per_family = std::min<std::uint32_t>(traffic_.flows, XB_GEN_V6_FLOWS);
   const auto flows = [&](Family f) {
     // "miss": flows checked to match no rule, or a broad rule set would catch
@@ -119,9 +119,8 @@ void Rig::use_rules(const RuleSet& rules) {
   if (traffic_.file) {
     // the file's frames as the filter sees them (the generator's MAC
     // addresses change nothing the rules look at)
-    const CompiledTable table = compile_rules(rules);
     std::size_t dropped = 0;
-    for (const auto& frame : traffic_.file->frames) dropped += classify(table, frame).action == Action::Drop;
+    for (const auto& frame : traffic_.file->frames) dropped += classify(rules.table(), frame).action == Action::Drop;
     replay_drop_share_ = static_cast<double>(dropped) / static_cast<double>(traffic_.file->frames.size());
   } else {
     flows4_ = flows(Family::V4);

@@ -57,7 +57,7 @@ class Rig {
   // A new traffic profile (frame size, rate) for the next trials.
   void set_traffic(const TrafficProfile& traffic);
   // Aims the traffic at this rule set (the "rules" mix); the next trials use it.
-  void use_rules(const RuleSet& rules);
+  void use_rules(const CompiledRuleSet& rules);
   // Where this run's filter records and pins go: its own, never xdpfilter's.
   const StatePaths& state_paths() const { return state_paths_; }
   // The share of offered packets the reference model says the filter drops.
@@ -81,7 +81,7 @@ class Rig {
   std::unique_ptr<LatencySink> sink_;
   std::optional<int> dut_cpu_;
   std::vector<int> gen_cpus_;
-  std::vector<int> dut_tasks_;  // the DUT's NAPI threads and its core's ksoftirqd
+  std::vector<int> dut_tasks_;             // the DUT's NAPI threads and its core's ksoftirqd
   std::optional<double> first_trial_pps_;  // offered by the first trial
 };
 

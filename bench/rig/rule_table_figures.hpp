@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "rule_set.hpp"
+#include "rule_compiler.hpp"
 
 namespace xb::bench {
 
@@ -21,7 +21,7 @@ struct RuleTableFigures {
 
 // Compiles the rules and installs the table into maps of its own (no
 // program, no interface) to time reloads. Needs CAP_BPF.
-RuleTableFigures measure_rule_table(const RuleSet& rules);
+RuleTableFigures measure_rule_table(const CompiledTable& table);
 
 std::string describe(const RuleTableFigures& f);
 nlohmann::json to_json(const RuleTableFigures& f);

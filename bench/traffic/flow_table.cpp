@@ -48,9 +48,10 @@ bool routable(Family family, const Address& a) {
 
 }  // namespace
 
-std::vector<Flow> flows_for_rules(const RuleSet& rules, const FlowEndpoints& ends, Family family, std::uint32_t count,
-                                  double drop_share, std::uint64_t seed) {
-  const CompiledTable table = compile_rules(rules);
+std::vector<Flow> flows_for_rules(const CompiledRuleSet& compiled, const FlowEndpoints& ends, Family family,
+                                  std::uint32_t count, double drop_share, std::uint64_t seed) {
+  const RuleSet& rules = compiled.rules();
+  const CompiledTable& table = compiled.table();
   std::mt19937_64 rng(seed);
   const std::string& from = family == Family::V4 ? ends.source4 : ends.source6;
   const std::string& to = family == Family::V4 ? ends.target4 : ends.target6;
@@ -109,8 +110,9 @@ std::vector<Flow> flows_for_rules(const RuleSet& rules, const FlowEndpoints& end
   return flows;
 }
 
-std::vector<Flow> flows_missing_rules(const RuleSet& rules, Family family, std::uint32_t count, std::uint64_t seed) {
-  const CompiledTable table = compile_rules(rules);
+std::vector<Flow> flows_missing_rules(const CompiledRuleSet& rules, Family family, std::uint32_t count,
+                                      std::uint64_t seed) {
+  const CompiledTable& table = rules.table();
   std::mt19937_64 rng(seed);
   const int af = family == Family::V4 ? AF_INET : AF_INET6;
   std::vector<Flow> flows;

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "reference_model.hpp"
-#include "rule_set.hpp"
+#include "rule_compiler.hpp"
 
 namespace xb::bench {
 
@@ -31,13 +31,14 @@ struct FlowEndpoints {
   std::string source4, target4, source6, target6;
 };
 
-std::vector<Flow> flows_for_rules(const RuleSet& rules, const FlowEndpoints& ends, Family family, std::uint32_t count,
-                                  double drop_share, std::uint64_t seed = 1);
+std::vector<Flow> flows_for_rules(const CompiledRuleSet& rules, const FlowEndpoints& ends, Family family,
+                                  std::uint32_t count, double drop_share, std::uint64_t seed = 1);
 
 // `count` flows of one family that no rule matches (checked with the
 // reference model): random unicast addresses and ports, so that every shape
 // is searched and none hits. Throws xb::Error when the rules leave no room.
-std::vector<Flow> flows_missing_rules(const RuleSet& rules, Family family, std::uint32_t count, std::uint64_t seed = 1);
+std::vector<Flow> flows_missing_rules(const CompiledRuleSet& rules, Family family, std::uint32_t count,
+                                      std::uint64_t seed = 1);
 
 // The share of the flows' packets the reference model says are dropped
 // (every flow sent equally often).
