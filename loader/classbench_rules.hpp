@@ -5,7 +5,7 @@
 //
 // ClassBench has no actions: every rule gets `action`. Rule N (1-based, in
 // file order) is named "cb<N>" (ClassBench's traces call it N-1). How its
-// fields map onto the filter's is in README.md ("ClassBench rule files").
+// fields map onto the filter's is in docs/rules.md ("ClassBench rule files").
 #pragma once
 
 #include <string>

@@ -16,7 +16,7 @@
 namespace xb {
 
 // What one compile built, for `xdpfilter check`, the benchmarks and the
-// README's table.
+// table in bpf/README.md.
 struct TableStats {
   std::uint32_t trees[XB_FAMILIES] = {};
   std::uint32_t records = 0;     // rules after port-list and family expansion

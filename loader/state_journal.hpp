@@ -5,7 +5,7 @@
 // by a process killed half way and takes the state back to before the change
 // (attach) or on to after it (reload, detach).
 // XDPBENCH_DEBUG_KILL_AT=<step> kills the process with SIGKILL at that step,
-// so tests can prove it (the steps: README, "Crash-safe state").
+// so tests can prove it (the steps: docs/xdpfilter.md, "Crash-safe state").
 #pragma once
 
 #include <cstdint>

@@ -242,11 +242,13 @@ int run(int argc, char** argv) {
   import->add_flag("--skip-unsupported", import_cmd.iptables.skip_unsupported,
                    "leave out rules the filter cannot express, and list them, instead of refusing the rule set");
 
+  const bool check_args_only = take_check_args(argc, argv);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return exit_on_parse_error(app, e, "xdpfilter");
   }
+  if (check_args_only) return 0;
   route_libbpf_logging();
 
   if (*attach) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # How often does the gate raise a false regression? Runs `xdpbench ab` on two
-# identical builds RUNS times and counts the verdicts (README, "False
-# regressions"). Usage: scripts/gate-false-positives.sh [RUNS] [BUILD_DIR] [-- run options]
+# identical builds RUNS times and counts the verdicts (docs/xdpbench.md,
+# "False regressions"). Usage: scripts/gate-false-positives.sh [RUNS] [BUILD_DIR] [-- run options]
 set -euo pipefail
 runs=${1:-20}
 build=${2:-build}

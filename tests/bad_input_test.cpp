@@ -1,8 +1,9 @@
 // Bad input, class by class: every case gets exit code 2, one line on stderr
 // ("<tool>: " and the place: file:line:column, flag or file), nothing on
 // stdout, and changes nothing (no record, pin, program, namespace). The
-// README's "Bad input" table is checked against these cases, so the two
-// cannot drift apart: a case missing there fails with the row to paste.
+// "Bad input" table of docs/testing.md is checked against these cases, so
+// the two cannot drift apart: a case missing there fails with the row to
+// paste.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -26,7 +27,7 @@ namespace fs = std::filesystem;
 
 struct BadInput {
   std::string name;         // the test's name
-  std::string input_class;  // the README table's first column
+  std::string input_class;  // the docs table's first column
   std::string tool;         // xdpfilter or xdpbench
   std::string args;         // {FILE}: the case's input file, {WHERE}: the test's interface and namespace
   std::function<void(const std::string& path)> make_file;  // writes {FILE}
@@ -252,16 +253,16 @@ TEST_P(BadInputTest, OneLineNamingThePlaceAndNothingChanged) {
 INSTANTIATE_TEST_SUITE_P(Cases, BadInputTest, ::testing::ValuesIn(cases()),
                          [](const auto& param_info) { return param_info.param.name; });
 
-// The README's table (section "Bad input") shows each case's error, with
-// FILE for the file's path.
+// docs/testing.md's table (section "Bad input") shows each case's error,
+// with FILE for the file's path.
 TEST(BadInputReadme, TableShowsEveryCase) {
-  std::ifstream in(XB_SOURCE_DIR "/README.md");
+  std::ifstream in(XB_SOURCE_DIR "/docs/testing.md");
   std::stringstream buf;
   buf << in.rdbuf();
-  const std::string readme = buf.str();
-  const auto start = readme.find("### Bad input");
-  ASSERT_NE(start, std::string::npos) << "README.md has no '### Bad input' section";
-  const std::string section = readme.substr(start, readme.find("\n## ", start) - start);
+  const std::string doc = buf.str();
+  const auto start = doc.find("\n## Bad input\n");
+  ASSERT_NE(start, std::string::npos) << "docs/testing.md has no '## Bad input' section";
+  const std::string section = doc.substr(start, doc.find("\n## ", start + 1) - start);
   std::string missing;
   for (const BadInput& c : cases()) {
     const std::string error = replace_all(replace_all(c.error, "{FILE}", "FILE"), "{LASTCPU}", "N");
@@ -270,7 +271,7 @@ TEST(BadInputReadme, TableShowsEveryCase) {
     if (section.find(error) == std::string::npos)
       missing += fmt::format("| {} | `{} {}` | `` {}: {} `` |\n", c.input_class, c.tool, args, c.tool, error);
   }
-  EXPECT_EQ(missing, "") << "rows to add to README.md's Bad input table:\n" << missing;
+  EXPECT_EQ(missing, "") << "rows to add to docs/testing.md's Bad input table:\n" << missing;
 }
 
 }  // namespace

@@ -64,7 +64,7 @@ TEST_P(BaselineVerdicts, CountPerRuleAsTheReferenceModel) {
 
   // What nftables and iptables judge as the filter core does: IP frames
   // without a VLAN tag that are not malformed. Where they see packets
-  // differently they are left out, as README ("Baselines") says:
+  // differently they are left out, as docs/xdpbench.md ("Baselines") says:
   // nftables (and iptables-nft, built on it) takes an IPv6 AH header for
   // the transport and matches TCP/UDP fields on IPv4 fragments; IPv6 input
   // drops a multicast source before PRE_ROUTING.

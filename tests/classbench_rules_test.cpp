@@ -1,5 +1,5 @@
 // ClassBench filter files as a rule format: the shipped sets load whole, the
-// fields map as README.md says, every error names file:line:column, and
+// fields map as docs/rules.md says, every error names file:line:column, and
 // --rules tells ClassBench from TOML.
 #include "classbench_rules.hpp"
 

@@ -89,7 +89,7 @@ TEST(NftRoundTrip, SameVerdictAndSameRuleAsTheKernel) {
 
   // ICMP carried in the other family's packets (IPv6 next header 1, IPv4
   // protocol 58): nftables' meta l4proto matches it, the filter's rules
-  // cannot (the import notes it) -- left out, as README says
+  // cannot (the import notes it) -- left out, as docs/rules.md says
   auto frames = input_hook_corpus(rules, 6000, 17);
   const auto before = frames.size();
   std::erase_if(frames, [](const std::vector<std::uint8_t>& f) {

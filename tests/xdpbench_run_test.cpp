@@ -143,7 +143,7 @@ TEST(XdpbenchRun, PinnedRunsGiveEveryHookADutCpuCost) {
 // passes reaches the sink. Flows no rule matches (--mix=miss): with flows
 // aimed at the rules, a share of what lwt-in passed (about a fifth of the
 // IPv4 packets in one run) has been seen not to reach the sink, a kernel
-// matter not yet understood (see README).
+// matter not yet understood (see README.md, "Hooks").
 TEST(XdpbenchRun, RouteHooksSeeEveryForwardedPacket) {
   const std::string json_path = "/tmp/" + unique_name("xblwt") + ".json";
   const std::string out = run_command(XDPBENCH_PATH

@@ -299,11 +299,13 @@ int run(int argc, char** argv) {
   report_cmd->add_option("--out", report_out, "directory for report.html and report.md")->capture_default_str();
 
   auto* cleanup = app.add_subcommand("cleanup", "remove what killed runs left: their namespaces, state and pins");
+  const bool check_args_only = take_check_args(argc, argv);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return exit_on_parse_error(app, e, "xdpbench");
   }
+  if (check_args_only) return 0;
   if (*report_cmd) return bench::run_report(report_inputs, report_out);
   if (*gate_cmd) {
     gate_opts.threshold = parse_percentage("--threshold", threshold);
