@@ -48,10 +48,9 @@ bool routable(Family family, const Address& a) {
 
 }  // namespace
 
-std::vector<Flow> flows_for_rules(const CompiledRuleSet& compiled, const FlowEndpoints& ends, Family family,
+std::vector<Flow> flows_for_rules(const CompiledRuleSet& rules, const FlowEndpoints& ends, Family family,
                                   std::uint32_t count, double drop_share, std::uint64_t seed) {
-  const RuleSet& rules = compiled.rules();
-  const CompiledTable& table = compiled.table();
+  const CompiledTable& table = rules.table();
   std::mt19937_64 rng(seed);
   const std::string& from = family == Family::V4 ? ends.source4 : ends.source6;
   const std::string& to = family == Family::V4 ? ends.target4 : ends.target6;
@@ -59,7 +58,7 @@ std::vector<Flow> flows_for_rules(const CompiledRuleSet& compiled, const FlowEnd
     throw Error(fmt::format("topology {} has no {} addresses for the generator and target", ends.topology,
                             family == Family::V4 ? "IPv4" : "IPv6"));
   std::vector<const Rule*> aimable;
-  for (const auto& r : rules.rules) {
+  for (const auto& r : rules.rules().rules) {
     const auto fams = r.families();
     if (std::find(fams.begin(), fams.end(), family) != fams.end() && (!r.proto || *r.proto == XB_IPPROTO_UDP))
       aimable.push_back(&r);
