@@ -15,14 +15,12 @@
 #include "reference_model.hpp"
 #include "rule_compiler.hpp"
 #include "test_namespaces.hpp"
+#include "test_params.hpp"
 #include "traffic.hpp"
 #include "verdict_table.hpp"
 
 namespace xb::testing {
 namespace {
-
-// IPv6 link-local chatter the topology could not silence (see tests/rig/xdpbench_run_test.cpp)
-constexpr std::uint64_t kStrayPackets = 4;
 
 bool untagged_ip(const std::vector<std::uint8_t>& f) {
   return f.size() >= 14 && ((f[12] == 0x08 && f[13] == 0x00) || (f[12] == 0x86 && f[13] == 0xdd));
@@ -119,14 +117,9 @@ TEST_P(BaselineVerdicts, CountPerRuleAsTheReferenceModel) {
   EXPECT_GE(counted, frames.size());
 }
 
-std::string param_name(const ::testing::TestParamInfo<std::string>& info) {
-  std::string s = info.param;
-  std::replace(s.begin(), s.end(), '-', '_');
-  return s;
-}
-
 INSTANTIATE_TEST_SUITE_P(Baselines, BaselineVerdicts,
-                         ::testing::Values("nft-netdev", "nft-inet", "iptables-legacy", "iptables-nft"), param_name);
+                         ::testing::Values("nft-netdev", "nft-inet", "iptables-legacy", "iptables-nft"),
+                         hook_param_name);
 
 }  // namespace
 }  // namespace xb::testing

@@ -21,7 +21,9 @@
 #include "cli_runner.hpp"
 #include "temp_file.hpp"
 #include "test_namespaces.hpp"
+#include "test_params.hpp"
 #include "traffic.hpp"
+#include "xdpfilter_stats.hpp"
 
 namespace xb::testing {
 namespace {
@@ -99,30 +101,6 @@ class RouterTopology {
  public:
   const std::string gen, dut, sink;
 };
-
-json only_stats() {
-  const auto r = run_xdpfilter("stats --json");
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  const json all = json::parse(r.out);
-  EXPECT_EQ(all.size(), 1u);
-  return all.at(0);
-}
-
-std::uint64_t packets_of(const json& stats, const std::string& rule_name) {
-  for (const auto& r : stats.at("rules"))
-    if (r.at("name") == rule_name) return r.at("packets").get<std::uint64_t>();
-  ADD_FAILURE() << "no rule " << rule_name;
-  return 0;
-}
-
-bool prog_gone(std::uint32_t id) {
-  for (int i = 0; i < 100; ++i) {  // programs are freed after an RCU grace period
-    if (run_command("bpftool prog show id " + std::to_string(id) + " 2>&1 || true").find("Error") != std::string::npos)
-      return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return false;
-}
 
 // Datagrams made in ns itself; returns how many sendto refused with EPERM
 // (a drop at lwt-out or lwt-xmit reaches the sender as that error).
@@ -270,12 +248,7 @@ TEST_P(LwtEndToEnd, AttachFilterCountReloadDetach) {
   EXPECT_EQ(dropped.wait_for(before + 10, 2s), before + 10);
 }
 
-INSTANTIATE_TEST_SUITE_P(Hooks, LwtEndToEnd, ::testing::Values("lwt-in", "lwt-out", "lwt-xmit"),
-                         [](const auto& param_info) {
-                           std::string n = param_info.param;
-                           std::replace(n.begin(), n.end(), '-', '_');
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(Hooks, LwtEndToEnd, ::testing::Values("lwt-in", "lwt-out", "lwt-xmit"), hook_param_name);
 
 // Bad input of the route hooks: one line on stderr, exit code 2, the DUT's
 // routes exactly as they were, nothing recorded or pinned.

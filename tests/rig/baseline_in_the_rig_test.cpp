@@ -11,12 +11,11 @@
 #include "hook_under_test.hpp"
 #include "rig.hpp"
 #include "rule_set.hpp"
+#include "test_namespaces.hpp"
+#include "test_params.hpp"
 
 namespace xb::testing {
 namespace {
-
-// IPv6 link-local chatter the topology could not silence (see xdpbench_run_test.cpp)
-constexpr std::uint64_t kStrayPackets = 4;
 
 // The rig, the default 1,000 rules and traffic aimed at them: exact drops.
 class BaselineInTheRig : public ::testing::TestWithParam<std::string> {};
@@ -47,16 +46,10 @@ TEST_P(BaselineInTheRig, DropsWhatTheReferenceDrops) {
   EXPECT_LE(t.delivered - 1920u, kStrayPackets);
 }
 
-std::string param_name(const ::testing::TestParamInfo<std::string>& info) {
-  std::string s = info.param;
-  std::replace(s.begin(), s.end(), '-', '_');
-  return s;
-}
-
 INSTANTIATE_TEST_SUITE_P(Baselines, BaselineInTheRig,
                          ::testing::Values("nft-netdev", "nft-inet", "iptables-legacy", "iptables-nft", "dpdk-afxdp",
                                            "dpdk-afpacket", "dpdk-afxdp-acl"),
-                         param_name);
+                         hook_param_name);
 
 }  // namespace
 }  // namespace xb::testing

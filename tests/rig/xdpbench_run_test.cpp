@@ -17,9 +17,6 @@
 namespace xb::testing {
 namespace {
 
-// IPv6 link-local chatter the topology could not silence
-constexpr std::uint64_t kStrayPackets = 4;
-
 TEST(XdpbenchRun, AllHooksShortRunWritesConsistentJson) {
   const std::string json_path = "/tmp/" + unique_name("xbrun") + ".json";
   // the shell prints its pid, then becomes xdpbench: the rig names its
@@ -216,9 +213,7 @@ TEST(XdpbenchRun, SlowProgRunCallsDoNotCollapseTheFlatOutRate) {
 namespace xb::bench {
 namespace {
 
-// IPv6 link-local traffic (neighbour and multicast chatter when links come
-// up) that the topology's settings do not always silence
-constexpr std::uint64_t kStrayPackets = 4;
+using testing::kStrayPackets;
 
 // The miss template's 64 flows (source ports 32768..32831 one after the
 // other) at a rate low enough that no packet is lost.

@@ -18,10 +18,19 @@ inline constexpr std::array kProgramKinds = {ProgramKind::Xdp,    ProgramKind::T
                                              ProgramKind::Socket, ProgramKind::Cgroup, ProgramKind::Netfilter,
                                              ProgramKind::LwtIn,  ProgramKind::LwtOut, ProgramKind::LwtXmit};
 
+// A hook's or program's name ("xdp-native") as gtest takes it in a test's
+// name, where a '-' may not stand.
+inline std::string gtest_name(std::string name) {
+  std::replace(name.begin(), name.end(), '-', '_');
+  return name;
+}
+
+// For suites over hook names.
+inline std::string hook_param_name(const ::testing::TestParamInfo<std::string>& info) { return gtest_name(info.param); }
+
+// For suites over kProgramKinds.
 inline std::string kind_param_name(const ::testing::TestParamInfo<ProgramKind>& info) {
-  std::string n = program_kind_name(info.param);
-  std::replace(n.begin(), n.end(), '-', '_');
-  return n;
+  return gtest_name(program_kind_name(info.param));
 }
 
 }  // namespace xb::testing
