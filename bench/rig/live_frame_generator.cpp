@@ -62,7 +62,7 @@ constexpr std::size_t kEth = 14, kIp = 20, kIp6 = 40, kUdp = 8;
 // XDPBENCH_DEBUG_CALL_DELAY_US=N: sleep N microseconds before each
 // live-frames call, inside the call's timing: a kernel whose every prog-run
 // call has a large fixed cost (slow RCU grace periods), for testing that the
-// generator does not collapse on one (tests/xdpbench_run_test.cpp).
+// generator does not collapse on one (tests/rig/xdpbench_run_test.cpp).
 std::chrono::microseconds debug_call_delay() {
   const char* v = std::getenv("XDPBENCH_DEBUG_CALL_DELAY_US");
   if (!v || !*v) return {};

@@ -16,7 +16,7 @@
 // between the chosen one and 1.5 times it; until the first fit, calls double from
 // `start` while they stay short.
 //
-// No libbpf here: unit-tested without root (tests/call_size_model_test.cpp).
+// No libbpf here: unit-tested without root (tests/unit/call_size_model_test.cpp).
 #pragma once
 
 #include <array>

@@ -2,6 +2,7 @@
 // this process, removed when the test ends (also when it fails).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +16,11 @@ std::string run_command(const std::string& command);
 
 // A unique short name: prefix + pid + counter (interface names fit in 15).
 std::string unique_name(const std::string& prefix);
+
+// IPv6 link-local traffic (neighbour and multicast chatter when links come
+// up) that a topology's settings do not always silence: how many packets
+// more than were sent a hook or a sink may count.
+inline constexpr std::uint64_t kStrayPackets = 4;
 
 // The rig's veth-pair topology (topologies/veth-pair.toml) under names
 // unique to one test: gen (198.18.0.1/24, 2001:2::1/64) <-> dut

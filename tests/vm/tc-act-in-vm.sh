@@ -2,8 +2,9 @@
 # The tc-act hook where the kernel has act_bpf: Debian 12's own kernel under
 # qemu runs the tc-act end-to-end test (attach over rtnetlink, live traffic,
 # counters, reload, detach). The host kernel of this project lacks act_bpf,
-# so there the same test checks the clean failure instead.
-#   tc-act-in-vm.sh BPF_TESTS XDPFILTER KERNEL_DIR
+# so there the same test checks the clean failure instead. The test is
+# NetnsEndToEnd's tc_act case, in the netns tier's binary.
+#   tc-act-in-vm.sh NETNS_TESTS XDPFILTER KERNEL_DIR
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bash "$here/fetch-kernel.sh" "$3"

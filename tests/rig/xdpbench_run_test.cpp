@@ -1,8 +1,9 @@
 // The rig end to end: a short `xdpbench run --hook=all` builds its topology,
 // measures every hook it can next to xdp-noop, writes a JSON result whose
-// counts add up, and leaves nothing behind. No timing is asserted.
+// counts add up, and leaves nothing behind; the rig's own counts at a low
+// rate. No timing is asserted. (Topologies and `xdpbench cleanup`, which
+// send no traffic: tests/netns/topology_test.cpp.)
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -15,9 +16,6 @@
 
 namespace xb::testing {
 namespace {
-
-// IPv6 link-local chatter the topology could not silence
-constexpr std::uint64_t kStrayPackets = 4;
 
 TEST(XdpbenchRun, AllHooksShortRunWritesConsistentJson) {
   const std::string json_path = "/tmp/" + unique_name("xbrun") + ".json";
@@ -207,7 +205,6 @@ TEST(XdpbenchRun, SlowProgRunCallsDoNotCollapseTheFlatOutRate) {
 }  // namespace
 }  // namespace xb::testing
 
-#include "errors.hpp"
 #include "filter_hook.hpp"
 #include "hook_catalog.hpp"
 #include "hook_under_test.hpp"
@@ -216,71 +213,7 @@ TEST(XdpbenchRun, SlowProgRunCallsDoNotCollapseTheFlatOutRate) {
 namespace xb::bench {
 namespace {
 
-// IPv6 link-local traffic (neighbour and multicast chatter when links come
-// up) that the topology's settings do not always silence
-constexpr std::uint64_t kStrayPackets = 4;
-
-std::string namespaces_with(const std::string& prefix) {
-  return testing::run_command("ip netns list | grep '^" + prefix + "' || true");
-}
-
-TEST(Topology, EveryTopologyComesAndGoesWithoutTrace) {
-  for (const char* name : {"veth-pair", "router"}) {
-    const std::string prefix = testing::unique_name("xbtopo") + "-";
-    {
-      Topology topo(load_topology(name), prefix);
-      EXPECT_NE(namespaces_with(prefix), "") << name;
-      EXPECT_GT(topo.generator().ifindex, 0);
-      EXPECT_EQ(topo.sink().has_value(), std::string(name) == "router");
-    }
-    EXPECT_EQ(namespaces_with(prefix), "") << name;
-  }
-}
-
-// `xdpbench cleanup` removes what a run that is gone left (its namespaces,
-// state and pins) and nothing of a run still going.
-TEST(XdpbenchCleanup, RemovesWhatDeadRunsLeftOnly) {
-  const pid_t dead = ::fork();  // a pid that was a process and is no more
-  if (dead == 0) ::_exit(0);
-  ASSERT_GT(dead, 0);
-  ::waitpid(dead, nullptr, 0);
-  const std::string alive = std::to_string(::getpid()), gone = std::to_string(dead);
-  const std::vector<std::string> namespaces = {"xbr" + gone + "-t", "xbr" + alive + "-t"};
-  const std::vector<std::filesystem::path> dirs = {"/run/xdpbench/run" + gone, "/sys/fs/bpf/xdpbench_run" + gone,
-                                                   "/run/xdpbench/run" + alive};
-  struct Made {  // removed however the test ends
-    const std::vector<std::string>& ns;
-    const std::vector<std::filesystem::path>& dirs;
-    ~Made() {
-      std::error_code ec;
-      for (const auto& n : ns) testing::run_command("ip netns del " + n + " 2>/dev/null || true");
-      for (const auto& d : dirs) std::filesystem::remove_all(d, ec);
-    }
-  } made{namespaces, dirs};
-  for (const auto& n : namespaces) ASSERT_EQ(testing::run_command("ip netns add " + n + " && echo ok"), "ok\n");
-  for (const auto& d : dirs) std::filesystem::create_directories(d);
-
-  const std::string out = testing::run_command(XDPBENCH_PATH " cleanup");
-  // (other dead runs' leftovers on the machine may be counted too)
-  EXPECT_NE(out.find(" of runs no longer running"), std::string::npos) << out;
-  EXPECT_EQ(namespaces_with("xbr" + gone + "-"), "");
-  EXPECT_FALSE(std::filesystem::exists(dirs[0]));
-  EXPECT_FALSE(std::filesystem::exists(dirs[1]));
-  EXPECT_NE(namespaces_with("xbr" + alive + "-"), "") << "a live run's namespace is left alone";
-  EXPECT_TRUE(std::filesystem::exists(dirs[2])) << "a live run's state is left alone";
-}
-
-TEST(Topology, BadFilesNameTheLineAndColumn) {
-  const std::string text =
-      "[[namespace]]\nname = \"gen\"\n\n[[veth]]\na = { ns = \"gen\", dev = \"g0\" }\n"
-      "b = { ns = \"dux\", dev = \"d0\" }\n";
-  try {
-    parse_topology(text, "bad.toml");
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "bad.toml:6:5: no [[namespace]] named 'dux'");
-  }
-}
+using testing::kStrayPackets;
 
 // The miss template's 64 flows (source ports 32768..32831 one after the
 // other) at a rate low enough that no packet is lost.

@@ -20,6 +20,7 @@
 #include "packet_builder.hpp"
 #include "prog_runner.hpp"
 #include "synthetic_rules.hpp"
+#include "test_params.hpp"
 #include "verdict_table.hpp"
 
 namespace xb {
@@ -240,15 +241,7 @@ TEST_P(ProgRun, ClassBenchAgainstOracle) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Programs, ProgRun,
-                         ::testing::Values(ProgramKind::Xdp, ProgramKind::Tc, ProgramKind::TcAct, ProgramKind::Socket,
-                                           ProgramKind::Cgroup, ProgramKind::Netfilter, ProgramKind::LwtIn,
-                                           ProgramKind::LwtOut, ProgramKind::LwtXmit),
-                         [](const auto& param_info) {
-                           std::string n = kind_name(param_info.param);
-                           std::replace(n.begin(), n.end(), '-', '_');
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(Programs, ProgRun, ::testing::ValuesIn(testing::kProgramKinds), testing::kind_param_name);
 
 }  // namespace
 }  // namespace xb

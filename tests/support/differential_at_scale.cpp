@@ -2,13 +2,16 @@
 // BPF_PROG_TEST_RUN, against the reference model (random and mutated
 // packets) and the independent oracle (ClassBench traces and boundary
 // tuples), over several rule sets: the default rules, random shapes and
-// ClassBench. ProgRunMillion sends a million packets per hook (label "long",
-// minutes); ProgRunSample the same mix, smaller, in the default run.
+// ClassBench. ProgRunMillion (tests/long/) sends a million packets per hook
+// (label "long", minutes); ProgRunSample (tests/progrun/) the same mix,
+// smaller, in the default run: both call this.
 //
 // Batched: packets are grouped by the rule the reference expects, each run
 // once (one syscall) and its action checked; the group's counter is read
 // before and after, and must have risen by the group's size. Only a group
 // that does not add up is rerun packet by packet to name the culprit.
+#include "differential_at_scale.hpp"
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -29,7 +32,7 @@
 #include "rule_set.hpp"
 #include "synthetic_rules.hpp"
 
-namespace xb {
+namespace xb::testing {
 namespace {
 
 using fixtures::ProgRunner;
@@ -133,6 +136,8 @@ std::vector<Case> oracle_cases(const RuleSet& rules, const std::vector<fixtures:
   return cases;
 }
 
+}  // namespace
+
 // One hook, `total` packets spread over the rule sets.
 // The sample leaves out the 10,000-rule set: building it and its boundary
 // tuples is most of the sample's time.
@@ -218,23 +223,4 @@ void differential_at_scale(ProgramKind kind, std::size_t total, bool with_10k_ru
       static_cast<double>(all.packets) / prog_run_seconds);
 }
 
-const auto kKinds =
-    ::testing::Values(ProgramKind::Xdp, ProgramKind::Tc, ProgramKind::TcAct, ProgramKind::Socket, ProgramKind::Cgroup,
-                      ProgramKind::Netfilter, ProgramKind::LwtIn, ProgramKind::LwtOut, ProgramKind::LwtXmit);
-
-std::string kind_param_name(const ::testing::TestParamInfo<ProgramKind>& info) {
-  std::string n = program_kind_name(info.param);
-  std::replace(n.begin(), n.end(), '-', '_');
-  return n;
-}
-
-class ProgRunMillion : public ::testing::TestWithParam<ProgramKind> {};
-TEST_P(ProgRunMillion, AgainstReferenceAndOracle) { differential_at_scale(GetParam(), 1'000'000, true); }
-INSTANTIATE_TEST_SUITE_P(Programs, ProgRunMillion, kKinds, kind_param_name);
-
-class ProgRunSample : public ::testing::TestWithParam<ProgramKind> {};
-TEST_P(ProgRunSample, AgainstReferenceAndOracle) { differential_at_scale(GetParam(), 40'000, false); }
-INSTANTIATE_TEST_SUITE_P(Programs, ProgRunSample, kKinds, kind_param_name);
-
-}  // namespace
-}  // namespace xb
+}  // namespace xb::testing

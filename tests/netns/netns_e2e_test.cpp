@@ -20,7 +20,9 @@
 #include "tc_act_attachment.hpp"
 #include "temp_file.hpp"
 #include "test_namespaces.hpp"
+#include "test_params.hpp"
 #include "traffic.hpp"
+#include "xdpfilter_stats.hpp"
 
 namespace xb::testing {
 namespace {
@@ -62,30 +64,6 @@ action = "pass"
 proto = "udp"
 dport = 9999
 )";
-
-json only_stats() {
-  const auto r = run_xdpfilter("stats --json");
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  const json all = json::parse(r.out);
-  EXPECT_EQ(all.size(), 1u);
-  return all.at(0);
-}
-
-std::uint64_t packets_of(const json& stats, const std::string& rule_name) {
-  for (const auto& r : stats.at("rules"))
-    if (r.at("name") == rule_name) return r.at("packets").get<std::uint64_t>();
-  ADD_FAILURE() << "no rule " << rule_name;
-  return 0;
-}
-
-bool prog_gone(std::uint32_t id) {
-  for (int i = 0; i < 100; ++i) {  // programs are freed after an RCU grace period
-    if (run_command("bpftool prog show id " + std::to_string(id) + " 2>&1 || true").find("Error") != std::string::npos)
-      return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return false;
-}
 
 class NetnsEndToEnd : public ::testing::TestWithParam<std::string> {
  protected:
@@ -232,11 +210,7 @@ TEST_P(NetnsEndToEnd, AttachFilterCountReloadDetach) {
 INSTANTIATE_TEST_SUITE_P(Hooks, NetnsEndToEnd,
                          ::testing::Values("xdp-native", "xdp-generic", "tc-cls", "tc-act", "tcx", "netfilter",
                                            "cgroup-skb", "socket-filter"),
-                         [](const auto& param_info) {
-                           std::string n = param_info.param;
-                           std::replace(n.begin(), n.end(), '-', '_');
-                           return n;
-                         });
+                         hook_param_name);
 
 }  // namespace
 }  // namespace xb::testing

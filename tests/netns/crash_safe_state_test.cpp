@@ -16,6 +16,7 @@
 #include "cli_runner.hpp"
 #include "temp_file.hpp"
 #include "test_namespaces.hpp"
+#include "test_params.hpp"
 
 namespace xb::testing {
 namespace {
@@ -180,9 +181,7 @@ TEST_P(KillMatrix, LeavesTheOldOrTheNewState) {
 }
 
 std::string matrix_name(const ::testing::TestParamInfo<std::tuple<std::string, Step>>& info) {
-  std::string n = std::get<0>(info.param) + "_" + std::get<1>(info.param).name;
-  std::replace(n.begin(), n.end(), '-', '_');
-  return n;
+  return gtest_name(std::get<0>(info.param) + "_" + std::get<1>(info.param).name);
 }
 
 INSTANTIATE_TEST_SUITE_P(StepsByCommand, KillMatrix,

@@ -30,12 +30,11 @@
 namespace xb::bench {
 namespace {
 
+using testing::kStrayPackets;
 using testing::run_command;
 using testing::unique_name;
 
 const std::string kData = XB_TEST_DATA "/classbench/";
-// IPv6 link-local chatter the topology could not silence (as in xdpbench_run_test)
-constexpr std::uint64_t kStrayPackets = 4;
 
 // Per rule (XB_RULE_* for the defaults): the packets the reference model
 // says the first `count` packets of the cycle through `frames` meet.

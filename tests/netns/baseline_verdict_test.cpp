@@ -1,8 +1,8 @@
 // The baselines give the reference model's verdicts: the verdict table and a
 // corpus of packets aimed at its rules, sent as real frames into a DUT with
 // nftables or iptables holding the translated rule set, counted per rule (or
-// per set lookup, as the sum of its rules); and, through the rig, every
-// baseline (DPDK included) drops exactly the flows the reference drops.
+// per set lookup, as the sum of its rules). (Through the rig, every baseline
+// dropping what the reference drops: tests/rig/baseline_in_the_rig_test.cpp.)
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,17 +13,14 @@
 #include "hook_catalog.hpp"
 #include "hook_under_test.hpp"
 #include "reference_model.hpp"
-#include "rig.hpp"
 #include "rule_compiler.hpp"
 #include "test_namespaces.hpp"
+#include "test_params.hpp"
 #include "traffic.hpp"
 #include "verdict_table.hpp"
 
 namespace xb::testing {
 namespace {
-
-// IPv6 link-local chatter the topology could not silence (see xdpbench_run_test.cpp)
-constexpr std::uint64_t kStrayPackets = 4;
 
 bool untagged_ip(const std::vector<std::uint8_t>& f) {
   return f.size() >= 14 && ((f[12] == 0x08 && f[13] == 0x00) || (f[12] == 0x86 && f[13] == 0xdd));
@@ -120,47 +117,9 @@ TEST_P(BaselineVerdicts, CountPerRuleAsTheReferenceModel) {
   EXPECT_GE(counted, frames.size());
 }
 
-// The rig, the default 1,000 rules and traffic aimed at them: exact drops.
-class BaselineInTheRig : public ::testing::TestWithParam<std::string> {};
-
-TEST_P(BaselineInTheRig, DropsWhatTheReferenceDrops) {
-  const std::string hook_name = GetParam();
-  ASSERT_EQ(bench::hook_unavailable(hook_name), "");
-  const RuleSet rules = default_rule_set();
-  bench::TrafficProfile traffic;
-  traffic.flows = 256;
-  traffic.drop_share = 0.25;
-  traffic.rate_pps = 20000;
-  traffic.ipv6_share = 0.5;
-  bench::Rig rig("veth-pair", traffic);
-  rig.use_rules(CompiledRuleSet(rules));
-  const auto hook = bench::make_hook_under_test(hook_name, rig.topology(), CompiledRuleSet(rules), rig.state_paths());
-  const bench::Trial t = rig.trial(*hook, {.seconds = 10, .warmup_s = 0, .max_packets = 2560});
-  EXPECT_EQ(t.offered, 2560u);
-  if (hook_name == "dpdk-afpacket") {
-    // AF_PACKET leaves the packets to the DUT's stack too, which answers
-    // some (neighbour discovery): the generator's replies are strays that
-    // a drop rule on the benchmark prefix may catch
-    EXPECT_LE(t.dropped - 640u, kStrayPackets);
-  } else {
-    EXPECT_EQ(t.dropped, 640u);
-  }
-  EXPECT_LE(t.seen - 2560u, kStrayPackets);
-  EXPECT_LE(t.delivered - 1920u, kStrayPackets);
-}
-
-std::string param_name(const ::testing::TestParamInfo<std::string>& info) {
-  std::string s = info.param;
-  std::replace(s.begin(), s.end(), '-', '_');
-  return s;
-}
-
 INSTANTIATE_TEST_SUITE_P(Baselines, BaselineVerdicts,
-                         ::testing::Values("nft-netdev", "nft-inet", "iptables-legacy", "iptables-nft"), param_name);
-INSTANTIATE_TEST_SUITE_P(Baselines, BaselineInTheRig,
-                         ::testing::Values("nft-netdev", "nft-inet", "iptables-legacy", "iptables-nft", "dpdk-afxdp",
-                                           "dpdk-afpacket", "dpdk-afxdp-acl"),
-                         param_name);
+                         ::testing::Values("nft-netdev", "nft-inet", "iptables-legacy", "iptables-nft"),
+                         hook_param_name);
 
 }  // namespace
 }  // namespace xb::testing
