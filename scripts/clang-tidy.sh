@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # clang-tidy with the checked-in .clang-tidy over the project's C++ sources
-# (loader/, packets/, process/, bench/, tests/) in a build's
+# (loader/, packets/, process/, testing/, bench/, tests/) in a build's
 # compile_commands.json (default ./build, built first: the skeletons and
 # generated headers must exist; generated sources under build/ are left out).
 # Exits non-zero on any finding.
@@ -12,7 +12,7 @@ import json, re, sys
 db, root = sys.argv[1], sys.argv[2]
 names = sorted({e["file"] for e in json.load(open(db))})
 print(" ".join("^" + re.escape(f) + "$" for f in names
-               if re.match(re.escape(root) + r"/(loader|packets|process|bench|tests)/.*\.cpp$", f)))
+               if re.match(re.escape(root) + r"/(loader|packets|process|testing|bench|tests)/.*\.cpp$", f)))
 PY
 )
 # run-clang-tidy echoes each clang-tidy command line and clang's count of the
