@@ -37,7 +37,9 @@ else()
 endif()
 
 function(xb_bpf_object)
-  cmake_parse_arguments(ARG "" "NAME;SOURCE" "DEPENDS" ${ARGN})
+  # DEFINES: preprocessor symbols for this object (a variant of a source)
+  cmake_parse_arguments(ARG "" "NAME;SOURCE" "DEPENDS;DEFINES" ${ARGN})
+  list(TRANSFORM ARG_DEFINES PREPEND -D)
   set(obj ${XB_BPF_GEN_DIR}/${ARG_NAME}.bpf.o)
   set(skel ${XB_BPF_GEN_DIR}/${ARG_NAME}.skel.h)
   get_filename_component(src ${ARG_SOURCE} ABSOLUTE)
@@ -45,7 +47,7 @@ function(xb_bpf_object)
   add_custom_command(
     OUTPUT ${obj}
     COMMAND ${BPF_CLANG_EXE} -g -O2 -Wall -Werror -target bpf
-            -D__TARGET_ARCH_${XB_BPF_ARCH}
+            -D__TARGET_ARCH_${XB_BPF_ARCH} ${ARG_DEFINES}
             -I${XB_BPF_GEN_DIR} -I${src_dir} -c ${src} -o ${obj}
     DEPENDS ${src} ${ARG_DEPENDS}
     COMMENT "BPF ${ARG_NAME}.bpf.o"

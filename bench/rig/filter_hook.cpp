@@ -7,6 +7,9 @@
 #include <linux/rtnetlink.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
 #include <optional>
 
 #include "errors.hpp"
@@ -26,6 +29,21 @@
 
 namespace xb::bench {
 namespace {
+
+// XDPBENCH_DEBUG_EXTRA_WORK=N: N empty loop iterations a packet in the rig's
+// filter programs, a slowdown of known size for testing the regression gate
+// (bpf/xb_rig_probe.bpf.h). Read here, by the rig: the library reads no
+// environment.
+std::uint32_t debug_extra_work() {
+  const char* v = std::getenv("XDPBENCH_DEBUG_EXTRA_WORK");
+  if (!v || !*v) return 0;
+  std::uint32_t n = 0;
+  const char* end = v + std::strlen(v);
+  const auto [ptr, ec] = std::from_chars(v, end, n);
+  if (ec != std::errc() || ptr != end || n > (1u << 20))
+    throw Error(fmt::format("XDPBENCH_DEBUG_EXTRA_WORK: '{}' is not 0 to 1048576", v));
+  return n;
+}
 
 struct ProgStats {
   std::uint64_t run_cnt = 0, run_time_ns = 0;
@@ -108,8 +126,9 @@ class FilterHook final : public HookUnderTest {
     req.netns = topo.dut().ns;
     TargetFlags target;
     target.iface = topo.dut().dev;
-    req.latency_probe.stamp_offset = sees_l2(program_kind(req.hook)) ? XB_GEN_STAMP_L2_OFFSET : XB_GEN_STAMP_L3_OFFSET;
-    req.latency_probe.sample_shift = latency_sample_shift;
+    // the rig's variant of the program: it times the generator's stamps
+    const int stamp_offset = sees_l2(program_kind(req.hook)) ? XB_GEN_STAMP_L2_OFFSET : XB_GEN_STAMP_L3_OFFSET;
+    req.rig = RigProbe{static_cast<std::uint32_t>(stamp_offset), latency_sample_shift, debug_extra_work()};
     try {
       if (hook_ops(req.hook).held_by_process) {
         req.target = hook_target(req.hook, target);

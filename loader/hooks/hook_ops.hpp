@@ -53,7 +53,7 @@ struct HookOps {
   void (*prepare)(HookSite& site);
   // Loads a filter program of the hook's kind on `maps` and attaches it,
   // in the target's netns; fills site.prog_id and site.hold.
-  std::unique_ptr<PlacedFilter> (*attach)(HookSite& site, FilterMaps maps, const LatencyProbe& probe);
+  std::unique_ptr<PlacedFilter> (*attach)(HookSite& site, FilterMaps maps, const std::optional<RigProbe>& rig);
   // Takes the recorded filter off, in its netns (a link hook's pinned
   // links go with the transaction's unpin). `others`: the other filters of
   // ours, which may share what this one set up (tc's clsact qdisc).

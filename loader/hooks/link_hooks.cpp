@@ -24,8 +24,8 @@ class PlacedLinks final : public PlacedFilter {
   LinkAttachment a_;
 };
 
-FilterProgram load(const HookSite& site, FilterMaps maps, const LatencyProbe& probe) {
-  return FilterProgram::load(program_kind(site.hook), std::move(maps), probe);
+FilterProgram load(const HookSite& site, FilterMaps maps, const std::optional<RigProbe>& rig) {
+  return FilterProgram::load(program_kind(site.hook), std::move(maps), rig);
 }
 
 std::unique_ptr<PlacedFilter> placed(HookSite& site, LinkAttachment a) {
@@ -34,9 +34,9 @@ std::unique_ptr<PlacedFilter> placed(HookSite& site, LinkAttachment a) {
 }
 
 // tcx
-std::unique_ptr<PlacedFilter> attach_tcx(HookSite& site, FilterMaps maps, const LatencyProbe& probe) {
+std::unique_ptr<PlacedFilter> attach_tcx(HookSite& site, FilterMaps maps, const std::optional<RigProbe>& rig) {
   const auto& t = interface_of(site);
-  return placed(site, LinkAttachment::tcx(load(site, std::move(maps), probe), t.ifindex, t.ifname, site.direction));
+  return placed(site, LinkAttachment::tcx(load(site, std::move(maps), rig), t.ifindex, t.ifname, site.direction));
 }
 
 // cgroup-skb
@@ -46,9 +46,9 @@ HookTarget cgroup_target(Hook hook, const TargetFlags& flags) {
   return CgroupTarget{flags.cgroup};
 }
 
-std::unique_ptr<PlacedFilter> attach_cgroup(HookSite& site, FilterMaps maps, const LatencyProbe& probe) {
+std::unique_ptr<PlacedFilter> attach_cgroup(HookSite& site, FilterMaps maps, const std::optional<RigProbe>& rig) {
   return placed(site,
-                LinkAttachment::cgroup_skb(load(site, std::move(maps), probe), site.cgroup()->path, site.direction));
+                LinkAttachment::cgroup_skb(load(site, std::move(maps), rig), site.cgroup()->path, site.direction));
 }
 
 std::string cgroup_text(const HookSite& site) { return site.cgroup()->path; }
@@ -66,9 +66,9 @@ HookTarget netfilter_target(Hook hook, const TargetFlags& flags) {
   return NetfilterTarget{parse_netfilter_hook(flags.nf_hook), flags.nf_priority};
 }
 
-std::unique_ptr<PlacedFilter> attach_netfilter(HookSite& site, FilterMaps maps, const LatencyProbe& probe) {
+std::unique_ptr<PlacedFilter> attach_netfilter(HookSite& site, FilterMaps maps, const std::optional<RigProbe>& rig) {
   const auto& t = *site.netfilter();
-  return placed(site, LinkAttachment::netfilter(load(site, std::move(maps), probe), t.hook, t.priority));
+  return placed(site, LinkAttachment::netfilter(load(site, std::move(maps), rig), t.hook, t.priority));
 }
 
 std::string netfilter_text(const HookSite& site) { return netfilter_hook_name(site.netfilter()->hook); }

@@ -33,9 +33,9 @@ void prepare(HookSite& site) {
   site.hold = LwtRouteId{site.route()->prefix, site.route()->table, "", ""};
 }
 
-std::unique_ptr<PlacedFilter> attach(HookSite& site, FilterMaps maps, const LatencyProbe& probe) {
+std::unique_ptr<PlacedFilter> attach(HookSite& site, FilterMaps maps, const std::optional<RigProbe>& rig) {
   const auto& t = *site.route();
-  LwtAttachment a(FilterProgram::load(program_kind(site.hook), std::move(maps), probe), site.hook,
+  LwtAttachment a(FilterProgram::load(program_kind(site.hook), std::move(maps), rig), site.hook,
                   parse_route_prefix(t.prefix), t.table, site.netns);
   site.hold = a.id();
   site.prog_id = a.program().prog_id();

@@ -44,11 +44,11 @@ void prepare(HookSite& site) {
   site.hold = SocketHold{};  // the journal's record, until the attach names this process
 }
 
-std::unique_ptr<PlacedFilter> attach(HookSite& site, FilterMaps maps, const LatencyProbe& probe) {
+std::unique_ptr<PlacedFilter> attach(HookSite& site, FilterMaps maps, const std::optional<RigProbe>& rig) {
   const auto& t = socket_of(site);
   // the socket stays in the namespace it is made in (the transaction's)
   UniqueFd socket = t.udp_port ? open_udp_socket(t.udp_port) : open_packet_socket(t.ifindex, t.ifname);
-  SocketFilterAttachment a(FilterProgram::load(ProgramKind::Socket, std::move(maps), probe), socket.get());
+  SocketFilterAttachment a(FilterProgram::load(ProgramKind::Socket, std::move(maps), rig), socket.get());
   site.prog_id = a.program().prog_id();
   site.hold = SocketHold{static_cast<int>(::getpid())};
   return std::make_unique<PlacedSocket>(std::move(socket), std::move(a));

@@ -34,10 +34,9 @@ void prepare(HookSite& site) {
 }
 
 template <class Attachment>
-std::unique_ptr<PlacedFilter> attach(HookSite& site, FilterMaps maps, const LatencyProbe& probe) {
+std::unique_ptr<PlacedFilter> attach(HookSite& site, FilterMaps maps, const std::optional<RigProbe>& rig) {
   const auto& t = interface_of(site);
-  Attachment a(FilterProgram::load(program_kind(site.hook), std::move(maps), probe), t.ifindex, t.ifname,
-               site.direction);
+  Attachment a(FilterProgram::load(program_kind(site.hook), std::move(maps), rig), t.ifindex, t.ifname, site.direction);
   site.hold = a.id();
   site.prog_id = a.program().prog_id();
   return std::make_unique<PlacedTc<Attachment>>(std::move(a));

@@ -20,10 +20,10 @@ class PlacedXdp final : public PlacedFilter {
   XdpAttachment a_;
 };
 
-std::unique_ptr<PlacedFilter> attach(HookSite& site, FilterMaps maps, const LatencyProbe& probe) {
+std::unique_ptr<PlacedFilter> attach(HookSite& site, FilterMaps maps, const std::optional<RigProbe>& rig) {
   const auto& t = interface_of(site);
   // opened, not loaded: libxdp loads it as one of its dispatcher's programs
-  XdpAttachment a(FilterProgram::open(program_kind(site.hook), std::move(maps), probe), t.ifindex, t.ifname,
+  XdpAttachment a(FilterProgram::open(program_kind(site.hook), std::move(maps), rig), t.ifindex, t.ifname,
                   site.hook == Hook::XdpNative);
   site.prog_id = a.prog_id();
   site.hold = XdpHold{a.dispatched()};

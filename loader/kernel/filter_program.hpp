@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 
 #include "filter_maps.hpp"
 #include "hooks.hpp"
@@ -12,21 +13,23 @@ struct bpf_program;
 
 namespace xb {
 
-// For the benchmark rig: the filter times the generator's stamps (one-way
-// latency to the hook). The default, as users attach the filter, reads none:
-// the verifier then removes the reader (bpf/xb_filter_entry.bpf.h).
-struct LatencyProbe {
+// The benchmark rig's knobs. Given one, the program is the rig's variant
+// (bpf/xb_rig_probe.bpf.h): it times the generator's stamps (one-way
+// latency to the hook) and can be slowed on purpose. Without, it is the
+// program users attach, built without any of that.
+struct RigProbe {
   std::uint32_t stamp_offset = 0;  // where the stamp sits from the ctx's first byte; 0: no reader
   std::uint32_t sample_shift = 0;  // time one stamp in 2^sample_shift (0: every one)
+  std::uint32_t extra_work = 0;    // empty bpf_loop iterations a packet: a slowdown of known size
 };
 
 class FilterProgram {
  public:
   // Opens the skeleton and points its maps at `maps`; not loaded yet, so a
   // loader such as libxdp can still set the program type.
-  static FilterProgram open(ProgramKind kind, FilterMaps maps, LatencyProbe probe = {});
+  static FilterProgram open(ProgramKind kind, FilterMaps maps, const std::optional<RigProbe>& rig = std::nullopt);
   // Opens and loads.
-  static FilterProgram load(ProgramKind kind, FilterMaps maps, LatencyProbe probe = {});
+  static FilterProgram load(ProgramKind kind, FilterMaps maps, const std::optional<RigProbe>& rig = std::nullopt);
 
   void load();
   bpf_object* object() const { return object_; }
@@ -39,7 +42,9 @@ class FilterProgram {
  private:
   using SkeletonOwner = std::unique_ptr<void, void (*)(void*)>;
   template <class Traits>
-  static FilterProgram open_with(ProgramKind kind, FilterMaps maps, LatencyProbe probe);
+  static FilterProgram open_with(ProgramKind kind, FilterMaps maps, const std::optional<RigProbe>& rig);
+  template <class Product, class Rig>
+  static FilterProgram open_variant(ProgramKind kind, FilterMaps maps, const std::optional<RigProbe>& rig);
   FilterProgram(ProgramKind kind, SkeletonOwner skel, bpf_object* obj, bpf_program* prog, FilterMaps maps)
       : kind_(kind), skeleton_(std::move(skel)), object_(obj), program_(prog), maps_(std::move(maps)) {}
 

@@ -125,7 +125,7 @@ Placed place_filter(const StatePaths& state, const AttachRequest& req, const Com
   FilterMaps maps = FilterMaps::create(rules.table(), req.table_capacity);
   write_journal(store, {PendingChange::Attach, record, maps.tables_map_id(), 0});
   kill_point("attach-journaled");
-  placed.filter = ops.attach(record, std::move(maps), req.latency_probe);
+  placed.filter = ops.attach(record, std::move(maps), req.rig);
   kill_point("attach-attached");
   persist(store, record, *placed.filter);
   clear_journal(store, record);

@@ -18,7 +18,7 @@ struct AttachRequest {
   Direction direction = Direction::Ingress;
   std::string netns;
   HookTarget target;                 // hook_target(hook, flags) makes it from the command line's flags
-  LatencyProbe latency_probe;        // the benchmark rig: time the generator's stamps at the hook
+  std::optional<RigProbe> rig;       // the benchmark rig's variant of the program (RigProbe); users: none
   std::uint32_t table_capacity = 0;  // blocks each rule table holds (0: twice the first, see FilterMaps)
 };
 
