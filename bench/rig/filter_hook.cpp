@@ -21,6 +21,7 @@
 #include "unique_fd.hpp"
 #include "xb_gen.h"
 #include "xb_noop.skel.h"
+#include "xdp_program_attachment.hpp"
 
 #ifndef __always_inline
 #define __always_inline inline
@@ -268,30 +269,14 @@ class FilterHook final : public HookUnderTest {
 // ceiling: the least any hook can add).
 class NoopHook final : public HookUnderTest {
  public:
-  NoopHook(const std::string& name, const Topology& topo) : HookUnderTest(name), dut_ns_(topo.dut().ns) {
-    skel_ = xb_noop__open();
-    if (!skel_) throw Error(errno_message("open xb_noop", errno));
-    action_ = name == kCeilingHook ? XDP_DROP : XDP_PASS;
-    skel_->rodata->xb_noop_action = action_;
-    try {
-      check_errno(xb_noop__load(skel_), "load xb_noop");
-      NetnsScope in(dut_ns_);
-      ifindex_ = topo.dut().ifindex;
-      check_errno(bpf_xdp_attach(ifindex_, bpf_program__fd(skel_->progs.xb_xdp_noop), XDP_FLAGS_DRV_MODE, nullptr),
-                  "attach " + name + " on " + topo.dut().dev);
-    } catch (...) {
-      xb_noop__destroy(skel_);
-      throw;
-    }
+  NoopHook(const std::string& name, const Topology& topo)
+      : HookUnderTest(name), action_(name == kCeilingHook ? XDP_DROP : XDP_PASS), skel_(open_noop(action_)) {
+    // the loader's plain XDP attach, as for a user's --prog (no dispatcher)
+    attachment_.emplace(bpf_program__fd(skel_->progs.xb_xdp_noop), topo.dut().ifindex, topo.dut().ns, XdpMode::Native,
+                        /*replace=*/true, "attach " + name + " on " + topo.dut().dev);
     bpf_prog_info info{};
     __u32 len = sizeof(info);
     if (!bpf_obj_get_info_by_fd(bpf_program__fd(skel_->progs.xb_xdp_noop), &info, &len)) prog_id_ = info.id;
-  }
-
-  ~NoopHook() override {
-    NetnsScope in(dut_ns_);
-    bpf_xdp_detach(ifindex_, XDP_FLAGS_DRV_MODE, nullptr);
-    xb_noop__destroy(skel_);
   }
 
   void reset() override { base_ = prog_stats(prog_id_); }
@@ -307,10 +292,18 @@ class NoopHook final : public HookUnderTest {
   }
 
  private:
-  xb_noop* skel_ = nullptr;
+  // xb_noop loaded with its verdict, owned (destroyed after the attachment)
+  static std::unique_ptr<xb_noop, void (*)(xb_noop*)> open_noop(__u32 action) {
+    std::unique_ptr<xb_noop, void (*)(xb_noop*)> skel(xb_noop__open(), &xb_noop__destroy);
+    if (!skel) throw Error(errno_message("open xb_noop", errno));
+    skel->rodata->xb_noop_action = action;
+    check_errno(xb_noop__load(skel.get()), "load xb_noop");
+    return skel;
+  }
+
   __u32 action_ = XDP_PASS;
-  std::string dut_ns_;
-  int ifindex_ = 0;
+  std::unique_ptr<xb_noop, void (*)(xb_noop*)> skel_;
+  std::optional<XdpProgramAttachment> attachment_;
   std::uint32_t prog_id_ = 0;
   ProgStats base_;
 };

@@ -4,9 +4,12 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
+#include <memory>
+#include <optional>
+
 #include "errors.hpp"
-#include "netns.hpp"
 #include "xb_sink.skel.h"
+#include "xdp_program_attachment.hpp"
 
 #ifndef __always_inline
 #define __always_inline inline
@@ -16,25 +19,17 @@
 namespace xb::bench {
 
 struct LatencySink::Impl {
-  Endpoint where;
-  xb_sink* skel = nullptr;
+  std::unique_ptr<xb_sink, void (*)(xb_sink*)> skel{nullptr, &xb_sink__destroy};
+  std::optional<XdpProgramAttachment> attachment;  // goes before the program
   std::size_t ncpu = 1;
-  ~Impl() {
-    if (!skel) return;
-    NetnsScope in(where.ns);
-    bpf_xdp_detach(where.ifindex, XDP_FLAGS_DRV_MODE, nullptr);
-    xb_sink__destroy(skel);
-  }
 };
 
 LatencySink::LatencySink(const Endpoint& sink) : impl_(std::make_unique<Impl>()) {
-  impl_->where = sink;
   impl_->ncpu = static_cast<std::size_t>(check_errno(libbpf_num_possible_cpus(), "count CPUs"));
-  impl_->skel = xb_sink__open_and_load();
+  impl_->skel.reset(xb_sink__open_and_load());
   if (!impl_->skel) throw Error(errno_message("load the sink program", errno));
-  NetnsScope in(sink.ns);
-  check_errno(bpf_xdp_attach(sink.ifindex, bpf_program__fd(impl_->skel->progs.xb_sink), XDP_FLAGS_DRV_MODE, nullptr),
-              "attach the sink program on " + sink.dev);
+  impl_->attachment.emplace(bpf_program__fd(impl_->skel->progs.xb_sink), sink.ifindex, sink.ns, XdpMode::Native,
+                            /*replace=*/true, "attach the sink program on " + sink.dev);
 }
 
 LatencySink::~LatencySink() = default;

@@ -3,15 +3,15 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fmt/format.h>
-#include <linux/if_link.h>
-#include <linux/pkt_cls.h>
 
+#include <optional>
 #include <vector>
 
 #include "errors.hpp"
+#include "link_attachment.hpp"
 #include "netns.hpp"
-#include "unique_fd.hpp"
-#include "xb_kernel_ids.h"
+#include "tc_attachment.hpp"
+#include "xdp_program_attachment.hpp"
 
 namespace xb::bench {
 namespace {
@@ -80,20 +80,6 @@ class LoadedObject {
   bpf_program* program_ = nullptr;
 };
 
-bpf_tc_hook make_tc_hook() {
-  bpf_tc_hook h{};
-  h.sz = sizeof(h);
-  return h;
-}
-
-bpf_tc_opts make_tc_opts() {
-  bpf_tc_opts o{};
-  o.sz = sizeof(o);
-  o.handle = 1;
-  o.priority = 1;
-  return o;
-}
-
 struct RunStats {
   std::uint64_t count = 0, ns = 0;
 };
@@ -108,44 +94,31 @@ RunStats run_stats(int prog_fd) {
 class UserProgramHook final : public HookUnderTest {
  public:
   UserProgramHook(const UserProgram& up, const std::string& hook, const Topology& topo)
-      : HookUnderTest(hook), object_(up, hook), ns_(topo.dut().ns), ifindex_(topo.dut().ifindex), hook_(hook) {
-    NetnsScope in(ns_);
+      : HookUnderTest(hook), object_(up, hook), ns_(topo.dut().ns) {
+    // through the loader's attachments, as the filter's: the caller (this
+    // hook) keeps the program; each takes off exactly what it put there
     const std::string where = fmt::format("--prog {} at {} on {} (netns {})", up.label(), hook, topo.dut().dev, ns_);
+    const int ifindex = topo.dut().ifindex;
     if (is_xdp_hook(hook)) {
-      xdp_flags_ = hook == "xdp-native" ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
-      check_errno(bpf_xdp_attach(ifindex_, object_.fd(), xdp_flags_ | XDP_FLAGS_UPDATE_IF_NOEXIST, nullptr), where);
-    } else if (hook == "tcx") {
-      link_.reset(bpf_link_create(object_.fd(), ifindex_, static_cast<bpf_attach_type>(XB_K_BPF_TCX_INGRESS), nullptr));
-      if (!link_) throw Error(errno_message(where, errno));
-    } else {  // tc-cls: clsact, direct action
-      tc_hook_.ifindex = ifindex_;
-      tc_hook_.attach_point = BPF_TC_INGRESS;
-      const int err = bpf_tc_hook_create(&tc_hook_);
-      if (err && err != -EEXIST) throw Error(errno_message(where + ": clsact", -err));
-      created_qdisc_ = err == 0;
-      tc_opts_.prog_fd = object_.fd();
-      tc_opts_.flags = BPF_TC_F_REPLACE;
-      if (const int e = bpf_tc_attach(&tc_hook_, &tc_opts_)) {
-        if (created_qdisc_) bpf_tc_hook_destroy(&tc_hook_);
-        throw Error(errno_message(where, -e));
-      }
-      tc_attached_ = true;
+      xdp_.emplace(object_.fd(), ifindex, ns_, hook == "xdp-native" ? XdpMode::Native : XdpMode::Generic,
+                   /*replace=*/false, where);
+      return;
+    }
+    const NetnsScope in(ns_);
+    try {
+      if (hook == "tcx")
+        tcx_.emplace(LinkAttachment::tcx(object_.fd(), ifindex, topo.dut().dev, Direction::Ingress));
+      else  // tc-cls: clsact, direct action; the qdisc goes with it if it made it
+        tc_.emplace(object_.fd(), ifindex, topo.dut().dev, Direction::Ingress);
+    } catch (const Error& e) {
+      throw Error(fmt::format("{}: {}", where, e.what()));
     }
   }
 
   ~UserProgramHook() override {
-    NetnsScope in(ns_);
-    if (xdp_flags_) bpf_xdp_detach(ifindex_, xdp_flags_, nullptr);
-    link_.reset();  // a tcx link goes with its last fd
-    if (tc_attached_) {
-      tc_opts_.prog_fd = tc_opts_.prog_id = 0;
-      tc_opts_.flags = 0;
-      bpf_tc_detach(&tc_hook_, &tc_opts_);
-    }
-    if (created_qdisc_) {
-      tc_hook_.attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
-      bpf_tc_hook_destroy(&tc_hook_);
-    }
+    const NetnsScope in(ns_);  // tc and tcx take their program off in the current netns
+    tc_.reset();
+    tcx_.reset();
   }
 
   void reset() override { base_ = run_stats(object_.fd()); }
@@ -161,15 +134,11 @@ class UserProgramHook final : public HookUnderTest {
   }
 
  private:
-  LoadedObject object_;
+  LoadedObject object_;  // outlives its attachments (declared before them)
   std::string ns_;
-  int ifindex_ = 0;
-  std::string hook_;
-  __u32 xdp_flags_ = 0;
-  UniqueFd link_;
-  bpf_tc_hook tc_hook_ = make_tc_hook();
-  bpf_tc_opts tc_opts_ = make_tc_opts();
-  bool tc_attached_ = false, created_qdisc_ = false;
+  std::optional<XdpProgramAttachment> xdp_;
+  std::optional<TcAttachment> tc_;
+  std::optional<LinkAttachment> tcx_;
   RunStats base_;
 };
 

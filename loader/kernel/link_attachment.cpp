@@ -60,15 +60,20 @@ NetfilterHook parse_netfilter_hook(const std::string& name) {
 }
 
 LinkAttachment LinkAttachment::tcx(FilterProgram program, int ifindex, const std::string& ifname, Direction direction) {
+  LinkAttachment a = tcx(program.prog_fd(), ifindex, ifname, direction);
+  return LinkAttachment(std::move(program), std::move(a.links_));
+}
+
+LinkAttachment LinkAttachment::tcx(int prog_fd, int ifindex, const std::string& ifname, Direction direction) {
   const std::string what = fmt::format("attach tcx {} on {}", direction_name(direction), ifname);
   const int type = direction == Direction::Ingress ? XB_K_BPF_TCX_INGRESS : XB_K_BPF_TCX_EGRESS;
   if (type < 0) throw Error(what + ": this kernel has no tcx (Linux 6.6+, CONFIG_NET_XGRESS); use --hook=tc-cls");
-  const int fd = bpf_link_create(program.prog_fd(), ifindex, static_cast<bpf_attach_type>(type), nullptr);
+  const int fd = bpf_link_create(prog_fd, ifindex, static_cast<bpf_attach_type>(type), nullptr);
   if (fd == -EINVAL) throw Error(what + ": refused (tcx needs Linux 6.6+ with CONFIG_NET_XGRESS); use --hook=tc-cls");
   check_errno(fd, what);
   std::vector<UniqueFd> links;
   links.emplace_back(fd);
-  return LinkAttachment(std::move(program), std::move(links));
+  return LinkAttachment(std::nullopt, std::move(links));
 }
 
 LinkAttachment LinkAttachment::cgroup_skb(FilterProgram program, const std::string& cgroup_path, Direction direction) {

@@ -22,6 +22,9 @@ class LinkAttachment {
  public:
   // program: loaded.
   static LinkAttachment tcx(FilterProgram program, int ifindex, const std::string& ifname, Direction direction);
+  // Any loaded SCHED_CLS program (the rig's --prog), which the caller keeps
+  // loaded; program() is then not to be called.
+  static LinkAttachment tcx(int prog_fd, int ifindex, const std::string& ifname, Direction direction);
   static LinkAttachment cgroup_skb(FilterProgram program, const std::string& cgroup_path, Direction direction);
   // In the current network namespace, for IPv4 and IPv6.
   static LinkAttachment netfilter(FilterProgram program, NetfilterHook hook, int priority);
@@ -39,7 +42,7 @@ class LinkAttachment {
   static void detach_pinned(const std::string& dir);
 
  private:
-  LinkAttachment(FilterProgram program, std::vector<UniqueFd> links)
+  LinkAttachment(std::optional<FilterProgram> program, std::vector<UniqueFd> links)
       : program_(std::move(program)), links_(std::move(links)) {}
   std::optional<FilterProgram> program_;
   std::vector<UniqueFd> links_;

@@ -23,7 +23,11 @@ constexpr std::uint32_t kHandle = 1;
 }  // namespace
 
 TcAttachment::TcAttachment(FilterProgram program, int ifindex, const std::string& ifname, Direction direction)
-    : program_(std::move(program)) {
+    : TcAttachment(program.prog_fd(), ifindex, ifname, direction) {
+  program_ = std::move(program);
+}
+
+TcAttachment::TcAttachment(int prog_fd, int ifindex, const std::string& ifname, Direction direction) {
   id_.ifindex = ifindex;
   id_.direction = direction;
   const std::string what = fmt::format("attach tc-cls {} on {}", direction_name(direction), ifname);
@@ -32,7 +36,7 @@ TcAttachment::TcAttachment(FilterProgram program, int ifindex, const std::string
   id_.created_qdisc = qdisc.created();
 
   LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = attach_point(direction));
-  LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = program_->prog_fd(), .handle = kHandle, .priority = kPriority);
+  LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd, .handle = kHandle, .priority = kPriority);
   if (const int err = bpf_tc_attach(&hook, &opts)) {
     if (err == -EEXIST)
       throw Error(

@@ -26,6 +26,9 @@ class TcAttachment {
  public:
   // program: loaded.
   TcAttachment(FilterProgram program, int ifindex, const std::string& ifname, Direction direction);
+  // Any loaded SCHED_CLS program (the rig's --prog), which the caller keeps
+  // loaded; program() is then not to be called.
+  TcAttachment(int prog_fd, int ifindex, const std::string& ifname, Direction direction);
   TcAttachment(TcAttachment&& other) noexcept;
   TcAttachment& operator=(TcAttachment&&) = delete;
   TcAttachment(const TcAttachment&) = delete;
