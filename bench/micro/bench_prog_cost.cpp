@@ -71,7 +71,7 @@ Loaded& filter_with(std::uint32_t rule_count) {
     l.rules = synthetic_rules({.count = rule_count, .seed = 42});
     l.table = compile_rules(l.rules);
     l.runner = std::make_unique<fixtures::ProgRunner>(ProgramKind::Xdp, l.table);
-    l.hold = hold_in_dispatcher(l.runner->prog_fd());
+    if (auto hold = hold_in_dispatcher(l.runner->prog_fd())) l.hold.emplace(std::move(*hold));
     it = cache.emplace(rule_count, std::move(l)).first;
   }
   return it->second;
@@ -219,7 +219,7 @@ ClassBenchSet& classbench_set(const std::string& name, const std::string& path) 
   const auto start = std::chrono::steady_clock::now();
   s.runner->maps().install(s.table);
   s.reload_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  s.hold = hold_in_dispatcher(s.runner->prog_fd());
+  if (auto hold = hold_in_dispatcher(s.runner->prog_fd())) s.hold.emplace(std::move(*hold));
   if (std::filesystem::exists(path + "_trace"))
     s.trace = frames_of(fixtures::read_classbench_trace(path + "_trace"), 1024);
   s.miss = frames_of(fixtures::random_headers(1024, 11), 1024);

@@ -1,7 +1,5 @@
 #include "xdp_dispatcher_hold.hpp"
 
-#include <bpf/bpf.h>
-#include <linux/if_link.h>
 #include <net/if.h>
 
 #include <cerrno>
@@ -21,10 +19,11 @@ XdpDispatcherHold::XdpDispatcherHold(int prog_fd) {
   if (made.status != 0) throw Error(what + ": `ip link add xbhold0 type veth peer name xbhold1`: " + made.err);
   const unsigned ifindex = ::if_nametoindex("xbhold0");
   if (ifindex == 0) throw Error(errno_message(what + ": xbhold0", errno));
-  LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = XDP_FLAGS_DRV_MODE);
-  const int fd = bpf_link_create(prog_fd, static_cast<int>(ifindex), BPF_XDP, &opts);
-  check_errno(fd, what + ": attach at native XDP on a veth (BPF link)");
-  link_ = UniqueFd(fd);
+  try {
+    link_.emplace(LinkAttachment::xdp(prog_fd, static_cast<int>(ifindex), "xbhold0"));
+  } catch (const Error& e) {
+    throw Error(what + ": " + e.what());
+  }
 }
 
 }  // namespace xb::bench

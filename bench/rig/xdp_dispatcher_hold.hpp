@@ -19,9 +19,12 @@
 // with this object — or with the process, however it ends. The veth stays
 // down: nothing ever runs the program there. Attached directly, not through
 // libxdp: libxdp's dispatcher program would be what the kernel dispatcher
-// holds, not this one.
+// holds, not this one (the loader's LinkAttachment::xdp).
 #pragma once
 
+#include <optional>
+
+#include "link_attachment.hpp"
 #include "unique_fd.hpp"
 
 namespace xb::bench {
@@ -32,13 +35,13 @@ class XdpDispatcherHold {
   // no native XDP on veth, not root).
   explicit XdpDispatcherHold(int prog_fd);
   XdpDispatcherHold(XdpDispatcherHold&&) = default;
-  XdpDispatcherHold& operator=(XdpDispatcherHold&&) = default;
+  XdpDispatcherHold& operator=(XdpDispatcherHold&&) = delete;
   // Members go link first (detaches), then the namespace with its veths.
   ~XdpDispatcherHold() = default;
 
  private:
   UniqueFd netns_;
-  UniqueFd link_;
+  std::optional<LinkAttachment> link_;
 };
 
 }  // namespace xb::bench

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <linux/bpf.h>
+#include <linux/if_link.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -71,6 +72,15 @@ LinkAttachment LinkAttachment::tcx(int prog_fd, int ifindex, const std::string& 
   const int fd = bpf_link_create(prog_fd, ifindex, static_cast<bpf_attach_type>(type), nullptr);
   if (fd == -EINVAL) throw Error(what + ": refused (tcx needs Linux 6.6+ with CONFIG_NET_XGRESS); use --hook=tc-cls");
   check_errno(fd, what);
+  std::vector<UniqueFd> links;
+  links.emplace_back(fd);
+  return LinkAttachment(std::nullopt, std::move(links));
+}
+
+LinkAttachment LinkAttachment::xdp(int prog_fd, int ifindex, const std::string& ifname) {
+  LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = XDP_FLAGS_DRV_MODE);
+  const int fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &opts);
+  check_errno(fd, "attach at native XDP on " + ifname + " (BPF link)");
   std::vector<UniqueFd> links;
   links.emplace_back(fd);
   return LinkAttachment(std::nullopt, std::move(links));

@@ -1,5 +1,6 @@
 // The filter attached through BPF links: tcx on an interface, cgroup_skb on a
-// cgroup v2, and the netfilter hook (one link per address family). A link
+// cgroup v2, and the netfilter hook (one link per address family); and any
+// loaded program at tcx or native XDP, for the rig. A link
 // lives as long as a reference to it does: the attachment pins its links to
 // outlive this process, and detaching unpins them.
 #pragma once
@@ -25,6 +26,9 @@ class LinkAttachment {
   // Any loaded SCHED_CLS program (the rig's --prog), which the caller keeps
   // loaded; program() is then not to be called.
   static LinkAttachment tcx(int prog_fd, int ifindex, const std::string& ifname, Direction direction);
+  // Any loaded XDP program at native XDP through a BPF link (the rig's
+  // dispatcher hold), which the caller keeps loaded; in the current netns.
+  static LinkAttachment xdp(int prog_fd, int ifindex, const std::string& ifname);
   static LinkAttachment cgroup_skb(FilterProgram program, const std::string& cgroup_path, Direction direction);
   // In the current network namespace, for IPv4 and IPv6.
   static LinkAttachment netfilter(FilterProgram program, NetfilterHook hook, int priority);
