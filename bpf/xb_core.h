@@ -2,7 +2,7 @@
 /*
  * The filter core: parse one packet (xb_parse.h) and classify it against a
  * compiled rule table. Written once, compiled twice: into every hook's BPF program and,
- * natively, into the C++ reference model (loader/reference_model.cpp).
+ * natively, into the C++ reference model (loader/compile/reference_model.cpp).
  *
  * The includer provides the hook through a small ctx layer:
  *   XB_CTX                      the context type (struct xdp_md *, ...)

@@ -12,7 +12,7 @@
 
 /*
  * The slot's table type. The loader makes the slot map itself (its tables
- * are sized per filter, loader/filter_maps.cpp) and hands it to the object,
+ * are sized per filter, loader/kernel/filter_maps.cpp) and hands it to the object,
  * so this definition only names the type. No BPF_F_INNER_MAP: with one fixed
  * size for every table that takes the slot, the verifier replaces each block
  * lookup by a bounds check and a load; with the flag it has to call the

@@ -235,7 +235,7 @@ LiveFrameGenerator::LiveFrameGenerator(const Topology& topo, const TrafficProfil
   impl_->sizes.assign(std::max<std::size_t>(impl_->cpus.size(), 1),
                       CallSizeModel({.start = std::min<std::uint64_t>(1024, impl_->cap), .cap = impl_->cap}));
   // Without this every call waits for two RCU grace periods (see
-  // loader/xdp_dispatcher_hold.hpp); the generator still works without it,
+  // bench/rig/xdp_dispatcher_hold.hpp); the generator still works without it,
   // only slower where grace periods are slow.
   // XDPBENCH_DEBUG_NO_DISPATCHER_HOLD=1 leaves it out, to measure that.
   const char* no_hold = std::getenv("XDPBENCH_DEBUG_NO_DISPATCHER_HOLD");

@@ -6,7 +6,7 @@
 // several CPUs (--gen-cpus) one thread a CPU sends, each its share of the
 // count and rate. Flat-out calls are sized by a model of call time
 // (call_size_model.hpp); the program is kept in the kernel's XDP dispatcher
-// while the generator lives (loader/xdp_dispatcher_hold.hpp), so no call waits
+// while the generator lives (bench/rig/xdp_dispatcher_hold.hpp), so no call waits
 // for RCU grace periods.
 #pragma once
 

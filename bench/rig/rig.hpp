@@ -64,7 +64,7 @@ class Rig {
   double expected_drop_share() const;
   Trial trial(HookUnderTest& hook, const TrialSpec& spec);
   // How many of a hook's stamps to time in trials of `spec` (one in
-  // 2^shift, LatencyProbe): from the packets such a trial sends, at --rate
+  // 2^shift, RigProbe): from the packets such a trial sends, at --rate
   // or at the rate this rig's first trial measured. Fixed by the first trial
   // (a run's first is the generator's ceiling), so every hook of a run times
   // alike; 0 before any trial when the rate is not given.

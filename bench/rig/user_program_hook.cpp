@@ -116,9 +116,13 @@ class UserProgramHook final : public HookUnderTest {
   }
 
   ~UserProgramHook() override {
-    const NetnsScope in(ns_);  // tc and tcx take their program off in the current netns
-    tc_.reset();
-    tcx_.reset();
+    try {
+      const NetnsScope in(ns_);  // tc and tcx take their program off in the current netns
+      tc_.reset();
+      tcx_.reset();
+    } catch (const Error&) {
+      // the namespace is gone, and the interface with what was on it
+    }
   }
 
   void reset() override { base_ = run_stats(object_.fd()); }

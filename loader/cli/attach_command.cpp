@@ -40,11 +40,14 @@ int guard_socket(const AttachRequest& req, const CompiledRuleSet& rules, double 
 }
 
 int attach(const AttachOptions& o) {
-  const CompiledRuleSet rules = compiled_rules_from(o.rules);
+  RuleSet parsed = rules_from(o.rules);
   require_root();
+  // in the order xdpfilter always checked: the direction, the target, then
+  // the rules compiled, all before anything changes
   AttachRequest req;
   req.hook = parse_hook(o.selector.hook);
   req.direction = direction_of(o.selector, req.hook);
+  check_direction(req.hook, req.direction);
   req.netns = o.selector.netns;
   TargetFlags target = o.target;
   target.iface = o.selector.iface;
@@ -53,6 +56,7 @@ int attach(const AttachOptions& o) {
   target.table = o.selector.table;
   req.target = hook_target(req.hook, target);
   req.table_capacity = static_cast<std::uint32_t>((o.table_bytes + XB_BLOCK_SIZE - 1) / XB_BLOCK_SIZE);
+  const CompiledRuleSet rules(std::move(parsed));
   if (hook_ops(req.hook).held_by_process) return guard_socket(req, rules, o.duration_s);
   const auto rec = attach_filter(state_paths(), req, rules);
   fmt::print("attached {} with {} rules from {} (prog id {})\n", rec.where(), rules.rules().rules.size(),

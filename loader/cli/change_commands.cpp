@@ -44,8 +44,9 @@ RunCommand define_reload(CLI::App& cmd) {
   add_selector(&cmd, o->selector, false);
   add_rules_option(&cmd, o->rules, true);
   return [o] {
-    const CompiledRuleSet rules = compiled_rules_from(o->rules);
+    RuleSet parsed = rules_from(o->rules);
     require_root();
+    const CompiledRuleSet rules(std::move(parsed));
     const auto rec = select_one(o->selector);
     reload_filter(state_paths(), rec, rules);
     fmt::print("reloaded {} with {} rules from {}\n", rec.where(), rules.rules().rules.size(), rules.source());

@@ -64,8 +64,6 @@ RuleSet rules_from(const RulesOption& r) {
   return r.spec.empty() ? default_rule_set() : load_rules(r.spec, action_from_name(r.classbench_action));
 }
 
-CompiledRuleSet compiled_rules_from(const RulesOption& r) { return CompiledRuleSet(rules_from(r)); }
-
 std::vector<AttachmentRecord> select(const Selector& s) {
   std::vector<AttachmentRecord> out;
   const bool by_hook = !s.hook.empty();

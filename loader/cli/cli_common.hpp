@@ -33,8 +33,6 @@ struct RulesOption {
 };
 void add_rules_option(CLI::App* cmd, RulesOption& r, bool required);
 RuleSet rules_from(const RulesOption& r);
-// Read and compiled once, before anything changes: bad rules fail here
-CompiledRuleSet compiled_rules_from(const RulesOption& r);
 
 void require_root();
 

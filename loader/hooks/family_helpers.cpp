@@ -52,7 +52,7 @@ bool program_loaded(const HookSite& site) {
   return true;
 }
 
-void nothing_to_detach(const HookSite&, const std::vector<HookSite>&) {}
+void nothing_to_detach(const HookSite&, const std::function<std::vector<HookSite>()>&) {}
 void nothing_to_undo(const HookSite&, const std::vector<std::uint32_t>&) {}
 void nothing_to_prepare(HookSite&) {}
 

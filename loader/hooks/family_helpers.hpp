@@ -26,7 +26,7 @@ void read_interface(const nlohmann::json& in, HookSite& site);
 // Whether program prog_id is still loaded.
 bool program_loaded(const HookSite& site);
 // Nothing to do (a hook whose attach leaves nothing a later process must take off).
-void nothing_to_detach(const HookSite& site, const std::vector<HookSite>& others);
+void nothing_to_detach(const HookSite& site, const std::function<std::vector<HookSite>()>& others);
 void nothing_to_undo(const HookSite& site, const std::vector<std::uint32_t>& programs);
 void nothing_to_prepare(HookSite& site);
 

@@ -8,6 +8,7 @@
 // without an entry does not build (entry_of<H> is then undefined at link).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
@@ -55,9 +56,10 @@ struct HookOps {
   // in the target's netns; fills site.prog_id and site.hold.
   std::unique_ptr<PlacedFilter> (*attach)(HookSite& site, FilterMaps maps, const std::optional<RigProbe>& rig);
   // Takes the recorded filter off, in its netns (a link hook's pinned
-  // links go with the transaction's unpin). `others`: the other filters of
-  // ours, which may share what this one set up (tc's clsact qdisc).
-  void (*detach)(const HookSite& site, const std::vector<HookSite>& others);
+  // links go with the transaction's unpin). `others` lists the other
+  // filters of ours, which may share what this one set up (tc's clsact
+  // qdisc); only a hook that needs them asks (the store is read then).
+  void (*detach)(const HookSite& site, const std::function<std::vector<HookSite>()>& others);
   // Takes off what an attach killed before its record was written left:
   // whatever at the target runs one of `programs` (that attach's).
   void (*undo)(const HookSite& site, const std::vector<std::uint32_t>& programs);
@@ -78,6 +80,28 @@ struct HookOps {
 // Hook H's entry, defined (specialised) in its family's file.
 template <Hook H>
 const HookOps& entry_of();
+template <>
+const HookOps& entry_of<Hook::XdpNative>();  // xdp_hooks.cpp
+template <>
+const HookOps& entry_of<Hook::XdpGeneric>();
+template <>
+const HookOps& entry_of<Hook::TcCls>();  // tc_hooks.cpp
+template <>
+const HookOps& entry_of<Hook::TcAct>();
+template <>
+const HookOps& entry_of<Hook::Tcx>();  // link_hooks.cpp
+template <>
+const HookOps& entry_of<Hook::SocketFilter>();  // socket_hook.cpp
+template <>
+const HookOps& entry_of<Hook::CgroupSkb>();  // link_hooks.cpp
+template <>
+const HookOps& entry_of<Hook::Netfilter>();
+template <>
+const HookOps& entry_of<Hook::LwtIn>();  // lwt_hooks.cpp
+template <>
+const HookOps& entry_of<Hook::LwtOut>();
+template <>
+const HookOps& entry_of<Hook::LwtXmit>();
 
 const HookOps& hook_ops(Hook hook);
 

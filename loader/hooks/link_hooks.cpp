@@ -47,17 +47,19 @@ HookTarget cgroup_target(Hook hook, const TargetFlags& flags) {
 }
 
 std::unique_ptr<PlacedFilter> attach_cgroup(HookSite& site, FilterMaps maps, const std::optional<RigProbe>& rig) {
-  return placed(site,
-                LinkAttachment::cgroup_skb(load(site, std::move(maps), rig), site.cgroup()->path, site.direction));
+  return placed(site, LinkAttachment::cgroup_skb(load(site, std::move(maps), rig),
+                                                 std::get<CgroupTarget>(site.target).path, site.direction));
 }
 
-std::string cgroup_text(const HookSite& site) { return site.cgroup()->path; }
+std::string cgroup_text(const HookSite& site) { return std::get<CgroupTarget>(site.target).path; }
 
 std::string cgroup_where(const HookSite& site) {
-  return fmt::format("cgroup-skb {} on {}", direction_name(site.direction), site.cgroup()->path);
+  return fmt::format("cgroup-skb {} on {}", direction_name(site.direction), std::get<CgroupTarget>(site.target).path);
 }
 
-void save_cgroup(const HookSite& site, nlohmann::json& out) { out["cgroup"] = site.cgroup()->path; }
+void save_cgroup(const HookSite& site, nlohmann::json& out) {
+  out["cgroup"] = std::get<CgroupTarget>(site.target).path;
+}
 void read_cgroup(const nlohmann::json& in, HookSite& site) { site.target = CgroupTarget{in.at("cgroup")}; }
 
 // netfilter
@@ -67,20 +69,22 @@ HookTarget netfilter_target(Hook hook, const TargetFlags& flags) {
 }
 
 std::unique_ptr<PlacedFilter> attach_netfilter(HookSite& site, FilterMaps maps, const std::optional<RigProbe>& rig) {
-  const auto& t = *site.netfilter();
+  const auto& t = std::get<NetfilterTarget>(site.target);
   return placed(site, LinkAttachment::netfilter(load(site, std::move(maps), rig), t.hook, t.priority));
 }
 
-std::string netfilter_text(const HookSite& site) { return netfilter_hook_name(site.netfilter()->hook); }
+std::string netfilter_text(const HookSite& site) {
+  return netfilter_hook_name(std::get<NetfilterTarget>(site.target).hook);
+}
 
 std::string netfilter_where(const HookSite& site) {
-  return fmt::format("netfilter {} priority {} ({})", netfilter_text(site), site.netfilter()->priority,
-                     ns_text(site.netns));
+  return fmt::format("netfilter {} priority {} ({})", netfilter_text(site),
+                     std::get<NetfilterTarget>(site.target).priority, ns_text(site.netns));
 }
 
 void save_netfilter(const HookSite& site, nlohmann::json& out) {
   out["nf_hook"] = netfilter_text(site);
-  out["nf_priority"] = site.netfilter()->priority;
+  out["nf_priority"] = std::get<NetfilterTarget>(site.target).priority;
 }
 
 void read_netfilter(const nlohmann::json& in, HookSite& site) {

@@ -30,11 +30,11 @@ HookTarget route_target(Hook hook, const TargetFlags& flags) {
 
 void prepare(HookSite& site) {
   // the route as it is now is read by the attach; until then the hold names the route
-  site.hold = LwtRouteId{site.route()->prefix, site.route()->table, "", ""};
+  site.hold = LwtRouteId{std::get<RouteTarget>(site.target).prefix, std::get<RouteTarget>(site.target).table, "", ""};
 }
 
 std::unique_ptr<PlacedFilter> attach(HookSite& site, FilterMaps maps, const std::optional<RigProbe>& rig) {
-  const auto& t = *site.route();
+  const auto& t = std::get<RouteTarget>(site.target);
   LwtAttachment a(FilterProgram::load(program_kind(site.hook), std::move(maps), rig), site.hook,
                   parse_route_prefix(t.prefix), t.table, site.netns);
   site.hold = a.id();
@@ -43,27 +43,29 @@ std::unique_ptr<PlacedFilter> attach(HookSite& site, FilterMaps maps, const std:
 }
 
 std::string where(const HookSite& site) {
-  return fmt::format("{} on {} ({})", hook_name(site.hook), route_label(site.route()->prefix, site.route()->table),
+  return fmt::format("{} on {} ({})", hook_name(site.hook),
+                     route_label(std::get<RouteTarget>(site.target).prefix, std::get<RouteTarget>(site.target).table),
                      ns_text(site.netns));
 }
 
-void detach(const HookSite& site, const std::vector<HookSite>&) {
+void detach(const HookSite& site, const std::function<std::vector<HookSite>()>&) {
   LwtAttachment::detach(lwt_of(site), site.hook, where(site));
 }
 
 void undo(const HookSite& site, const std::vector<std::uint32_t>& programs) {
-  LwtAttachment::remove_left_over(parse_route_prefix(site.route()->prefix), site.route()->table, site.hook, programs);
+  LwtAttachment::remove_left_over(parse_route_prefix(std::get<RouteTarget>(site.target).prefix),
+                                  std::get<RouteTarget>(site.target).table, site.hook, programs);
 }
 
 std::string route_text(const HookSite& site) {
-  const auto& t = *site.route();
+  const auto& t = std::get<RouteTarget>(site.target);
   return t.table == kMainRouteTable ? t.prefix : t.prefix + "@" + route_table_name(t.table);
 }
 
 void save(const HookSite& site, nlohmann::json& out) {
   const auto& id = lwt_of(site);
-  out["lwt"] = {{"route", site.route()->prefix},
-                {"table", site.route()->table},
+  out["lwt"] = {{"route", std::get<RouteTarget>(site.target).prefix},
+                {"table", std::get<RouteTarget>(site.target).table},
                 {"original_route", id.original},
                 {"program_name", id.program_name}};
 }

@@ -34,8 +34,9 @@ const SocketTarget& socket_of(const HookSite& site) { return std::get<SocketTarg
 HookTarget socket_target(Hook hook, const TargetFlags& flags) {
   refuse_route_flags(hook, flags);
   if (!flags.udp_port && flags.iface.empty()) throw Error("--iface is required for --hook=" + hook_name(hook));
-  // a UDP socket is bound on every interface: --iface then names none
-  return SocketTarget{flags.udp_port ? "" : flags.iface, 0, flags.udp_port};
+  // a UDP socket is bound on every interface; an --iface given with it is
+  // kept in the record (detach and stats select by it), as it always was
+  return SocketTarget{flags.iface, 0, flags.udp_port};
 }
 
 void prepare(HookSite& site) {

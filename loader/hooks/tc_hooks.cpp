@@ -43,10 +43,10 @@ std::unique_ptr<PlacedFilter> attach(HookSite& site, FilterMaps maps, const std:
 }
 
 template <class Attachment>
-void detach(const HookSite& site, const std::vector<HookSite>& others) {
+void detach(const HookSite& site, const std::function<std::vector<HookSite>()>& others) {
   // the clsact qdisc goes only if we made it and no other filter of ours uses it
   bool shared = false;
-  for (const auto& other : others)
+  for (const auto& other : others())
     shared |= std::holds_alternative<TcFilterId>(other.hold) && other.netns == site.netns &&
               other.interface() == site.interface();
   Attachment::detach(tc_of(site), tc_of(site).created_qdisc && !shared, interface_of(site).ifname);

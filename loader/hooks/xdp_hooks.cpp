@@ -30,7 +30,7 @@ std::unique_ptr<PlacedFilter> attach(HookSite& site, FilterMaps maps, const std:
   return std::make_unique<PlacedXdp>(std::move(a));
 }
 
-void detach(const HookSite& site, const std::vector<HookSite>&) {
+void detach(const HookSite& site, const std::function<std::vector<HookSite>()>&) {
   XdpAttachment::detach(interface_of(site).ifindex, site.prog_id, interface_of(site).ifname);
 }
 

@@ -40,8 +40,8 @@ TcAttachment::TcAttachment(int prog_fd, int ifindex, const std::string& ifname, 
   if (const int err = bpf_tc_attach(&hook, &opts)) {
     if (err == -EEXIST)
       throw Error(
-          fmt::format("{}: another filter holds priority {:#x} handle {} there, the place xdpfilter's tc-cls "
-                      "takes",
+          fmt::format("{}: another filter holds priority {:#x} handle {} there, the place this project's "
+                      "tc-cls filters take",
                       what, kPriority, kHandle));
     throw Error(errno_message(what, err));
   }

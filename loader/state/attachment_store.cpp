@@ -37,6 +37,19 @@ json to_json(const AttachmentRecord& r) {
          {"rule_names", r.rule_names},
          {"retired_counts", r.retired_counts},
          {"attached_at", r.attached_at}};
+  // Every field the records of earlier versions had, neutral, so an older
+  // xdpfilter (whose reader requires them all) still reads this one; the
+  // hook's own are written over them.
+  j.update({{"ifname", ""},
+            {"ifindex", 0},
+            {"cgroup", ""},
+            {"nf_hook", ""},
+            {"nf_priority", 0},
+            {"udp_port", 0},
+            {"owner_pid", 0},
+            {"xdp_dispatched", false},
+            {"tc", {{"handle", 0}, {"priority", 0}, {"created_qdisc", false}}},
+            {"lwt", {{"route", ""}, {"table", 0}, {"original_route", ""}, {"program_name", ""}}}});
   hook_ops(r.hook).save(r, j);
   return j;
 }

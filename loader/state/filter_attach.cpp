@@ -65,12 +65,7 @@ void persist(const AttachmentStore& store, const AttachmentRecord& record, const
 }
 
 AttachmentRecord new_record(const AttachRequest& req, const RuleSet& rules) {
-  if (req.direction == Direction::Egress && !has_egress(req.hook))
-    throw Error(fmt::format("--direction=egress: {} sees received packets only (use --hook={})", hook_name(req.hook),
-                            is_lwt(req.hook) ? "lwt-out or lwt-xmit" : "tc-cls"));
-  if (req.direction == Direction::Ingress && !has_ingress(req.hook))
-    throw Error(fmt::format("--direction=ingress: {} sees packets the route sends only (use --hook=lwt-in)",
-                            hook_name(req.hook)));
+  check_direction(req.hook, req.direction);
   AttachmentRecord record;
   record.hook = req.hook;
   record.direction = req.direction;
@@ -125,18 +120,33 @@ Placed place_filter(const StatePaths& state, const AttachRequest& req, const Com
   FilterMaps maps = FilterMaps::create(rules.table(), req.table_capacity);
   write_journal(store, {PendingChange::Attach, record, maps.tables_map_id(), 0});
   kill_point("attach-journaled");
-  placed.filter = ops.attach(record, std::move(maps), req.rig);
+  std::unique_ptr<PlacedFilter> filter = ops.attach(record, std::move(maps), req.rig);
   kill_point("attach-attached");
-  persist(store, record, *placed.filter);
+  try {
+    persist(store, record, *filter);
+  } catch (...) {
+    filter.reset();  // taken off here: in its netns, under the lock
+    throw;
+  }
   clear_journal(store, record);
+  placed.filter = std::move(filter);
   return placed;
 }
 
 }  // namespace
 
+void check_direction(Hook hook, Direction direction) {
+  if (direction == Direction::Egress && !has_egress(hook))
+    throw Error(fmt::format("--direction=egress: {} sees received packets only (use --hook={})", hook_name(hook),
+                            is_lwt(hook) ? "lwt-out or lwt-xmit" : "tc-cls"));
+  if (direction == Direction::Ingress && !has_ingress(hook))
+    throw Error(
+        fmt::format("--direction=ingress: {} sees packets the route sends only (use --hook=lwt-in)", hook_name(hook)));
+}
+
 AttachmentRecord attach_filter(const StatePaths& state, const AttachRequest& req, const CompiledRuleSet& rules) {
   if (hook_ops(req.hook).held_by_process)
-    throw Error(hook_name(req.hook) + " is held by the attaching process: use SocketGuard");
+    throw Error(hook_name(req.hook) + " guards a socket of the attaching process: use SocketGuard");
   Placed placed = place_filter(state, req, rules);
   placed.filter->release();  // attached beyond this process (pinned links need no release)
   return placed.record;
@@ -183,9 +193,12 @@ void detach_locked(const AttachmentStore& store, const AttachmentRecord& record)
   std::string failure;
   try {
     NetnsScope in_netns(record.netns);
-    std::vector<HookSite> others;
-    for (const auto& other : store.list())
-      if (other.id() != record.id()) others.push_back(other);
+    const auto others = [&] {
+      std::vector<HookSite> sites;
+      for (const auto& other : store.list())
+        if (other.id() != record.id()) sites.push_back(other);
+      return sites;
+    };
     hook_ops(record.hook).detach(record, others);
   } catch (const Error& e) {
     if (is_live(record)) failure = e.what();  // still attached: report, keep the record

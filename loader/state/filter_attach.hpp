@@ -25,6 +25,11 @@ struct AttachRequest {
 // Every call names where the records and pins live (StatePaths): xdpfilter's
 // main reads its environment for them, the rig makes a run's own.
 
+// Refuses a direction the hook does not have, naming the hook to use
+// instead. attach_filter checks it too; the CLI checks it first, before the
+// target's flags, as it always has.
+void check_direction(Hook hook, Direction direction);
+
 // Attaches the compiled rules, pins the maps (and links) and records the
 // attachment. On any failure nothing is left attached, pinned or recorded.
 // Not for socket-filter (see SocketGuard).

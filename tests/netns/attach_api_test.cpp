@@ -151,6 +151,24 @@ TEST_P(AttachApi, AttachesTheRecordedProgramAndDetachesLeavingNothing) {
   expect_nothing_left(record);
 }
 
+// A request whose target is not the hook's kind (none, or another
+// family's) is refused with an Error before anything changes.
+TEST_P(AttachApi, RefusesATargetThatIsNotTheHooks) {
+  const Hook hook = parse_hook(GetParam().hook);
+  AttachRequest req = request(hook, GetParam().direction);
+  const HookTarget others_kind = std::holds_alternative<InterfaceTarget>(req.target)
+                                     ? HookTarget(CgroupTarget{cgroup_.path()})
+                                     : HookTarget(InterfaceTarget{topo_.dut_if, 0});
+  for (const HookTarget& wrong : {HookTarget{}, others_kind}) {
+    req.target = wrong;
+    if (hook_ops(hook).held_by_process)
+      EXPECT_THROW(SocketGuard(state_, req, rules_), Error) << GetParam().hook;
+    else
+      EXPECT_THROW(attach_filter(state_, req, rules_), Error) << GetParam().hook;
+    EXPECT_TRUE(AttachmentStore(state_).list().empty());
+  }
+}
+
 // One case a hook family, both directions where the family has two (tc-act
 // needs act_bpf: its own tests run it where the kernel has it).
 INSTANTIATE_TEST_SUITE_P(
