@@ -10,6 +10,7 @@
 #include "errors.hpp"
 #include "icmp_names.hpp"
 #include "ipset_members.hpp"
+#include "iptables_matches.hpp"
 #include "protocol_names.hpp"
 
 namespace xb {
@@ -17,45 +18,6 @@ namespace {
 
 // Rules that expand further than this are refused rather than built.
 constexpr std::size_t kMaxExpansion = 100000;
-
-const std::map<std::string, std::string>& unsupported_matches() {
-  static const std::map<std::string, std::string> m = {
-      {"conntrack", "connection tracking state (the filter is stateless)"},
-      {"state", "connection tracking state (the filter is stateless)"},
-      {"ctstate", "connection tracking state (the filter is stateless)"},
-      {"limit", "a rate limit (the filter keeps no rates)"},
-      {"hashlimit", "a rate limit (the filter keeps no rates)"},
-      {"connlimit", "a connection limit (the filter is stateless)"},
-      {"recent", "a list of recent sources (the filter is stateless)"},
-      {"mark", "a packet mark (the filter does not read marks)"},
-      {"connmark", "a connection mark (the filter is stateless)"},
-      {"addrtype", "an address type (the filter does not know the host's addresses)"},
-      {"physdev", "a bridge port (the filter does not read interfaces)"},
-      {"owner", "the owning socket (the filter does not read sockets)"},
-      {"length", "a packet length"},
-      {"ttl", "a TTL"},
-      {"hl", "a hop limit"},
-      {"tos", "a TOS"},
-      {"dscp", "a DSCP"},
-      {"mac", "a MAC address"},
-      {"iprange", "an address range (write it as prefixes)"},
-      {"u32", "raw packet bytes"},
-      {"string", "packet contents"},
-      {"frag", "IPv6 fragment headers"},
-      {"ipv6header", "IPv6 extension headers"},
-      {"rt", "IPv6 routing headers"},
-      {"policy", "IPsec policy"},
-      {"pkttype", "a packet type"},
-      {"socket", "a socket lookup"},
-      {"bpf", "a BPF program"},
-  };
-  return m;
-}
-
-const std::set<std::string>& supported_matches() {
-  static const std::set<std::string> m = {"tcp", "udp", "icmp", "icmp6", "icmpv6", "multiport", "set", "comment"};
-  return m;
-}
 
 class RuleReader {
  public:
@@ -195,9 +157,8 @@ class RuleReader {
 
   void module(const SaveWord& opt) {
     const SaveWord& v = value(opt);
-    if (supported_matches().count(v.text)) return;
-    const auto known = unsupported_matches().find(v.text);
-    if (known != unsupported_matches().end()) unsupported(v, fmt::format("-m {}: {}", v.text, known->second));
+    if (iptables_match_supported(v.text)) return;
+    if (const auto why = iptables_match_refusal(v.text)) unsupported(v, fmt::format("-m {}: {}", v.text, *why));
     unsupported(v, fmt::format("-m {} (a match module the importer does not translate)", v.text));
   }
 

@@ -5,7 +5,6 @@
 #include <netdb.h>
 
 #include <array>
-#include <span>
 
 #include "errors.hpp"
 #include "icmp_names.hpp"
@@ -28,20 +27,6 @@ struct FieldRef {
   std::optional<std::uint8_t> proto;  // tcp dport: TCP (nft adds that dependency itself)
   std::string text;                   // as nft writes it, for messages
 };
-
-// nftables' icmp_code and icmpv6_code names
-std::optional<std::uint8_t> icmp_code_name(Family f, const std::string& s) {
-  static const std::pair<const char*, int> v4[] = {
-      {"net-unreachable", 0}, {"host-unreachable", 1}, {"prot-unreachable", 2}, {"port-unreachable", 3},
-      {"frag-needed", 4},     {"net-prohibited", 9},   {"host-prohibited", 10}, {"admin-prohibited", 13}};
-  static const std::pair<const char*, int> v6[] = {{"no-route", 0},         {"admin-prohibited", 1},
-                                                   {"addr-unreachable", 3}, {"port-unreachable", 4},
-                                                   {"policy-fail", 5},      {"reject-route", 6}};
-  for (const auto& [n, c] : (f == Family::V4 ? std::span<const std::pair<const char*, int>>(v4)
-                                             : std::span<const std::pair<const char*, int>>(v6)))
-    if (s == n) return static_cast<std::uint8_t>(c);
-  return std::nullopt;
-}
 
 class RuleReader {
  public:
@@ -261,7 +246,7 @@ class RuleReader {
         return {m};
       }
       case Field::IcmpCode: {
-        auto code = icmp_code_name(base.family, scalar_text(v));
+        auto code = nft_icmp_code(base.family, scalar_text(v));
         if (!code && v.is_number_unsigned() && v.get<std::uint64_t>() <= 255) code = v.get<std::uint8_t>();
         if (!code) error(fmt::format("{}: unknown ICMP code", v.dump()));
         m.icmp_code = code;

@@ -1,7 +1,9 @@
 #include "icmp_names.hpp"
 
 #include <charconv>
+#include <span>
 #include <string>
+#include <utility>
 
 namespace xb {
 namespace {
@@ -133,6 +135,19 @@ std::optional<IcmpTypeCode> icmp_type_code(Family family, std::string_view text)
     for (const auto& n : kIcmp6)
       if (n.name == text) return to_result(n);
   }
+  return std::nullopt;
+}
+
+std::optional<std::uint8_t> nft_icmp_code(Family family, std::string_view name) {
+  static const std::pair<const char*, int> v4[] = {
+      {"net-unreachable", 0}, {"host-unreachable", 1}, {"prot-unreachable", 2}, {"port-unreachable", 3},
+      {"frag-needed", 4},     {"net-prohibited", 9},   {"host-prohibited", 10}, {"admin-prohibited", 13}};
+  static const std::pair<const char*, int> v6[] = {{"no-route", 0},         {"admin-prohibited", 1},
+                                                   {"addr-unreachable", 3}, {"port-unreachable", 4},
+                                                   {"policy-fail", 5},      {"reject-route", 6}};
+  for (const auto& [n, c] : (family == Family::V4 ? std::span<const std::pair<const char*, int>>(v4)
+                                                  : std::span<const std::pair<const char*, int>>(v6)))
+    if (name == n) return static_cast<std::uint8_t>(c);
   return std::nullopt;
 }
 

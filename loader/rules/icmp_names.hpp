@@ -18,4 +18,7 @@ struct IcmpTypeCode {
 // A name of the family's ICMP, or "TYPE" / "TYPE/CODE" in numbers.
 std::optional<IcmpTypeCode> icmp_type_code(Family family, std::string_view text);
 
+// nftables' icmp_code and icmpv6_code names (`icmp code port-unreachable`).
+std::optional<std::uint8_t> nft_icmp_code(Family family, std::string_view name);
+
 }  // namespace xb

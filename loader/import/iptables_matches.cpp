@@ -1,0 +1,58 @@
+#include "iptables_matches.hpp"
+
+#include <map>
+#include <set>
+
+namespace xb {
+namespace {
+
+const std::map<std::string, std::string>& unsupported_matches() {
+  static const std::map<std::string, std::string> m = {
+      {"conntrack", "connection tracking state (the filter is stateless)"},
+      {"state", "connection tracking state (the filter is stateless)"},
+      {"ctstate", "connection tracking state (the filter is stateless)"},
+      {"limit", "a rate limit (the filter keeps no rates)"},
+      {"hashlimit", "a rate limit (the filter keeps no rates)"},
+      {"connlimit", "a connection limit (the filter is stateless)"},
+      {"recent", "a list of recent sources (the filter is stateless)"},
+      {"mark", "a packet mark (the filter does not read marks)"},
+      {"connmark", "a connection mark (the filter is stateless)"},
+      {"addrtype", "an address type (the filter does not know the host's addresses)"},
+      {"physdev", "a bridge port (the filter does not read interfaces)"},
+      {"owner", "the owning socket (the filter does not read sockets)"},
+      {"length", "a packet length"},
+      {"ttl", "a TTL"},
+      {"hl", "a hop limit"},
+      {"tos", "a TOS"},
+      {"dscp", "a DSCP"},
+      {"mac", "a MAC address"},
+      {"iprange", "an address range (write it as prefixes)"},
+      {"u32", "raw packet bytes"},
+      {"string", "packet contents"},
+      {"frag", "IPv6 fragment headers"},
+      {"ipv6header", "IPv6 extension headers"},
+      {"rt", "IPv6 routing headers"},
+      {"policy", "IPsec policy"},
+      {"pkttype", "a packet type"},
+      {"socket", "a socket lookup"},
+      {"bpf", "a BPF program"},
+  };
+  return m;
+}
+
+const std::set<std::string>& supported_matches() {
+  static const std::set<std::string> m = {"tcp", "udp", "icmp", "icmp6", "icmpv6", "multiport", "set", "comment"};
+  return m;
+}
+
+}  // namespace
+
+bool iptables_match_supported(const std::string& name) { return supported_matches().count(name) > 0; }
+
+std::optional<std::string> iptables_match_refusal(const std::string& name) {
+  const auto known = unsupported_matches().find(name);
+  if (known == unsupported_matches().end()) return std::nullopt;
+  return known->second;
+}
+
+}  // namespace xb
