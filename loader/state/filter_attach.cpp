@@ -91,10 +91,6 @@ void ensure_not_attached(const AttachmentStore& store, const AttachmentRecord& r
     throw Error(fmt::format("{} is already attached ({}); detach it first", record.where(), existing->attached_at));
 }
 
-}  // namespace
-
-namespace {
-
 struct Placed {
   AttachmentRecord record;
   std::unique_ptr<PlacedFilter> filter;
