@@ -159,8 +159,36 @@ RunResult check_result(const json& doc, const std::string& path) {
   return read_run_result(doc, path);
 }
 
+namespace {
+
+// Where a result was measured, as its environment records it: figures from
+// two of these that differ are not the same experiment. A key one result
+// lacks (an older file) is not compared.
+std::vector<std::string> hardware_differences(const json& a, const json& b) {
+  std::vector<std::string> out;
+  const auto compare = [&](const std::string& what, const json& x, const json& y) {
+    if (!x.is_null() && !y.is_null() && x != y) out.push_back(fmt::format("{}: {} vs {}", what, x.dump(), y.dump()));
+  };
+  for (const char* key : {"machine", "cpu_model", "cpus_online", "kernel"})
+    compare(key, a.value(key, json()), b.value(key, json()));
+  const json nic_a = a.value("dut_nic", json::object()), nic_b = b.value("dut_nic", json::object());
+  if (nic_a.is_object() && nic_b.is_object())
+    compare("the DUT's NIC driver", nic_a.value("driver", json()), nic_b.value("driver", json()));
+  return out;
+}
+
+}  // namespace
+
 GateReport compare_results(const RunResult& baseline, const RunResult& current, const GateOptions& o) {
   GateReport rep;
+  for (const auto& d : hardware_differences(baseline.environment, current.environment)) {
+    if (o.allow_other_hardware)
+      rep.not_judged.push_back("measured on different hardware (" + d + "): compared as --allow-other-hardware says");
+    else
+      rep.problems.push_back("measured on different hardware: " + d +
+                             " (figures from two machines are not one experiment; --allow-other-hardware compares "
+                             "them anyway)");
+  }
   for (const char* key : kSameConfig) {
     const bool late = std::find_if(std::begin(kRecordedSince), std::end(kRecordedSince),
                                    [&](const char* k) { return std::string(k) == key; }) != std::end(kRecordedSince);

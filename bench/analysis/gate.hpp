@@ -21,6 +21,9 @@ struct GateOptions {
   std::size_t min_repeats = 9;  // fewer cannot claim significance (as compare.py warns)
   std::string markdown_path;    // a summary for a PR comment
   std::string baseline_label = "baseline", current_label = "current";
+  // Compare results measured on different hardware (CPU, kernel, the DUT's
+  // NIC driver) instead of refusing them.
+  bool allow_other_hardware = false;
 };
 
 struct GateRow {

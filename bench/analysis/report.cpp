@@ -142,10 +142,22 @@ json vl(const std::string& title, json data, json mark, json encoding) {
           {"encoding", std::move(encoding)}};
 }
 
+// "dut0 (veth, firmware -, queues rx 1 tx 1)", or "?" for a result that does not say.
+std::string dut_nic_text(const json& nic) {
+  if (!nic.is_object()) return "?";
+  const auto text = [](const json& v) { return v.is_string() ? v.get<std::string>() : v.is_null() ? "-" : v.dump(); };
+  const json q = nic.value("queues", json());
+  return fmt::format("{} ({}, firmware {}, queues {})", text(nic.value("interface", json())),
+                     text(nic.value("driver", json())), text(nic.value("firmware", json())),
+                     q.is_object() ? fmt::format("rx {} tx {} combined {}", text(q.value("rx", json())),
+                                                 text(q.value("tx", json())), text(q.value("combined", json())))
+                                   : "-");
+}
+
 void environment_section(Page& page, const std::vector<std::pair<std::string, json>>& docs) {
   page.heading("Environment");
   Table t{{"result file", "command", "kernel", "CPU", "CPUs", "git revision", "xdpbench", "topology", "rules",
-           "rule set digest", "frame size", "traffic"},
+           "rule set digest", "frame size", "traffic", "DUT NIC", "generator"},
           {}};
   for (const auto& [path, doc] : docs)
     reading(path, [&, &path = path, &doc = doc] {
@@ -164,7 +176,8 @@ void environment_section(Page& page, const std::vector<std::pair<std::string, js
            : cfg.contains("mix") ? fmt::format("{} mix, {} flows, IPv6 share {}", cfg.value("mix", "?"),
                                                cfg.contains("flows") ? cfg["flows"].dump() : "?",
                                                cfg.contains("ipv6_share") ? cfg["ipv6_share"].dump() : "0")
-                                 : "?"});
+                                 : "?",
+           dut_nic_text(env.value("dut_nic", json())), env.value("generator", "?")});
     });
   page.table(t);
 }

@@ -56,6 +56,59 @@ json result_environment() {
 
 namespace {
 
+// The DUT's NIC as `ethtool -i` and `-l` tell it, in the DUT's namespace:
+// what a figure was measured on. A field ethtool does not give is null.
+json dut_nic(const Endpoint& dut) {
+  const auto ethtool = [&](const char* flag) {
+    std::vector<std::string> argv = {"ethtool", flag, dut.dev};
+    if (!dut.ns.empty()) argv.insert(argv.begin(), {"ip", "netns", "exec", dut.ns});
+    const CommandResult r = run_command(argv);
+    return r.status == 0 ? r.out : std::string();
+  };
+  const auto field = [](const std::string& text, const std::string& key, std::size_t from = 0) -> json {
+    const auto at = text.find(key + ":", from);
+    if (at == std::string::npos) return nullptr;
+    const auto start = text.find_first_not_of(" \t", at + key.size() + 1);
+    const auto end = text.find('\n', at);
+    if (start == std::string::npos || start >= end) return nullptr;
+    return text.substr(start, end - start);
+  };
+  const std::string info = ethtool("-i"), channels = ethtool("-l");
+  // `ethtool -l` prints the maximums first, then the current settings
+  const auto current = channels.find("Current hardware settings");
+  json queues = nullptr;
+  if (current != std::string::npos)
+    queues = {{"rx", field(channels, "RX", current)},
+              {"tx", field(channels, "TX", current)},
+              {"combined", field(channels, "Combined", current)}};
+  return {{"interface", dut.dev},
+          {"driver", field(info, "driver")},
+          {"firmware", field(info, "firmware-version")},
+          {"queues", queues}};
+}
+
+// Where a run's figures are measured: this machine (result_environment),
+// the DUT's NIC and the engine that generates. The gate compares them.
+json run_environment(const Rig& rig) {
+  json env = result_environment();
+  env["dut_nic"] = dut_nic(rig.topology().dut());
+  env["generator"] = "xdpbench live frames (BPF_PROG_TEST_RUN)";
+  return env;
+}
+
+// "CPU, kernel K, DUT NIC dut0 (driver veth, 1 rx / 1 tx queues); generator G"
+std::string measured_on(const json& env) {
+  const auto text = [](const json& v) { return v.is_string() ? v.get<std::string>() : v.is_null() ? "-" : v.dump(); };
+  const json nic = env.value("dut_nic", json::object());
+  const json q = nic.value("queues", json::object());
+  return fmt::format("{}, kernel {}, DUT NIC {} (driver {}, {} rx / {} tx / {} combined queues); generator {}",
+                     text(env.value("cpu_model", json())), text(env.value("kernel", json())),
+                     text(nic.value("interface", json())), text(nic.value("driver", json())),
+                     q.is_object() ? text(q.value("rx", json())) : "-",
+                     q.is_object() ? text(q.value("tx", json())) : "-",
+                     q.is_object() ? text(q.value("combined", json())) : "-", text(env.value("generator", json())));
+}
+
 // FNV-1a 64 of the rule set in canonical TOML: tells two results' rule sets apart
 std::string rules_digest(const RuleSet& rules) {
   std::uint64_t h = 0xcbf29ce484222325ull;
@@ -240,6 +293,8 @@ int run_benchmark(const RunOptions& o) {
              o.traffic.rate_pps > 0 ? fmt::format("{:.0f} pps", o.traffic.rate_pps) : "max", o.repeat, o.trial.seconds,
              cpu_placement(rig));
   fmt::print("{}\n", traffic_line(rig));
+  const json environment = run_environment(rig);
+  fmt::print("measured on: {}\n", measured_on(environment));
   // the filter's table (not used by a run of the user's own program)
   const std::optional<RuleTableFigures> table =
       o.user_program ? std::nullopt : std::optional(measure_rule_table(rules.table()));
@@ -279,7 +334,7 @@ int run_benchmark(const RunOptions& o) {
       "high\n",
       std::uint64_t{1} << rig.latency_sample_shift(o.trial),
       rig.topology().sink() ? "to the sink's XDP program (every packet that passed)" : "(no sink in this topology)");
-  result.environment = result_environment();
+  result.environment = environment;
   result.config = config_json(o, rig);
   result.rule_table = table ? to_json(*table) : json(nullptr);
   result.generator_ceiling = hook_result(kCeilingHook, ceiling_trials, ceiling, false);

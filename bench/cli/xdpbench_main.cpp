@@ -275,6 +275,9 @@ int run(int argc, char** argv) {
   gate_cmd->add_option("--threshold", threshold, "changes smaller than this never fail the gate")
       ->capture_default_str();
   gate_cmd->add_option("--markdown", gate_opts.markdown_path, "also write a Markdown summary (a PR comment)");
+  gate_cmd->add_flag("--allow-other-hardware", gate_opts.allow_other_hardware,
+                     "compare results measured on different hardware (CPU, kernel, the DUT's NIC driver) instead of "
+                     "refusing them");
 
   bench::AbOptions ab_opts;
   std::string ab_threshold = "5%";

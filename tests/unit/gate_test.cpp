@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "errors.hpp"
@@ -112,6 +113,29 @@ TEST(Gate, RefusesMismatchedHooksAndConfigs) {
   const GateReport rep = compare_results(a, c, {});
   EXPECT_EQ(rep.exit_code(), 2);
   EXPECT_NE(gate_text(rep, {}).find("config.rules_digest differs"), std::string::npos);
+}
+
+// Two results measured on different hardware are not one experiment: refused
+// unless told; a result that does not say (an older file) is compared.
+TEST(Gate, RefusesResultsFromOtherHardwareUnlessTold) {
+  RunResult a = result({{"xdp-native", noisy(1.0, 0.02, 10, 1)}});
+  RunResult b = result({{"xdp-native", noisy(1.0, 0.02, 10, 3)}});
+  a.environment = {{"cpu_model", "AMD EPYC"}, {"kernel", "6.18"}, {"dut_nic", {{"driver", "veth"}}}};
+  b.environment = {{"cpu_model", "Intel Xeon"}, {"kernel", "6.18"}, {"dut_nic", {{"driver", "mlx5_core"}}}};
+  const GateReport refused = compare_results(a, b, {});
+  EXPECT_EQ(refused.exit_code(), 2);
+  const std::string text = gate_text(refused, {});
+  EXPECT_NE(text.find("cpu_model: \"AMD EPYC\" vs \"Intel Xeon\""), std::string::npos) << text;
+  EXPECT_NE(text.find("the DUT's NIC driver: \"veth\" vs \"mlx5_core\""), std::string::npos) << text;
+  GateOptions told;
+  told.allow_other_hardware = true;
+  const GateReport compared = compare_results(a, b, told);
+  EXPECT_EQ(compared.exit_code(), 0);
+  EXPECT_EQ(std::count_if(compared.not_judged.begin(), compared.not_judged.end(),
+                          [](const std::string& n) { return n.find("different hardware") != std::string::npos; }),
+            2);
+  b.environment = nlohmann::json::object();  // an older result: nothing to compare
+  EXPECT_EQ(compare_results(a, b, {}).exit_code(), 0);
 }
 
 // --- the generator's ceiling: rates that are the generator's are not judged ---
