@@ -22,7 +22,8 @@ class NftHook final : public CountedRulesetHook {
       : CountedRulesetHook(hook, topo),
         family_(hook == "nft-netdev" ? "netdev" : "inet"),
         ruleset_(translate_to_nft(
-            rules, hook == "nft-netdev" ? NftHookPoint::NetdevIngress : NftHookPoint::InetPrerouting, dev_, kTable)) {
+            rules, hook == "nft-netdev" ? NftHookPoint::NetdevIngress : NftHookPoint::InetPrerouting, dev_, kTable,
+            /*device_only=*/topo.spec().is_lab())) {
     const TempFile script(ruleset_.script, ".nft");
     // one transaction: all of it or nothing
     checked_run({"nft", "-f", script.path()}, {.netns = ns_});

@@ -62,11 +62,12 @@ const char* verdict(Action a) { return a == Action::Drop ? "drop" : "accept"; }
 }  // namespace
 
 NftRuleset translate_to_nft(const RuleSet& rules, NftHookPoint hook, const std::string& device,
-                            const std::string& table_name) {
+                            const std::string& table_name, bool device_only) {
   NftRuleset out;
   out.table = fmt::format("{} {}", hook == NftHookPoint::NetdevIngress ? "netdev" : "inet", table_name);
   const GroupPlan plan = plan_groups(rules);
   std::string sets, chain;
+  if (device_only && hook == NftHookPoint::InetPrerouting) chain += fmt::format("    iifname != \"{}\" accept\n", device);
   if (hook == NftHookPoint::NetdevIngress) {
     // the inet family never sees what is not IP; the netdev hook sees everything
     out.counted.push_back({"non-ip", rules.non_ip_action, {XB_RULE_NON_IP}});

@@ -27,9 +27,12 @@ struct NftRuleset {
   std::vector<CountedRule> counted;
 };
 
-// device: the DUT interface (the netdev ingress hook is per device)
+// device: the DUT interface (the netdev ingress hook is per device).
+// device_only: inet prerouting sees every interface of the host; on a lab's
+// DUT host the rules must not judge its other traffic (its management
+// connection among it): that passes first, uncounted.
 NftRuleset translate_to_nft(const RuleSet& rules, NftHookPoint hook, const std::string& device,
-                            const std::string& table_name = "xdpbench");
+                            const std::string& table_name = "xdpbench", bool device_only = false);
 
 // Each counted rule's packets, in the order of `counted`, from `nft -j list table`.
 std::vector<std::uint64_t> nft_counters(const NftRuleset& ruleset, const std::string& json_listing);

@@ -10,12 +10,14 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "environment.hpp"
 #include "errors.hpp"
 #include "filter_hook.hpp"
 #include "gbench_json.hpp"
 #include "generator_bound.hpp"
 #include "hook_catalog.hpp"
 #include "hook_under_test.hpp"
+#include "lab_connection.hpp"
 #include "rule_table_figures.hpp"
 #include "run_command.hpp"
 #include "run_summary.hpp"
@@ -27,71 +29,19 @@ namespace {
 
 using nlohmann::json;
 
-std::string git_revision() {
-  const CommandResult r = run_command({"git", "-C", XDPBENCH_SOURCE_DIR, "rev-parse", "--short", "HEAD"});
-  std::string s = r.status == 0 && !r.out.empty() ? r.out : "unknown";
-  s.erase(s.find_last_not_of('\n') + 1);
-  return s;
-}
-
-}  // namespace
-
-json result_environment() {
-  utsname u{};
-  ::uname(&u);
-  std::string cpu = "unknown";
-  std::ifstream info("/proc/cpuinfo");
-  for (std::string line; std::getline(info, line);)
-    if (line.rfind("model name", 0) == 0) {
-      cpu = line.substr(line.find(':') + 2);
-      break;
-    }
-  return {{"kernel", u.release},
-          {"machine", u.machine},
-          {"cpu_model", cpu},
-          {"cpus_online", sysconf(_SC_NPROCESSORS_ONLN)},
-          {"git_revision", git_revision()},
-          {"xdpbench_version", XDPBENCH_VERSION}};
-}
-
-namespace {
-
-// The DUT's NIC as `ethtool -i` and `-l` tell it, in the DUT's namespace:
-// what a figure was measured on. A field ethtool does not give is null.
-json dut_nic(const Endpoint& dut) {
-  const auto ethtool = [&](const char* flag) {
-    std::vector<std::string> argv = {"ethtool", flag, dut.dev};
-    if (!dut.ns.empty()) argv.insert(argv.begin(), {"ip", "netns", "exec", dut.ns});
-    const CommandResult r = run_command(argv);
-    return r.status == 0 ? r.out : std::string();
-  };
-  const auto field = [](const std::string& text, const std::string& key, std::size_t from = 0) -> json {
-    const auto at = text.find(key + ":", from);
-    if (at == std::string::npos) return nullptr;
-    const auto start = text.find_first_not_of(" \t", at + key.size() + 1);
-    const auto end = text.find('\n', at);
-    if (start == std::string::npos || start >= end) return nullptr;
-    return text.substr(start, end - start);
-  };
-  const std::string info = ethtool("-i"), channels = ethtool("-l");
-  // `ethtool -l` prints the maximums first, then the current settings
-  const auto current = channels.find("Current hardware settings");
-  json queues = nullptr;
-  if (current != std::string::npos)
-    queues = {{"rx", field(channels, "RX", current)},
-              {"tx", field(channels, "TX", current)},
-              {"combined", field(channels, "Combined", current)}};
-  return {{"interface", dut.dev},
-          {"driver", field(info, "driver")},
-          {"firmware", field(info, "firmware-version")},
-          {"queues", queues}};
-}
 
 // Where a run's figures are measured: this machine (result_environment),
 // the DUT's NIC and the engine that generates. The gate compares them.
 json run_environment(const Rig& rig) {
+  if (rig.lab()) {
+    // the DUT host's machine and NIC: where the figures are made
+    json env = rig.lab()->dut_environment();
+    env["generator"] = rig.lab()->generator_engine();
+    env["topology_hosts"] = true;
+    return env;
+  }
   json env = result_environment();
-  env["dut_nic"] = dut_nic(rig.topology().dut());
+  env["dut_nic"] = nic_description(rig.topology().dut());
   env["generator"] = "xdpbench live frames (BPF_PROG_TEST_RUN)";
   return env;
 }
@@ -163,11 +113,13 @@ std::vector<std::string> runnable_hooks(const std::vector<std::string>& wanted,
 
 std::unique_ptr<HookUnderTest> set_up(const std::string& h, const Rig& rig, const RunOptions& o,
                                       const CompiledRuleSet& rules, std::map<std::string, std::string>& skipped) {
-  if (h == kCeilingHook) return make_hook_under_test(h, rig.topology(), rules, rig.state_paths());
-  if (o.user_program && h != "xdp-noop") return make_user_program_hook(*o.user_program, h, rig.topology());
+  if (h == kCeilingHook) return make_rig_hook(h, rig, rules, nullptr);
+  if (o.user_program && h != "xdp-noop") {
+    if (rig.lab()) throw Error("--prog: a user's program on a lab's DUT host is not supported yet");
+    return make_user_program_hook(*o.user_program, h, rig.topology());
+  }
   std::string why;
-  auto hook = make_hook_or_skip(h, rig.topology(), rules, rig.state_paths(), why, rig.dut_cpu(),
-                                rig.latency_sample_shift(o.trial));
+  auto hook = make_rig_hook(h, rig, rules, &why, rig.latency_sample_shift(o.trial));
   if (!hook) skipped[h] = why;
   return hook;
 }
@@ -248,9 +200,13 @@ std::string dut_cpu_line(const Rig& rig) {
 
 }  // namespace
 
+LabConnector lab_connector(const RunOptions& o) {
+  return [ssh_config = o.ssh_config](const TopologySpec& spec) { return connect_lab(spec, ssh_config); };
+}
+
 int run_benchmark(const RunOptions& o) {
   install_stop_signals();
-  Rig rig(o.topology, o.traffic, o.cpus, o.gen_cpus);
+  Rig rig(o.topology, o.traffic, o.cpus, o.gen_cpus, lab_connector(o));
   const CompiledRuleSet rules(o.rules);  // once a run: every hook, the flows and the figures share it
   rig.use_rules(rules);
   std::map<std::string, std::string> skipped;
@@ -349,7 +305,7 @@ int run_benchmark(const RunOptions& o) {
 int run_search(const SearchOptions& s) {
   install_stop_signals();
   const RunOptions& o = s.run;
-  Rig rig(o.topology, o.traffic, o.cpus, o.gen_cpus);
+  Rig rig(o.topology, o.traffic, o.cpus, o.gen_cpus, lab_connector(o));
   const CompiledRuleSet rules(o.rules);  // once a run: every hook, the flows and the figures share it
   rig.use_rules(rules);
   std::map<std::string, std::string> skipped;

@@ -18,6 +18,7 @@ namespace xb::bench {
 struct RunOptions {
   std::vector<std::string> hooks;      // "xdp-noop" is always added
   std::string topology = "veth-pair";  // embedded name or file
+  std::string ssh_config;              // --ssh-config: how a lab's hosts are reached (else ssh's own)
   RuleSet rules;
   TrafficProfile traffic;
   TrialSpec trial;
@@ -42,8 +43,8 @@ struct SweepOptions {
   std::vector<std::uint32_t> rule_counts = {10, 1000, 100000};
 };
 
-// Kernel, CPU, git revision and version: what every result file records.
-nlohmann::json result_environment();
+// How the rig reaches a lab's hosts with these options (their --ssh-config).
+LabConnector lab_connector(const RunOptions& options);
 
 // Each prints its table (and writes JSON where asked); returns the exit code.
 int run_benchmark(const RunOptions& options);

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench_run.hpp"
+#include "environment.hpp"
 #include "hook_catalog.hpp"
 #include "hook_under_test.hpp"
 #include "synthetic_rules.hpp"
@@ -17,7 +18,7 @@ namespace xb::bench {
 int run_sweep(const SweepOptions& s) {
   install_stop_signals();
   const RunOptions& o = s.run;
-  Rig rig(o.topology, o.traffic, o.cpus, o.gen_cpus);
+  Rig rig(o.topology, o.traffic, o.cpus, o.gen_cpus, lab_connector(o));
   fmt::print(
       "xdpbench sweep: topology {}, synthetic rule sets (seed 42), {}-byte frames, {} x {:.1f} s trials per "
       "point; {}\n",
@@ -39,8 +40,7 @@ int run_sweep(const SweepOptions& s) {
         if (stop_requested()) return 130;
         if (skipped.count(h)) continue;
         std::string why;
-        const auto hook = make_hook_or_skip(h, rig.topology(), rules, rig.state_paths(), why, std::nullopt,
-                                            rig.latency_sample_shift(o.trial));
+        const auto hook = make_rig_hook(h, rig, rules, &why, rig.latency_sample_shift(o.trial));
         if (!hook) {
           skipped[h] = why;
           fmt::print("{:>8} {:<15} skipped: {}\n", count, h, why);

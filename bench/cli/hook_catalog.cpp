@@ -1,5 +1,7 @@
 #include "hook_catalog.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "baseline_hooks.hpp"
@@ -53,6 +55,21 @@ std::unique_ptr<HookUnderTest> make_hook_or_skip(const std::string& hook, const 
     why_skipped = e.what();
     return nullptr;
   }
+}
+
+std::unique_ptr<HookUnderTest> make_rig_hook(const std::string& hook, const Rig& rig, const CompiledRuleSet& rules,
+                                             std::string* why_skipped, std::uint32_t latency_sample_shift) {
+  if (rig.lab()) {
+    std::string why;
+    auto made = rig.lab()->hook(hook, rules, why, latency_sample_shift);
+    if (!made && !why_skipped) throw Error(fmt::format("{}: {}", hook, why));
+    if (why_skipped) *why_skipped = why;
+    return made;
+  }
+  if (!why_skipped)
+    return make_hook_under_test(hook, rig.topology(), rules, rig.state_paths(), rig.dut_cpu(), latency_sample_shift);
+  return make_hook_or_skip(hook, rig.topology(), rules, rig.state_paths(), *why_skipped, rig.dut_cpu(),
+                           latency_sample_shift);
 }
 
 std::string hook_unavailable(const std::string& hook) {

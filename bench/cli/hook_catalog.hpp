@@ -10,6 +10,7 @@
 
 #include "attachment_store.hpp"
 #include "hook_under_test.hpp"
+#include "rig.hpp"
 
 namespace xb::bench {
 
@@ -35,6 +36,11 @@ std::unique_ptr<HookUnderTest> make_hook_or_skip(const std::string& hook, const 
                                                  const CompiledRuleSet& rules, const StatePaths& state,
                                                  std::string& why_skipped, std::optional<int> dut_cpu = std::nullopt,
                                                  std::uint32_t latency_sample_shift = 0);
+// The hook on the rig's DUT: here, or on a lab's DUT host through its
+// agent. why_skipped null: a hook that cannot be set up throws; else as
+// make_hook_or_skip. The filter's pinned DUT CPU (--cpu) is the rig's.
+std::unique_ptr<HookUnderTest> make_rig_hook(const std::string& hook, const Rig& rig, const CompiledRuleSet& rules,
+                                             std::string* why_skipped, std::uint32_t latency_sample_shift = 0);
 // Why a hook cannot run in this rig on this machine; empty if it can.
 std::string hook_unavailable(const std::string& hook);
 

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "ab.hpp"
+#include "agent.hpp"
 #include "bench_run.hpp"
 #include "cli_parse_error.hpp"
 #include "errors.hpp"
@@ -21,6 +22,7 @@
 #include "hook_catalog.hpp"
 #include "hook_under_test.hpp"
 #include "hooks.hpp"
+#include "lab_connection.hpp"
 #include "libbpf_logging.hpp"
 #include "report.hpp"
 #include "rig.hpp"
@@ -102,7 +104,10 @@ void add_run_options(CLI::App* cmd, bench::RunOptions& o, std::string& hook, Rul
                   "drop | pass: the action of every rule of a ClassBench file (the format has none)")
       ->capture_default_str()
       ->check(CLI::IsMember({"drop", "pass"}));
-  cmd->add_option("--topology", o.topology, "veth-pair, router, or a topology file")->capture_default_str();
+  cmd->add_option("--topology", o.topology, "veth-pair, router, or a topology file (namespaces, or a lab's hosts)")
+      ->capture_default_str();
+  cmd->add_option("--ssh-config", o.ssh_config,
+                  "ssh's config file for a lab's hosts (ssh -F); default: ssh's own (~/.ssh/config)");
   cmd->add_option("--duration", o.trial.seconds, "seconds per trial")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 600.0));
@@ -302,6 +307,12 @@ int run(int argc, char** argv) {
   report_cmd->add_option("--out", report_out, "directory for report.html and report.md")->capture_default_str();
 
   auto* cleanup = app.add_subcommand("cleanup", "remove what killed runs left: their namespaces, state and pins");
+  std::string cleanup_topology, cleanup_ssh_config;
+  cleanup->add_option("--topology", cleanup_topology,
+                      "a lab's topology file: put back every host of it (what agents killed left there)");
+  cleanup->add_option("--ssh-config", cleanup_ssh_config, "ssh's config file for the lab's hosts (ssh -F)");
+  auto* agent_cmd = app.add_subcommand(
+      "agent", "serve a controller on stdin/stdout (run on a lab's hosts by `xdpbench run` over SSH)");
   const bool check_args_only = take_check_args(argc, argv);
   try {
     app.parse(argc, argv);
@@ -319,6 +330,23 @@ int run(int argc, char** argv) {
   if (*ab_cmd) {
     ab_opts.gate.threshold = parse_percentage("--threshold", ab_threshold);
     return bench::run_ab(ab_opts);
+  }
+  if (*agent_cmd) {
+    // replies on a descriptor of their own; whatever else prints goes to stderr
+    const int replies = ::dup(STDOUT_FILENO);
+    if (replies < 0 || ::dup2(STDERR_FILENO, STDOUT_FILENO) < 0) throw Error(errno_message("dup stdout", errno));
+    bench::install_agent_signals();
+    return bench::run_agent(std::cin, replies);
+  }
+  if (*cleanup && !cleanup_topology.empty()) {
+    const bench::TopologySpec spec = bench::load_topology(cleanup_topology);
+    if (!spec.is_lab())
+      throw Error(fmt::format("--topology={}: not a lab of [[host]]s (a run's namespaces go with `cleanup` alone)",
+                              cleanup_topology));
+    const auto done = bench::clean_lab(spec, cleanup_ssh_config);
+    for (const auto& line : done) fmt::print("{}\n", line);
+    fmt::print("{} hosts of {}: {} things put back\n", spec.hosts.size(), cleanup_topology, done.size());
+    return 0;
   }
   if (*cleanup) {
     const auto removed = bench::remove_dead_runs_leftovers();

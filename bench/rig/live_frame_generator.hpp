@@ -17,22 +17,21 @@
 #include "flow_table.hpp"
 #include "topology.hpp"
 #include "traffic_profile.hpp"
+#include "traffic_source.hpp"
 
 namespace xb::bench {
 
-class LiveFrameGenerator {
+class LiveFrameGenerator final : public TrafficSource {
  public:
   // flows: the flow tables of each family (empty: the templates, source port
   // varied per flow; unused when the profile replays a file). cpus: one
   // sending thread pinned to each; empty or one: the caller's thread sends.
   LiveFrameGenerator(const Topology& topo, const TrafficProfile& profile, const std::vector<Flow>& flows4 = {},
                      const std::vector<Flow>& flows6 = {}, const std::vector<int>& cpus = {});
-  ~LiveFrameGenerator();
+  ~LiveFrameGenerator() override;
 
-  // Sends until `max_packets` or `seconds`, whichever first; returns packets
-  // sent. Every call starts at the first flow (or frame of the file): within
-  // the time, it sends packets 0 .. max_packets-1 of the cycle.
-  std::uint64_t send(std::uint64_t max_packets, double seconds);
+  // Within the time, it sends packets 0 .. max_packets-1 of the cycle.
+  std::uint64_t send(std::uint64_t max_packets, double seconds) override;
 
  private:
   struct Impl;

@@ -66,8 +66,19 @@ std::vector<int> generator_cpus(const std::vector<int>& cpus, const std::vector<
 }  // namespace
 
 Rig::Rig(const std::string& topology, const TrafficProfile& traffic, const std::vector<int>& cpus,
-         const std::vector<int>& gen_cpus)
+         const std::vector<int>& gen_cpus, const LabConnector& connect_lab)
     : traffic_(traffic), gen_cpus_(generator_cpus(cpus, gen_cpus)) {
+  const TopologySpec spec = load_topology(topology);
+  if (spec.is_lab()) {
+    // the hosts do the work: this process only drives them
+    if (!connect_lab) throw Error(fmt::format("--topology={}: a lab of hosts is measured by `xdpbench run`", topology));
+    if (!cpus.empty()) throw Error("--cpu: pinning on a lab's hosts is not supported yet (pin IRQs there: docs/lab.md)");
+    if (traffic_.file) throw Error("--traffic: replaying a file on a lab's generator host is not supported yet");
+    lab_ = connect_lab(spec);
+    topology_ = lab_->topology();
+    make_generator();
+    return;
+  }
   // this run's own attachment records and pins: never mixed with xdpfilter's
   const std::string run_id = fmt::format("run{}", ::getpid());
   state_paths_ = {"/run/xdpbench/" + run_id, "/sys/fs/bpf/xdpbench_" + run_id};
@@ -77,9 +88,9 @@ Rig::Rig(const std::string& topology, const TrafficProfile& traffic, const std::
   if (!stats_) throw Error(errno_message("enable BPF run-time statistics", errno));
   // a queue per generator thread: each fills a ring of its own, and the
   // DUT's receive work spreads over as many NAPI instances
-  topology_ = std::make_unique<Topology>(load_topology(topology), fmt::format("{}{}-", kRunPrefix, ::getpid()),
+  topology_ = std::make_unique<Topology>(spec, fmt::format("{}{}-", kRunPrefix, ::getpid()),
                                          static_cast<unsigned>(std::max<std::size_t>(gen_cpus_.size(), 1)));
-  generator_ = std::make_unique<LiveFrameGenerator>(*topology_, traffic_, flows4_, flows6_, gen_cpus_);
+  make_generator();
   if (topology_->sink()) sink_ = std::make_unique<LatencySink>(*topology_->sink());
   // one generator CPU: the generator runs in this thread
   if (gen_cpus_.size() == 1) pin_this_thread(gen_cpus_[0]);
@@ -94,14 +105,27 @@ Rig::~Rig() {
   sink_.reset();
   generator_.reset();
   topology_.reset();
+  lab_.reset();
   std::error_code ec;
   std::filesystem::remove_all(state_paths_.state_dir, ec);
   std::filesystem::remove_all(state_paths_.pin_root, ec);
 }
 
+void Rig::make_generator() {
+  generator_.reset();  // the old one's resources go before the new one's are taken
+  if (lab_)
+    generator_ = lab_->generator(traffic_, flows4_, flows6_, gen_cpus_);
+  else
+    generator_ = std::make_unique<LiveFrameGenerator>(*topology_, traffic_, flows4_, flows6_, gen_cpus_);
+}
+
+std::uint64_t Rig::delivered() const {
+  return lab_ ? lab_->delivered() : ip_packets_delivered(topology_->dut().ns);
+}
+
 void Rig::set_traffic(const TrafficProfile& traffic) {
   traffic_ = traffic;
-  generator_ = std::make_unique<LiveFrameGenerator>(*topology_, traffic_, flows4_, flows6_, gen_cpus_);
+  make_generator();
 }
 
 void Rig::use_rules(const CompiledRuleSet& rules) {
@@ -126,7 +150,7 @@ void Rig::use_rules(const CompiledRuleSet& rules) {
     flows4_ = flows(Family::V4);
     if (traffic_.ipv6_share > 0) flows6_ = flows(Family::V6);
   }
-  generator_ = std::make_unique<LiveFrameGenerator>(*topology_, traffic_, flows4_, flows6_, gen_cpus_);
+  make_generator();
 }
 
 double Rig::expected_drop_share() const {
@@ -177,8 +201,7 @@ Trial Rig::trial(HookUnderTest& hook, const TrialSpec& spec) {
   }
   if (sink_) sink_->reset();
   // delivered: at the sink where there is one, else to the DUT's IP layer
-  const std::string delivered_ns = topology_->dut().ns;
-  const std::uint64_t delivered0 = ip_packets_delivered(delivered_ns);
+  const std::uint64_t delivered0 = delivered();
   CpuUsage cpu;
   std::optional<DutCpuTime> dut_cpu;
   if (dut_cpu_) {
@@ -194,7 +217,7 @@ Trial Rig::trial(HookUnderTest& hook, const TrialSpec& spec) {
   if (!first_trial_pps_ && t.seconds > 0) first_trial_pps_ = static_cast<double>(t.offered) / t.seconds;
   wait_until_drained(hook, t.offered, [&]() -> std::uint64_t {
     if (sink_) return sink_->read().count();
-    return ip_packets_delivered(delivered_ns);
+    return delivered();
   });
   // the packets counted below include those it handled while draining
   if (dut_cpu) {
@@ -216,7 +239,7 @@ Trial Rig::trial(HookUnderTest& hook, const TrialSpec& spec) {
     t.hook_p999 = c.latency.percentile(0.999);
     t.hook_max = c.latency.max();
   }
-  t.delivered = c.delivers_passed ? c.passed : ip_packets_delivered(delivered_ns) - delivered0;
+  t.delivered = c.delivers_passed ? c.passed : delivered() - delivered0;
   if (sink_ && !c.delivers_passed) {
     // the sink program consumes what reaches it: it is the count there, of
     // stamped frames; a file's frames mostly carry no stamp and pass the

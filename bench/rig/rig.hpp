@@ -12,6 +12,7 @@
 #include "attachment_store.hpp"
 #include "flow_table.hpp"
 #include "hook_under_test.hpp"
+#include "lab_hosts.hpp"
 #include "latency_histogram.hpp"
 #include "latency_sink.hpp"
 #include "live_frame_generator.hpp"
@@ -44,8 +45,9 @@ class Rig {
   // one generator thread on each (--gen-cpus), the generator's veth made
   // with as many queues; empty: one thread, on cpus[0] when given. Where
   // both are given, cpus[0] must be one of gen_cpus and cpus[1] none of them.
+  // connect_lab: how to reach a lab's hosts, for a topology of [[host]]s.
   Rig(const std::string& topology, const TrafficProfile& traffic, const std::vector<int>& cpus = {},
-      const std::vector<int>& gen_cpus = {});
+      const std::vector<int>& gen_cpus = {}, const LabConnector& connect_lab = {});
   ~Rig();
 
   const Topology& topology() const { return *topology_; }
@@ -63,6 +65,8 @@ class Rig {
   // The share of offered packets the reference model says the filter drops.
   double expected_drop_share() const;
   Trial trial(HookUnderTest& hook, const TrialSpec& spec);
+  // A lab's hosts, when the topology is one (else null).
+  LabHosts* lab() const { return lab_.get(); }
   // How many of a hook's stamps to time in trials of `spec` (one in
   // 2^shift, RigProbe): from the packets such a trial sends, at --rate
   // or at the rate this rig's first trial measured. Fixed by the first trial
@@ -77,7 +81,11 @@ class Rig {
   TrafficProfile traffic_;
   std::vector<Flow> flows4_, flows6_;
   std::optional<double> replay_drop_share_;  // of a file's frames, by the reference model
-  std::unique_ptr<LiveFrameGenerator> generator_;
+  void make_generator();
+  std::uint64_t delivered() const;
+
+  std::unique_ptr<LabHosts> lab_;
+  std::unique_ptr<TrafficSource> generator_;
   std::unique_ptr<LatencySink> sink_;
   std::optional<int> dut_cpu_;
   std::vector<int> gen_cpus_;

@@ -90,11 +90,50 @@ class SpecReader {
     return e;
   }
 
+  // [[host]] tables: a lab of hosts and the interfaces they have.
+  void read_hosts(const toml::table& root, TopologySpec& s) const {
+    for (const char* made : {"namespace", "veth", "route"})
+      if (const auto* n = root.get(made))
+        fail(*n, fmt::format("[[{}]] in a topology of [[host]]s: a lab's interfaces exist already; the rig makes "
+                             "none (write either hosts or namespaces)",
+                             made));
+    const auto* hosts = root["host"].as_array();
+    if (!hosts) fail(*root.get("host"), "'host' must be a list of tables: [[host]]");
+    std::set<std::string> names;
+    for (const auto& h : *hosts) {
+      if (!h.is_table()) fail(h, "'host' must be a list of tables: [[host]]");
+      only_keys(h, {"name", "ssh", "xdpbench"}, "[[host]]");
+      LabHost host{string_at(h, "name"), string_at(h, "ssh", false), string_at(h, "xdpbench", false)};
+      if (!std::regex_match(host.name, std::regex("[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")))
+        fail(h, fmt::format("host name '{}': up to 32 letters, digits, '_', '.' and '-'", host.name));
+      if (!names.insert(host.name).second) fail(h, fmt::format("a second [[host]] named '{}'", host.name));
+      if (host.ssh == "local") host.ssh.clear();
+      // ssh would read a destination starting with '-' as an option
+      if (!host.ssh.empty() && (host.ssh[0] == '-' || host.ssh.find_first_of(" \t\n'\"") != std::string::npos))
+        fail(h, fmt::format("ssh = '{}': a destination ([user@]host or a Host of the ssh config), "
+                            "not options",
+                            host.ssh));
+      if (host.xdpbench.empty()) host.xdpbench = "xdpbench";
+      s.hosts.push_back(host);
+    }
+  }
+
+  // A lab's role names a host and one of its interfaces: "host/iface".
+  void check_lab_role(const toml::node& roles, const std::string& role, const TopologySpec& s) const {
+    const auto slash = role.find('/');
+    const std::string host = role.substr(0, slash), dev = slash == std::string::npos ? "" : role.substr(slash + 1);
+    if (std::none_of(s.hosts.begin(), s.hosts.end(), [&](const LabHost& h) { return h.name == host; }))
+      fail(roles, fmt::format("role '{}' names no [[host]] (write host/interface)", role));
+    if (dev.empty() || dev.size() > 15 || dev.find('/') != std::string::npos)
+      fail(roles, fmt::format("role '{}': the interface after the host must be a name of 1-15 characters", role));
+  }
+
   TopologySpec read(const toml::table& root) const {
     TopologySpec s;
     s.source = source_;
-    only_keys(root, {"name", "namespace", "veth", "route", "roles"}, "the topology");
+    only_keys(root, {"name", "namespace", "veth", "route", "host", "roles"}, "the topology");
     s.name = root["name"].value_or(std::string("unnamed"));
+    if (root.get("host")) read_hosts(root, s);
     std::set<std::string> names;
     if (const auto* nss = root["namespace"].as_array())
       for (const auto& n : *nss) {
@@ -134,10 +173,17 @@ class SpecReader {
     s.target6 = string_at(*roles, "target6", false);
     for (const std::string* role : {&s.generator, &s.dut, &s.sink}) {
       if (role->empty()) continue;
+      if (s.is_lab()) {
+        check_lab_role(*roles, *role, s);
+        continue;
+      }
       bool found = false;
       for (const auto& [a, b] : s.veths) found |= *role == a.ns + "/" + a.dev || *role == b.ns + "/" + b.dev;
       if (!found) fail(*roles, fmt::format("role '{}' names no veth end (write namespace/interface)", *role));
     }
+    if (s.is_lab() && !s.sink.empty())
+      fail(*roles, "sink: a lab's sink is not supported yet (the DUT's IP layer counts what passes)");
+    if (s.is_lab() && s.generator == s.dut) fail(*roles, "generator and dut are the same interface");
     return s;
   }
 
@@ -244,7 +290,16 @@ Topology::Topology(const TopologySpec& spec, const std::string& prefix, unsigned
   }
 }
 
+Topology::Topology(const TopologySpec& spec, Endpoint generator, Endpoint dut, std::string next_hop_mac)
+    : spec_(spec), generator_(std::move(generator)), dut_(std::move(dut)), next_hop_mac_(std::move(next_hop_mac)) {}
+
 Topology::~Topology() { teardown(); }
+
+std::pair<std::string, std::string> split_role(const std::string& role) {
+  const auto slash = role.find('/');
+  if (slash == std::string::npos) return {"", role};
+  return {role.substr(0, slash), role.substr(slash + 1)};
+}
 
 void Topology::teardown() {
   // a namespace takes its veth ends, and so their peers, with it

@@ -19,8 +19,21 @@ struct VethEnd {
   bool gro = false;
 };
 
+// A host of a lab (a hosts topology): reached with the system's OpenSSH
+// client, where xdpbench runs as an agent (bench/lab/).
+struct LabHost {
+  std::string name;
+  std::string ssh;       // ssh's destination ("root@tg.lab", a Host of ~/.ssh/config); empty: this machine
+  std::string xdpbench;  // the xdpbench binary there (default: xdpbench on its PATH)
+};
+
 struct TopologySpec {
   std::string name, source;
+  // A lab: hosts and the interfaces they already have, which the rig uses
+  // and never makes, renames or re-addresses; roles are then "host/iface".
+  // Empty: namespaces and veths this machine makes for the run.
+  std::vector<LabHost> hosts;
+  bool is_lab() const { return !hosts.empty(); }
   struct Namespace {
     std::string name;
     bool forwarding = false;
@@ -31,7 +44,7 @@ struct TopologySpec {
     std::string ns, to, via;
   };
   std::vector<Route> routes;
-  std::string generator, dut, sink;  // "ns/dev"; sink may be empty
+  std::string generator, dut, sink;  // "ns/dev" ("host/dev" in a lab); sink may be empty
   std::string target;                // the traffic's destination address
   std::string target6;               // the same for IPv6 traffic; empty: the topology carries none
 };
@@ -46,11 +59,18 @@ struct Endpoint {
   int ifindex = 0;
 };
 
+// Role "a/b" split at its slash: {a, b}.
+std::pair<std::string, std::string> split_role(const std::string& role);
+
 class Topology {
  public:
   // prefix: makes every namespace name unique (e.g. "xbr1234-"). queues:
   // transmit and receive queues of every veth end (one per generator thread)
   Topology(const TopologySpec& spec, const std::string& prefix, unsigned queues = 1);
+  // A lab's topology, of interfaces that exist already: nothing is made or
+  // torn down. Endpoints as their hosts describe them (ns empty there: the
+  // host's own namespace); next_hop_mac: the DUT interface's.
+  Topology(const TopologySpec& spec, Endpoint generator, Endpoint dut, std::string next_hop_mac);
   ~Topology();
   Topology(const Topology&) = delete;
   Topology& operator=(const Topology&) = delete;

@@ -1,0 +1,283 @@
+#include "agent.hpp"
+
+#include <bpf/bpf.h>
+#include <fmt/format.h>
+#include <net/if.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+#include <vector>
+
+#include "agent_protocol.hpp"
+#include "environment.hpp"
+#include "errors.hpp"
+#include "hook_catalog.hpp"
+#include "host_journal.hpp"
+#include "hook_under_test.hpp"
+#include "live_frame_generator.hpp"
+#include "rule_compiler.hpp"
+#include "rule_set.hpp"
+#include "run_command.hpp"
+#include "unique_fd.hpp"
+
+namespace xb::bench {
+
+using nlohmann::json;
+
+namespace {
+
+std::string hostname() {
+  char name[256] = {};
+  ::gethostname(name, sizeof name - 1);
+  return name;
+}
+
+std::string first_line_of(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+// The protocol this agent speaks: tests make one speak another
+// (XDPBENCH_DEBUG_AGENT_PROTOCOL) to see the controller refuse it.
+int agent_protocol() {
+  const char* forced = std::getenv("XDPBENCH_DEBUG_AGENT_PROTOCOL");
+  return forced ? std::atoi(forced) : kAgentProtocol;
+}
+
+// Why a hook is not measured on a lab's DUT host, or empty. The rig
+// measures there what sits on the DUT's interface; what sees the whole
+// host (its management connection among it) or replaces its own firewall
+// is not set up on a host the lab did not give it to.
+std::string not_on_a_lab(const std::string& hook) {
+  static const std::vector<std::string> at_interface = {"xdp-noop",  "xdp-drop", "xdp-parse", "xdp-native",
+                                                        "xdp-generic", "tc-cls", "tc-act",    "tcx",
+                                                        "nft-netdev",  "nft-inet", "dpdk-afxdp", "dpdk-afpacket"};
+  if (std::find(at_interface.begin(), at_interface.end(), hook) != at_interface.end()) return "";
+  if (hook.rfind("iptables", 0) == 0) return "would replace the raw table of the DUT host's own iptables: not on a lab";
+  return "filters every interface of the DUT host (its management connection too): not on a lab";
+}
+
+class Agent {
+ public:
+  json handle(const json& request) {
+    const std::string op = request.at("op").get<std::string>();
+    if (op == "hello") return hello(request);
+    if (!greeted_) throw Error("the first request must be hello");
+    if (op == "describe") return describe(request.at("iface").get<std::string>());
+    if (op == "hook_open") return hook_open(request);
+    if (op == "hook_reset") {
+      hook(request).reset();
+      return {};
+    }
+    if (op == "hook_read") return {{"counts", counts_to_json(hook(request).read())}};
+    if (op == "hook_tallies") return {{"tallies", tallies_to_json(hook(request).rule_tallies())}};
+    if (op == "hook_close") {
+      hooks_.erase(request.at("handle").get<int>());
+      return {};
+    }
+    if (op == "delivered") return {{"packets", ip_packets_delivered("")}};
+    if (op == "generator_open") return generator_open(request);
+    if (op == "generator_send") {
+      if (!generator_) throw Error("no generator is open");
+      return {{"sent", generator_->send(request.at("max_packets").get<std::uint64_t>(),
+                                        request.at("seconds").get<double>())}};
+    }
+    if (op == "generator_close") {
+      generator_.reset();
+      generator_topology_.reset();
+      return {};
+    }
+    if (op == "cleanup") return {{"done", clean_dead_agents()}};
+    throw Error(fmt::format("unknown request '{}'", op));
+  }
+
+  // Undoes everything, in the reverse order of making it.
+  void close() {
+    generator_.reset();
+    generator_topology_.reset();
+    hooks_.clear();
+    topologies_.clear();
+    journal_.reset();
+  }
+
+ private:
+  json hello(const json& request) {
+    const int theirs = request.at("protocol").get<int>(), ours = agent_protocol();
+    if (theirs != ours)
+      throw Error(fmt::format("the agent here speaks protocol {} (xdpbench {}), the controller {} (xdpbench {}): "
+                              "run the same xdpbench on every host",
+                              ours, XDPBENCH_VERSION, theirs, request.value("version", "?")));
+    greeted_ = true;
+    return {{"protocol", ours}, {"version", XDPBENCH_VERSION}, {"pid", ::getpid()}, {"hostname", hostname()}};
+  }
+
+  // This host's interface: its addresses, the host and the NIC.
+  json describe(const std::string& iface) {
+    Endpoint e = local_endpoint(iface);
+    json env = result_environment();
+    env["hostname"] = hostname();
+    return {{"endpoint", endpoint_to_json(e)}, {"environment", env}, {"nic", nic_description(e)}};
+  }
+
+  static Endpoint local_endpoint(const std::string& iface) {
+    Endpoint e;
+    e.dev = iface;
+    e.ifindex = static_cast<int>(::if_nametoindex(iface.c_str()));
+    if (e.ifindex == 0) throw Error(fmt::format("no interface {} on host {}", iface, hostname()));
+    e.mac = first_line_of("/sys/class/net/" + iface + "/address");
+    const json addrs = json::parse(checked_run({"ip", "-j", "addr", "show", "dev", iface}));
+    for (const json& link : addrs)
+      for (const json& a : link.value("addr_info", json::array())) {
+        if (a.value("scope", "") != "global") continue;
+        std::string& slot = a.value("family", "") == "inet6" ? e.ip6 : e.ip4;
+        if (slot.empty()) slot = a.value("local", "");
+      }
+    return e;
+  }
+
+  HostJournal& journal() {
+    if (!journal_) {
+      journal_.emplace();
+      // the kernel counts every program's run time while this is open
+      stats_.reset(bpf_enable_stats(BPF_STATS_RUN_TIME));
+      if (!stats_) throw Error(errno_message("enable BPF run-time statistics", errno));
+      ensure_bpffs();
+    }
+    return *journal_;
+  }
+
+  // A veth drops frames redirected into it by XDP unless it has GRO on or
+  // an XDP program of its own: set as the rig's own topologies do.
+  void prepare_interface(const std::string& iface) {
+    journal().note_interface(iface);
+    const json driver = nic_description(local_endpoint(iface)).value("driver", json());
+    if (driver == "veth") journal().set_gro(iface, true);
+  }
+
+  json hook_open(const json& r) {
+    const std::string name = r.at("hook").get<std::string>(), iface = r.at("iface").get<std::string>();
+    if (const std::string why = not_on_a_lab(name); !why.empty()) return {{"skipped", why}};
+    prepare_interface(iface);
+    TopologySpec spec;
+    spec.name = r.at("topology").get<std::string>();
+    spec.source = spec.name;
+    spec.hosts = {{hostname(), "", ""}};
+    spec.dut = hostname() + "/" + iface;
+    spec.target = r.at("target").get<std::string>();
+    spec.target6 = r.at("target6").get<std::string>();
+    auto topo = std::make_unique<Topology>(spec, Endpoint{}, local_endpoint(iface), "");
+    const CompiledRuleSet rules(
+        parse_rules(r.at("rules").get<std::string>(), r.at("rules_source").get<std::string>()));
+    // written down before it exists: a kill in between leaves no table unjournalled
+    if (name == "nft-inet" || name == "nft-netdev") journal().note_nft_table(name == "nft-inet" ? "inet" : "netdev", "xdpbench");
+    std::string why;
+    const auto shift = r.at("latency_sample_shift").get<std::uint32_t>();
+    // the rig's reference programs are no kernel hook's name
+    auto hook = name == "xdp-drop" || name == "xdp-noop" || name == "xdp-parse"
+                    ? make_hook_under_test(name, *topo, rules, journal().state_paths(), std::nullopt, shift)
+                    : make_hook_or_skip(name, *topo, rules, journal().state_paths(), why, std::nullopt, shift);
+    if (!hook) return {{"skipped", why}};
+    for (const int pid : hook->own_processes()) journal().note_process(pid);
+    const int handle = next_handle_++;
+    topologies_[handle] = std::move(topo);
+    hooks_[handle] = std::move(hook);
+    return {{"handle", handle}};
+  }
+
+  HookUnderTest& hook(const json& r) {
+    const auto it = hooks_.find(r.at("handle").get<int>());
+    if (it == hooks_.end()) throw Error(fmt::format("no hook with handle {}", r.at("handle").dump()));
+    return *it->second;
+  }
+
+  json generator_open(const json& r) {
+    generator_.reset();
+    const std::string iface = r.at("iface").get<std::string>();
+    journal().note_interface(iface);
+    TopologySpec spec;
+    spec.name = r.at("topology").get<std::string>();
+    spec.source = spec.name;
+    spec.hosts = {{hostname(), "", ""}};
+    spec.generator = hostname() + "/" + iface;
+    spec.target = r.at("target").get<std::string>();
+    spec.target6 = r.at("target6").get<std::string>();
+    Endpoint dut;
+    dut.mac = r.at("next_hop_mac").get<std::string>();
+    generator_topology_ =
+        std::make_unique<Topology>(spec, local_endpoint(iface), dut, r.at("next_hop_mac").get<std::string>());
+    generator_ = std::make_unique<LiveFrameGenerator>(
+        *generator_topology_, profile_from_json(r.at("traffic")), flows_from_json(r.at("flows4")),
+        flows_from_json(r.at("flows6")), r.at("gen_cpus").get<std::vector<int>>());
+    return {};
+  }
+
+  bool greeted_ = false;
+  std::optional<HostJournal> journal_;
+  UniqueFd stats_;
+  int next_handle_ = 1;
+  std::map<int, std::unique_ptr<Topology>> topologies_;
+  std::map<int, std::unique_ptr<HookUnderTest>> hooks_;
+  std::unique_ptr<Topology> generator_topology_;
+  std::unique_ptr<LiveFrameGenerator> generator_;
+};
+
+}  // namespace
+
+namespace {
+
+void write_line(int fd, const std::string& text) {
+  const std::string line = text + "\n";
+  for (std::size_t done = 0; done < line.size();) {
+    const ssize_t n = ::write(fd, line.data() + done, line.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw Error(errno_message("write a reply to the controller", errno));
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+void end_input(int) { ::close(STDIN_FILENO); }
+
+}  // namespace
+
+void install_agent_signals() {
+  std::signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGHUP, SIG_IGN);
+  std::signal(SIGINT, end_input);
+  std::signal(SIGTERM, end_input);
+}
+
+int run_agent(std::istream& in, int reply_fd) {
+  Agent agent;
+  for (std::string line; std::getline(in, line);) {
+    json reply;
+    bool bye = false;
+    try {
+      const json request = json::parse(line);
+      bye = request.value("op", "") == "bye";
+      reply = bye ? json::object() : agent.handle(request);
+      if (reply.is_null()) reply = json::object();
+      reply["ok"] = true;
+    } catch (const std::exception& e) {
+      reply = {{"ok", false}, {"error", e.what()}};
+    }
+    if (bye) agent.close();  // undone before the controller hears it is
+    write_line(reply_fd, reply.dump());
+    if (bye || (!reply.value("ok", false) && reply.value("error", "").find("speaks protocol") != std::string::npos))
+      return 0;
+  }
+  agent.close();
+  return 0;
+}
+
+}  // namespace xb::bench

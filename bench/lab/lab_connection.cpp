@@ -1,0 +1,171 @@
+#include "lab_connection.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <map>
+
+#include "agent_channel.hpp"
+#include "agent_protocol.hpp"
+#include "errors.hpp"
+#include "synthetic_rules.hpp"
+
+namespace xb::bench {
+
+using nlohmann::json;
+
+namespace {
+
+// A generator on the generator host, held by its agent.
+class RemoteGenerator final : public TrafficSource {
+ public:
+  RemoteGenerator(AgentChannel& agent, json open) : agent_(agent) { agent_.call("generator_open", std::move(open)); }
+  ~RemoteGenerator() override {
+    try {
+      agent_.call("generator_close");
+    } catch (const std::exception&) {
+      // the agent closes it when it ends
+    }
+  }
+  std::uint64_t send(std::uint64_t max_packets, double seconds) override {
+    return agent_.call("generator_send", {{"max_packets", max_packets}, {"seconds", seconds}}, seconds + 60)
+        .at("sent")
+        .get<std::uint64_t>();
+  }
+
+ private:
+  AgentChannel& agent_;
+};
+
+// A hook on the DUT host, held by its agent under a handle.
+class RemoteHook final : public HookUnderTest {
+ public:
+  RemoteHook(const std::string& name, AgentChannel& agent, int handle, bool same_clock)
+      : HookUnderTest(name), agent_(agent), handle_(handle), same_clock_(same_clock) {}
+  ~RemoteHook() override {
+    try {
+      agent_.call("hook_close", {{"handle", handle_}});
+    } catch (const std::exception&) {
+      // the agent takes it off when it ends
+    }
+  }
+  void reset() override { agent_.call("hook_reset", {{"handle", handle_}}); }
+  HookCounts read() const override {
+    HookCounts c = counts_from_json(agent_.call("hook_read", {{"handle", handle_}}).at("counts"));
+    // the generator stamps with its host's clock, the hook reads its own:
+    // one-way latency only where one clock does both
+    if (!same_clock_) c.latency = LatencyHistogram();
+    return c;
+  }
+  std::vector<RuleTally> rule_tallies() const override {
+    return tallies_from_json(agent_.call("hook_tallies", {{"handle", handle_}}).at("tallies"));
+  }
+
+ private:
+  AgentChannel& agent_;
+  int handle_;
+  bool same_clock_;
+};
+
+class SshLab final : public LabHosts {
+ public:
+  SshLab(const TopologySpec& spec, const std::string& ssh_config) : spec_(spec) {
+    const auto [gen_host, gen_dev] = split_role(spec.generator);
+    const auto [dut_host, dut_dev] = split_role(spec.dut);
+    gen_ = &agent(gen_host, ssh_config);
+    dut_ = &agent(dut_host, ssh_config);
+    const json gen = gen_->call("describe", {{"iface", gen_dev}});
+    const json dut = dut_->call("describe", {{"iface", dut_dev}});
+    gen_end_ = endpoint_from_json(gen.at("endpoint"));
+    dut_end_ = endpoint_from_json(dut.at("endpoint"));
+    dut_env_ = dut.at("environment");
+    dut_env_["dut_nic"] = dut.at("nic");
+    // one clock stamps and reads only on one host
+    same_clock_ = gen_ == dut_;
+  }
+
+  std::unique_ptr<Topology> topology() override {
+    return std::make_unique<Topology>(spec_, gen_end_, dut_end_, dut_end_.mac);
+  }
+  json dut_environment() override { return dut_env_; }
+  std::string generator_engine() const override {
+    return fmt::format("xdpbench live frames (BPF_PROG_TEST_RUN) on {}", gen_->label());
+  }
+
+  std::unique_ptr<TrafficSource> generator(const TrafficProfile& traffic, const std::vector<Flow>& flows4,
+                                           const std::vector<Flow>& flows6, const std::vector<int>& gen_cpus) override {
+    return std::make_unique<RemoteGenerator>(*gen_, json{{"iface", gen_end_.dev},
+                                                         {"next_hop_mac", dut_end_.mac},
+                                                         {"topology", spec_.name},
+                                                         {"target", spec_.target},
+                                                         {"target6", spec_.target6},
+                                                         {"traffic", profile_to_json(traffic)},
+                                                         {"flows4", flows_to_json(flows4)},
+                                                         {"flows6", flows_to_json(flows6)},
+                                                         {"gen_cpus", gen_cpus}});
+  }
+
+  std::unique_ptr<HookUnderTest> hook(const std::string& name, const CompiledRuleSet& rules, std::string& why_skipped,
+                                      std::uint32_t latency_sample_shift) override {
+    const json reply = dut_->call("hook_open",
+                                  {{"hook", name},
+                                   {"iface", dut_end_.dev},
+                                   {"topology", spec_.name},
+                                   {"target", spec_.target},
+                                   {"target6", spec_.target6},
+                                   {"rules", to_toml(rules.rules())},
+                                   {"rules_source", rules.source()},
+                                   {"latency_sample_shift", latency_sample_shift}},
+                                  300);
+    if (reply.contains("skipped")) {
+      why_skipped = reply.at("skipped").get<std::string>();
+      return nullptr;
+    }
+    return std::make_unique<RemoteHook>(name, *dut_, reply.at("handle").get<int>(), same_clock_);
+  }
+
+  std::uint64_t delivered() override { return dut_->call("delivered").at("packets").get<std::uint64_t>(); }
+
+ private:
+  AgentChannel& agent(const std::string& host_name, const std::string& ssh_config) {
+    if (auto it = agents_.find(host_name); it != agents_.end()) return *it->second;
+    const LabHost* host = nullptr;
+    for (const auto& h : spec_.hosts)
+      if (h.name == host_name) host = &h;
+    if (!host) throw Error(fmt::format("{}: no [[host]] named '{}'", spec_.source, host_name));
+    return *agents_.emplace(host_name, std::make_unique<AgentChannel>(*host, ssh_config)).first->second;
+  }
+
+  TopologySpec spec_;
+  std::map<std::string, std::unique_ptr<AgentChannel>> agents_;
+  AgentChannel *gen_ = nullptr, *dut_ = nullptr;
+  Endpoint gen_end_, dut_end_;
+  json dut_env_;
+  bool same_clock_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<LabHosts> connect_lab(const TopologySpec& spec, const std::string& ssh_config) {
+  return std::make_unique<SshLab>(spec, ssh_config);
+}
+
+std::vector<std::string> clean_lab(const TopologySpec& spec, const std::string& ssh_config) {
+  std::vector<std::string> done;
+  std::vector<std::string> unreachable;
+  for (const auto& host : spec.hosts) {
+    try {
+      AgentChannel agent(host, ssh_config);
+      for (const json& line : agent.call("cleanup", json::object(), 300).at("done"))
+        done.push_back(fmt::format("{}: {}", host.name, line.get<std::string>()));
+    } catch (const Error& e) {
+      unreachable.push_back(e.what());
+    }
+  }
+  if (!unreachable.empty())
+    throw Error(fmt::format("cleanup did not reach every host ({} undone elsewhere): {}", done.size(),
+                            fmt::join(unreachable, "; ")));
+  return done;
+}
+
+}  // namespace xb::bench

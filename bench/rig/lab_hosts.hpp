@@ -1,0 +1,47 @@
+// A lab's hosts as the rig drives them: the generator on one host's
+// interface, the hooks on the DUT host's, each through the agent there
+// (bench/lab/ implements this over OpenSSH). The rig runs its trials the
+// same way on a lab as on the namespaces it makes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "flow_table.hpp"
+#include "hook_under_test.hpp"
+#include "rule_compiler.hpp"
+#include "topology.hpp"
+#include "traffic_profile.hpp"
+#include "traffic_source.hpp"
+
+namespace xb::bench {
+
+class LabHosts {
+ public:
+  virtual ~LabHosts() = default;
+  // The roles' interfaces as their hosts describe them.
+  virtual std::unique_ptr<Topology> topology() = 0;
+  // The DUT host and its NIC: what a result records (environment.hpp).
+  virtual nlohmann::json dut_environment() = 0;
+  // Generator engine's name, as the result records it.
+  virtual std::string generator_engine() const = 0;
+  virtual std::unique_ptr<TrafficSource> generator(const TrafficProfile& traffic, const std::vector<Flow>& flows4,
+                                                   const std::vector<Flow>& flows6,
+                                                   const std::vector<int>& gen_cpus) = 0;
+  // The hook set up on the DUT's interface; a baseline that cannot be gives
+  // null and why_skipped (the filter's own hooks throw).
+  virtual std::unique_ptr<HookUnderTest> hook(const std::string& name, const CompiledRuleSet& rules,
+                                              std::string& why_skipped, std::uint32_t latency_sample_shift) = 0;
+  // IP packets the DUT host delivered (ip_packets_delivered there).
+  virtual std::uint64_t delivered() = 0;
+};
+
+// Reaches a lab's hosts (bench/lab/connect_lab): given to the rig by the
+// command, which knows how (the SSH config).
+using LabConnector = std::function<std::unique_ptr<LabHosts>(const TopologySpec&)>;
+
+}  // namespace xb::bench
