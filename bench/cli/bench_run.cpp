@@ -97,13 +97,13 @@ json config_json(const RunOptions& o, const Rig& rig) {
           {"hook_latency_one_in", std::uint64_t{1} << rig.latency_sample_shift(o.trial)}};
 }
 
-// The hooks to measure: xdp-noop first, then those this machine can run.
-std::vector<std::string> runnable_hooks(const std::vector<std::string>& wanted,
+// The hooks to measure: xdp-noop first, then those the DUT can run.
+std::vector<std::string> runnable_hooks(const Rig& rig, const std::vector<std::string>& wanted,
                                         std::map<std::string, std::string>& skipped) {
   std::vector<std::string> hooks = {"xdp-noop"};
   for (const auto& h : wanted) {
     if (h == "xdp-noop") continue;
-    if (const auto why = hook_unavailable(h); !why.empty())
+    if (const auto why = rig_hook_unavailable(h, rig); !why.empty())
       skipped[h] = why;
     else
       hooks.push_back(h);
@@ -210,7 +210,7 @@ int run_benchmark(const RunOptions& o) {
   const CompiledRuleSet rules(o.rules);  // once a run: every hook, the flows and the figures share it
   rig.use_rules(rules);
   std::map<std::string, std::string> skipped;
-  std::vector<std::string> hooks = runnable_hooks(o.hooks, skipped);
+  std::vector<std::string> hooks = runnable_hooks(rig, o.hooks, skipped);
 
   // interleaved: every repetition measures the generator's ceiling, noop and
   // each hook in turn, so drift on a shared machine hits all of them alike
@@ -309,7 +309,7 @@ int run_search(const SearchOptions& s) {
   const CompiledRuleSet rules(o.rules);  // once a run: every hook, the flows and the figures share it
   rig.use_rules(rules);
   std::map<std::string, std::string> skipped;
-  const std::vector<std::string> hooks = runnable_hooks(o.hooks, skipped);
+  const std::vector<std::string> hooks = runnable_hooks(rig, o.hooks, skipped);
   fmt::print(
       "xdpbench search: RFC 2544 throughput ({} loss {}%), topology {}, {} rules; binary search with {:.1f} s "
       "trials, then a {:.1f} s trial at the rate found\n",

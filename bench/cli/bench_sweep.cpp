@@ -32,7 +32,7 @@ int run_sweep(const SweepOptions& s) {
     rig.use_rules(rules);
     std::vector<std::string> hooks = {"xdp-noop"};
     for (const auto& h : o.hooks)
-      if (h != "xdp-noop" && hook_unavailable(h).empty()) hooks.push_back(h);
+      if (h != "xdp-noop" && rig_hook_unavailable(h, rig).empty()) hooks.push_back(h);
     std::map<std::string, std::vector<Trial>> trials;
     std::map<std::string, std::string> skipped;
     for (int rep = 0; rep < o.repeat; ++rep)

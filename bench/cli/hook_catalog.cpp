@@ -72,6 +72,10 @@ std::unique_ptr<HookUnderTest> make_rig_hook(const std::string& hook, const Rig&
                            latency_sample_shift);
 }
 
+std::string rig_hook_unavailable(const std::string& hook, const Rig& rig) {
+  return rig.lab() ? rig.lab()->hook_unavailable(hook) : hook_unavailable(hook);
+}
+
 std::string hook_unavailable(const std::string& hook) {
   if (is_baseline(hook)) return baselines::baseline_unavailable(hook);
   if (hook == "tc-act") return TcActAttachment::missing_kernel_support();

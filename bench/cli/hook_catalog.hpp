@@ -43,5 +43,8 @@ std::unique_ptr<HookUnderTest> make_rig_hook(const std::string& hook, const Rig&
                                              std::string* why_skipped, std::uint32_t latency_sample_shift = 0);
 // Why a hook cannot run in this rig on this machine; empty if it can.
 std::string hook_unavailable(const std::string& hook);
+// The same of the rig's DUT: this machine, or a lab's DUT host (its agent
+// asks its own kernel, and says what is not set up on a lab).
+std::string rig_hook_unavailable(const std::string& hook, const Rig& rig);
 
 }  // namespace xb::bench

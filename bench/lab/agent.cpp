@@ -86,6 +86,11 @@ class Agent {
       hooks_.erase(request.at("handle").get<int>());
       return {};
     }
+    if (op == "hook_unavailable") {
+      const std::string name = request.at("hook").get<std::string>();
+      const std::string lab = not_on_a_lab(name);
+      return {{"why", lab.empty() ? bench::hook_unavailable(name) : lab}};
+    }
     if (op == "delivered") return {{"packets", ip_packets_delivered("")}};
     if (op == "generator_open") return generator_open(request);
     if (op == "generator_send") {

@@ -82,6 +82,8 @@ AgentChannel::AgentChannel(const LabHost& host, const std::string& ssh_config)
       throw Error(fmt::format("{}: ssh failed: {}", label(), said.empty() ? "no reason given" : last_lines(said)));
     }
     master_ = true;
+    // the master keeps the log open; no one reads it once it is up
+    std::filesystem::remove(log_path_);
     argv = ssh_argv({"-o", "ControlMaster=no"});
     argv.push_back(host_.ssh);
     argv.push_back("--");
@@ -148,8 +150,6 @@ void AgentChannel::stop() {
     exit.push_back(host_.ssh);
     run_command(exit);
     master_ = false;
-    std::error_code ec;
-    std::filesystem::remove(log_path_, ec);
   }
 }
 

@@ -124,6 +124,11 @@ class SshLab final : public LabHosts {
     return std::make_unique<RemoteHook>(name, *dut_, reply.at("handle").get<int>(), same_clock_);
   }
 
+  std::string hook_unavailable(const std::string& name) override {
+    const std::string why = dut_->call("hook_unavailable", {{"hook", name}}).at("why").get<std::string>();
+    return why.empty() ? why : fmt::format("host {}: {}", dut_->host().name, why);
+  }
+
   std::uint64_t delivered() override { return dut_->call("delivered").at("packets").get<std::uint64_t>(); }
 
  private:
@@ -156,7 +161,8 @@ std::vector<std::string> clean_lab(const TopologySpec& spec, const std::string& 
   for (const auto& host : spec.hosts) {
     try {
       AgentChannel agent(host, ssh_config);
-      for (const json& line : agent.call("cleanup", json::object(), 300).at("done"))
+      const json reply = agent.call("cleanup", json::object(), 300);
+      for (const json& line : reply.at("done"))
         done.push_back(fmt::format("{}: {}", host.name, line.get<std::string>()));
     } catch (const Error& e) {
       unreachable.push_back(e.what());

@@ -36,6 +36,8 @@ class LabHosts {
   // null and why_skipped (the filter's own hooks throw).
   virtual std::unique_ptr<HookUnderTest> hook(const std::string& name, const CompiledRuleSet& rules,
                                               std::string& why_skipped, std::uint32_t latency_sample_shift) = 0;
+  // Why the DUT host cannot run a hook, naming the host; empty if it can.
+  virtual std::string hook_unavailable(const std::string& name) = 0;
   // IP packets the DUT host delivered (ip_packets_delivered there).
   virtual std::uint64_t delivered() = 0;
 };
