@@ -109,6 +109,10 @@ TrialRecord TrialRecord::of(const Trial& t) {
   r.softirq_pct = t.softirq_pct;
   if (t.has_hook_latency) r.hook_latency_ns = HookLatency{t.hook_p50, t.hook_p99, t.hook_p999, t.hook_max};
   if (t.has_latency) r.latency_ns = SinkLatency{t.p50, t.p90, t.p99, t.p999, t.max};
+  if (t.has_nic_counts) {
+    r.engine_sent = t.engine_sent;
+    r.dut_nic_rx = t.dut_nic_rx;
+  }
   return r;
 }
 
@@ -125,7 +129,9 @@ void to_json(json& j, const TrialRecord& t) {
        {"has_verdicts", t.has_verdicts},
        {"softirq_pct", t.softirq_pct},
        {"hook_latency_ns", t.hook_latency_ns ? hook_latency_json(*t.hook_latency_ns) : json(nullptr)},
-       {"latency_ns", t.latency_ns ? sink_latency_json(*t.latency_ns) : json(nullptr)}};
+       {"latency_ns", t.latency_ns ? sink_latency_json(*t.latency_ns) : json(nullptr)},
+       {"engine_sent", t.engine_sent ? json(*t.engine_sent) : json(nullptr)},
+       {"dut_nic_rx", t.dut_nic_rx ? json(*t.dut_nic_rx) : json(nullptr)}};
 }
 
 // Members a trial lacks (results written by older builds, by hand) read as
@@ -150,6 +156,10 @@ void from_json(const json& j, TrialRecord& t) {
   t.softirq_pct = number(j, "softirq_pct", at);
   t.hook_latency_ns = latency<TrialRecord::HookLatency>(j, "hook_latency_ns", at);
   t.latency_ns = latency<TrialRecord::SinkLatency>(j, "latency_ns", at);
+  for (auto [key, slot] : {std::pair{"engine_sent", &t.engine_sent}, std::pair{"dut_nic_rx", &t.dut_nic_rx}}) {
+    slot->reset();
+    if (const auto it = j.find(key); it != j.end() && !it->is_null()) *slot = count(j, key, at);
+  }
 }
 
 void to_json(json& j, const HookResult& r) { j = {{"hook", r.hook}, {"trials", r.trials}, {"summary", r.summary}}; }

@@ -37,6 +37,9 @@ struct TrialRecord {
   double softirq_pct = 0;
   std::optional<HookLatency> hook_latency_ns;  // null: the hook's latency could not be read
   std::optional<SinkLatency> latency_ns;       // null: no sink
+  // a lab's trials (offered then counted by the generator's NIC): the
+  // engine's own count and the DUT NIC's received count; null elsewhere
+  std::optional<std::uint64_t> engine_sent, dut_nic_rx;
 
   static TrialRecord of(const Trial& t);
 };

@@ -284,6 +284,9 @@ int run_benchmark(const RunOptions& o) {
         kParseHook, kCeilingHook);
   fmt::print("{}", generator_bound_line(rows, ceiling, pinned));
   fmt::print("{}", dut_cpu_line(rig));
+  if (const std::string clocks = rig.lab() ? rig.lab()->two_clocks() : ""; !clocks.empty())
+    fmt::print("latency: not measured: {}\n", clocks);
+  else
   fmt::print(
       "latency: one-way from the generator's stamp (bpf_ktime_get_ns, one clock) to the hook's program (one packet "
       "in {} timed, so that its clock read stays out of the hook's ns/pkt) and {}; bucket upper edges, at most 6.25% "

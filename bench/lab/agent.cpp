@@ -68,6 +68,21 @@ std::string not_on_a_lab(const std::string& hook) {
   return "filters every interface of the DUT host (its management connection too): not on a lab";
 }
 
+// What linuxptp says of this host's clock: ptp4l's offset from its master.
+std::string ptp_status() {
+  if (!have_program("pmc")) return "pmc not installed (Debian package linuxptp)";
+  const CommandResult r = run_command({"timeout", "2", "pmc", "-u", "-b", "0", "GET TIME_STATUS_NP"});
+  const auto field = [&](const std::string& key) -> std::string {
+    const auto at = r.out.find(key);
+    if (at == std::string::npos) return "";
+    const auto start = r.out.find_first_not_of(" \t", at + key.size());
+    return r.out.substr(start, r.out.find('\n', start) - start);
+  };
+  const std::string offset = field("master_offset"), gm = field("gmPresent");
+  if (offset.empty()) return "no ptp4l answered pmc";
+  return fmt::format("ptp4l master_offset {} ns, gmPresent {}", offset, gm);
+}
+
 class Agent {
  public:
   json handle(const json& request) {
@@ -90,6 +105,12 @@ class Agent {
       const std::string name = request.at("hook").get<std::string>();
       const std::string lab = not_on_a_lab(name);
       return {{"why", lab.empty() ? bench::hook_unavailable(name) : lab}};
+    }
+    if (op == "clock_status") return {{"status", ptp_status()}};
+    if (op == "nic_counters") {
+      const std::string dir = "/sys/class/net/" + request.at("iface").get<std::string>() + "/statistics/";
+      return {{"rx_packets", std::stoull(first_line_of(dir + "rx_packets"))},
+              {"tx_packets", std::stoull(first_line_of(dir + "tx_packets"))}};
     }
     if (op == "delivered") return {{"packets", ip_packets_delivered("")}};
     if (op == "generator_open") return generator_open(request);

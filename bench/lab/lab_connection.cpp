@@ -129,6 +129,24 @@ class SshLab final : public LabHosts {
     return why.empty() ? why : fmt::format("host {}: {}", dut_->host().name, why);
   }
 
+  NicCounts nic_counts() override {
+    const json gen = gen_->call("nic_counters", {{"iface", gen_end_.dev}});
+    const json dut = dut_->call("nic_counters", {{"iface", dut_end_.dev}});
+    return {gen.at("tx_packets").get<std::uint64_t>(), dut.at("rx_packets").get<std::uint64_t>()};
+  }
+
+  std::string two_clocks() override {
+    if (same_clock_) return "";
+    const auto status = [](AgentChannel& a) {
+      return fmt::format("host {}: {}", a.host().name, a.call("clock_status").at("status").get<std::string>());
+    };
+    return fmt::format(
+        "the generator on host {} stamps with its clock, the DUT on host {} reads its own (bpf_ktime_get_ns: each "
+        "host's monotonic clock, which no synchronization makes agree), so no one-way latency is measured across "
+        "hosts; linuxptp: {}; {}",
+        gen_->host().name, dut_->host().name, status(*gen_), status(*dut_));
+  }
+
   std::uint64_t delivered() override { return dut_->call("delivered").at("packets").get<std::uint64_t>(); }
 
  private:

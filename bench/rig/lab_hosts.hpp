@@ -38,6 +38,15 @@ class LabHosts {
                                               std::string& why_skipped, std::uint32_t latency_sample_shift) = 0;
   // Why the DUT host cannot run a hook, naming the host; empty if it can.
   virtual std::string hook_unavailable(const std::string& name) = 0;
+  // The roles' NICs' own counts: what the generator's sent, the DUT's received.
+  struct NicCounts {
+    std::uint64_t generator_tx = 0, dut_rx = 0;
+  };
+  virtual NicCounts nic_counts() = 0;
+  // Empty where one host's clock stamps and reads (generator and DUT on one
+  // host); else why one-way latency is not measured, with what linuxptp
+  // says of each host's clock.
+  virtual std::string two_clocks() = 0;
   // IP packets the DUT host delivered (ip_packets_delivered there).
   virtual std::uint64_t delivered() = 0;
 };

@@ -209,6 +209,8 @@ Trial Rig::trial(HookUnderTest& hook, const TrialSpec& spec) {
     for (const int pid : hook.own_processes()) tasks.push_back(pid);
     dut_cpu.emplace(tasks, *dut_cpu_);
   }
+  // a lab: what the NICs count, not only what the engine says
+  const LabHosts::NicCounts nic0 = lab_ ? lab_->nic_counts() : LabHosts::NicCounts{};
   const auto start = std::chrono::steady_clock::now();
   Trial t;
   t.offered = generator_->send(spec.max_packets, spec.seconds);
@@ -219,6 +221,13 @@ Trial Rig::trial(HookUnderTest& hook, const TrialSpec& spec) {
     if (sink_) return sink_->read().count();
     return delivered();
   });
+  if (lab_) {
+    const LabHosts::NicCounts nic1 = lab_->nic_counts();
+    t.has_nic_counts = true;
+    t.engine_sent = t.offered;
+    t.offered = nic1.generator_tx - nic0.generator_tx;
+    t.dut_nic_rx = nic1.dut_rx - nic0.dut_rx;
+  }
   // the packets counted below include those it handled while draining
   if (dut_cpu) {
     t.dut_cpu_busy_ns = dut_cpu->ns();
