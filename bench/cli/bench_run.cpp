@@ -36,13 +36,13 @@ json run_environment(const Rig& rig) {
   if (rig.lab()) {
     // the DUT host's machine and NIC: where the figures are made
     json env = rig.lab()->dut_environment();
-    env["generator"] = rig.lab()->generator_engine();
+    env["generator"] = fmt::format("{} on {}", engine_label(rig.traffic().engine), rig.lab()->generator_place());
     env["topology_hosts"] = true;
     return env;
   }
   json env = result_environment();
   env["dut_nic"] = nic_description(rig.topology().dut());
-  env["generator"] = "xdpbench live frames (BPF_PROG_TEST_RUN)";
+  env["generator"] = engine_label(rig.traffic().engine);
   return env;
 }
 

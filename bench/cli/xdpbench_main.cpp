@@ -115,6 +115,10 @@ void add_run_options(CLI::App* cmd, bench::RunOptions& o, std::string& hook, Rul
       ->capture_default_str()
       ->check(CLI::Range(0.0, 60.0));
   cmd->add_option("--repeat", o.repeat, "trials per hook")->capture_default_str()->check(CLI::Range(1, 1000));
+  cmd->add_option("--engine", o.traffic.engine,
+                  "what generates: xdpbench (live frames, BPF_PROG_TEST_RUN) or trafgen (netsniff-ng's)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"xdpbench", "trafgen"}));
   cmd->add_option("--rate", o.traffic.rate_pps, "offered packets per second (0: max)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e9));
@@ -208,6 +212,7 @@ void apply_profile(const CLI::App* cmd, bench::RunOptions& o, const std::string&
   if (cmd->count("--drop-share")) p.drop_share = given.drop_share;
   if (cmd->count("--rate")) p.rate_pps = given.rate_pps;
   if (cmd->count("--ipv6-share")) p.ipv6_share = given.ipv6_share;
+  p.engine = given.engine;
   o.traffic = p;
 }
 

@@ -24,6 +24,7 @@
 #include "host_journal.hpp"
 #include "hook_under_test.hpp"
 #include "live_frame_generator.hpp"
+#include "trafgen_engine.hpp"
 #include "rule_compiler.hpp"
 #include "rule_set.hpp"
 #include "run_command.hpp"
@@ -242,9 +243,13 @@ class Agent {
     dut.mac = r.at("next_hop_mac").get<std::string>();
     generator_topology_ =
         std::make_unique<Topology>(spec, local_endpoint(iface), dut, r.at("next_hop_mac").get<std::string>());
-    generator_ = std::make_unique<LiveFrameGenerator>(
-        *generator_topology_, profile_from_json(r.at("traffic")), flows_from_json(r.at("flows4")),
-        flows_from_json(r.at("flows6")), r.at("gen_cpus").get<std::vector<int>>());
+    const TrafficProfile traffic = profile_from_json(r.at("traffic"));
+    const auto cpus = r.at("gen_cpus").get<std::vector<int>>();
+    if (traffic.engine == "trafgen")
+      generator_ = std::make_unique<TrafgenEngine>(*generator_topology_, traffic, flows_from_json(r.at("flows4")), cpus);
+    else
+      generator_ = std::make_unique<LiveFrameGenerator>(*generator_topology_, traffic, flows_from_json(r.at("flows4")),
+                                                        flows_from_json(r.at("flows6")), cpus);
     return {};
   }
 
@@ -255,7 +260,7 @@ class Agent {
   std::map<int, std::unique_ptr<Topology>> topologies_;
   std::map<int, std::unique_ptr<HookUnderTest>> hooks_;
   std::unique_ptr<Topology> generator_topology_;
-  std::unique_ptr<LiveFrameGenerator> generator_;
+  std::unique_ptr<TrafficSource> generator_;
 };
 
 }  // namespace

@@ -42,7 +42,7 @@ std::vector<Flow> flows_from_json(const json& j) {
 
 json profile_to_json(const TrafficProfile& p) {
   return {{"frame_size", p.frame_size}, {"imix", p.imix}, {"ipv6_share", p.ipv6_share}, {"flows", p.flows},
-          {"mix", p.mix},           {"drop_share", p.drop_share}, {"dport", p.dport}, {"rate_pps", p.rate_pps}};
+          {"mix", p.mix},           {"drop_share", p.drop_share}, {"dport", p.dport}, {"rate_pps", p.rate_pps}, {"engine", p.engine}};
 }
 
 TrafficProfile profile_from_json(const json& j) {
@@ -55,6 +55,7 @@ TrafficProfile profile_from_json(const json& j) {
   p.drop_share = j.at("drop_share").get<double>();
   p.dport = j.at("dport").get<std::uint16_t>();
   p.rate_pps = j.at("rate_pps").get<double>();
+  p.engine = j.at("engine").get<std::string>();
   return p;
 }
 

@@ -88,9 +88,7 @@ class SshLab final : public LabHosts {
     return std::make_unique<Topology>(spec_, gen_end_, dut_end_, dut_end_.mac);
   }
   json dut_environment() override { return dut_env_; }
-  std::string generator_engine() const override {
-    return fmt::format("xdpbench live frames (BPF_PROG_TEST_RUN) on {}", gen_->label());
-  }
+  std::string generator_place() const override { return gen_->label(); }
 
   std::unique_ptr<TrafficSource> generator(const TrafficProfile& traffic, const std::vector<Flow>& flows4,
                                            const std::vector<Flow>& flows6, const std::vector<int>& gen_cpus) override {

@@ -27,8 +27,8 @@ class LabHosts {
   virtual std::unique_ptr<Topology> topology() = 0;
   // The DUT host and its NIC: what a result records (environment.hpp).
   virtual nlohmann::json dut_environment() = 0;
-  // Generator engine's name, as the result records it.
-  virtual std::string generator_engine() const = 0;
+  // Where the generator runs: "host tg (root@tg.lab)".
+  virtual std::string generator_place() const = 0;
   virtual std::unique_ptr<TrafficSource> generator(const TrafficProfile& traffic, const std::vector<Flow>& flows4,
                                                    const std::vector<Flow>& flows6,
                                                    const std::vector<int>& gen_cpus) = 0;

@@ -21,6 +21,7 @@
 #include "reference_model.hpp"
 #include "rule_compiler.hpp"
 #include "run_command.hpp"
+#include "trafgen_engine.hpp"
 #include "traffic_file.hpp"
 #include "xb_gen.h"
 
@@ -115,6 +116,8 @@ void Rig::make_generator() {
   generator_.reset();  // the old one's resources go before the new one's are taken
   if (lab_)
     generator_ = lab_->generator(traffic_, flows4_, flows6_, gen_cpus_);
+  else if (traffic_.engine == "trafgen")
+    generator_ = std::make_unique<TrafgenEngine>(*topology_, traffic_, flows4_, gen_cpus_);
   else
     generator_ = std::make_unique<LiveFrameGenerator>(*topology_, traffic_, flows4_, flows6_, gen_cpus_);
 }

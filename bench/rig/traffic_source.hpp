@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace xb::bench {
 
@@ -14,5 +15,10 @@ class TrafficSource {
   // sent. Every call starts at the first flow (or frame of the file).
   virtual std::uint64_t send(std::uint64_t max_packets, double seconds) = 0;
 };
+
+// An engine (--engine) as a result names it.
+inline std::string engine_label(const std::string& engine) {
+  return engine == "trafgen" ? "netsniff-ng trafgen (PF_PACKET TX ring)" : "xdpbench live frames (BPF_PROG_TEST_RUN)";
+}
 
 }  // namespace xb::bench

@@ -20,6 +20,8 @@ struct TrafficProfile {
   double drop_share = -1;         // rules mix: share of dropped flows; < 0: as the rule set falls
   std::uint16_t dport = 9;        // miss mix: discard
   double rate_pps = 0;            // 0: as fast as the generator's cores send
+  // what sends it (--engine): xdpbench's live frames, or netsniff-ng's trafgen
+  std::string engine = "xdpbench";
   // --traffic: these frames, cycled in order, instead of the template and
   // its flows (size, flows, mix and shares above then do not apply)
   std::shared_ptr<const TrafficFile> file;

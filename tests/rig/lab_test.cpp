@@ -44,8 +44,10 @@ std::string lab_run_args(const SshHostsLab& lab, const std::string& rest) {
 
 // The filter's hooks over SSH count per rule what the reference model says:
 // the generator's flows, each sent equally often, at a rate the veth carries
-// without loss.
-TEST(SshLab, PerRuleCountsEqualTheReferenceModel) {
+// without loss; by xdpbench's own live frames and by netsniff-ng's trafgen.
+class SshLabEngine : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(SshLabEngine, PerRuleCountsEqualTheReferenceModel) {
   SshHostsLab lab(lab_options());
   const bench::TopologySpec spec = bench::load_topology(lab.topology());
   const auto hosts = bench::connect_lab(spec, lab.ssh_config());
@@ -58,6 +60,7 @@ TEST(SshLab, PerRuleCountsEqualTheReferenceModel) {
   for (const auto& f : flows) expected[f.expected.rule] += kRounds;
   bench::TrafficProfile traffic;
   traffic.rate_pps = 100'000;
+  traffic.engine = GetParam();
   const auto generator = hosts->generator(traffic, flows, {}, {});
   for (const std::string hook_name : {"xdp-native", "tc-cls"}) {
     std::string why;
@@ -81,6 +84,8 @@ TEST(SshLab, PerRuleCountsEqualTheReferenceModel) {
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Engines, SshLabEngine, ::testing::Values("xdpbench", "trafgen"));
 
 // `xdpbench run` over SSH measures what the veth-pair run does, in the same
 // table and result file, and says where; then nothing is left on a host.
@@ -264,6 +269,30 @@ TEST(SshLabBadInput, InterfaceMissingOnAHost) {
   o.dut_iface_in_topology = "nosuch0";
   SshHostsLab lab(o);
   expect_refused(lab, "xdp-native", "no interface nosuch0 on host");
+}
+
+// A host where the engine asked for is not installed: here, trafgen hidden
+// from the generator host's agent (a mount namespace of its own).
+TEST(SshLabBadInput, EngineNotInstalledOnTheGeneratorHost) {
+  const std::string wrapper = "/tmp/" + unique_name("xbnotrafgen") + ".sh";
+  {
+    std::ofstream out(wrapper);
+    out << "#!/bin/sh\nexec unshare -m sh -c 'mount --bind /dev/null \"$(command -v trafgen)\" && exec \"$0\" \"$@\"' "
+        << XDPBENCH_PATH << " \"$@\"\n";
+  }
+  fs::permissions(wrapper, fs::perms::owner_all);
+  SshHostsLab::Options o = lab_options();
+  o.host_xdpbench = wrapper;
+  SshHostsLab lab(o);
+  const CliResult r =
+      run_cli(XDPBENCH_PATH, lab_run_args(lab, "--engine=trafgen --hook=xdp-native --repeat=1 --duration=0.2"));
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("host " + lab.gen_host + " (" + lab.gen_host +
+                       "): trafgen is not installed (Debian package netsniff-ng)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(lab.leftovers(), "");
+  fs::remove(wrapper);
 }
 
 TEST(SshLabBadInput, AgentOfAnotherVersion) {

@@ -74,8 +74,8 @@ void SshHostsLab::set_up(const Options& o) {
       run_command(fmt::format("ip netns exec {} sysctl -qw net.ipv6.conf.all.disable_ipv6=1", ns));
     }
     run_command(fmt::format("ip link add {} netns {} type veth peer name {} netns {}", gen_if, gen_ns, dut_if, dut_ns));
-    run_command(fmt::format("ip -n {} addr add 198.51.100.1/24 dev {}", gen_ns, gen_if));
-    run_command(fmt::format("ip -n {} addr add 198.51.100.2/24 dev {}", dut_ns, dut_if));
+    run_command(fmt::format("ip -n {} addr add 198.18.0.1/24 dev {}", gen_ns, gen_if));
+    run_command(fmt::format("ip -n {} addr add 198.18.0.2/24 dev {}", dut_ns, dut_if));
     for (const auto& [ns, dev] : {std::pair{gen_ns, gen_if}, std::pair{dut_ns, dut_if}})
       run_command(fmt::format("ip -n {} link set {} multicast off up", ns, dev));
     gro_before_ = gro_of(dut_ns, dut_if);
@@ -109,7 +109,7 @@ void SshHostsLab::set_up(const Options& o) {
                       "name = \"{0}\"\n"
                       "[[host]]\nname = \"{1}\"\nssh = \"{1}\"\nxdpbench = \"{3}\"\n"
                       "[[host]]\nname = \"{2}\"\nssh = \"{2}\"\nxdpbench = \"{3}\"\n"
-                      "[roles]\ngenerator = \"{1}/{4}\"\ndut = \"{2}/{5}\"\ntarget = \"198.51.100.2\"\n",
+                      "[roles]\ngenerator = \"{1}/{4}\"\ndut = \"{2}/{5}\"\ntarget = \"198.18.0.2\"\n",
                       id, gen_host, dut_host, xdpbench, gen_if,
                       o.dut_iface_in_topology.empty() ? dut_if : o.dut_iface_in_topology));
   }
