@@ -53,7 +53,7 @@ std::string first_line_of(const std::string& path) {
 // (XDPBENCH_DEBUG_AGENT_PROTOCOL) to see the controller refuse it.
 int agent_protocol() {
   const char* forced = std::getenv("XDPBENCH_DEBUG_AGENT_PROTOCOL");
-  return forced ? std::atoi(forced) : kAgentProtocol;
+  return forced ? static_cast<int>(std::strtol(forced, nullptr, 10)) : kAgentProtocol;
 }
 
 // Why a hook is not measured on a lab's DUT host, or empty. The rig

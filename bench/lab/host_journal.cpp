@@ -136,10 +136,16 @@ HostJournal::HostJournal() {
 }
 
 HostJournal::~HostJournal() {
-  for (const json& i : journal_["interfaces"]) {
-    const auto dev = i.at("dev").get<std::string>(), gro = i.at("gro").get<std::string>();
-    if (!gro.empty() && ::if_nametoindex(dev.c_str()) != 0 && gro_of(dev) != gro)
-      run_command({"ethtool", "-K", dev, "gro", gro});
+  try {
+    for (const json& i : journal_["interfaces"]) {
+      const auto dev = i.at("dev").get<std::string>(), gro = i.at("gro").get<std::string>();
+      if (!gro.empty() && ::if_nametoindex(dev.c_str()) != 0 && gro_of(dev) != gro)
+        run_command({"ethtool", "-K", dev, "gro", gro});
+    }
+  } catch (const std::exception&) {
+    // the journal stays for `cleanup --topology` (it is removed below only
+    // when this got through)
+    return;
   }
   std::error_code ec;
   fs::remove_all(paths_.pin_root, ec);

@@ -41,10 +41,10 @@ json result_environment() {
           {"xdpbench_version", XDPBENCH_VERSION}};
 }
 
-json nic_description(const Endpoint& dut) {
+json nic_description(const Endpoint& nic) {
   const auto ethtool = [&](const char* flag) {
-    std::vector<std::string> argv = {"ethtool", flag, dut.dev};
-    if (!dut.ns.empty()) argv.insert(argv.begin(), {"ip", "netns", "exec", dut.ns});
+    std::vector<std::string> argv = {"ethtool", flag, nic.dev};
+    if (!nic.ns.empty()) argv.insert(argv.begin(), {"ip", "netns", "exec", nic.ns});
     const CommandResult r = run_command(argv);
     return r.status == 0 ? r.out : std::string();
   };
@@ -64,7 +64,7 @@ json nic_description(const Endpoint& dut) {
     queues = {{"rx", field(channels, "RX", current)},
               {"tx", field(channels, "TX", current)},
               {"combined", field(channels, "Combined", current)}};
-  return {{"interface", dut.dev},
+  return {{"interface", nic.dev},
           {"driver", field(info, "driver")},
           {"firmware", field(info, "firmware-version")},
           {"queues", queues}};

@@ -53,9 +53,9 @@ TEST_P(SshLabEngine, PerRuleCountsEqualTheReferenceModel) {
   const auto hosts = bench::connect_lab(spec, lab.ssh_config());
   const auto topo = hosts->topology();
   const CompiledRuleSet rules(default_rule_set());
-  constexpr std::uint32_t kFlows = 256, kRounds = 20;
+  constexpr std::uint64_t kFlows = 256, kRounds = 20;
   const auto flows = bench::flows_for_rules(rules, {spec.name, topo->generator().ip4, spec.target, "", ""}, Family::V4,
-                                            kFlows, -1);
+                                            static_cast<std::uint32_t>(kFlows), -1);
   std::map<std::uint32_t, std::uint64_t> expected;  // rule -> packets
   for (const auto& f : flows) expected[f.expected.rule] += kRounds;
   bench::TrafficProfile traffic;
