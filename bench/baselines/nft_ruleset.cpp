@@ -67,7 +67,8 @@ NftRuleset translate_to_nft(const RuleSet& rules, NftHookPoint hook, const std::
   out.table = fmt::format("{} {}", hook == NftHookPoint::NetdevIngress ? "netdev" : "inet", table_name);
   const GroupPlan plan = plan_groups(rules);
   std::string sets, chain;
-  if (device_only && hook == NftHookPoint::InetPrerouting) chain += fmt::format("    iifname != \"{}\" accept\n", device);
+  if (device_only && hook == NftHookPoint::InetPrerouting)
+    chain += fmt::format("    iifname != \"{}\" accept\n", device);
   if (hook == NftHookPoint::NetdevIngress) {
     // the inet family never sees what is not IP; the netdev hook sees everything
     out.counted.push_back({"non-ip", rules.non_ip_action, {XB_RULE_NON_IP}});

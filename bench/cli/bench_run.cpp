@@ -29,7 +29,6 @@ namespace {
 
 using nlohmann::json;
 
-
 // Where a run's figures are measured: this machine (result_environment),
 // the DUT's NIC and the engine that generates. The gate compares them.
 json run_environment(const Rig& rig) {
@@ -287,12 +286,12 @@ int run_benchmark(const RunOptions& o) {
   if (const std::string clocks = rig.lab() ? rig.lab()->two_clocks() : ""; !clocks.empty())
     fmt::print("latency: not measured: {}\n", clocks);
   else
-  fmt::print(
-      "latency: one-way from the generator's stamp (bpf_ktime_get_ns, one clock) to the hook's program (one packet "
-      "in {} timed, so that its clock read stays out of the hook's ns/pkt) and {}; bucket upper edges, at most 6.25% "
-      "high\n",
-      std::uint64_t{1} << rig.latency_sample_shift(o.trial),
-      rig.topology().sink() ? "to the sink's XDP program (every packet that passed)" : "(no sink in this topology)");
+    fmt::print(
+        "latency: one-way from the generator's stamp (bpf_ktime_get_ns, one clock) to the hook's program (one packet "
+        "in {} timed, so that its clock read stays out of the hook's ns/pkt) and {}; bucket upper edges, at most 6.25% "
+        "high\n",
+        std::uint64_t{1} << rig.latency_sample_shift(o.trial),
+        rig.topology().sink() ? "to the sink's XDP program (every packet that passed)" : "(no sink in this topology)");
   result.environment = environment;
   result.config = config_json(o, rig);
   result.rule_table = table ? to_json(*table) : json(nullptr);

@@ -21,13 +21,13 @@
 #include "environment.hpp"
 #include "errors.hpp"
 #include "hook_catalog.hpp"
-#include "host_journal.hpp"
 #include "hook_under_test.hpp"
+#include "host_journal.hpp"
 #include "live_frame_generator.hpp"
-#include "trafgen_engine.hpp"
 #include "rule_compiler.hpp"
 #include "rule_set.hpp"
 #include "run_command.hpp"
+#include "trafgen_engine.hpp"
 #include "unique_fd.hpp"
 
 namespace xb::bench {
@@ -61,8 +61,8 @@ int agent_protocol() {
 // host (its management connection among it) or replaces its own firewall
 // is not set up on a host the lab did not give it to.
 std::string not_on_a_lab(const std::string& hook) {
-  static const std::vector<std::string> at_interface = {"xdp-noop",  "xdp-drop", "xdp-parse", "xdp-native",
-                                                        "xdp-generic", "tc-cls", "tc-act",    "tcx",
+  static const std::vector<std::string> at_interface = {"xdp-noop",    "xdp-drop", "xdp-parse",  "xdp-native",
+                                                        "xdp-generic", "tc-cls",   "tc-act",     "tcx",
                                                         "nft-netdev",  "nft-inet", "dpdk-afxdp", "dpdk-afpacket"};
   if (std::find(at_interface.begin(), at_interface.end(), hook) != at_interface.end()) return "";
   if (hook.rfind("iptables", 0) == 0) return "would replace the raw table of the DUT host's own iptables: not on a lab";
@@ -117,8 +117,8 @@ class Agent {
     if (op == "generator_open") return generator_open(request);
     if (op == "generator_send") {
       if (!generator_) throw Error("no generator is open");
-      return {{"sent", generator_->send(request.at("max_packets").get<std::uint64_t>(),
-                                        request.at("seconds").get<double>())}};
+      return {{"sent",
+               generator_->send(request.at("max_packets").get<std::uint64_t>(), request.at("seconds").get<double>())}};
     }
     if (op == "generator_close") {
       generator_.reset();
@@ -142,9 +142,10 @@ class Agent {
   json hello(const json& request) {
     const int theirs = request.at("protocol").get<int>(), ours = agent_protocol();
     if (theirs != ours)
-      throw Error(fmt::format("the agent here speaks protocol {} (xdpbench {}), the controller {} (xdpbench {}): "
-                              "run the same xdpbench on every host",
-                              ours, XDPBENCH_VERSION, theirs, request.value("version", "?")));
+      throw Error(
+          fmt::format("the agent here speaks protocol {} (xdpbench {}), the controller {} (xdpbench {}): "
+                      "run the same xdpbench on every host",
+                      ours, XDPBENCH_VERSION, theirs, request.value("version", "?")));
     greeted_ = true;
     return {{"protocol", ours}, {"version", XDPBENCH_VERSION}, {"pid", ::getpid()}, {"hostname", hostname()}};
   }
@@ -204,10 +205,10 @@ class Agent {
     spec.target = r.at("target").get<std::string>();
     spec.target6 = r.at("target6").get<std::string>();
     auto topo = std::make_unique<Topology>(spec, Endpoint{}, local_endpoint(iface), "");
-    const CompiledRuleSet rules(
-        parse_rules(r.at("rules").get<std::string>(), r.at("rules_source").get<std::string>()));
+    const CompiledRuleSet rules(parse_rules(r.at("rules").get<std::string>(), r.at("rules_source").get<std::string>()));
     // written down before it exists: a kill in between leaves no table unjournalled
-    if (name == "nft-inet" || name == "nft-netdev") journal().note_nft_table(name == "nft-inet" ? "inet" : "netdev", "xdpbench");
+    if (name == "nft-inet" || name == "nft-netdev")
+      journal().note_nft_table(name == "nft-inet" ? "inet" : "netdev", "xdpbench");
     std::string why;
     const auto shift = r.at("latency_sample_shift").get<std::uint32_t>();
     // the rig's reference programs are no kernel hook's name
@@ -246,7 +247,8 @@ class Agent {
     const TrafficProfile traffic = profile_from_json(r.at("traffic"));
     const auto cpus = r.at("gen_cpus").get<std::vector<int>>();
     if (traffic.engine == "trafgen")
-      generator_ = std::make_unique<TrafgenEngine>(*generator_topology_, traffic, flows_from_json(r.at("flows4")), cpus);
+      generator_ =
+          std::make_unique<TrafgenEngine>(*generator_topology_, traffic, flows_from_json(r.at("flows4")), cpus);
     else
       generator_ = std::make_unique<LiveFrameGenerator>(*generator_topology_, traffic, flows_from_json(r.at("flows4")),
                                                         flows_from_json(r.at("flows6")), cpus);

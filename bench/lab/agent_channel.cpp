@@ -54,8 +54,7 @@ std::string read_text(const std::string& path) {
 
 }  // namespace
 
-AgentChannel::AgentChannel(const LabHost& host, const std::string& ssh_config)
-    : host_(host), ssh_config_(ssh_config) {
+AgentChannel::AgentChannel(const LabHost& host, const std::string& ssh_config) : host_(host), ssh_config_(ssh_config) {
   std::vector<std::string> argv;
   if (host_.ssh.empty()) {
     // this machine: the agent is this very binary unless the topology says
@@ -181,7 +180,8 @@ std::string AgentChannel::read_line(double timeout_s) {
       out_buf_.erase(0, nl + 1);
       return line;
     }
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) fail(fmt::format("no reply from the agent in {:.0f} s", timeout_s));
     pollfd fds[2] = {{from_agent_, POLLIN, 0}, {agent_err_, POLLIN, 0}};
     if (::poll(fds, 2, static_cast<int>(left.count())) < 0 && errno != EINTR) fail(errno_message("poll", errno));
@@ -197,7 +197,8 @@ std::string AgentChannel::read_line(double timeout_s) {
         out_buf_.append(buf, static_cast<std::size_t>(n));
       } else if (n == 0) {
         // its stderr has the reason: drain what is left of it
-        for (ssize_t m; (m = ::read(agent_err_, buf, sizeof buf)) > 0;) err_buf_.append(buf, static_cast<std::size_t>(m));
+        for (ssize_t m; (m = ::read(agent_err_, buf, sizeof buf)) > 0;)
+          err_buf_.append(buf, static_cast<std::size_t>(m));
         fail(host_.ssh.empty() ? "the agent ended" : "the connection or the agent ended");
       }
     }

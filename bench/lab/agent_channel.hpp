@@ -29,8 +29,7 @@ class AgentChannel {
 
   // One request and its reply; throws Error with the agent's error, or when
   // no reply comes within timeout_s.
-  nlohmann::json call(const std::string& op, nlohmann::json args = nlohmann::json::object(),
-                      double timeout_s = 60);
+  nlohmann::json call(const std::string& op, nlohmann::json args = nlohmann::json::object(), double timeout_s = 60);
   const LabHost& host() const { return host_; }
   // "host dut (root@dut.lab)": for messages.
   std::string label() const;

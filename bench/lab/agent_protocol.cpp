@@ -41,8 +41,9 @@ std::vector<Flow> flows_from_json(const json& j) {
 }
 
 json profile_to_json(const TrafficProfile& p) {
-  return {{"frame_size", p.frame_size}, {"imix", p.imix}, {"ipv6_share", p.ipv6_share}, {"flows", p.flows},
-          {"mix", p.mix},           {"drop_share", p.drop_share}, {"dport", p.dport}, {"rate_pps", p.rate_pps}, {"engine", p.engine}};
+  return {{"frame_size", p.frame_size}, {"imix", p.imix},         {"ipv6_share", p.ipv6_share},
+          {"flows", p.flows},           {"mix", p.mix},           {"drop_share", p.drop_share},
+          {"dport", p.dport},           {"rate_pps", p.rate_pps}, {"engine", p.engine}};
 }
 
 TrafficProfile profile_from_json(const json& j) {

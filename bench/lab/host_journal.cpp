@@ -126,12 +126,8 @@ HostJournal::HostJournal() {
   dir_ = fmt::format("{}/{}", kAgentsRoot, id);
   paths_ = {dir_ + "/attachments", "/sys/fs/bpf/xdpbench_" + id};
   fs::create_directories(paths_.state_dir);
-  journal_ = {{"pid", ::getpid()},
-              {"netns_inode", netns_inode()},
-              {"pin_root", paths_.pin_root},
-              {"interfaces", json::array()},
-              {"nft_tables", json::array()},
-              {"processes", json::array()}};
+  journal_ = {{"pid", ::getpid()},           {"netns_inode", netns_inode()}, {"pin_root", paths_.pin_root},
+              {"interfaces", json::array()}, {"nft_tables", json::array()},  {"processes", json::array()}};
   write();
 }
 

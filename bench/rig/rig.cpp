@@ -21,8 +21,8 @@
 #include "reference_model.hpp"
 #include "rule_compiler.hpp"
 #include "run_command.hpp"
-#include "trafgen_engine.hpp"
 #include "traffic_file.hpp"
+#include "trafgen_engine.hpp"
 #include "xb_gen.h"
 
 namespace xb::bench {
@@ -73,7 +73,8 @@ Rig::Rig(const std::string& topology, const TrafficProfile& traffic, const std::
   if (spec.is_lab()) {
     // the hosts do the work: this process only drives them
     if (!connect_lab) throw Error(fmt::format("--topology={}: a lab of hosts is measured by `xdpbench run`", topology));
-    if (!cpus.empty()) throw Error("--cpu: pinning on a lab's hosts is not supported yet (pin IRQs there: docs/lab.md)");
+    if (!cpus.empty())
+      throw Error("--cpu: pinning on a lab's hosts is not supported yet (pin IRQs there: docs/lab.md)");
     if (traffic_.file) throw Error("--traffic: replaying a file on a lab's generator host is not supported yet");
     lab_ = connect_lab(spec);
     topology_ = lab_->topology();
@@ -122,9 +123,7 @@ void Rig::make_generator() {
     generator_ = std::make_unique<LiveFrameGenerator>(*topology_, traffic_, flows4_, flows6_, gen_cpus_);
 }
 
-std::uint64_t Rig::delivered() const {
-  return lab_ ? lab_->delivered() : ip_packets_delivered(topology_->dut().ns);
-}
+std::uint64_t Rig::delivered() const { return lab_ ? lab_->delivered() : ip_packets_delivered(topology_->dut().ns); }
 
 void Rig::set_traffic(const TrafficProfile& traffic) {
   traffic_ = traffic;

@@ -20,9 +20,7 @@ namespace {
 
 constexpr std::uint32_t kHeaders = 14 + 20 + 8;  // Ethernet, IPv4, UDP
 
-std::string ipv4(const std::array<std::uint8_t, 16>& a) {
-  return fmt::format("{}.{}.{}.{}", a[0], a[1], a[2], a[3]);
-}
+std::string ipv4(const std::array<std::uint8_t, 16>& a) { return fmt::format("{}.{}.{}.{}", a[0], a[1], a[2], a[3]); }
 
 }  // namespace
 
@@ -57,8 +55,8 @@ TrafgenEngine::TrafgenEngine(const Topology& topo, const TrafficProfile& profile
     Flow f;
     if (inet_pton(AF_INET, topo.generator().ip4.c_str(), f.saddr.data()) != 1 ||
         inet_pton(AF_INET, topo.spec().target.c_str(), f.daddr.data()) != 1)
-      throw Error(fmt::format("--engine=trafgen: topology {} has no IPv4 generator address and target",
-                              topo.spec().name));
+      throw Error(
+          fmt::format("--engine=trafgen: topology {} has no IPv4 generator address and target", topo.spec().name));
     f.dport = profile.dport;
     for (std::uint32_t i = 0; i < std::max<std::uint32_t>(profile.flows, 1); ++i) {
       f.sport = static_cast<std::uint16_t>(1024 + i % 64512);
@@ -94,8 +92,7 @@ std::uint64_t TrafgenEngine::send(std::uint64_t max_packets, double seconds) {
     sent += std::stoull((*it)[1].str());
     said = true;
   }
-  if (!said)
-    throw Error(fmt::format("trafgen on {} failed (exit {}): {}", dev_, r.status, r.out.substr(0, 400)));
+  if (!said) throw Error(fmt::format("trafgen on {} failed (exit {}): {}", dev_, r.status, r.out.substr(0, 400)));
   return sent;
 }
 

@@ -15,8 +15,8 @@
 #include <fstream>
 #include <functional>
 #include <map>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "cli_runner.hpp"
@@ -93,10 +93,10 @@ TEST(SshLab, RunMeasuresTheHooksAsOnTheVethPair) {
   SshHostsLab lab(lab_options());
   const std::string json_path = (lab.dir() / "lab.json").string();
   const CliResult r = run_cli(
-      XDPBENCH_PATH,
-      lab_run_args(lab, "--hook=xdp-native,tc-cls,nft-inet,dpdk-afxdp,netfilter --repeat=1 --duration=0.3 "
-                        "--warmup=0.1 --count=200000 --json=" +
-                            json_path));
+      XDPBENCH_PATH, lab_run_args(lab,
+                                  "--hook=xdp-native,tc-cls,nft-inet,dpdk-afxdp,netfilter --repeat=1 --duration=0.3 "
+                                  "--warmup=0.1 --count=200000 --json=" +
+                                      json_path));
   std::printf("%s%s", r.out.c_str(), r.err.c_str());
   ASSERT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("on host " + lab.gen_host), std::string::npos) << "the generator's host is named";
@@ -191,34 +191,35 @@ TEST_P(SshLabKilled, CleanupLeavesNothingOnAnyHost) {
 
 INSTANTIATE_TEST_SUITE_P(
     AtEachStep, SshLabKilled,
-    ::testing::Values(
-        KillPoint{"connected",
-                  [](const SshHostsLab& lab) {
-                    // the DUT host's agent has its journal: the interface noted
-                    return !agents_of(lab).empty() &&
-                           shell_true("grep -l " + lab.dut_if + " /run/xdpbench/agent*/journal.json");
-                  }},
-        KillPoint{"xdp_native",
-                  [](const SshHostsLab& lab) {
-                    // the filter itself
-                    return shell_true(
-                        fmt::format("ip -n {} -d link show dev {} | grep -q xb_xdp_filter", lab.dut_ns, lab.dut_if));
-                  }},
-        KillPoint{"tc_cls",
-                  [](const SshHostsLab& lab) {
-                    return shell_true(fmt::format("tc -n {} filter show dev {} ingress | grep -q xb_tc", lab.dut_ns,
-                                                  lab.dut_if));
-                  }},
-        KillPoint{"nft_inet",
-                  [](const SshHostsLab& lab) {
-                    return shell_true(fmt::format("ip netns exec {} nft list table inet xdpbench", lab.dut_ns));
-                  }},
-        KillPoint{"dpdk_afxdp",
-                  [](const SshHostsLab& lab) {
-                    return shell_true(
-                        fmt::format("ip netns exec {} pgrep -f xb_dpdk_filter && ip -n {} link show dev {} | grep -q xdp",
-                                    lab.dut_ns, lab.dut_ns, lab.dut_if));
-                  }}),
+    ::testing::Values(KillPoint{"connected",
+                                [](const SshHostsLab& lab) {
+                                  // the DUT host's agent has its journal: the interface noted
+                                  return !agents_of(lab).empty() &&
+                                         shell_true("grep -l " + lab.dut_if + " /run/xdpbench/agent*/journal.json");
+                                }},
+                      KillPoint{"xdp_native",
+                                [](const SshHostsLab& lab) {
+                                  // the filter itself
+                                  return shell_true(fmt::format("ip -n {} -d link show dev {} | grep -q xb_xdp_filter",
+                                                                lab.dut_ns, lab.dut_if));
+                                }},
+                      KillPoint{"tc_cls",
+                                [](const SshHostsLab& lab) {
+                                  return shell_true(fmt::format("tc -n {} filter show dev {} ingress | grep -q xb_tc",
+                                                                lab.dut_ns, lab.dut_if));
+                                }},
+                      KillPoint{"nft_inet",
+                                [](const SshHostsLab& lab) {
+                                  return shell_true(
+                                      fmt::format("ip netns exec {} nft list table inet xdpbench", lab.dut_ns));
+                                }},
+                      KillPoint{
+                          "dpdk_afxdp",
+                          [](const SshHostsLab& lab) {
+                            return shell_true(fmt::format(
+                                "ip netns exec {} pgrep -f xb_dpdk_filter && ip -n {} link show dev {} | grep -q xdp",
+                                lab.dut_ns, lab.dut_ns, lab.dut_if));
+                          }}),
     [](const ::testing::TestParamInfo<KillPoint>& point) { return std::string(point.param.name); });
 
 // Only the controller killed: its agents see their input end and undo
@@ -315,8 +316,7 @@ TEST(SshLabBadInput, AgentOfAnotherVersion) {
 TEST(SshLab, HookTheDutKernelLacksIsSkippedNamingTheHost) {
   // act_bpf is not in this kernel (CONFIG_NET_ACT_BPF); where it is, there
   // is nothing to skip
-  if (shell_true("modprobe -n act_bpf") || fs::exists("/sys/module/act_bpf"))
-    GTEST_SKIP() << "this kernel has act_bpf";
+  if (shell_true("modprobe -n act_bpf") || fs::exists("/sys/module/act_bpf")) GTEST_SKIP() << "this kernel has act_bpf";
   SshHostsLab lab(lab_options());
   const CliResult r = run_cli(XDPBENCH_PATH, lab_run_args(lab, "--hook=tc-act --repeat=1 --duration=0.2"));
   EXPECT_EQ(r.exit_code, 0) << r.err;

@@ -134,8 +134,8 @@ void SshHostsLab::tear_down() {
       fs::remove(e.path(), ec);
       continue;
     }
-    std::system(fmt::format("ssh -F {} -o ControlPath={} -O exit x >/dev/null 2>&1", ssh_config(), e.path().string())
-                    .c_str());
+    std::system(
+        fmt::format("ssh -F {} -o ControlPath={} -O exit x >/dev/null 2>&1", ssh_config(), e.path().string()).c_str());
     fs::remove(e.path(), ec);
   }
   for (const auto& ns : {gen_ns, dut_ns})
@@ -144,8 +144,7 @@ void SshHostsLab::tear_down() {
 }
 
 std::string SshHostsLab::cleanup() const {
-  return run_command(fmt::format("{} cleanup --topology={} --ssh-config={} 2>&1", xdpbench_, topology(),
-                                 ssh_config()));
+  return run_command(fmt::format("{} cleanup --topology={} --ssh-config={} 2>&1", xdpbench_, topology(), ssh_config()));
 }
 
 std::string SshHostsLab::leftovers() const {

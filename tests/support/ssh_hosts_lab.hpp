@@ -16,8 +16,8 @@ namespace xb::testing {
 class SshHostsLab {
  public:
   struct Options {
-    std::string xdpbench;       // this build's: the controller, and what the hosts run
-    std::string host_xdpbench;  // what the hosts run instead (a wrapper script: another version)
+    std::string xdpbench;               // this build's: the controller, and what the hosts run
+    std::string host_xdpbench;          // what the hosts run instead (a wrapper script: another version)
     std::string dut_iface_in_topology;  // empty: the DUT's veth end
     bool authorize_client = true;       // false: sshd refuses the client's key
     bool dut_reachable = true;          // false: the DUT's ProxyCommand fails
