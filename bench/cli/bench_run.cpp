@@ -284,7 +284,7 @@ int run_benchmark(const RunOptions& o) {
   fmt::print("{}", generator_bound_line(rows, ceiling, pinned));
   fmt::print("{}", dut_cpu_line(rig));
   if (const std::string clocks = rig.lab() ? rig.lab()->two_clocks() : ""; !clocks.empty())
-    fmt::print("latency: not measured: {}\n", clocks);
+    fmt::print("latency: {}\n", clocks);
   else
     fmt::print(
         "latency: one-way from the generator's stamp (bpf_ktime_get_ns, one clock) to the hook's program (one packet "

@@ -23,6 +23,7 @@
 #include "hook_catalog.hpp"
 #include "hook_under_test.hpp"
 #include "host_journal.hpp"
+#include "latency_sink.hpp"
 #include "live_frame_generator.hpp"
 #include "rule_compiler.hpp"
 #include "rule_set.hpp"
@@ -107,6 +108,22 @@ class Agent {
       const std::string lab = not_on_a_lab(name);
       return {{"why", lab.empty() ? bench::hook_unavailable(name) : lab}};
     }
+    if (op == "sink_open") {
+      const std::string iface = request.at("iface").get<std::string>();
+      journal().note_interface(iface);
+      const int handle = next_handle_++;
+      sinks_[handle] = std::make_unique<LatencySink>(local_endpoint(iface));
+      return {{"handle", handle}};
+    }
+    if (op == "sink_reset") {
+      sink(request).reset();
+      return {};
+    }
+    if (op == "sink_read") return {{"latency", sink(request).read().buckets()}};
+    if (op == "sink_close") {
+      sinks_.erase(request.at("handle").get<int>());
+      return {};
+    }
     if (op == "clock_status") return {{"status", ptp_status()}};
     if (op == "nic_counters") {
       const std::string dir = "/sys/class/net/" + request.at("iface").get<std::string>() + "/statistics/";
@@ -135,6 +152,7 @@ class Agent {
     generator_topology_.reset();
     hooks_.clear();
     topologies_.clear();
+    sinks_.clear();
     journal_.reset();
   }
 
@@ -223,6 +241,12 @@ class Agent {
     return {{"handle", handle}};
   }
 
+  LatencySink& sink(const json& r) {
+    const auto it = sinks_.find(r.at("handle").get<int>());
+    if (it == sinks_.end()) throw Error(fmt::format("no sink with handle {}", r.at("handle").dump()));
+    return *it->second;
+  }
+
   HookUnderTest& hook(const json& r) {
     const auto it = hooks_.find(r.at("handle").get<int>());
     if (it == hooks_.end()) throw Error(fmt::format("no hook with handle {}", r.at("handle").dump()));
@@ -261,6 +285,7 @@ class Agent {
   int next_handle_ = 1;
   std::map<int, std::unique_ptr<Topology>> topologies_;
   std::map<int, std::unique_ptr<HookUnderTest>> hooks_;
+  std::map<int, std::unique_ptr<LatencySink>> sinks_;
   std::unique_ptr<Topology> generator_topology_;
   std::unique_ptr<TrafficSource> generator_;
 };

@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <map>
+#include <optional>
 
 #include "agent_channel.hpp"
 #include "agent_protocol.hpp"
@@ -67,6 +68,30 @@ class RemoteHook final : public HookUnderTest {
   bool same_clock_;
 };
 
+// The sink program on the generator host's sink interface, held by its agent.
+class RemoteSink final : public PacketSink {
+ public:
+  RemoteSink(AgentChannel& agent, const std::string& iface) : agent_(agent) {
+    handle_ = agent_.call("sink_open", {{"iface", iface}}).at("handle").get<int>();
+  }
+  ~RemoteSink() override {
+    try {
+      agent_.call("sink_close", {{"handle", handle_}});
+    } catch (const std::exception&) {
+      // the agent takes it off when it ends
+    }
+  }
+  void reset() override { agent_.call("sink_reset", {{"handle", handle_}}); }
+  LatencyHistogram read() const override {
+    return LatencyHistogram(
+        agent_.call("sink_read", {{"handle", handle_}}).at("latency").get<std::vector<std::uint64_t>>());
+  }
+
+ private:
+  AgentChannel& agent_;
+  int handle_ = 0;
+};
+
 class SshLab final : public LabHosts {
  public:
   SshLab(const TopologySpec& spec, const std::string& ssh_config) : spec_(spec) {
@@ -78,6 +103,11 @@ class SshLab final : public LabHosts {
     const json dut = dut_->call("describe", {{"iface", dut_dev}});
     gen_end_ = endpoint_from_json(gen.at("endpoint"));
     dut_end_ = endpoint_from_json(dut.at("endpoint"));
+    if (!spec.sink.empty()) {
+      // on the generator's host (the topology insists): one clock stamps and reads
+      sink_dev_ = split_role(spec.sink).second;
+      sink_end_ = endpoint_from_json(gen_->call("describe", {{"iface", sink_dev_}}).at("endpoint"));
+    }
     dut_env_ = dut.at("environment");
     dut_env_["dut_nic"] = dut.at("nic");
     // one clock stamps and reads only on one host
@@ -85,7 +115,11 @@ class SshLab final : public LabHosts {
   }
 
   std::unique_ptr<Topology> topology() override {
-    return std::make_unique<Topology>(spec_, gen_end_, dut_end_, dut_end_.mac);
+    return std::make_unique<Topology>(spec_, gen_end_, dut_end_, dut_end_.mac, sink_end_);
+  }
+  std::unique_ptr<PacketSink> sink() override {
+    if (!sink_end_) return nullptr;
+    return std::make_unique<RemoteSink>(*gen_, sink_dev_);
   }
   json dut_environment() override { return dut_env_; }
   std::string generator_place() const override { return gen_->label(); }
@@ -140,9 +174,11 @@ class SshLab final : public LabHosts {
     };
     return fmt::format(
         "the generator on host {} stamps with its clock, the DUT on host {} reads its own (bpf_ktime_get_ns: each "
-        "host's monotonic clock, which no synchronization makes agree), so no one-way latency is measured across "
-        "hosts; linuxptp: {}; {}",
-        gen_->host().name, dut_->host().name, status(*gen_), status(*dut_));
+        "host's monotonic clock, which no synchronization makes agree), so no one-way latency to the hook is "
+        "measured across hosts{}; linuxptp: {}; {}",
+        gen_->host().name, dut_->host().name,
+        sink_end_ ? fmt::format(" (to the sink on {} it is: one clock)", gen_->host().name) : "", status(*gen_),
+        status(*dut_));
   }
 
   std::uint64_t delivered() override { return dut_->call("delivered").at("packets").get<std::uint64_t>(); }
@@ -161,6 +197,8 @@ class SshLab final : public LabHosts {
   std::map<std::string, std::unique_ptr<AgentChannel>> agents_;
   AgentChannel *gen_ = nullptr, *dut_ = nullptr;
   Endpoint gen_end_, dut_end_;
+  std::optional<Endpoint> sink_end_;
+  std::string sink_dev_;
   json dut_env_;
   bool same_clock_ = false;
 };

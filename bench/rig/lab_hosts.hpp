@@ -13,6 +13,7 @@
 
 #include "flow_table.hpp"
 #include "hook_under_test.hpp"
+#include "packet_sink.hpp"
 #include "rule_compiler.hpp"
 #include "topology.hpp"
 #include "traffic_profile.hpp"
@@ -43,6 +44,8 @@ class LabHosts {
     std::uint64_t generator_tx = 0, dut_rx = 0;
   };
   virtual NicCounts nic_counts() = 0;
+  // The sink on the generator's host, where the topology names one (else null).
+  virtual std::unique_ptr<PacketSink> sink() = 0;
   // Empty where one host's clock stamps and reads (generator and DUT on one
   // host); else why one-way latency is not measured, with what linuxptp
   // says of each host's clock.

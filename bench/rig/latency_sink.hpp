@@ -5,16 +5,17 @@
 #include <memory>
 
 #include "latency_histogram.hpp"
+#include "packet_sink.hpp"
 #include "topology.hpp"
 
 namespace xb::bench {
 
-class LatencySink {
+class LatencySink final : public PacketSink {
  public:
   explicit LatencySink(const Endpoint& sink);
-  ~LatencySink();  // detaches
-  void reset();
-  LatencyHistogram read() const;  // its count() is the packets delivered
+  ~LatencySink() override;  // detaches
+  void reset() override;
+  LatencyHistogram read() const override;
 
  private:
   struct Impl;

@@ -78,6 +78,7 @@ Rig::Rig(const std::string& topology, const TrafficProfile& traffic, const std::
     if (traffic_.file) throw Error("--traffic: replaying a file on a lab's generator host is not supported yet");
     lab_ = connect_lab(spec);
     topology_ = lab_->topology();
+    sink_ = lab_->sink();
     make_generator();
     return;
   }

@@ -86,7 +86,7 @@ class Rig {
 
   std::unique_ptr<LabHosts> lab_;
   std::unique_ptr<TrafficSource> generator_;
-  std::unique_ptr<LatencySink> sink_;
+  std::unique_ptr<PacketSink> sink_;
   std::optional<int> dut_cpu_;
   std::vector<int> gen_cpus_;
   std::vector<int> dut_tasks_;             // the DUT's NAPI threads and its core's ksoftirqd

@@ -181,8 +181,12 @@ class SpecReader {
       for (const auto& [a, b] : s.veths) found |= *role == a.ns + "/" + a.dev || *role == b.ns + "/" + b.dev;
       if (!found) fail(*roles, fmt::format("role '{}' names no veth end (write namespace/interface)", *role));
     }
-    if (s.is_lab() && !s.sink.empty())
-      fail(*roles, "sink: a lab's sink is not supported yet (the DUT's IP layer counts what passes)");
+    if (s.is_lab() && !s.sink.empty() && split_role(s.sink).first != split_role(s.generator).first)
+      fail(*roles, fmt::format("sink '{}': a lab's sink must be on the generator's host, so that one clock stamps and "
+                               "reads (the DUT forwards what passes back to it)",
+                               s.sink));
+    if (s.is_lab() && !s.sink.empty() && (s.sink == s.generator || s.sink == s.dut))
+      fail(*roles, fmt::format("sink '{}': an interface of its own, not the generator's or the DUT's", s.sink));
     if (s.is_lab() && s.generator == s.dut) fail(*roles, "generator and dut are the same interface");
     return s;
   }
@@ -290,8 +294,13 @@ Topology::Topology(const TopologySpec& spec, const std::string& prefix, unsigned
   }
 }
 
-Topology::Topology(const TopologySpec& spec, Endpoint generator, Endpoint dut, std::string next_hop_mac)
-    : spec_(spec), generator_(std::move(generator)), dut_(std::move(dut)), next_hop_mac_(std::move(next_hop_mac)) {}
+Topology::Topology(const TopologySpec& spec, Endpoint generator, Endpoint dut, std::string next_hop_mac,
+                   std::optional<Endpoint> sink)
+    : spec_(spec),
+      generator_(std::move(generator)),
+      dut_(std::move(dut)),
+      sink_(std::move(sink)),
+      next_hop_mac_(std::move(next_hop_mac)) {}
 
 Topology::~Topology() { teardown(); }
 

@@ -70,7 +70,8 @@ class Topology {
   // A lab's topology, of interfaces that exist already: nothing is made or
   // torn down. Endpoints as their hosts describe them (ns empty there: the
   // host's own namespace); next_hop_mac: the DUT interface's.
-  Topology(const TopologySpec& spec, Endpoint generator, Endpoint dut, std::string next_hop_mac);
+  Topology(const TopologySpec& spec, Endpoint generator, Endpoint dut, std::string next_hop_mac,
+           std::optional<Endpoint> sink = std::nullopt);
   ~Topology();
   Topology(const Topology&) = delete;
   Topology& operator=(const Topology&) = delete;

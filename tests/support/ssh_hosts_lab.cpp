@@ -78,6 +78,27 @@ void SshHostsLab::set_up(const Options& o) {
     run_command(fmt::format("ip -n {} addr add 198.18.0.2/24 dev {}", dut_ns, dut_if));
     for (const auto& [ns, dev] : {std::pair{gen_ns, gen_if}, std::pair{dut_ns, dut_if}})
       run_command(fmt::format("ip -n {} link set {} multicast off up", ns, dev));
+    std::string target = "198.18.0.2", sink_role;
+    if (o.sink) {
+      // what the lab has set up, not the rig: the DUT routes the target out
+      // of its second port to the generator's host
+      sink_if = unique_name("lsnk");
+      dut_out_if = unique_name("lout");
+      run_command(
+          fmt::format("ip link add {} netns {} type veth peer name {} netns {}", dut_out_if, dut_ns, sink_if, gen_ns));
+      run_command(fmt::format("ip -n {} addr add 198.19.0.1/24 dev {}", dut_ns, dut_out_if));
+      run_command(fmt::format("ip -n {} addr add 198.19.0.2/24 dev {}", gen_ns, sink_if));
+      for (const auto& [ns, dev] : {std::pair{dut_ns, dut_out_if}, std::pair{gen_ns, sink_if}})
+        run_command(fmt::format("ip -n {} link set {} multicast off up", ns, dev));
+      run_command(fmt::format("ip netns exec {} sysctl -qw net.ipv4.ip_forward=1", dut_ns));
+      const std::string sink_mac =
+          run_command(fmt::format("ip netns exec {} cat /sys/class/net/{}/address", gen_ns, sink_if)).substr(0, 17);
+      run_command(fmt::format("ip -n {} neigh replace 198.19.0.2 lladdr {} dev {} nud permanent", dut_ns, sink_mac,
+                              dut_out_if));
+      run_command(fmt::format("ip -n {} route add default via 198.19.0.2", dut_ns));
+      target = "198.19.0.2";
+      sink_role = fmt::format("sink = \"{}/{}\"\n", gen_host, sink_if);
+    }
     gro_before_ = gro_of(dut_ns, dut_if);
     const std::string d = dir_.string();
     run_command(fmt::format("ssh-keygen -q -t ed25519 -N '' -C xdpbench-test -f {}/host_key", d));
@@ -109,9 +130,9 @@ void SshHostsLab::set_up(const Options& o) {
                       "name = \"{0}\"\n"
                       "[[host]]\nname = \"{1}\"\nssh = \"{1}\"\nxdpbench = \"{3}\"\n"
                       "[[host]]\nname = \"{2}\"\nssh = \"{2}\"\nxdpbench = \"{3}\"\n"
-                      "[roles]\ngenerator = \"{1}/{4}\"\ndut = \"{2}/{5}\"\ntarget = \"198.18.0.2\"\n",
+                      "[roles]\ngenerator = \"{1}/{4}\"\ndut = \"{2}/{5}\"\ntarget = \"{6}\"\n{7}",
                       id, gen_host, dut_host, xdpbench, gen_if,
-                      o.dut_iface_in_topology.empty() ? dut_if : o.dut_iface_in_topology));
+                      o.dut_iface_in_topology.empty() ? dut_if : o.dut_iface_in_topology, target, sink_role));
   }
 }
 

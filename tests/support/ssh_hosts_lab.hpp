@@ -21,6 +21,9 @@ class SshHostsLab {
     std::string dut_iface_in_topology;  // empty: the DUT's veth end
     bool authorize_client = true;       // false: sshd refuses the client's key
     bool dut_reachable = true;          // false: the DUT's ProxyCommand fails
+    // a second link, DUT -> generator's host, where the DUT forwards what
+    // passes (a route to the target, as a lab sets up) to the sink there
+    bool sink = false;
   };
   explicit SshHostsLab(const Options& options);
   ~SshHostsLab();
@@ -32,6 +35,7 @@ class SshHostsLab {
   std::string ssh_config() const { return (dir_ / "ssh_config").string(); }
   // The hosts' namespaces and interfaces.
   std::string gen_ns, dut_ns, gen_if, dut_if;
+  std::string sink_if, dut_out_if;  // with Options::sink
   std::string gen_host, dut_host;  // the topology's host names (unique to this lab)
   // `xdpbench cleanup --topology` of this lab: its output (throws on failure).
   std::string cleanup() const;
