@@ -67,6 +67,7 @@ class IptablesSource final : public InlineSource {
     using IK = InlineRule::Kind;
     InlineRule out;
     out.matches = std::move(r.matches);
+    out.hotdrop = std::move(r.hotdrop);
     out.name = r.comment.empty() ? fmt::format("{}{}:{}", prefix_, chain, index + 1) : r.comment;
     out.where = {file_.source, saved.line, 1};
     out.origin = key(chain, std::to_string(index + 1));
@@ -125,6 +126,9 @@ ImportedRules import_iptables(const std::string& text, const std::string& source
   const auto [table_name, chain_name] = chosen_chain(file, options);
   ImportedRules result;
   result.rules.source = source;
+  // a header cut short is judged by the rules, as the kernel judges it:
+  // rules on addresses and protocol take it, the hotdrop rules drop it
+  result.rules.short_header_rules = true;
 
   struct Imported {
     Family family;
