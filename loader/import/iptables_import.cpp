@@ -148,6 +148,12 @@ ImportedRules import_iptables(const std::string& text, const std::string& source
     if (chain->policy == "-")
       throw Error(fmt::format("{}:{}:1: {} is a user chain: import a built-in chain (it has the policy)", source,
                               chain->line, chain_name));
+    if (table->nft_backend)
+      result.notes.push_back(fmt::format(
+          "{}:{}:1: written by {}-nft-save: iptables-nft runs tcp and udp matches as nftables expressions, "
+          "which drop nothing on the spot and read what they can of a header cut short or of a later fragment; "
+          "the rules follow the kernel's own matches (iptables-legacy) there",
+          source, table->line, family_tool(f)));
     IptablesSource rules(file, *table, both ? (f == Family::V4 ? "ip4:" : "ip6:") : "", options, result);
     HeaderMatch any;
     any.family = f;
