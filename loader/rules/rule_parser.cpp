@@ -45,7 +45,8 @@ std::string lower(std::string s) {
 // What a rule's l4-header needs of its other fields; nullptr when it has it.
 const char* l4_header_error(const Rule& r) {
   const bool ports = !r.sport.empty() || !r.dport.empty();
-  const bool tcp_udp = r.proto == XB_IPPROTO_TCP || r.proto == XB_IPPROTO_UDP;
+  const int proto = r.proto ? *r.proto : -1;
+  const bool tcp_udp = proto == XB_IPPROTO_TCP || proto == XB_IPPROTO_UDP;
   switch (r.l4_header) {
     case L4Header::Whole:
       return nullptr;
@@ -54,7 +55,7 @@ const char* l4_header_error(const Rule& r) {
       if (r.tcp_flags) return "'l4-header' = \"ports\" reads the ports only: write the TCP flags in a rule of its own";
       return nullptr;
     case L4Header::Short:
-      if (!tcp_udp && r.proto != XB_IPPROTO_ICMP && r.proto != XB_IPPROTO_ICMPV6)
+      if (!tcp_udp && proto != XB_IPPROTO_ICMP && proto != XB_IPPROTO_ICMPV6)
         return "'l4-header' = \"short\" needs proto = \"tcp\", \"udp\", \"icmp\" or \"icmpv6\"";
       if (r.tcp_flags || r.icmp_type || r.icmp_code)
         return "'l4-header' = \"short\": a header cut short has no TCP flags or ICMP fields to match";
