@@ -74,8 +74,9 @@ class IptablesSource final : public InlineSource {
     out.target = r.target.chain;
     switch (r.target.kind) {
       case K::None:
-        result_.notes.push_back(fmt::format("{}:{}:1: the rule has no target (it only counts): nothing to import",
-                                            file_.source, saved.line));
+        result_.notes.push_back(fmt::format(
+            "{}:{}:1: the rule has no target (it only counts): {}", file_.source, saved.line,
+            out.hotdrop.empty() ? "nothing to import" : "only what its header match drops on the spot is imported"));
         out.kind = IK::None;
         break;
       case K::Accept:

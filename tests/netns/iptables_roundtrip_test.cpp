@@ -99,8 +99,8 @@ std::string as_raw_prerouting(const std::string& block) {
   while (std::getline(in, line)) {
     if (line == "*filter") line = "*raw";
     if (line.rfind(":FORWARD ", 0) == 0) continue;
-    if (line.rfind(":INPUT ", 0) == 0) line = ":PREROUTING" + line.substr(6);
-    if (line.rfind("-A INPUT ", 0) == 0) line = "-A PREROUTING" + line.substr(8);
+    if (line.rfind(":INPUT ", 0) == 0) line = fmt::format(":PREROUTING{}", line.substr(6));
+    if (line.rfind("-A INPUT ", 0) == 0) line = fmt::format("-A PREROUTING{}", line.substr(8));
     if (const auto at = line.find(" -j REJECT"); at != std::string::npos) line = line.substr(0, at) + " -j DROP";
     out += line + "\n";
   }

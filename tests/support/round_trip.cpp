@@ -143,9 +143,9 @@ void count_every_packet(const VethTopology& t, const std::string& hook) {
 }
 
 std::uint64_t packets_seen(const VethTopology& t) {
-  const std::string listing = run_command("ip netns exec " + t.dut_ns + " nft list table inet xb_seen");
+  const std::string listing = run_command(fmt::format("ip netns exec {} nft list table inet xb_seen", t.dut_ns));
   const auto at = listing.find("counter packets ");
-  if (at == std::string::npos) throw std::runtime_error("no counter in table inet xb_seen:\n" + listing);
+  if (at == std::string::npos) throw std::runtime_error(fmt::format("no counter in table inet xb_seen:\n{}", listing));
   return std::stoull(listing.substr(at + 16));
 }
 
