@@ -69,9 +69,25 @@ enum xb_key_word {
 	XB_KEY_DST = 4,   /* 4-7 */
 	XB_KEY_SPORT = 8, /* or ICMP type */
 	XB_KEY_DPORT = 9, /* or ICMP code */
-	XB_KEY_PROTO = 10, /* protocol << 2 | has ICMP header << 1 | has ports */
+	XB_KEY_PROTO = 10, /* protocol << XB_L4_BITS | what was read of its header (XB_L4_*) */
 	XB_KEY_WORDS = 11,
 };
+
+/*
+ * What the parser read of the transport header: the low bits of the key's
+ * protocol word, so a rule's box says which headers its fields are read
+ * from. A whole TCP or UDP header is PORTS, a whole ICMP header ICMP, a
+ * later fragment or another protocol nothing. SHORT and TINY are what
+ * iptables' own matches cannot read and drop on the spot ("hotdrop",
+ * docs/rules.md): only rule sets that ask for it (xb_meta.short_l4) judge
+ * such packets by their rules; the others call them malformed.
+ */
+#define XB_L4_PORTS 1 /* source and destination port read (the first 4 bytes) */
+#define XB_L4_ICMP 2  /* ICMP type and code, from a whole ICMP header (8 bytes) */
+#define XB_L4_SHORT 4 /* cut short of its whole size (TCP 20, UDP 8, ICMP 8 bytes),
+			 or TCP in an IPv4 fragment at offset 1 (8 bytes) */
+#define XB_L4_TINY 8  /* TCP or UDP cut short of its ports (under 4 bytes) */
+#define XB_L4_BITS 4
 
 /* xb_node.word of a leaf: its arg records sit in blocks index, index + 1, ... */
 #define XB_NODE_LEAF 0xff
@@ -101,7 +117,8 @@ struct xb_meta {
 	__u8 non_ip_action;
 	__u8 malformed_action;
 	__u8 n_trees;        /* of this family, sorted by min_rule */
-	__u32 pad;
+	__u8 short_l4;       /* 1: a transport header cut short goes to the rules, not malformed */
+	__u8 pad[3];
 	struct xb_tree_root trees[XB_MAX_TREES];
 };
 
@@ -118,8 +135,8 @@ struct xb_rule_record {
 	__u32 rule;
 	__u16 port_lo[2];      /* key words 8 and 9: ports, or ICMP type and code */
 	__u16 port_span[2];    /* matches lo <= word <= lo + span */
-	__u16 proto_mask;      /* key word 10: (word & mask) == value */
-	__u16 proto_value;
+	__u16 proto_mask;      /* key word 10: (word & mask) == value; its XB_L4_* */
+	__u16 proto_value;     /* bits: which headers the rule's fields are read from */
 	__u8 src_bits[4];      /* prefix bits in each address word, 0-32 */
 	__u8 dst_bits[4];
 	__u8 tcp_flags_mask;   /* (flags & mask) == value; the proto word */

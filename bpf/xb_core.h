@@ -17,7 +17,8 @@
  *   xb_table_block(table, i)    const union xb_block * of block i, or NULL
  *
  * Every read goes through xb_ctx_load, which bounds-checks: a truncated
- * packet is a MALFORMED verdict, never an out-of-bounds read.
+ * packet is a MALFORMED verdict (or, where the table says so, a transport
+ * header cut short judged by the rules), never an out-of-bounds read.
  */
 #ifndef XB_CORE_H
 #define XB_CORE_H
@@ -45,16 +46,16 @@ static __always_inline void xb_make_key(const struct xb_packet *pkt, struct xb_k
 		key->w[XB_KEY_SRC + i] = pkt->src[i];
 		key->w[XB_KEY_DST + i] = pkt->dst[i];
 	}
-	if (pkt->has_icmp) {
+	if (pkt->l4 & XB_L4_ICMP) {
 		key->w[XB_KEY_SPORT] = pkt->icmp_type;
 		key->w[XB_KEY_DPORT] = pkt->icmp_code;
 	} else {
 		key->w[XB_KEY_SPORT] = pkt->sport;
 		key->w[XB_KEY_DPORT] = pkt->dport;
 	}
-	/* what the rule's port or ICMP fields need, beside the protocol: so a
-	 * rule on ports covers every packet in its box (not a later fragment) */
-	key->w[XB_KEY_PROTO] = ((__u32)pkt->proto << 2) | ((__u32)pkt->has_icmp << 1) | pkt->has_ports;
+	/* which headers were read, beside the protocol: so a rule on ports
+	 * covers every packet in its box (not a later fragment) */
+	key->w[XB_KEY_PROTO] = ((__u32)pkt->proto << XB_L4_BITS) | pkt->l4;
 	key->pad = 0;
 }
 
@@ -218,8 +219,7 @@ static __always_inline void xb_classify(XB_CTX ctx, XB_TABLE table,
 	res->l3_end = pkt.l3_end;
 	/* each family's trees sit in its own metadata block; both carry the
 	 * defaults and the counter base */
-	meta_block = xb_table_block(table, status == XB_PARSE_OK && pkt.family == XB_FAMILY_V6
-						   ? XB_FAMILY_V6 : XB_FAMILY_V4);
+	meta_block = xb_table_block(table, pkt.family == XB_FAMILY_V6 ? XB_FAMILY_V6 : XB_FAMILY_V4);
 	if (!meta_block)
 		return;
 	meta = &meta_block->meta;
@@ -229,7 +229,9 @@ static __always_inline void xb_classify(XB_CTX ctx, XB_TABLE table,
 		res->counter_slot = meta->counter_base + XB_RULE_NON_IP;
 		return;
 	}
-	if (status != XB_PARSE_OK) {
+	/* a transport header cut short is malformed unless the rules judge
+	 * it (iptables' semantics: docs/rules.md) */
+	if (status != XB_PARSE_OK && (status != XB_PARSE_SHORT_L4 || !meta->short_l4)) {
 		res->verdict = meta->malformed_action;
 		res->rule = XB_RULE_MALFORMED;
 		res->counter_slot = meta->counter_base + XB_RULE_MALFORMED;

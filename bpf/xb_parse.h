@@ -33,14 +33,17 @@ enum xb_parse_status {
 	XB_PARSE_OK = 0,
 	XB_PARSE_NON_IP = 1,
 	XB_PARSE_MALFORMED = 2,
+	/* IP well formed, its transport header cut short (xb_packet.l4 says
+	 * how): malformed, or judged by the rules where the table says so */
+	XB_PARSE_SHORT_L4 = 3,
 };
 
 /* What the classifier needs of a packet. Ports in host byte order. */
 struct xb_packet {
 	__u8 family;
 	__u8 proto;
-	__u8 has_ports; /* TCP/UDP header present (not a later fragment) */
-	__u8 has_icmp;  /* ICMP (v4) or ICMPv6 header present */
+	__u8 l4;        /* what was read of the transport header: XB_L4_* */
+	__u8 pad0;
 	__u8 tcp_flags;
 	__u8 icmp_type;
 	__u8 icmp_code;
@@ -72,6 +75,31 @@ static __always_inline __u32 xb_be32(const __u8 *p)
 	return xb_htonl(v);
 }
 
+/*
+ * A TCP, UDP or ICMP header cut short of its whole size (off may lie past
+ * end: an IPv6 extension header that claims more than the packet holds).
+ * Its ports are read if their 4 bytes are there, as iptables' multiport
+ * reads them. Off the hot path: whole headers never come here.
+ */
+static __always_inline int xb_parse_short_l4(XB_CTX ctx, __u32 off, __u32 end,
+					     struct xb_packet *pkt)
+{
+	__u8 ports[4] __attribute__((aligned(4)));
+
+	if (pkt->proto != XB_IPPROTO_TCP && pkt->proto != XB_IPPROTO_UDP) {
+		pkt->l4 = XB_L4_SHORT;
+		return XB_PARSE_SHORT_L4;
+	}
+	if (off + 4 > end || xb_ctx_load(ctx, off, ports, 4)) {
+		pkt->l4 = XB_L4_SHORT | XB_L4_TINY;
+		return XB_PARSE_SHORT_L4;
+	}
+	pkt->sport = xb_be16(&ports[0]);
+	pkt->dport = xb_be16(&ports[2]);
+	pkt->l4 = XB_L4_SHORT | XB_L4_PORTS;
+	return XB_PARSE_SHORT_L4;
+}
+
 /* Parse the L4 header at [off, end). */
 static __always_inline int xb_parse_l4(XB_CTX ctx, __u32 off, __u32 end,
 				       struct xb_packet *pkt)
@@ -79,26 +107,34 @@ static __always_inline int xb_parse_l4(XB_CTX ctx, __u32 off, __u32 end,
 	__u8 l4[16] __attribute__((aligned(4)));
 
 	if (pkt->proto == XB_IPPROTO_TCP) {
-		/* the whole fixed TCP header must be there, not just the ports */
-		if (off + 20 > end || xb_ctx_load(ctx, off, l4, 14))
+		/* the whole fixed TCP header, as iptables' tcp match reads it */
+		if (off + 20 > end)
+			return xb_parse_short_l4(ctx, off, end, pkt);
+		if (xb_ctx_load(ctx, off, l4, 14))
 			return XB_PARSE_MALFORMED;
 		pkt->sport = xb_be16(&l4[0]);
 		pkt->dport = xb_be16(&l4[2]);
 		pkt->tcp_flags = l4[13];
-		pkt->has_ports = 1;
+		pkt->l4 = XB_L4_PORTS;
 	} else if (pkt->proto == XB_IPPROTO_UDP) {
-		if (off + 8 > end || xb_ctx_load(ctx, off, l4, 8))
+		if (off + 8 > end)
+			return xb_parse_short_l4(ctx, off, end, pkt);
+		if (xb_ctx_load(ctx, off, l4, 8))
 			return XB_PARSE_MALFORMED;
 		pkt->sport = xb_be16(&l4[0]);
 		pkt->dport = xb_be16(&l4[2]);
-		pkt->has_ports = 1;
+		pkt->l4 = XB_L4_PORTS;
 	} else if ((pkt->proto == XB_IPPROTO_ICMP && pkt->family == XB_FAMILY_V4) ||
 		   (pkt->proto == XB_IPPROTO_ICMPV6 && pkt->family == XB_FAMILY_V6)) {
-		if (off + 8 > end || xb_ctx_load(ctx, off, l4, 2))
+		if (off + 8 > end)
+			return xb_parse_short_l4(ctx, off, end, pkt);
+		if (xb_ctx_load(ctx, off, l4, 2))
 			return XB_PARSE_MALFORMED;
 		pkt->icmp_type = l4[0];
 		pkt->icmp_code = l4[1];
-		pkt->has_icmp = 1;
+		pkt->l4 = XB_L4_ICMP;
+	} else if (off > end) {
+		return XB_PARSE_SHORT_L4; /* no header to read, but past the packet */
 	}
 	return XB_PARSE_OK;
 }
@@ -106,7 +142,7 @@ static __always_inline int xb_parse_l4(XB_CTX ctx, __u32 off, __u32 end,
 static __always_inline int xb_parse_ipv4(XB_CTX ctx, __u32 off, struct xb_packet *pkt)
 {
 	__u8 ip[20] __attribute__((aligned(4)));
-	__u32 ihl, total;
+	__u32 ihl, total, frag;
 
 	if (xb_ctx_load(ctx, off, ip, 20))
 		return XB_PARSE_MALFORMED;
@@ -121,8 +157,14 @@ static __always_inline int xb_parse_ipv4(XB_CTX ctx, __u32 off, struct xb_packet
 	pkt->src[0] = xb_be32(&ip[12]);
 	pkt->dst[0] = xb_be32(&ip[16]);
 	/* only the first fragment (offset 0) carries the L4 header */
-	if (xb_be16(&ip[6]) & 0x1fff)
+	frag = xb_be16(&ip[6]) & 0x1fff;
+	if (frag) {
+		/* iptables' tcp match drops TCP at offset 1 (8 bytes), which
+		 * could rewrite the first fragment's flags (xt_tcpudp.c) */
+		if (frag == 1 && pkt->proto == XB_IPPROTO_TCP)
+			pkt->l4 = XB_L4_SHORT;
 		return XB_PARSE_OK;
+	}
 	return xb_parse_l4(ctx, off + ihl, off + total, pkt);
 }
 
@@ -174,8 +216,11 @@ static __always_inline int xb_parse_ipv6(XB_CTX ctx, __u32 off, struct xb_packet
 	}
 	if (next == XB_IPPROTO_HOPOPTS || next == XB_IPPROTO_ROUTING ||
 	    next == XB_IPPROTO_DSTOPTS || next == XB_IPPROTO_AH ||
-	    next == XB_IPPROTO_FRAGMENT || off > end)
+	    next == XB_IPPROTO_FRAGMENT)
 		return XB_PARSE_MALFORMED; /* chain longer than we walk */
+	/* off past end (the last extension header claims more than there
+	 * is): ip6tables reads the transport header there and finds none,
+	 * a header cut short (xb_parse_l4) */
 	pkt->proto = next;
 	return xb_parse_l4(ctx, off, end, pkt);
 }

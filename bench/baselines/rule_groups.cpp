@@ -132,6 +132,10 @@ GroupPlan plan_groups(const RuleSet& set) {
   if (!set.rules.empty()) new_block();
   for (std::uint32_t i = 0; i < set.rules.size(); ++i) {
     const Rule& r = set.rules[i];
+    // rules that take only headers cut short (iptables' hotdrop, imported)
+    // are left out: the rig sends whole headers, and nftables and iptables
+    // judge a header cut short their own way
+    if (r.l4_header == L4Header::Short || r.l4_header == L4Header::Tiny) continue;
     if (block.size() >= kMaxBlockRules || overlaps_block(r)) new_block();
     block.push_back(i);
     if (const auto key = dst_bucket(r))

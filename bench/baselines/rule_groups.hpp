@@ -58,6 +58,7 @@ std::vector<ShapeElement> elements_of(const Rule& rule);
 // Whether some packet could match both rules (false only when it is certain none can).
 bool may_overlap(const Rule& a, const Rule& b);
 
+// Rules whose l4-header is "short" or "tiny" are in no group.
 GroupPlan plan_groups(const RuleSet& set);
 
 }  // namespace xb::bench::baselines

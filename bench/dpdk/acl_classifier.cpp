@@ -87,6 +87,9 @@ rte_acl_ctx* build(const RuleSet& set, Family family, const char* name) {
     const Rule& r = set.rules[i];
     const auto fams = r.families();
     if (std::find(fams.begin(), fams.end(), family) == fams.end()) continue;
+    // headers cut short are malformed to this application (fill_l4), so
+    // the rules that take only them (iptables' hotdrop) never match here
+    if (r.l4_header == L4Header::Short || r.l4_header == L4Header::Tiny) continue;
     std::vector<std::uint8_t> protos;
     if (r.proto)
       protos = {*r.proto};

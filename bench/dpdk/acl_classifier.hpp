@@ -2,7 +2,8 @@
 // one ACL context per address family, a rule per rule (port lists and
 // protocol-less port rules spread out), first match as priority. Packet
 // parsing is the application's (untagged IPv4 and IPv6, IPv6 extension
-// headers walked, fragments portless as in the filter core).
+// headers walked, fragments portless as in the filter core; a transport
+// header cut short is malformed, whatever [defaults] short-header says).
 #pragma once
 
 #include <cstdint>

@@ -25,7 +25,7 @@ Range intersect(const Range& a, const Range& b) { return {std::max(a.lo, b.lo), 
 
 std::array<std::uint32_t, kDims> dim_widths(Family f) {
   const std::uint32_t addr = f == Family::V4 ? 32 : 128;
-  return {addr, addr, 16, 16, 10};  // protocol: 8 bits and two header bits
+  return {addr, addr, 16, 16, 8 + XB_L4_BITS};  // protocol: 8 bits and what was read of its header
 }
 
 CutTreeBuilder::CutTreeBuilder(Family family, TableLayout& layout, const RuleSet& rules)
@@ -253,7 +253,7 @@ xb_node CutTreeBuilder::node(std::vector<TreeEntry>& entries, const Region& regi
       break;
     default:
       n.word = XB_KEY_PROTO;
-      n.shift = static_cast<std::uint8_t>(10 - fixed - cut.bits);
+      n.shift = static_cast<std::uint8_t>(width_[kProto] - fixed - cut.bits);
       break;
   }
   n.arg = static_cast<std::uint16_t>(children - 1);

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "cut_tree.hpp"
@@ -116,7 +117,7 @@ class Compiler {
         // with the header bits in the key, only TCP flags are left outside
         // the box: every other rule matches exactly the packets in its box
         e.exact = !rule.tcp_flags;
-        for (const Range& proto : proto_boxes(rule, has_ports, has_icmp)) {
+        for (const Range& proto : proto_boxes(rule)) {
           e.box[detail::kProto] = proto;
           out.push_back(e);
         }
@@ -124,16 +125,52 @@ class Compiler {
     }
   }
 
-  // The key's protocol word is protocol << 2 | has ICMP header << 1 | has
-  // ports. A port rule with no protocol becomes two boxes, TCP's and UDP's
-  // (only they carry ports): one record, listed once per leaf.
-  static std::vector<Range> proto_boxes(const Rule& rule, bool has_ports, bool has_icmp) {
-    auto one = [](u128 v) { return Range{v, v}; };
-    if (has_ports && !rule.proto) return {one(u128{XB_IPPROTO_TCP} << 2 | 1), one(u128{XB_IPPROTO_UDP} << 2 | 1)};
-    if (has_ports) return {one(u128{*rule.proto} << 2 | 1)};
-    if (has_icmp) return {one(u128{rule.proto.value_or(0)} << 2 | 2)};
-    if (rule.proto) return {Range{u128{*rule.proto} << 2, u128{*rule.proto} << 2 | 3}};
-    return {Range{0, 0x3ff}};
+  // The key's protocol word is protocol << XB_L4_BITS | what was read of
+  // its header (XB_L4_*); a rule needs of it which headers its fields are
+  // read from (Rule::l4_header).
+  static L4Need l4_need(const Rule& rule) {
+    return xb::l4_need(rule.l4_header, !rule.sport.empty() || !rule.dport.empty(), rule.tcp_flags.has_value(),
+                       rule.icmp_type || rule.icmp_code);
+  }
+
+  // The rule's boxes on the protocol word: per protocol it can match, the
+  // runs of the header values (XB_L4_*) it takes. Values the parser never
+  // gives may join two runs into one box; no box holds a value it gives and
+  // the rule does not take. A port rule with no protocol is TCP's and UDP's
+  // boxes (only they carry ports): one record, listed once per leaf.
+  static std::vector<Range> proto_boxes(const Rule& rule) {
+    constexpr std::uint32_t kValues = 1u << XB_L4_BITS;
+    const L4Need need = l4_need(rule);
+    const bool ports = !rule.sport.empty() || !rule.dport.empty();
+    if (!rule.proto && !ports && need.mask == 0) return {Range{0, (u128{0x100} << XB_L4_BITS) - 1}};
+    std::vector<std::uint8_t> protos;
+    if (rule.proto)
+      protos = {*rule.proto};
+    else
+      protos = {XB_IPPROTO_TCP, XB_IPPROTO_UDP};
+    std::vector<Range> out;
+    for (const std::uint8_t p : protos) {
+      const u128 base = u128{p} << XB_L4_BITS;
+      std::optional<Range> run;
+      std::uint32_t last_taken = 0;
+      for (std::uint32_t v = 0; v < kValues; ++v) {
+        const bool given = std::find(std::begin(kL4Values), std::end(kL4Values), v) != std::end(kL4Values);
+        if (!given) continue;
+        if ((v & need.mask) == need.value) {
+          if (!run) run = Range{base | v, base | v};
+          last_taken = v;
+        } else if (run) {
+          run->hi = base | last_taken;
+          out.push_back(*run);
+          run.reset();
+        }
+      }
+      if (run) {
+        run->hi = need.mask == 0 ? base | (kValues - 1) : base | last_taken;
+        out.push_back(*run);
+      }
+    }
+    return out;
   }
 
   static xb_rule_record record(std::uint32_t index, const Rule& rule, const PortRange& sport, const PortRange& dport) {
@@ -147,29 +184,22 @@ class Compiler {
       r.port_lo[word] = lo;
       r.port_span[word] = static_cast<__u16>(hi - lo);
     };
-    const bool icmp = rule.icmp_type || rule.icmp_code;
     port_word(0, 0, 0xffff);
     port_word(1, 0, 0xffff);
     if (!rule.sport.empty()) port_word(0, sport.lo, sport.hi);
     if (!rule.dport.empty()) port_word(1, dport.lo, dport.hi);
     if (rule.icmp_type) port_word(0, *rule.icmp_type, *rule.icmp_type);
     if (rule.icmp_code) port_word(1, *rule.icmp_code, *rule.icmp_code);
-    // the protocol word, proto << 2 | has ICMP header << 1 | has ports: ports
-    // and TCP flags need the L4 header (not a later fragment), ICMP type and
-    // code the ICMP header
-    const bool needs_ports = !rule.sport.empty() || !rule.dport.empty() || rule.tcp_flags;
+    // the protocol word, proto << XB_L4_BITS | what was read of its header:
+    // ports and TCP flags need the TCP/UDP header (not a later fragment),
+    // ICMP type and code the ICMP header (l4_need)
     if (rule.proto) {
-      r.proto_mask = 0xff << 2;
-      r.proto_value = static_cast<__u16>(*rule.proto << 2);
+      r.proto_mask = 0xff << XB_L4_BITS;
+      r.proto_value = static_cast<__u16>(*rule.proto << XB_L4_BITS);
     }
-    if (needs_ports) {
-      r.proto_mask |= 1;
-      r.proto_value |= 1;
-    }
-    if (icmp) {
-      r.proto_mask |= 2;
-      r.proto_value |= 2;
-    }
+    const L4Need need = l4_need(rule);
+    r.proto_mask |= need.mask;
+    r.proto_value |= need.value;
     if (rule.tcp_flags) {
       r.tcp_flags_mask = rule.tcp_flags->mask;
       r.tcp_flags_value = rule.tcp_flags->value;
@@ -336,6 +366,7 @@ class Compiler {
       m.default_action = static_cast<__u8>(set_.default_action);
       m.non_ip_action = static_cast<__u8>(set_.non_ip_action);
       m.malformed_action = static_cast<__u8>(set_.malformed_action);
+      m.short_l4 = set_.short_header_rules ? 1 : 0;
       blocks[static_cast<std::size_t>(f)].meta = m;
     }
     for (std::size_t s = 0; s < layout_.node_slots.size(); ++s) {

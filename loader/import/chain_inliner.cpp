@@ -47,6 +47,11 @@ class Inliner {
     for (std::size_t i = from; i < n; ++i) {
       const InlineRule* r = source_.rule(chain, i);
       if (!r) continue;
+      if (!r->hotdrop.empty()) {
+        InlineRule dropped = *r;
+        dropped.name += " (hotdrop)";
+        emit(intersect(ctx, r->hotdrop), dropped, Action::Drop);
+      }
       const auto m = intersect(ctx, r->matches);
       if (m.empty()) continue;
       switch (r->kind) {
@@ -85,7 +90,7 @@ class Inliner {
     const std::size_t n = source_.size(chain);
     for (std::size_t i = from; i < n; ++i) {
       const InlineRule* r = source_.rule(chain, i);
-      if (r && !intersect(m, r->matches).empty()) return false;
+      if (r && (!intersect(m, r->matches).empty() || !intersect(m, r->hotdrop).empty())) return false;
     }
     return true;
   }

@@ -8,7 +8,9 @@
 //    (down to the policy), restricted to the RETURN's packets, is copied in
 //    before the rest of the user chain;
 //  * a goto's chain ends where the chain that jumped to the goto's chain
-//    would have gone on (at the top: the policy).
+//    would have gone on (at the top: the policy);
+//  * a rule's hotdrop packets (iptables) are dropped where the rule stands,
+//    whatever it does with the others: a rule "NAME (hotdrop)" before it.
 #pragma once
 
 #include <cstddef>
@@ -23,6 +25,7 @@ namespace xb {
 struct InlineRule {
   enum class Kind { None, Accept, Drop, Return, Jump, Goto } kind = Kind::None;
   std::vector<HeaderMatch> matches;  // any of these
+  std::vector<HeaderMatch> hotdrop;  // dropped here whatever the kind (iptables' hotdrop)
   std::string target;                // Jump, Goto: the user chain
   std::string name;                  // of the rules it becomes
   SourceLocation where;

@@ -67,14 +67,16 @@ class IptablesSource final : public InlineSource {
     using IK = InlineRule::Kind;
     InlineRule out;
     out.matches = std::move(r.matches);
+    out.hotdrop = std::move(r.hotdrop);
     out.name = r.comment.empty() ? fmt::format("{}{}:{}", prefix_, chain, index + 1) : r.comment;
     out.where = {file_.source, saved.line, 1};
     out.origin = key(chain, std::to_string(index + 1));
     out.target = r.target.chain;
     switch (r.target.kind) {
       case K::None:
-        result_.notes.push_back(fmt::format("{}:{}:1: the rule has no target (it only counts): nothing to import",
-                                            file_.source, saved.line));
+        result_.notes.push_back(fmt::format(
+            "{}:{}:1: the rule has no target (it only counts): {}", file_.source, saved.line,
+            out.hotdrop.empty() ? "nothing to import" : "only what its header match drops on the spot is imported"));
         out.kind = IK::None;
         break;
       case K::Accept:
@@ -125,6 +127,9 @@ ImportedRules import_iptables(const std::string& text, const std::string& source
   const auto [table_name, chain_name] = chosen_chain(file, options);
   ImportedRules result;
   result.rules.source = source;
+  // a header cut short is judged by the rules, as the kernel judges it:
+  // rules on addresses and protocol take it, the hotdrop rules drop it
+  result.rules.short_header_rules = true;
 
   struct Imported {
     Family family;
@@ -144,6 +149,12 @@ ImportedRules import_iptables(const std::string& text, const std::string& source
     if (chain->policy == "-")
       throw Error(fmt::format("{}:{}:1: {} is a user chain: import a built-in chain (it has the policy)", source,
                               chain->line, chain_name));
+    if (table->nft_backend)
+      result.notes.push_back(fmt::format(
+          "{}:{}:1: written by {}-nft-save: iptables-nft runs tcp and udp matches as nftables expressions, "
+          "which drop nothing on the spot and read what they can of a header cut short or of a later fragment; "
+          "the rules follow the kernel's own matches (iptables-legacy) there",
+          source, table->line, family_tool(f)));
     IptablesSource rules(file, *table, both ? (f == Family::V4 ? "ip4:" : "ip6:") : "", options, result);
     HeaderMatch any;
     any.family = f;

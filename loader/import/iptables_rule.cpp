@@ -56,12 +56,21 @@ class RuleReader {
   const std::string& source_;
   std::size_t i_ = 0;
   const SaveWord* negated_ = nullptr;              // the '!' before the current option
-  HeaderMatch base_;                               // the family only
-  std::vector<std::vector<HeaderMatch>> factors_;  // all of these (each one of its matches)
+  HeaderMatch base_;  // the family only
+  // The kernel tries a rule's IP part (-s, -d, -p) first, then its match
+  // modules in the rule's order; a tcp, udp, icmp or multiport match that
+  // cannot read its header drops the packet there ("hotdrop"), so the order
+  // matters. Each module's factors: all of these (each one of its matches).
+  enum class ModuleKind { Ip, Tcp, Udp, Icmp, Multiport, Set, Other };
+  struct Module {
+    ModuleKind kind = ModuleKind::Other;
+    std::vector<std::vector<HeaderMatch>> factors;
+    std::vector<SetReference> sets;
+  };
+  std::vector<Module> modules_{Module{ModuleKind::Ip, {}, {}}};
   std::optional<std::uint8_t> proto_;
   SaveWord proto_word_;
   std::vector<std::pair<SaveWord, std::string>> needs_proto_;  // option word, what it is
-  std::vector<SetReference> set_refs_;
   IptablesRule out_;
 
   std::string at(const SaveWord& w) const { return fmt::format("{}:{}:{}", source_, rule_.line, w.column); }
@@ -135,7 +144,7 @@ class RuleReader {
         alternatives.push_back(m);
       }
     }
-    factors_.push_back(std::move(alternatives));
+    modules_.front().factors.push_back(std::move(alternatives));
   }
 
   void protocol(const SaveWord& opt) {
@@ -152,12 +161,38 @@ class RuleReader {
     proto_word_ = v;
     HeaderMatch m = one();
     m.proto = *p;
-    factors_.push_back({m});
+    modules_.front().factors.push_back({m});
+  }
+
+  static ModuleKind module_kind(const std::string& name) {
+    if (name == "tcp") return ModuleKind::Tcp;
+    if (name == "udp") return ModuleKind::Udp;
+    if (name == "icmp" || name == "icmp6" || name == "icmpv6") return ModuleKind::Icmp;
+    if (name == "multiport") return ModuleKind::Multiport;
+    if (name == "set") return ModuleKind::Set;
+    return ModuleKind::Other;
+  }
+
+  // The module an option belongs to: the last one of its kind (-m NAME),
+  // else the one iptables loads for it where it stands (--dport after -p tcp).
+  Module& module_of(ModuleKind kind) {
+    for (auto it = modules_.rbegin(); it != modules_.rend(); ++it)
+      if (it->kind == kind) return *it;
+    modules_.push_back(Module{kind, {}, {}});
+    return modules_.back();
+  }
+  Module& ports_module() {
+    for (auto it = modules_.rbegin(); it != modules_.rend(); ++it)
+      if (it->kind == ModuleKind::Tcp || it->kind == ModuleKind::Udp) return *it;
+    return module_of(proto_ == XB_IPPROTO_UDP ? ModuleKind::Udp : ModuleKind::Tcp);
   }
 
   void module(const SaveWord& opt) {
     const SaveWord& v = value(opt);
-    if (iptables_match_supported(v.text)) return;
+    if (iptables_match_supported(v.text)) {
+      modules_.push_back(Module{module_kind(v.text), {}, {}});
+      return;
+    }
     if (const auto why = iptables_match_refusal(v.text)) unsupported(v, fmt::format("-m {}: {}", v.text, *why));
     unsupported(v, fmt::format("-m {} (a match module the importer does not translate)", v.text));
   }
@@ -204,7 +239,11 @@ class RuleReader {
     needs_proto_.push_back({opt, "ports"});
     HeaderMatch m = one();
     (source ? m.sport : m.dport) = ranges;
-    factors_.push_back(ranges.empty() ? std::vector<HeaderMatch>{} : std::vector<HeaderMatch>{m});
+    // multiport reads the ports of any header that holds them (4 bytes);
+    // the tcp and udp matches need the whole header
+    if (list) m.l4_header = L4Header::Ports;
+    Module& mod = list ? module_of(ModuleKind::Multiport) : ports_module();
+    mod.factors.push_back(ranges.empty() ? std::vector<HeaderMatch>{} : std::vector<HeaderMatch>{m});
   }
 
   // multiport --ports: the source port or the destination port
@@ -216,7 +255,8 @@ class RuleReader {
     HeaderMatch s = one(), d = one();
     s.sport = ranges;
     d.dport = ranges;
-    factors_.push_back({s, d});
+    s.l4_header = d.l4_header = L4Header::Ports;
+    module_of(ModuleKind::Multiport).factors.push_back({s, d});
   }
 
   std::uint8_t flag_bits(const SaveWord& v) {
@@ -259,7 +299,7 @@ class RuleReader {
         alternatives.push_back(m);
       }
     }
-    factors_.push_back(std::move(alternatives));
+    module_of(ModuleKind::Tcp).factors.push_back(std::move(alternatives));
   }
 
   void tcp_flags(const SaveWord& opt) {
@@ -279,11 +319,14 @@ class RuleReader {
       error(opt, fmt::format("{} in {}", opt.text, base_.family == Family::V4 ? "iptables" : "ip6tables"));
     const auto tc = icmp_type_code(base_.family, v.text);
     if (!tc) error(v, fmt::format("'{}': expected an ICMP{} type name, TYPE or TYPE/CODE", v.text, v6 ? "v6" : ""));
+    // any type still needs the whole ICMP header (and no later fragment),
+    // which no rule field says without a type
+    if (!tc->type) unsupported(v, fmt::format("{} {} (every ICMP packet with a whole header)", opt.text, v.text));
     needs_proto_.push_back({opt, v6 ? "ICMPv6 type" : "ICMP type"});
     HeaderMatch m = one();
     m.icmp_type = tc->type;
     m.icmp_code = tc->code;
-    factors_.push_back({m});
+    module_of(ModuleKind::Icmp).factors.push_back({m});
   }
 
   void match_set(const SaveWord& opt) {
@@ -303,7 +346,7 @@ class RuleReader {
       if (comma == std::string::npos) break;
       start = comma + 1;
     }
-    set_refs_.push_back(std::move(ref));
+    module_of(ModuleKind::Set).sets.push_back(std::move(ref));
   }
 
   void target(const SaveWord& opt) {
@@ -342,15 +385,39 @@ class RuleReader {
         unsupported(proto_word_,
                     fmt::format("ports of protocol {} (the filter reads TCP and UDP ports)", proto_word_.text));
     }
-    for (const auto& ref : set_refs_) factors_.push_back(ipset_matches(ref, base_.family, proto_, source_));
-    std::vector<HeaderMatch> result{base_};
-    for (const auto& f : factors_) {
-      result = intersect(result, f);
-      if (result.size() > kMaxExpansion)
+    auto too_many = [&](std::size_t n) {
+      if (n > kMaxExpansion)
         throw UnsupportedRule(
             fmt::format("{}:{}:1: the rule expands to more than {} rules (negations, address lists "
                         "and ipsets multiply)",
                         source_, rule_.line, kMaxExpansion));
+    };
+    // the packets that get this far, and those a match that cannot read
+    // its header drops (xt_tcpudp.c, xt_multiport.c, icmp_match): TCP
+    // under 20 bytes or at IPv4 fragment offset 1, UDP and ICMP under 8
+    // bytes, multiport under 4. A later module never sees them.
+    std::vector<HeaderMatch> result{base_};
+    for (auto& mod : modules_) {
+      for (const auto& ref : mod.sets) mod.factors.push_back(ipset_matches(ref, base_.family, proto_, source_));
+      const bool reads_header = mod.kind == ModuleKind::Tcp || mod.kind == ModuleKind::Udp ||
+                                mod.kind == ModuleKind::Icmp || mod.kind == ModuleKind::Multiport;
+      if (reads_header && proto_) {
+        HeaderMatch cut = one();
+        cut.proto = proto_;
+        cut.l4_header = mod.kind == ModuleKind::Multiport ? L4Header::Tiny : L4Header::Short;
+        for (auto& h : intersect(result, {cut})) out_.hotdrop.push_back(std::move(h));
+        too_many(out_.hotdrop.size());
+        // a tcp or udp match with no option still needs its whole header
+        if (mod.factors.empty() && (mod.kind == ModuleKind::Tcp || mod.kind == ModuleKind::Udp)) {
+          HeaderMatch whole = one();
+          whole.sport = {PortRange{}};
+          mod.factors.push_back({whole});
+        }
+      }
+      for (const auto& f : mod.factors) {
+        result = intersect(result, f);
+        too_many(result.size());
+      }
     }
     out_.matches = std::move(result);
     return std::move(out_);

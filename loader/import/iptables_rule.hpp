@@ -19,6 +19,10 @@ struct IptablesTarget {
 
 struct IptablesRule {
   std::vector<HeaderMatch> matches;  // any of these; empty: no packet
+  // the packets the kernel drops at this rule whatever its target: its tcp,
+  // udp, icmp or multiport match cannot read their header (l4_header Short
+  // or Tiny), after the rule's earlier matches took them ("hotdrop")
+  std::vector<HeaderMatch> hotdrop;
   IptablesTarget target;
   std::string comment;  // -m comment --comment
 };

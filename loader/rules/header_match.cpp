@@ -61,6 +61,27 @@ std::optional<std::vector<PortRange>> intersect(const std::vector<PortRange>& a,
   return merged(out);
 }
 
+// The header values (kL4Values) a match takes, one bit each.
+unsigned l4_values(const HeaderMatch& m) {
+  const L4Need need = l4_need(m.l4_header, !m.sport.empty() || !m.dport.empty(), m.tcp_flags.has_value(),
+                              m.icmp_type || m.icmp_code);
+  unsigned out = 0;
+  for (std::size_t i = 0; i < std::size(kL4Values); ++i)
+    if ((kL4Values[i] & need.mask) == need.value) out |= 1u << i;
+  return out;
+}
+
+// The l4-header under which `m` (its other fields intersected) takes
+// exactly the header values both took; nullopt when none do.
+std::optional<L4Header> l4_header_of_both(HeaderMatch m, unsigned both) {
+  if (both == 0) return std::nullopt;
+  for (const L4Header h : {L4Header::Whole, L4Header::Ports, L4Header::Short, L4Header::Tiny}) {
+    m.l4_header = h;
+    if (l4_values(m) == both) return h;
+  }
+  return std::nullopt;  // not a set one l4-header says (no importer makes it)
+}
+
 }  // namespace
 
 std::optional<HeaderMatch> intersect(const HeaderMatch& a, const HeaderMatch& b) {
@@ -87,6 +108,9 @@ std::optional<HeaderMatch> intersect(const HeaderMatch& a, const HeaderMatch& b)
   } else {
     m.tcp_flags = a.tcp_flags ? a.tcp_flags : b.tcp_flags;
   }
+  const auto l4 = l4_header_of_both(m, l4_values(a) & l4_values(b));
+  if (!l4) return std::nullopt;
+  m.l4_header = *l4;
   return m;
 }
 
@@ -198,6 +222,7 @@ Rule to_rule(const HeaderMatch& m, std::string name, Action action, SourceLocati
   r.tcp_flags = m.tcp_flags;
   r.icmp_type = m.icmp_type;
   r.icmp_code = m.icmp_code;
+  r.l4_header = m.l4_header;
   r.where = std::move(where);
   return r;
 }

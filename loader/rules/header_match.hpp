@@ -21,6 +21,7 @@ struct HeaderMatch {
   std::vector<PortRange> sport, dport;  // empty: any; else one of these
   std::optional<TcpFlagsMatch> tcp_flags;
   std::optional<std::uint8_t> icmp_type, icmp_code;
+  L4Header l4_header = L4Header::Whole;  // which headers the fields above are read from
 };
 
 // Either side's packets that are both; nullopt when no packet is.

@@ -42,6 +42,32 @@ std::string lower(std::string s) {
   return s;
 }
 
+// What a rule's l4-header needs of its other fields; nullptr when it has it.
+const char* l4_header_error(const Rule& r) {
+  const bool ports = !r.sport.empty() || !r.dport.empty();
+  const int proto = r.proto ? *r.proto : -1;
+  const bool tcp_udp = proto == XB_IPPROTO_TCP || proto == XB_IPPROTO_UDP;
+  switch (r.l4_header) {
+    case L4Header::Whole:
+      return nullptr;
+    case L4Header::Ports:
+      if (!ports) return "'l4-header' = \"ports\" needs 'sport' or 'dport'";
+      if (r.tcp_flags) return "'l4-header' = \"ports\" reads the ports only: write the TCP flags in a rule of its own";
+      return nullptr;
+    case L4Header::Short:
+      if (!tcp_udp && proto != XB_IPPROTO_ICMP && proto != XB_IPPROTO_ICMPV6)
+        return "'l4-header' = \"short\" needs proto = \"tcp\", \"udp\", \"icmp\" or \"icmpv6\"";
+      if (r.tcp_flags || r.icmp_type || r.icmp_code)
+        return "'l4-header' = \"short\": a header cut short has no TCP flags or ICMP fields to match";
+      return nullptr;
+    case L4Header::Tiny:
+      if (!tcp_udp) return "'l4-header' = \"tiny\" needs proto = \"tcp\" or \"udp\"";
+      if (ports || r.tcp_flags) return "'l4-header' = \"tiny\": a header under 4 bytes has no ports or flags to match";
+      return nullptr;
+  }
+  return nullptr;
+}
+
 class Reader {
  public:
   explicit Reader(std::string file) : file_(std::move(file)) {}
@@ -96,6 +122,21 @@ class Reader {
     return static_cast<std::uint8_t>(i->get());
   }
 
+  bool short_header_of(const toml::node& node) {
+    const auto value = lower(string_of(node, "short-header"));
+    if (value == "malformed") return false;
+    if (value == "rules") return true;
+    fail(node, file_, fmt::format("'short-header' = \"{}\": expected \"malformed\" or \"rules\"", value));
+  }
+
+  L4Header l4_header_of(const toml::node& node) {
+    const auto value = lower(string_of(node, "l4-header"));
+    for (const L4Header h : {L4Header::Whole, L4Header::Ports, L4Header::Short, L4Header::Tiny})
+      if (value == l4_header_name(h)) return h;
+    fail(node, file_,
+         fmt::format("'l4-header' = \"{}\": expected \"whole\", \"ports\", \"short\" or \"tiny\"", value));
+  }
+
   void read_defaults(const toml::node& node, RuleSet& set) {
     for (auto&& [key, value] : as_table(node, "[defaults]")) {
       if (key == "action")
@@ -104,9 +145,12 @@ class Reader {
         set.non_ip_action = action_of(value, "non-ip");
       else if (key == "malformed")
         set.malformed_action = action_of(value, "malformed");
+      else if (key == "short-header")
+        set.short_header_rules = short_header_of(value);
       else
         fail(location_of(key.source(), file_),
-             fmt::format("unknown key '{}' in [defaults]: expected action, non-ip or malformed", key.str()));
+             fmt::format("unknown key '{}' in [defaults]: expected action, non-ip, malformed or short-header",
+                         key.str()));
     }
   }
 
@@ -226,8 +270,8 @@ class Reader {
   }
 
   Rule read_rule(const toml::node& node) {
-    static const std::set<std::string> kKeys = {"name",  "action", "src",       "dst",       "proto",
-                                                "sport", "dport",  "tcp-flags", "icmp-type", "icmp-code"};
+    static const std::set<std::string> kKeys = {"name",  "action",    "src",       "dst",       "proto",    "sport",
+                                                "dport", "tcp-flags", "icmp-type", "icmp-code", "l4-header"};
     const auto& table = as_table(node, "[[rule]]");
     Rule rule;
     rule.where = location_of(node.source(), file_);
@@ -238,7 +282,7 @@ class Reader {
       if (!kKeys.count(k))
         fail(location_of(key.source(), file_),
              fmt::format("unknown key '{}' in [[rule]]: expected one of name, action, src, dst, "
-                         "proto, sport, dport, tcp-flags, icmp-type, icmp-code",
+                         "proto, sport, dport, tcp-flags, icmp-type, icmp-code, l4-header",
                          k));
       if (k == "name")
         rule.name = string_of(value, k);
@@ -263,6 +307,8 @@ class Reader {
         rule.icmp_type = byte_of(value, k);
       else if (k == "icmp-code")
         rule.icmp_code = byte_of(value, k);
+      else if (k == "l4-header")
+        rule.l4_header = l4_header_of(value);
     }
     if (!action) fail(rule.where, "[[rule]] has no 'action': expected action = \"pass\" or \"drop\"");
     validate(rule, table, ports_node);
@@ -284,6 +330,7 @@ class Reader {
       fail(where(rule.icmp_type ? "icmp-type" : "icmp-code"),
            "'icmp-type'/'icmp-code' need proto = \"icmp\" or \"icmpv6\"");
     if (fams.empty()) fail(where("proto"), "'proto' contradicts the address family: icmp is IPv4, icmpv6 is IPv6");
+    if (const char* why = l4_header_error(rule)) fail(where("l4-header"), why);
   }
 };
 

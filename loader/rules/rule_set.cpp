@@ -34,6 +34,37 @@ std::vector<Family> Rule::families() const {
 
 std::string action_name(Action a) { return a == Action::Drop ? "drop" : "pass"; }
 
+L4Need l4_need(L4Header h, bool ports, bool tcp_flags, bool icmp) {
+  switch (h) {
+    case L4Header::Ports:
+      return {XB_L4_PORTS, XB_L4_PORTS};
+    case L4Header::Short:
+      return ports ? L4Need{XB_L4_PORTS | XB_L4_SHORT, XB_L4_PORTS | XB_L4_SHORT} : L4Need{XB_L4_SHORT, XB_L4_SHORT};
+    case L4Header::Tiny:
+      return {XB_L4_TINY, XB_L4_TINY};
+    case L4Header::Whole:
+      break;
+  }
+  // ports and TCP flags need the whole TCP/UDP header, ICMP type and code the whole ICMP header
+  if (ports || tcp_flags) return {XB_L4_PORTS | XB_L4_SHORT, XB_L4_PORTS};
+  if (icmp) return {XB_L4_ICMP, XB_L4_ICMP};
+  return {};
+}
+
+std::string l4_header_name(L4Header h) {
+  switch (h) {
+    case L4Header::Ports:
+      return "ports";
+    case L4Header::Short:
+      return "short";
+    case L4Header::Tiny:
+      return "tiny";
+    case L4Header::Whole:
+      break;
+  }
+  return "whole";
+}
+
 std::string proto_name(std::uint8_t proto) {
   switch (proto) {
     case XB_IPPROTO_TCP:

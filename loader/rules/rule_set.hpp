@@ -41,6 +41,34 @@ struct TcpFlagsMatch {
   bool operator==(const TcpFlagsMatch&) const = default;
 };
 
+// Which transport headers a rule's ports, TCP flags and ICMP fields are read
+// from (TOML 'l4-header', docs/rules.md "Headers cut short"). Whole is what a
+// hand-written rule means; the others are what iptables' own matches do,
+// written by the iptables importer.
+enum class L4Header : std::uint8_t {
+  Whole,  // ports and flags from a whole TCP or UDP header, ICMP fields from a whole ICMP header
+  Ports,  // "ports": ports from any TCP or UDP header that holds them (4 bytes), as multiport reads them
+  Short,  // "short": a header cut short (TCP under 20 bytes, UDP or ICMP under 8) or TCP in an
+          // IPv4 fragment at offset 1: what iptables' tcp, udp and icmp matches drop on the spot;
+          // with ports, a short header that holds them
+  Tiny,   // "tiny": a TCP or UDP header under 4 bytes: what multiport drops on the spot
+};
+
+// What a rule needs of the header bits of the key's protocol word
+// (XB_L4_*, bpf/xb_abi.h): (bits & mask) == value. From its l4-header and
+// whether it names ports, TCP flags or ICMP fields.
+struct L4Need {
+  std::uint8_t mask = 0, value = 0;
+};
+L4Need l4_need(L4Header h, bool ports, bool tcp_flags, bool icmp);
+
+// The header bits the parser gives (bpf/xb_parse.h): nothing (a later
+// fragment, another protocol), ports, ICMP, a header cut short (or TCP at
+// IPv4 offset 1), one cut short with its ports, one without them.
+inline constexpr std::uint8_t kL4Values[] = {0,           XB_L4_PORTS,
+                                             XB_L4_ICMP,  XB_L4_SHORT,
+                                             XB_L4_SHORT | XB_L4_PORTS, XB_L4_SHORT | XB_L4_TINY};
+
 struct Rule {
   std::string name;
   Action action = Action::Drop;
@@ -52,6 +80,7 @@ struct Rule {
   std::optional<TcpFlagsMatch> tcp_flags;
   std::optional<std::uint8_t> icmp_type;
   std::optional<std::uint8_t> icmp_code;
+  L4Header l4_header = L4Header::Whole;
   SourceLocation where;
 
   // The families this rule can match: one if it names an address or an
@@ -63,6 +92,9 @@ struct RuleSet {
   Action default_action = Action::Pass;
   Action non_ip_action = Action::Pass;
   Action malformed_action = Action::Drop;
+  // [defaults] short-header = "rules": a packet whose TCP, UDP or ICMP header
+  // is cut short is judged by the rules (as iptables judges it), not malformed
+  bool short_header_rules = false;
   std::vector<Rule> rules;
   std::string source;  // file name, or "<default>"
 };
@@ -77,5 +109,6 @@ const std::string& default_rules_text();
 
 std::string action_name(Action a);
 std::string proto_name(std::uint8_t proto);
+std::string l4_header_name(L4Header h);  // "whole", "ports", "short", "tiny"
 
 }  // namespace xb

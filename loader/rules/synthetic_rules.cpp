@@ -153,6 +153,7 @@ std::string to_toml(const RuleSet& rules) {
       << "action = \"" << action_name(rules.default_action) << "\"\n"
       << "non-ip = \"" << action_name(rules.non_ip_action) << "\"\n"
       << "malformed = \"" << action_name(rules.malformed_action) << "\"\n";
+  if (rules.short_header_rules) out << "short-header = \"rules\"\n";
   for (const auto& r : rules.rules) {
     out << "\n[[rule]]\n";
     if (!r.name.empty()) out << "name = " << toml_string(r.name) << "\n";
@@ -174,6 +175,7 @@ std::string to_toml(const RuleSet& rules) {
     }
     if (r.icmp_type) out << "icmp-type = " << int(*r.icmp_type) << "\n";
     if (r.icmp_code) out << "icmp-code = " << int(*r.icmp_code) << "\n";
+    if (r.l4_header != L4Header::Whole) out << "l4-header = \"" << l4_header_name(r.l4_header) << "\"\n";
   }
   return out.str();
 }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <stdexcept>
 #include <thread>
 
 #include "oracle.hpp"
@@ -95,11 +96,13 @@ void quiet_local_output(const VethTopology& t) {
               "policy drop; }'");
 }
 
-std::vector<std::vector<std::uint8_t>> input_hook_corpus(const RuleSet& rules, std::size_t count, std::uint64_t seed) {
+std::vector<std::vector<std::uint8_t>> input_hook_corpus(const RuleSet& rules, std::size_t count, std::uint64_t seed,
+                                                         bool header_edges) {
   const CompiledTable table = compile_rules(rules);
   std::vector<std::vector<std::uint8_t>> frames;
   for (const auto& h : fixtures::boundary_headers(rules, count, seed)) {
     if (dropped_before_input(h)) continue;
+    if (!header_edges && (h.short_header || h.offset_1)) continue;
     const fixtures::PacketSpec spec = fixtures::packet_spec(h);
     if (spec.fragment != fixtures::Fragment::None) continue;
     auto frame = fixtures::build_frame(spec);
@@ -107,6 +110,43 @@ std::vector<std::vector<std::uint8_t>> input_hook_corpus(const RuleSet& rules, s
     frames.push_back(std::move(frame));
   }
   return frames;
+}
+
+std::vector<std::vector<std::uint8_t>> prerouting_corpus(const RuleSet& rules, std::size_t count, std::uint64_t seed) {
+  const CompiledTable table = compile_rules(rules);
+  std::vector<std::vector<std::uint8_t>> frames;
+  std::size_t n = 0;
+  auto add = [&](const fixtures::PacketSpec& spec) {
+    auto frame = fixtures::build_frame(spec);
+    if (classify(table, frame).rule != XB_RULE_MALFORMED) frames.push_back(std::move(frame));
+  };
+  for (const auto& h : fixtures::boundary_headers(rules, count, seed)) {
+    if (dropped_before_input(h)) continue;
+    const fixtures::PacketSpec spec = fixtures::packet_spec(h);
+    add(spec);
+    // one in eight again as a fragment: the first, or at offset 1, 2 or 185
+    if (spec.fragment != fixtures::Fragment::None || spec.l4_bytes >= 0 || n++ % 8) continue;
+    fixtures::PacketSpec f = spec;
+    static constexpr std::uint16_t kOffsets[] = {0, 1, 2, 185};
+    const std::uint16_t offset = kOffsets[(n / 8) % 4];
+    f.fragment = offset ? fixtures::Fragment::Later : fixtures::Fragment::First;
+    f.fragment_offset = offset;
+    add(f);
+  }
+  return frames;
+}
+
+void count_every_packet(const VethTopology& t, const std::string& hook) {
+  run_command(fmt::format("ip netns exec {} nft 'add table inet xb_seen; add chain inet xb_seen seen {{ type filter "
+                          "hook {} priority -1000; policy accept; }}; add rule inet xb_seen seen iifname {} counter'",
+                          t.dut_ns, hook, t.dut_if));
+}
+
+std::uint64_t packets_seen(const VethTopology& t) {
+  const std::string listing = run_command(fmt::format("ip netns exec {} nft list table inet xb_seen", t.dut_ns));
+  const auto at = listing.find("counter packets ");
+  if (at == std::string::npos) throw std::runtime_error(fmt::format("no counter in table inet xb_seen:\n{}", listing));
+  return std::stoull(listing.substr(at + 16));
 }
 
 RoundTripResult round_trip(

@@ -30,8 +30,22 @@ void quiet_local_output(const VethTopology& t);
 // Packets aimed at the edges of `rules` (fixtures::boundary_headers) that
 // reach the kernel's input hook as they are: no later fragments (reassembly
 // comes first), no martian or multicast addresses, no IPv6 extension-header
-// protocols, nothing the filter calls malformed.
-std::vector<std::vector<std::uint8_t>> input_hook_corpus(const RuleSet& rules, std::size_t count, std::uint64_t seed);
+// protocols, nothing the filter calls malformed; without header_edges no
+// transport header cut short either.
+std::vector<std::vector<std::uint8_t>> input_hook_corpus(const RuleSet& rules, std::size_t count, std::uint64_t seed,
+                                                         bool header_edges = true);
+
+// Packets aimed at the edges of `rules` as the prerouting hook sees them:
+// as input_hook_corpus, and fragments (the first, later ones at offsets 1,
+// 2 and 185: nothing reassembles them before prerouting) and transport
+// headers cut short, which boundary_headers aims at rules that read them.
+std::vector<std::vector<std::uint8_t>> prerouting_corpus(const RuleSet& rules, std::size_t count, std::uint64_t seed);
+
+// Counts every packet the DUT's hook (nftables' "input" or "prerouting")
+// sees from its veth, before any other chain: what the rules' counters
+// do not count was dropped where no counter counts it (iptables' hotdrop).
+void count_every_packet(const VethTopology& t, const std::string& hook);
+std::uint64_t packets_seen(const VethTopology& t);
 
 struct RoundTripResult {
   std::uint64_t packets = 0, batches = 0, retried = 0;

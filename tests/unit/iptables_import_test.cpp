@@ -48,7 +48,11 @@ TEST(IptablesImport, EveryConstructAsARule) {
                                        "-A INPUT -p icmp -m icmp --icmp-type 3/4 -j ACCEPT\n"
                                        "-A INPUT -p igmp -m comment --comment \"multicast \\\"join\\\"\" -j DROP\n"),
                                  "fw.rules");
-  const auto& rules = r.rules.rules;
+  // each rule with a header match has its hotdrop rule before it (below)
+  ASSERT_EQ(r.rules.rules.size(), 9u);
+  std::vector<Rule> rules;
+  for (const Rule& rule : r.rules.rules)
+    if (!rule.name.ends_with(" (hotdrop)")) rules.push_back(rule);
   ASSERT_EQ(rules.size(), 5u);
   EXPECT_EQ(rules[0].name, "INPUT:1");
   EXPECT_EQ(rules[0].src->str(), "10.0.0.0/8");
@@ -151,6 +155,72 @@ TEST(IptablesImport, ChosenChainAndDefaults) {
   EXPECT_EQ(import_iptables(raw + saved("-A INPUT -j DROP\n"), "fw.rules", o).rules.rules.size(), 0u);
 }
 
+// The kernel drops a packet whose header a tcp, udp, icmp or multiport
+// match cannot read, at that match, whatever the rule's target: a rule
+// "NAME (hotdrop)" before it takes those packets, after the rule's earlier
+// matches (the IP part first, then the modules in the rule's order).
+TEST(IptablesImport, HotdropRulesStandBeforeTheirRule) {
+  const std::string text =
+      "create admins hash:ip family inet\nadd admins 10.20.0.11\n" +
+      saved("-A INPUT -s 10.0.0.0/8 -p tcp -m tcp --dport 22 -j ACCEPT\n"
+            "-A INPUT -p tcp -m set --match-set admins src -m tcp --dport 2222 -j ACCEPT\n"
+            "-A INPUT -s 10.0.0.0/8 -p tcp -m tcp --dport 2223 -m set --match-set admins src -j ACCEPT\n"
+            "-A INPUT -p tcp -m multiport --dports 80,443 -m tcp --syn -j ACCEPT\n"
+            "-A INPUT -p udp -m multiport --dports 53 -j ACCEPT\n"
+            "-A INPUT -p icmp -m icmp --icmp-type 8 -j ACCEPT\n"
+            "-A INPUT -p gre -j ACCEPT\n");
+  const auto r = import_iptables(text, "fw.rules");
+  const RuleSet& s = r.rules;
+  EXPECT_TRUE(s.short_header_rules);
+  std::vector<std::string> names;
+  for (const Rule& rule : s.rules) names.push_back(rule.name + " " + l4_header_name(rule.l4_header));
+  const std::vector<std::string> want = {
+      "INPUT:1 (hotdrop) short", "INPUT:1 whole",          // -s first, then the tcp match
+      "INPUT:2 (hotdrop) short", "INPUT:2 whole",          // the set before the tcp match
+      "INPUT:3 (hotdrop) short", "INPUT:3 whole",          // the tcp match before the set
+      "INPUT:4 (hotdrop) tiny",  "INPUT:4 (hotdrop) short",  // multiport, then the tcp match on its ports
+      "INPUT:4 whole",           "INPUT:5 (hotdrop) tiny",  "INPUT:5 ports",
+      "INPUT:6 (hotdrop) short", "INPUT:6 whole",          "INPUT:7 whole"};
+  EXPECT_EQ(names, want);
+  EXPECT_EQ(s.rules[0].src->str(), "10.0.0.0/8");
+  EXPECT_EQ(s.rules[0].action, Action::Drop);
+  EXPECT_EQ(s.rules[2].src->str(), "10.20.0.11/32");  // only the set's members get to the tcp match
+  EXPECT_EQ(s.rules[4].src->str(), "10.0.0.0/8");  // the tcp match comes before the set
+  EXPECT_EQ(s.rules[7].dport.size(), 2u);  // the short header whose ports multiport took
+  // as packets: a TCP header of 12 bytes to port 80 passes multiport and dies at the tcp match
+  fixtures::PacketSpec p = fixtures::tcp("198.51.100.1", "192.0.2.1", 1, 80, fixtures::kSyn);
+  p.l4_bytes = 12;
+  EXPECT_EQ(matched(s, p), "INPUT:4 (hotdrop):drop");
+  p.dport = 8080;
+  EXPECT_EQ(matched(s, p), "default:pass");  // multiport said no: the tcp match never ran
+  p.l4_bytes = 3;
+  EXPECT_EQ(matched(s, p), "INPUT:4 (hotdrop):drop");
+  p.l4_bytes = -1;
+  p.fragment = fixtures::Fragment::Later;
+  p.fragment_offset = 1;
+  EXPECT_EQ(matched(s, p), "default:pass");  // offset 1 (8 bytes): multiport does not read it, no tcp match runs
+  p.src = fixtures::address("10.1.1.1");
+  EXPECT_EQ(matched(s, p), "INPUT:1 (hotdrop):drop");
+  p.fragment_offset = 2;
+  EXPECT_EQ(matched(s, p), "default:pass");
+  fixtures::PacketSpec u = fixtures::udp("198.51.100.1", "192.0.2.1", 1, 53);
+  u.l4_bytes = 6;
+  EXPECT_EQ(matched(s, u), "INPUT:5:pass");  // multiport reads the ports of 6 bytes of UDP
+  u.l4_bytes = 2;
+  EXPECT_EQ(matched(s, u), "INPUT:5 (hotdrop):drop");
+  // and the TOML written for them reads back the same
+  EXPECT_EQ(to_toml(parse_rules(to_toml(s), "fw.toml")), to_toml(s));
+}
+
+// nftables has no hotdrop: a header cut short is malformed there, as before.
+TEST(IptablesImport, OnlyIptablesReadsHeadersCutShort) {
+  const auto r = import_iptables(saved("-A INPUT -p tcp -j ACCEPT\n"), "fw.rules");
+  ASSERT_EQ(r.rules.rules.size(), 1u);  // no header match: no hotdrop
+  fixtures::PacketSpec p = fixtures::tcp("198.51.100.1", "192.0.2.1", 1, 80, fixtures::kSyn);
+  p.l4_bytes = 12;
+  EXPECT_EQ(matched(r.rules, p), "INPUT:1:pass");
+}
+
 struct Refusal {
   const char* rule;
   const char* message;  // the whole what(), location first
@@ -236,8 +306,9 @@ TEST(IptablesImport, RulesOptionTakesIptablesFiles) {
     std::fwrite(text.data(), 1, text.size(), f);
     std::fclose(f);
   }
-  EXPECT_EQ(load_rules("iptables:" + path, Action::Drop).rules.size(), 1u);
-  EXPECT_EQ(load_rules(path, Action::Drop).rules.size(), 1u);  // told apart by its first line
+  // the rule and the one for what its tcp match drops on the spot
+  EXPECT_EQ(load_rules("iptables:" + path, Action::Drop).rules.size(), 2u);
+  EXPECT_EQ(load_rules(path, Action::Drop).rules.size(), 2u);  // told apart by its first line
   std::remove(path.c_str());
 }
 

@@ -110,7 +110,7 @@ INSTANTIATE_TEST_SUITE_P(
                  "rules.toml:4:9: ports need proto = \"tcp\" or \"udp\" (or no proto)"},
         BadInput{"unknown_key", "[[rule]]\naction = \"drop\"\nprot = \"tcp\"\n",
                  "rules.toml:3:1: unknown key 'prot' in [[rule]]: expected one of name, action, src, dst, proto, "
-                 "sport, dport, tcp-flags, icmp-type, icmp-code"},
+                 "sport, dport, tcp-flags, icmp-type, icmp-code, l4-header"},
         BadInput{"mixed_families", "[[rule]]\naction = \"drop\"\nsrc = \"198.18.0.0/16\"\ndst = \"2001:2::/48\"\n",
                  "rules.toml:4:7: 'src' and 'dst' are of different address families"},
         BadInput{"proto_contradicts_family", "[[rule]]\naction = \"drop\"\nsrc = \"2001:2::/48\"\nproto = \"icmp\"\n",
@@ -123,7 +123,18 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"prefix_too_long", "[[rule]]\naction = \"drop\"\ndst = \"198.18.0.0/33\"\n",
                  "rules.toml:3:7: 'dst' = \"198.18.0.0/33\": prefix length must be 0 to 32"},
         BadInput{"unknown_defaults_key", "[defaults]\naction = \"pass\"\nlog = true\n",
-                 "rules.toml:3:1: unknown key 'log' in [defaults]: expected action, non-ip or malformed"},
+                 "rules.toml:3:1: unknown key 'log' in [defaults]: expected action, non-ip, malformed or short-header"},
+        BadInput{"unknown_short_header", "[defaults]\nshort-header = \"drop\"\n",
+                 "rules.toml:2:16: 'short-header' = \"drop\": expected \"malformed\" or \"rules\""},
+        BadInput{"unknown_l4_header", "[[rule]]\naction = \"drop\"\nproto = \"tcp\"\nl4-header = \"cut\"\n",
+                 "rules.toml:4:13: 'l4-header' = \"cut\": expected \"whole\", \"ports\", \"short\" or \"tiny\""},
+        BadInput{"short_header_without_protocol", "[[rule]]\naction = \"drop\"\nl4-header = \"short\"\n",
+                 "rules.toml:3:13: 'l4-header' = \"short\" needs proto = \"tcp\", \"udp\", \"icmp\" or \"icmpv6\""},
+        BadInput{"tiny_header_with_ports",
+                 "[[rule]]\naction = \"drop\"\nproto = \"udp\"\ndport = 53\nl4-header = \"tiny\"\n",
+                 "rules.toml:5:13: 'l4-header' = \"tiny\": a header under 4 bytes has no ports or flags to match"},
+        BadInput{"ports_header_without_ports", "[[rule]]\naction = \"drop\"\nproto = \"tcp\"\nl4-header = \"ports\"\n",
+                 "rules.toml:4:13: 'l4-header' = \"ports\" needs 'sport' or 'dport'"},
         BadInput{"missing_value", "[[rule]]\naction = \"drop\"\ndst = \n",
                  "rules.toml:3:7: Error while parsing key-value pair: expected value, saw '\\n'"},
         BadInput{"unknown_protocol_name", "[[rule]]\naction = \"drop\"\nproto = \"tcpp\"\n",
@@ -154,6 +165,27 @@ TEST(RuleParser, WrittenRuleSetsReadBackTheSame) {
   const RuleSet a = synthetic_rules({.count = 300, .seed = 7});
   const RuleSet b = parse_rules(to_toml(a), "roundtrip.toml");
   EXPECT_EQ(to_toml(a), to_toml(b));
+}
+
+// What the iptables importer writes for its hotdrop rules reads back the same.
+TEST(RuleParser, HeadersCutShort) {
+  const RuleSet set = parse_rules(
+      "[defaults]\nshort-header = \"rules\"\n"
+      "[[rule]]\naction = \"drop\"\nproto = \"tcp\"\nl4-header = \"short\"\n"
+      "[[rule]]\naction = \"drop\"\nproto = \"tcp\"\ndport = 80\nl4-header = \"short\"\n"
+      "[[rule]]\naction = \"drop\"\nproto = \"udp\"\nl4-header = \"tiny\"\n"
+      "[[rule]]\naction = \"pass\"\nproto = \"udp\"\ndport = [161, 162]\nl4-header = \"ports\"\n"
+      "[[rule]]\naction = \"pass\"\nproto = \"udp\"\ndport = 53\nl4-header = \"whole\"\n",
+      "cut.toml");
+  EXPECT_TRUE(set.short_header_rules);
+  ASSERT_EQ(set.rules.size(), 5u);
+  EXPECT_EQ(set.rules[0].l4_header, L4Header::Short);
+  EXPECT_EQ(set.rules[1].l4_header, L4Header::Short);
+  EXPECT_EQ(set.rules[2].l4_header, L4Header::Tiny);
+  EXPECT_EQ(set.rules[3].l4_header, L4Header::Ports);
+  EXPECT_EQ(set.rules[4].l4_header, L4Header::Whole);
+  EXPECT_FALSE(parse_rules("[[rule]]\naction = \"drop\"\n", "plain.toml").short_header_rules);
+  EXPECT_EQ(to_toml(parse_rules(to_toml(set), "again.toml")), to_toml(set));
 }
 
 }  // namespace
