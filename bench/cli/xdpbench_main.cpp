@@ -116,9 +116,10 @@ void add_run_options(CLI::App* cmd, bench::RunOptions& o, std::string& hook, Rul
       ->check(CLI::Range(0.0, 60.0));
   cmd->add_option("--repeat", o.repeat, "trials per hook")->capture_default_str()->check(CLI::Range(1, 1000));
   cmd->add_option("--engine", o.traffic.engine,
-                  "what generates: xdpbench (live frames, BPF_PROG_TEST_RUN) or trafgen (netsniff-ng's)")
+                  "what generates: xdpbench (live frames, BPF_PROG_TEST_RUN), trafgen (netsniff-ng's) or pktgen "
+                  "(the kernel's)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"xdpbench", "trafgen"}));
+      ->check(CLI::IsMember({"xdpbench", "trafgen", "pktgen"}));
   cmd->add_option("--rate", o.traffic.rate_pps, "offered packets per second (0: max)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e9));

@@ -25,6 +25,7 @@
 #include "host_journal.hpp"
 #include "latency_sink.hpp"
 #include "live_frame_generator.hpp"
+#include "pktgen_engine.hpp"
 #include "rule_compiler.hpp"
 #include "rule_set.hpp"
 #include "run_command.hpp"
@@ -270,7 +271,9 @@ class Agent {
         std::make_unique<Topology>(spec, local_endpoint(iface), dut, r.at("next_hop_mac").get<std::string>());
     const TrafficProfile traffic = profile_from_json(r.at("traffic"));
     const auto cpus = r.at("gen_cpus").get<std::vector<int>>();
-    if (traffic.engine == "trafgen")
+    if (traffic.engine == "pktgen")
+      generator_ = std::make_unique<PktgenEngine>(*generator_topology_, traffic);
+    else if (traffic.engine == "trafgen")
       generator_ =
           std::make_unique<TrafgenEngine>(*generator_topology_, traffic, flows_from_json(r.at("flows4")), cpus);
     else

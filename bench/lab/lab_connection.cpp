@@ -110,6 +110,10 @@ class SshLab final : public LabHosts {
     }
     dut_env_ = dut.at("environment");
     dut_env_["dut_nic"] = dut.at("nic");
+    // the generator's host is part of where a figure was measured too
+    json gen_host_env = gen.at("environment");
+    gen_host_env["nic"] = gen.at("nic");
+    dut_env_["generator_host"] = gen_host_env;
     // one clock stamps and reads only on one host
     same_clock_ = gen_ == dut_;
   }

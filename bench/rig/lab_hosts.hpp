@@ -26,7 +26,8 @@ class LabHosts {
   virtual ~LabHosts() = default;
   // The roles' interfaces as their hosts describe them.
   virtual std::unique_ptr<Topology> topology() = 0;
-  // The DUT host and its NIC: what a result records (environment.hpp).
+  // The DUT host and its NIC, and the generator's host and NIC under
+  // "generator_host": what a result records (environment.hpp).
   virtual nlohmann::json dut_environment() = 0;
   // Where the generator runs: "host tg (root@tg.lab)".
   virtual std::string generator_place() const = 0;

@@ -18,6 +18,7 @@
 #include "cpu_usage.hpp"
 #include "dut_cpu_time.hpp"
 #include "errors.hpp"
+#include "pktgen_engine.hpp"
 #include "reference_model.hpp"
 #include "rule_compiler.hpp"
 #include "run_command.hpp"
@@ -118,6 +119,8 @@ void Rig::make_generator() {
   generator_.reset();  // the old one's resources go before the new one's are taken
   if (lab_)
     generator_ = lab_->generator(traffic_, flows4_, flows6_, gen_cpus_);
+  else if (traffic_.engine == "pktgen")
+    generator_ = std::make_unique<PktgenEngine>(*topology_, traffic_);
   else if (traffic_.engine == "trafgen")
     generator_ = std::make_unique<TrafgenEngine>(*topology_, traffic_, flows4_, gen_cpus_);
   else
@@ -149,6 +152,9 @@ void Rig::use_rules(const CompiledRuleSet& rules) {
     std::size_t dropped = 0;
     for (const auto& frame : traffic_.file->frames) dropped += classify(rules.table(), frame).action == Action::Drop;
     replay_drop_share_ = static_cast<double>(dropped) / static_cast<double>(traffic_.file->frames.size());
+  } else if (traffic_.engine == "pktgen") {
+    // it walks ranges: what it sends is the template, judged all the same
+    flows4_ = template_flows(*topology_, traffic_);
   } else {
     flows4_ = flows(Family::V4);
     if (traffic_.ipv6_share > 0) flows6_ = flows(Family::V6);

@@ -18,7 +18,9 @@ class TrafficSource {
 
 // An engine (--engine) as a result names it.
 inline std::string engine_label(const std::string& engine) {
-  return engine == "trafgen" ? "netsniff-ng trafgen (PF_PACKET TX ring)" : "xdpbench live frames (BPF_PROG_TEST_RUN)";
+  if (engine == "trafgen") return "netsniff-ng trafgen (PF_PACKET TX ring)";
+  if (engine == "pktgen") return "kernel pktgen";
+  return "xdpbench live frames (BPF_PROG_TEST_RUN)";
 }
 
 }  // namespace xb::bench

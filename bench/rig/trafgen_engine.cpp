@@ -12,6 +12,7 @@
 #include <regex>
 
 #include "errors.hpp"
+#include "pktgen_engine.hpp"
 #include "run_command.hpp"
 
 namespace xb::bench {
@@ -48,21 +49,8 @@ TrafgenEngine::TrafgenEngine(const Topology& topo, const TrafficProfile& profile
                              const std::vector<int>& cpus)
     : netns_(topo.generator().ns), dev_(topo.generator().dev), rate_pps_(profile.rate_pps), cpus_(cpus) {
   if (const std::string why = unavailable(profile); !why.empty()) throw Error(why);
-  std::vector<Flow> flows = flows4;
-  if (flows.empty()) {
-    // no rule set aimed at yet: the topology's own flow, its source port
-    // varied, as the live-frames generator's template
-    Flow f;
-    if (inet_pton(AF_INET, topo.generator().ip4.c_str(), f.saddr.data()) != 1 ||
-        inet_pton(AF_INET, topo.spec().target.c_str(), f.daddr.data()) != 1)
-      throw Error(
-          fmt::format("--engine=trafgen: topology {} has no IPv4 generator address and target", topo.spec().name));
-    f.dport = profile.dport;
-    for (std::uint32_t i = 0; i < std::max<std::uint32_t>(profile.flows, 1); ++i) {
-      f.sport = static_cast<std::uint16_t>(1024 + i % 64512);
-      flows.push_back(f);
-    }
-  }
+  // no rule set aimed at yet: the topology's own flow, its source port walked
+  const std::vector<Flow> flows = flows4.empty() ? template_flows(topo, profile) : flows4;
   config_path_ = fmt::format("{}/xdpbench-trafgen-{}.cfg", std::filesystem::temp_directory_path().string(), ::getpid());
   std::ofstream out(config_path_);
   out << trafgen_config(topo.next_hop_mac(), topo.generator().mac, flows, profile.frame_size);

@@ -21,6 +21,7 @@
 
 #include "cli_runner.hpp"
 #include "packet_builder.hpp"
+#include "pktgen_engine.hpp"
 #include "reference_model.hpp"
 #include "rule_compiler.hpp"
 #include "temp_file.hpp"
@@ -307,54 +308,46 @@ TEST_F(NicPairXdp, NativeXdpCountsAsTheReferenceModelReloadDetach) {
   EXPECT_TRUE(prog_gone(prog_id));
 }
 
-// Kernel pktgen on the generator's NIC sends a bounded count; the DUT's
-// counters account for every packet as the reference model says. pktgen
-// walks the UDP destination ports min..max-1 in turn (max is exclusive), so
-// a count that is a multiple of their number sends each port equally often.
-TEST_F(NicPairXdp, PktgenPacketsAllCountedAsTheReferenceModelSays) {
-  const std::string pg = "ip netns exec " + gen_.name + " sh -c ";
-  if (run_command(pg + "'test -d /proc/net/pktgen && echo yes || echo no'") != "yes\n")
-    GTEST_SKIP() << "this kernel has no pktgen (CONFIG_NET_PKTGEN): virtio_net_xdp_in_debian_kernel_vm runs it";
+// Kernel pktgen on the generator's NIC, driven as the rig drives it
+// (--engine=pktgen: bench/rig/pktgen_engine.hpp), sends a bounded count of
+// the template flows: the DUT's counters account for every packet as the
+// reference model says of those flows (each sent equally often: pktgen
+// walks the source ports in turn).
+TEST_F(NicPairXdp, PktgenEnginePacketsAllCountedAsTheReferenceModelSays) {
+  bench::TrafficProfile profile;
+  profile.engine = "pktgen";
+  profile.flows = 4;
+  profile.dport = 9998;  // pass-udp-9997-9998
+  if (const std::string why = bench::PktgenEngine::unavailable(profile, gen_.name); !why.empty())
+    GTEST_SKIP() << why << ": virtio_net_xdp_in_debian_kernel_vm runs it";
   const TempFile rules_file(kRules, ".toml");
   const RuleSet rules = parse_rules(kRules, rules_file.path());
   attach(rules_file.path());
-  constexpr std::uint16_t kPortMin = 9996, kPortMax = 10000;  // 9996-9999
+  // neither end has an address: the template's source is one the rules judge
+  bench::TopologySpec spec;
+  spec.name = "nic-pair";
+  spec.target = kDutAddr;
+  bench::Endpoint gen{gen_.name, gen_if_, gen_mac_, "203.0.113.7", "", 0};
+  bench::Endpoint dut{dut_.name, dut_if_, dut_mac_, kDutAddr, "", 0};
+  const bench::Topology topo(spec, gen, dut, dut_mac_);
   constexpr std::uint64_t kCount = 4000;
-  static_assert(kCount % (kPortMax - kPortMin) == 0);
   Frames one_of_each;
-  for (std::uint16_t p = kPortMin; p < kPortMax; ++p)
-    one_of_each.push_back(packets::build_frame(packets::udp("203.0.113.7", kDutAddr, 9, p)));
-  const Counts want = reference_counts(rules, one_of_each, kCount / (kPortMax - kPortMin));
-
-  // pktgen's files are the generator namespace's own (/proc/net is per namespace)
-  const std::string dev = "/proc/net/pktgen/" + gen_if_;
-  const std::vector<std::string> settings = {"count " + std::to_string(kCount),
-                                             "pkt_size 60",
-                                             "delay 0",
-                                             "clone_skb 0",  // a new skb, so new headers, for every packet
-                                             "src_min 203.0.113.7",
-                                             "src_max 203.0.113.7",
-                                             std::string("dst ") + kDutAddr,
-                                             "dst_mac " + dut_mac_,
-                                             "udp_src_min 9",
-                                             "udp_src_max 9",
-                                             "udp_dst_min " + std::to_string(kPortMin),
-                                             "udp_dst_max " + std::to_string(kPortMax)};
-  std::string script = "set -e\necho rem_device_all > /proc/net/pktgen/kpktgend_0\n";
-  script += "echo 'add_device " + gen_if_ + "' > /proc/net/pktgen/kpktgend_0\n";
-  for (const auto& setting : settings) script += "echo '" + setting + "' > " + dev + "\n";
-  const TempFile setup(script, ".sh");
-  run_command(pg + "'sh " + setup.path() + "'");
+  for (const auto& f : bench::template_flows(topo, profile))
+    one_of_each.push_back(packets::build_frame(packets::udp("203.0.113.7", kDutAddr, f.sport, f.dport)));
+  const Counts want = reference_counts(rules, one_of_each, kCount / profile.flows);
   const Counts before = read_counts();
-  run_command(pg + "'echo start > /proc/net/pktgen/pgctrl'");  // returns once all are sent
-  const std::string result = run_command(pg + "'cat " + dev + "'");
-  std::printf("pktgen:\n%s", result.c_str());
-  EXPECT_NE(result.find("Result: OK"), std::string::npos) << result;
-  EXPECT_NE(result.find("pkts-sofar: " + std::to_string(kCount) + " "), std::string::npos) << result;
+  std::uint64_t sent = 0;
+  {
+    bench::PktgenEngine engine(topo, profile);
+    sent = engine.send(kCount, 60);
+  }
+  EXPECT_EQ(sent, kCount);
   const Counts got = wait_counted(before, kCount, 20s);
   EXPECT_EQ(got, want);
   print_counts("pktgen's " + std::to_string(kCount) + " packets, per rule", got);
-  run_command(pg + "'echo rem_device_all > /proc/net/pktgen/kpktgend_0'");
+  // the engine took its device off pktgen's thread
+  EXPECT_EQ(run_command("ip netns exec " + gen_.name + " sh -c 'ls /proc/net/pktgen'").find(gen_if_),
+            std::string::npos);
 }
 
 }  // namespace

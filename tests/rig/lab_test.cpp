@@ -103,6 +103,8 @@ TEST(SshLab, RunMeasuresTheHooksAsOnTheVethPair) {
   std::ifstream in(json_path);
   const json doc = json::parse(in);
   EXPECT_EQ(doc["environment"]["dut_nic"]["driver"], "veth");
+  EXPECT_EQ(doc["environment"]["generator_host"]["nic"]["driver"], "veth");
+  EXPECT_FALSE(doc["environment"]["generator_host"]["kernel"].get<std::string>().empty());
   EXPECT_NE(doc["environment"]["generator"].get<std::string>().find(lab.gen_host), std::string::npos);
   std::set<std::string> measured;
   for (const auto& h : doc["results"]) {
