@@ -112,6 +112,7 @@ TrialRecord TrialRecord::of(const Trial& t) {
   if (t.has_nic_counts) {
     r.engine_sent = t.engine_sent;
     r.dut_nic_rx = t.dut_nic_rx;
+    r.gen_nic_tx_dropped = t.gen_nic_tx_dropped;
   }
   return r;
 }
@@ -131,7 +132,8 @@ void to_json(json& j, const TrialRecord& t) {
        {"hook_latency_ns", t.hook_latency_ns ? hook_latency_json(*t.hook_latency_ns) : json(nullptr)},
        {"latency_ns", t.latency_ns ? sink_latency_json(*t.latency_ns) : json(nullptr)},
        {"engine_sent", t.engine_sent ? json(*t.engine_sent) : json(nullptr)},
-       {"dut_nic_rx", t.dut_nic_rx ? json(*t.dut_nic_rx) : json(nullptr)}};
+       {"dut_nic_rx", t.dut_nic_rx ? json(*t.dut_nic_rx) : json(nullptr)},
+       {"gen_nic_tx_dropped", t.gen_nic_tx_dropped ? json(*t.gen_nic_tx_dropped) : json(nullptr)}};
 }
 
 // Members a trial lacks (results written by older builds, by hand) read as
@@ -156,7 +158,8 @@ void from_json(const json& j, TrialRecord& t) {
   t.softirq_pct = number(j, "softirq_pct", at);
   t.hook_latency_ns = latency<TrialRecord::HookLatency>(j, "hook_latency_ns", at);
   t.latency_ns = latency<TrialRecord::SinkLatency>(j, "latency_ns", at);
-  for (auto [key, slot] : {std::pair{"engine_sent", &t.engine_sent}, std::pair{"dut_nic_rx", &t.dut_nic_rx}}) {
+  for (auto [key, slot] : {std::pair{"engine_sent", &t.engine_sent}, std::pair{"dut_nic_rx", &t.dut_nic_rx},
+                           std::pair{"gen_nic_tx_dropped", &t.gen_nic_tx_dropped}}) {
     slot->reset();
     if (const auto it = j.find(key); it != j.end() && !it->is_null()) *slot = count(j, key, at);
   }

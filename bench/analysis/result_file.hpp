@@ -39,7 +39,7 @@ struct TrialRecord {
   std::optional<SinkLatency> latency_ns;       // null: no sink
   // a lab's trials (offered then counted by the generator's NIC): the
   // engine's own count and the DUT NIC's received count; null elsewhere
-  std::optional<std::uint64_t> engine_sent, dut_nic_rx;
+  std::optional<std::uint64_t> engine_sent, dut_nic_rx, gen_nic_tx_dropped;
 
   static TrialRecord of(const Trial& t);
 };

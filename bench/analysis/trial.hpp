@@ -30,6 +30,7 @@ struct Trial {
   // the engine said it sent, and what the DUT's NIC counted received, beside it
   bool has_nic_counts = false;
   std::uint64_t engine_sent = 0, dut_nic_rx = 0;
+  std::uint64_t gen_nic_tx_dropped = 0;  // what the generator's NIC could not send (a veth: the peer's ring full)
 
   double mpps(std::uint64_t n) const { return seconds > 0 ? static_cast<double>(n) / seconds / 1e6 : 0; }
   // offered - (dropped by a rule + delivered), as a share of offered

@@ -185,6 +185,28 @@ std::string generator_bound_line(const std::vector<HookSummary>& rows, const Hoo
       pinned ? " (the DUT keeps up with one generator core)" : ", or pin with --cpu");
 }
 
+// A lab's offered is what the generator's NIC sent; where the engine sent
+// more, say where the rest went (a veth: the DUT's receive ring was full).
+std::string nic_counts_line(const std::map<std::string, std::vector<Trial>>& trials) {
+  std::uint64_t engine = 0, wire = 0, dropped = 0;
+  bool any = false;
+  for (const auto& [hook, ts] : trials)
+    for (const Trial& t : ts) {
+      if (!t.has_nic_counts) continue;
+      any = true;
+      engine += t.engine_sent;
+      wire += t.offered;
+      dropped += t.gen_nic_tx_dropped;
+    }
+  if (!any) return "";
+  return fmt::format(
+      "offered: what the generator's NIC counted sent ({} packets over the hooks' trials), not the engine's word ({}); "
+      "its "
+      "tx_dropped: {} (a veth counts there what the DUT's full receive ring refused; a real NIC what it could not "
+      "send)\n",
+      wire, engine, dropped);
+}
+
 std::string dut_cpu_line(const Rig& rig) {
   if (!rig.dut_cpu())
     return "DUT CPU ns/pkt: needs --cpu=GEN,DUT; without it the generator's core also does the DUT's receive work, "
@@ -282,6 +304,7 @@ int run_benchmark(const RunOptions& o) {
         "packet costs, next to {}, which reads none\n",
         kParseHook, kCeilingHook);
   fmt::print("{}", generator_bound_line(rows, ceiling, pinned));
+  fmt::print("{}", nic_counts_line(trials));
   fmt::print("{}", dut_cpu_line(rig));
   if (const std::string clocks = rig.lab() ? rig.lab()->two_clocks() : ""; !clocks.empty())
     fmt::print("latency: {}\n", clocks);

@@ -18,6 +18,8 @@
 #include <vector>
 
 #include "agent_protocol.hpp"
+#include "cpu_usage.hpp"
+#include "dut_cpu_time.hpp"
 #include "environment.hpp"
 #include "errors.hpp"
 #include "hook_catalog.hpp"
@@ -125,11 +127,40 @@ class Agent {
       sinks_.erase(request.at("handle").get<int>());
       return {};
     }
+    if (op == "pin_dut") {
+      const std::string iface = request.at("iface").get<std::string>();
+      const int cpu = request.at("cpu").get<int>();
+      // its settings noted first (threaded NAPI among them); a veth has
+      // NAPI to thread only with GRO on
+      prepare_interface(iface);
+      dut_tasks_ = pin_receive_processing("", iface, cpu);
+      if (const auto k = ksoftirqd_of(cpu)) dut_tasks_.push_back(*k);
+      dut_cpu_ = cpu;
+      return {};
+    }
+    if (op == "trial_begin") {
+      cpu_usage_.emplace();
+      dut_time_.reset();
+      if (dut_cpu_) {
+        std::vector<int> tasks = dut_tasks_;
+        for (const auto& [handle, h] : hooks_)
+          if (h->name() == request.at("hook").get<std::string>())
+            for (const int pid : h->own_processes()) tasks.push_back(pid);
+        dut_time_.emplace(tasks, *dut_cpu_);
+      }
+      return {};
+    }
+    if (op == "trial_softirq") {
+      if (!cpu_usage_) throw Error("no trial begun");
+      return {{"softirq_pct", cpu_usage_->softirq_pct()}};
+    }
+    if (op == "trial_dut_cpu") return {{"dut_cpu_ns", dut_time_ ? json(dut_time_->ns()) : json(nullptr)}};
     if (op == "clock_status") return {{"status", ptp_status()}};
     if (op == "nic_counters") {
       const std::string dir = "/sys/class/net/" + request.at("iface").get<std::string>() + "/statistics/";
       return {{"rx_packets", std::stoull(first_line_of(dir + "rx_packets"))},
-              {"tx_packets", std::stoull(first_line_of(dir + "tx_packets"))}};
+              {"tx_packets", std::stoull(first_line_of(dir + "tx_packets"))},
+              {"tx_dropped", std::stoull(first_line_of(dir + "tx_dropped"))}};
     }
     if (op == "delivered") return {{"packets", ip_packets_delivered("")}};
     if (op == "generator_open") return generator_open(request);
@@ -271,6 +302,8 @@ class Agent {
         std::make_unique<Topology>(spec, local_endpoint(iface), dut, r.at("next_hop_mac").get<std::string>());
     const TrafficProfile traffic = profile_from_json(r.at("traffic"));
     const auto cpus = r.at("gen_cpus").get<std::vector<int>>();
+    // one generator CPU: this thread sends, as the rig's own does
+    if (cpus.size() == 1) pin_this_thread(cpus[0]);
     if (traffic.engine == "pktgen")
       generator_ = std::make_unique<PktgenEngine>(*generator_topology_, traffic);
     else if (traffic.engine == "trafgen")
@@ -283,6 +316,10 @@ class Agent {
   }
 
   bool greeted_ = false;
+  std::optional<int> dut_cpu_;
+  std::vector<int> dut_tasks_;  // the DUT's NAPI threads and its core's ksoftirqd
+  std::optional<CpuUsage> cpu_usage_;
+  std::optional<DutCpuTime> dut_time_;
   std::optional<HostJournal> journal_;
   UniqueFd stats_;
   int next_handle_ = 1;

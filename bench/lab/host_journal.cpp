@@ -66,6 +66,20 @@ std::string gro_of(const std::string& dev) {
   return r.status == 0 && std::regex_search(r.out, m, line) ? m[1].str() : "";
 }
 
+// "0" or "1": whether the interface's NAPI runs in a thread of its own
+// (empty: the driver does not say)
+std::string threaded_of(const std::string& dev) {
+  std::ifstream in("/sys/class/net/" + dev + "/threaded");
+  std::string v;
+  std::getline(in, v);
+  return v;
+}
+
+void set_threaded(const std::string& dev, const std::string& value) {
+  std::ofstream out("/sys/class/net/" + dev + "/threaded");
+  out << value << "\n";
+}
+
 std::string process_cmdline(pid_t pid) { return read_file(fmt::format("/proc/{}/cmdline", pid)); }
 
 // Undoes one dead agent's journal; lines say what it undid.
@@ -107,6 +121,12 @@ std::vector<std::string> undo_journal(const fs::path& dir, const json& journal) 
     if (!i.at("clsact").get<bool>() && has_clsact(dev) &&
         run_command({"tc", "qdisc", "del", "dev", dev, "clsact"}).status == 0)
       done.push_back(fmt::format("{}: removed the clsact qdisc of {}", agent, dev));
+    // threaded NAPI before GRO: a veth without GRO has no NAPI to set
+    const auto threaded = i.value("threaded", "");
+    if (!threaded.empty() && threaded_of(dev) != threaded) {
+      set_threaded(dev, threaded);
+      done.push_back(fmt::format("{}: threaded NAPI of {} back {}", agent, dev, threaded));
+    }
     const auto gro = i.at("gro").get<std::string>();
     if (!gro.empty() && gro_of(dev) != gro && run_command({"ethtool", "-K", dev, "gro", gro}).status == 0)
       done.push_back(fmt::format("{}: GRO of {} back {}", agent, dev, gro));
@@ -135,8 +155,11 @@ HostJournal::~HostJournal() {
   try {
     for (const json& i : journal_["interfaces"]) {
       const auto dev = i.at("dev").get<std::string>(), gro = i.at("gro").get<std::string>();
-      if (!gro.empty() && ::if_nametoindex(dev.c_str()) != 0 && gro_of(dev) != gro)
-        run_command({"ethtool", "-K", dev, "gro", gro});
+      if (::if_nametoindex(dev.c_str()) == 0) continue;
+      // threaded NAPI before GRO: a veth without GRO has no NAPI to set
+      if (const auto threaded = i.value("threaded", ""); !threaded.empty() && threaded_of(dev) != threaded)
+        set_threaded(dev, threaded);
+      if (!gro.empty() && gro_of(dev) != gro) run_command({"ethtool", "-K", dev, "gro", gro});
     }
   } catch (const std::exception&) {
     // the journal stays for `cleanup --topology` (it is removed below only
@@ -164,8 +187,11 @@ void HostJournal::note_interface(const std::string& dev) {
   for (const json& i : journal_["interfaces"])
     if (i.at("dev") == dev) return;
   if (::if_nametoindex(dev.c_str()) == 0) throw Error(fmt::format("no interface {} on this host", dev));
-  journal_["interfaces"].push_back(
-      {{"dev", dev}, {"xdp_prog_id", xdp_prog_id(dev)}, {"clsact", has_clsact(dev)}, {"gro", gro_of(dev)}});
+  journal_["interfaces"].push_back({{"dev", dev},
+                                    {"xdp_prog_id", xdp_prog_id(dev)},
+                                    {"clsact", has_clsact(dev)},
+                                    {"gro", gro_of(dev)},
+                                    {"threaded", threaded_of(dev)}});
   write();
 }
 

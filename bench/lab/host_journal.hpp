@@ -6,9 +6,10 @@
 //
 // One directory per agent, /run/xdpbench/agent<pid>/: the filter's
 // attachment records (AttachmentStore) in attachments/, its pins under
-// /sys/fs/bpf/xdpbench_agent<pid>, and journal.json, which lists the interfaces the
-// agent touched with their settings before (XDP program, clsact qdisc, GRO),
-// the nftables tables it made and the processes it started.
+// /sys/fs/bpf/xdpbench_agent<pid>, and journal.json, which lists the
+// interfaces the agent touched with their settings before (XDP program,
+// clsact qdisc, GRO, threaded NAPI), the nftables tables it made and the
+// processes it started.
 #pragma once
 
 #include <sys/types.h>

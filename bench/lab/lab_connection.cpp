@@ -165,10 +165,19 @@ class SshLab final : public LabHosts {
     return why.empty() ? why : fmt::format("host {}: {}", dut_->host().name, why);
   }
 
+  void pin_dut(int cpu) override { dut_->call("pin_dut", {{"iface", dut_end_.dev}, {"cpu", cpu}}); }
+  void begin_trial(const std::string& hook) override { dut_->call("trial_begin", {{"hook", hook}}); }
+  double softirq_pct() override { return dut_->call("trial_softirq").at("softirq_pct").get<double>(); }
+  std::optional<double> dut_cpu_ns() override {
+    const json ns = dut_->call("trial_dut_cpu").at("dut_cpu_ns");
+    return ns.is_null() ? std::nullopt : std::optional<double>(ns.get<double>());
+  }
+
   NicCounts nic_counts() override {
     const json gen = gen_->call("nic_counters", {{"iface", gen_end_.dev}});
     const json dut = dut_->call("nic_counters", {{"iface", dut_end_.dev}});
-    return {gen.at("tx_packets").get<std::uint64_t>(), dut.at("rx_packets").get<std::uint64_t>()};
+    return {gen.at("tx_packets").get<std::uint64_t>(), gen.at("tx_dropped").get<std::uint64_t>(),
+            dut.at("rx_packets").get<std::uint64_t>()};
   }
 
   std::string two_clocks() override {

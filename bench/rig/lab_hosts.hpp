@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,7 +43,7 @@ class LabHosts {
   virtual std::string hook_unavailable(const std::string& name) = 0;
   // The roles' NICs' own counts: what the generator's sent, the DUT's received.
   struct NicCounts {
-    std::uint64_t generator_tx = 0, dut_rx = 0;
+    std::uint64_t generator_tx = 0, generator_tx_dropped = 0, dut_rx = 0;
   };
   virtual NicCounts nic_counts() = 0;
   // The sink on the generator's host, where the topology names one (else null).
@@ -51,6 +52,15 @@ class LabHosts {
   // host); else why one-way latency is not measured, with what linuxptp
   // says of each host's clock.
   virtual std::string two_clocks() = 0;
+  // --cpu on a lab: the DUT interface's receive processing in a thread of
+  // its own pinned to `cpu` there (journalled: put back after the run).
+  virtual void pin_dut(int cpu) = 0;
+  // A trial on the DUT host: begin (the hook's own processes counted with the
+  // DUT's receive work where pinned), the share of its CPUs' time in softirq
+  // since, and the DUT core's busy time since (pinned only).
+  virtual void begin_trial(const std::string& hook) = 0;
+  virtual double softirq_pct() = 0;
+  virtual std::optional<double> dut_cpu_ns() = 0;
   // IP packets the DUT host delivered (ip_packets_delivered there).
   virtual std::uint64_t delivered() = 0;
 };

@@ -74,13 +74,16 @@ Rig::Rig(const std::string& topology, const TrafficProfile& traffic, const std::
   if (spec.is_lab()) {
     // the hosts do the work: this process only drives them
     if (!connect_lab) throw Error(fmt::format("--topology={}: a lab of hosts is measured by `xdpbench run`", topology));
-    if (!cpus.empty())
-      throw Error("--cpu: pinning on a lab's hosts is not supported yet (pin IRQs there: docs/lab.md)");
     if (traffic_.file) throw Error("--traffic: replaying a file on a lab's generator host is not supported yet");
     lab_ = connect_lab(spec);
     topology_ = lab_->topology();
     sink_ = lab_->sink();
     make_generator();
+    if (cpus.size() == 2) {
+      // the generator's CPU is its host's (gen_cpus_), the DUT's the DUT host's
+      lab_->pin_dut(cpus[1]);
+      dut_cpu_ = cpus[1];
+    }
     return;
   }
   // this run's own attachment records and pins: never mixed with xdpfilter's
@@ -213,7 +216,9 @@ Trial Rig::trial(HookUnderTest& hook, const TrialSpec& spec) {
   const std::uint64_t delivered0 = delivered();
   CpuUsage cpu;
   std::optional<DutCpuTime> dut_cpu;
-  if (dut_cpu_) {
+  if (lab_) {
+    lab_->begin_trial(hook.name());
+  } else if (dut_cpu_) {
     std::vector<int> tasks = dut_tasks_;
     for (const int pid : hook.own_processes()) tasks.push_back(pid);
     dut_cpu.emplace(tasks, *dut_cpu_);
@@ -223,7 +228,7 @@ Trial Rig::trial(HookUnderTest& hook, const TrialSpec& spec) {
   const auto start = std::chrono::steady_clock::now();
   Trial t;
   t.offered = generator_->send(spec.max_packets, spec.seconds);
-  t.softirq_pct = cpu.softirq_pct();
+  t.softirq_pct = lab_ ? lab_->softirq_pct() : cpu.softirq_pct();
   t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!first_trial_pps_ && t.seconds > 0) first_trial_pps_ = static_cast<double>(t.offered) / t.seconds;
   wait_until_drained(hook, t.offered, [&]() -> std::uint64_t {
@@ -236,11 +241,17 @@ Trial Rig::trial(HookUnderTest& hook, const TrialSpec& spec) {
     t.engine_sent = t.offered;
     t.offered = nic1.generator_tx - nic0.generator_tx;
     t.dut_nic_rx = nic1.dut_rx - nic0.dut_rx;
+    t.gen_nic_tx_dropped = nic1.generator_tx_dropped - nic0.generator_tx_dropped;
   }
   // the packets counted below include those it handled while draining
   if (dut_cpu) {
     t.dut_cpu_busy_ns = dut_cpu->ns();
     t.has_dut_cpu = true;
+  } else if (lab_ && dut_cpu_) {
+    if (const auto ns = lab_->dut_cpu_ns()) {
+      t.dut_cpu_busy_ns = *ns;
+      t.has_dut_cpu = true;
+    }
   }
   const HookCounts c = hook.read();
   t.seen = c.seen;

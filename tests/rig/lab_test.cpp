@@ -152,6 +152,30 @@ TEST(SshLab, SinkOnTheGeneratorHostTimesWithOneClock) {
   EXPECT_EQ(lab.leftovers(), "");
 }
 
+// --cpu on a lab: the generator pinned on its host, the DUT's receive work
+// on the DUT host (threaded NAPI, journalled), DUT CPU time measured there;
+// afterwards the DUT's interface is as it was.
+TEST(SshLab, PinnedRunMeasuresTheDutCpuThereAndPutsItBack) {
+  SshHostsLab lab(lab_options());
+  const std::string json_path = (lab.dir() / "pinned.json").string();
+  const CliResult r = run_cli(XDPBENCH_PATH, lab_run_args(lab,
+                                                          "--hook=xdp-native --cpu=0,1 --repeat=1 "
+                                                          "--duration=0.3 --warmup=0.1 --json=" +
+                                                              json_path));
+  std::printf("%s%s", r.out.c_str(), r.err.c_str());
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("offered: what the generator's NIC counted sent"), std::string::npos);
+  std::ifstream in(json_path);
+  const json doc = json::parse(in);
+  for (const auto& h : doc["results"]) {
+    const auto& t = h["trials"][0];
+    EXPECT_TRUE(t["dut_cpu_busy_ns"].is_number()) << h["hook"];
+    EXPECT_TRUE(t["engine_sent"].is_number()) << h["hook"];
+    EXPECT_GE(t["engine_sent"].get<std::uint64_t>(), t["offered"].get<std::uint64_t>()) << h["hook"];
+  }
+  EXPECT_EQ(lab.leftovers(), "");
+}
+
 // Waits until `ready` holds (polled), at most `seconds`.
 template <typename Ready>
 bool wait_for(Ready ready, double seconds) {

@@ -26,6 +26,10 @@ std::string gro_of(const std::string& ns, const std::string& dev) {
   return std::regex_search(k, m, line) ? m[1].str() : "";
 }
 
+std::string threaded_of(const std::string& ns, const std::string& dev) {
+  return run_command(fmt::format("ip netns exec {} cat /sys/class/net/{}/threaded", ns, dev));
+}
+
 // The agents' journals left in a namespace: /run/xdpbench/agent<pid>
 // directories whose journal names this namespace.
 std::vector<fs::path> journals_in(const std::string& ns) {
@@ -100,6 +104,7 @@ void SshHostsLab::set_up(const Options& o) {
       sink_role = fmt::format("sink = \"{}/{}\"\n", gen_host, sink_if);
     }
     gro_before_ = gro_of(dut_ns, dut_if);
+    threaded_before_ = threaded_of(dut_ns, dut_if);
     const std::string d = dir_.string();
     run_command(fmt::format("ssh-keygen -q -t ed25519 -N '' -C xdpbench-test -f {}/host_key", d));
     run_command(fmt::format("ssh-keygen -q -t ed25519 -N '' -C xdpbench-test -f {}/client_key", d));
@@ -181,6 +186,7 @@ std::string SshHostsLab::leftovers() const {
     for (const auto& j : journals_in(ns)) left += fmt::format("journal {}; ", j.string());
   }
   if (gro_of(dut_ns, dut_if) != gro_before_) left += "GRO of the DUT's interface changed; ";
+  if (threaded_of(dut_ns, dut_if) != threaded_before_) left += "threaded NAPI of the DUT's interface changed; ";
   std::error_code ec;
   for (const auto& e : fs::directory_iterator("/sys/fs/bpf", ec))
     if (e.path().filename().string().rfind("xdpbench_agent", 0) == 0) left += "pins " + e.path().string() + "; ";

@@ -41,14 +41,14 @@ class SshHostsLab {
   std::string cleanup() const;
   // What of an xdpbench run is still on the hosts, or "" when nothing is:
   // XDP programs, clsact qdiscs, nftables tables, agents' journals and pins,
-  // changed GRO.
+  // changed GRO or threaded NAPI.
   std::string leftovers() const;
 
  private:
   void set_up(const Options& o);
   void tear_down();
   std::filesystem::path dir_;
-  std::string xdpbench_, gro_before_;
+  std::string xdpbench_, gro_before_, threaded_before_;
 };
 
 }  // namespace xb::testing
