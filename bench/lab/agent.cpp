@@ -91,91 +91,39 @@ std::string ptp_status() {
 class Agent {
  public:
   json handle(const json& request) {
+    // one member a request: the protocol's whole vocabulary in one table
+    using Handler = json (Agent::*)(const json&);
+    static const std::map<std::string, Handler> requests = {
+        {"hello", &Agent::hello},
+        {"describe", &Agent::describe},
+        {"hook_unavailable", &Agent::hook_unavailable},
+        {"hook_open", &Agent::hook_open},
+        {"hook_reset", &Agent::hook_reset},
+        {"hook_read", &Agent::hook_read},
+        {"hook_tallies", &Agent::hook_tallies},
+        {"hook_close", &Agent::hook_close},
+        {"sink_open", &Agent::sink_open},
+        {"sink_reset", &Agent::sink_reset},
+        {"sink_read", &Agent::sink_read},
+        {"sink_close", &Agent::sink_close},
+        {"generator_open", &Agent::generator_open},
+        {"generator_send", &Agent::generator_send},
+        {"generator_close", &Agent::generator_close},
+        {"pin_dut", &Agent::pin_dut},
+        {"trial_begin", &Agent::trial_begin},
+        {"trial_softirq", &Agent::trial_softirq},
+        {"trial_dut_cpu", &Agent::trial_dut_cpu},
+        {"nic_counters", &Agent::nic_counters},
+        {"delivered", &Agent::delivered},
+        {"clock_status", &Agent::clock_status},
+        {"cleanup", &Agent::cleanup},
+    };
     const std::string op = request.at("op").get<std::string>();
-    if (op == "hello") return hello(request);
-    if (!greeted_) throw Error("the first request must be hello");
-    if (op == "describe") return describe(request.at("iface").get<std::string>());
-    if (op == "hook_open") return hook_open(request);
-    if (op == "hook_reset") {
-      hook(request).reset();
-      return {};
-    }
-    if (op == "hook_read") return {{"counts", counts_to_json(hook(request).read())}};
-    if (op == "hook_tallies") return {{"tallies", tallies_to_json(hook(request).rule_tallies())}};
-    if (op == "hook_close") {
-      hooks_.erase(request.at("handle").get<int>());
-      return {};
-    }
-    if (op == "hook_unavailable") {
-      const std::string name = request.at("hook").get<std::string>();
-      const std::string lab = not_on_a_lab(name);
-      return {{"why", lab.empty() ? bench::hook_unavailable(name) : lab}};
-    }
-    if (op == "sink_open") {
-      const std::string iface = request.at("iface").get<std::string>();
-      journal().note_interface(iface);
-      const int handle = next_handle_++;
-      sinks_[handle] = std::make_unique<LatencySink>(local_endpoint(iface));
-      return {{"handle", handle}};
-    }
-    if (op == "sink_reset") {
-      sink(request).reset();
-      return {};
-    }
-    if (op == "sink_read") return {{"latency", sink(request).read().buckets()}};
-    if (op == "sink_close") {
-      sinks_.erase(request.at("handle").get<int>());
-      return {};
-    }
-    if (op == "pin_dut") {
-      const std::string iface = request.at("iface").get<std::string>();
-      const int cpu = request.at("cpu").get<int>();
-      // its settings noted first (threaded NAPI among them); a veth has
-      // NAPI to thread only with GRO on
-      prepare_interface(iface);
-      dut_tasks_ = pin_receive_processing("", iface, cpu);
-      if (const auto k = ksoftirqd_of(cpu)) dut_tasks_.push_back(*k);
-      dut_cpu_ = cpu;
-      return {};
-    }
-    if (op == "trial_begin") {
-      cpu_usage_.emplace();
-      dut_time_.reset();
-      if (dut_cpu_) {
-        std::vector<int> tasks = dut_tasks_;
-        for (const auto& [handle, h] : hooks_)
-          if (h->name() == request.at("hook").get<std::string>())
-            for (const int pid : h->own_processes()) tasks.push_back(pid);
-        dut_time_.emplace(tasks, *dut_cpu_);
-      }
-      return {};
-    }
-    if (op == "trial_softirq") {
-      if (!cpu_usage_) throw Error("no trial begun");
-      return {{"softirq_pct", cpu_usage_->softirq_pct()}};
-    }
-    if (op == "trial_dut_cpu") return {{"dut_cpu_ns", dut_time_ ? json(dut_time_->ns()) : json(nullptr)}};
-    if (op == "clock_status") return {{"status", ptp_status()}};
-    if (op == "nic_counters") {
-      const std::string dir = "/sys/class/net/" + request.at("iface").get<std::string>() + "/statistics/";
-      return {{"rx_packets", std::stoull(first_line_of(dir + "rx_packets"))},
-              {"tx_packets", std::stoull(first_line_of(dir + "tx_packets"))},
-              {"tx_dropped", std::stoull(first_line_of(dir + "tx_dropped"))}};
-    }
-    if (op == "delivered") return {{"packets", ip_packets_delivered("")}};
-    if (op == "generator_open") return generator_open(request);
-    if (op == "generator_send") {
-      if (!generator_) throw Error("no generator is open");
-      return {{"sent",
-               generator_->send(request.at("max_packets").get<std::uint64_t>(), request.at("seconds").get<double>())}};
-    }
-    if (op == "generator_close") {
-      generator_.reset();
-      generator_topology_.reset();
-      return {};
-    }
-    if (op == "cleanup") return {{"done", clean_dead_agents()}};
-    throw Error(fmt::format("unknown request '{}'", op));
+    const auto it = requests.find(op);
+    if (it == requests.end()) throw Error(fmt::format("unknown request '{}'", op));
+    if (op != "hello" && !greeted_) throw Error("the first request must be hello");
+    json reply = (this->*it->second)(request);
+    return reply.is_null() ? json::object() : reply;
   }
 
   // Undoes everything, in the reverse order of making it.
@@ -189,6 +137,89 @@ class Agent {
   }
 
  private:
+  json hook_unavailable(const json& r) {
+    const std::string name = r.at("hook").get<std::string>();
+    const std::string lab = not_on_a_lab(name);
+    return {{"why", lab.empty() ? bench::hook_unavailable(name) : lab}};
+  }
+  json hook_reset(const json& r) {
+    hook(r).reset();
+    return {};
+  }
+  json hook_read(const json& r) { return {{"counts", counts_to_json(hook(r).read())}}; }
+  json hook_tallies(const json& r) { return {{"tallies", tallies_to_json(hook(r).rule_tallies())}}; }
+  json hook_close(const json& r) {
+    hooks_.erase(r.at("handle").get<int>());
+    return {};
+  }
+
+  json sink_open(const json& r) {
+    const std::string iface = r.at("iface").get<std::string>();
+    journal().note_interface(iface);
+    const int handle = next_handle_++;
+    sinks_[handle] = std::make_unique<LatencySink>(local_endpoint(iface));
+    return {{"handle", handle}};
+  }
+  json sink_reset(const json& r) {
+    sink(r).reset();
+    return {};
+  }
+  json sink_read(const json& r) { return {{"latency", sink(r).read().buckets()}}; }
+  json sink_close(const json& r) {
+    sinks_.erase(r.at("handle").get<int>());
+    return {};
+  }
+
+  json generator_send(const json& r) {
+    if (!generator_) throw Error("no generator is open");
+    return {{"sent", generator_->send(r.at("max_packets").get<std::uint64_t>(), r.at("seconds").get<double>())}};
+  }
+  json generator_close(const json&) {
+    generator_.reset();
+    generator_topology_.reset();
+    return {};
+  }
+
+  // --cpu: the DUT interface's receive processing in a NAPI thread pinned to
+  // the CPU; its settings noted first (threaded NAPI among them), and a veth
+  // has NAPI to thread only with GRO on
+  json pin_dut(const json& r) {
+    const std::string iface = r.at("iface").get<std::string>();
+    const int cpu = r.at("cpu").get<int>();
+    prepare_interface(iface);
+    dut_tasks_ = pin_receive_processing("", iface, cpu);
+    if (const auto k = ksoftirqd_of(cpu)) dut_tasks_.push_back(*k);
+    dut_cpu_ = cpu;
+    return {};
+  }
+  json trial_begin(const json& r) {
+    cpu_usage_.emplace();
+    dut_time_.reset();
+    if (dut_cpu_) {
+      std::vector<int> tasks = dut_tasks_;
+      for (const auto& [handle, h] : hooks_)
+        if (h->name() == r.at("hook").get<std::string>())
+          for (const int pid : h->own_processes()) tasks.push_back(pid);
+      dut_time_.emplace(tasks, *dut_cpu_);
+    }
+    return {};
+  }
+  json trial_softirq(const json&) {
+    if (!cpu_usage_) throw Error("no trial begun");
+    return {{"softirq_pct", cpu_usage_->softirq_pct()}};
+  }
+  json trial_dut_cpu(const json&) { return {{"dut_cpu_ns", dut_time_ ? json(dut_time_->ns()) : json(nullptr)}}; }
+
+  json nic_counters(const json& r) {
+    const std::string dir = "/sys/class/net/" + r.at("iface").get<std::string>() + "/statistics/";
+    return {{"rx_packets", std::stoull(first_line_of(dir + "rx_packets"))},
+            {"tx_packets", std::stoull(first_line_of(dir + "tx_packets"))},
+            {"tx_dropped", std::stoull(first_line_of(dir + "tx_dropped"))}};
+  }
+  json delivered(const json&) { return {{"packets", ip_packets_delivered("")}}; }
+  json clock_status(const json&) { return {{"status", ptp_status()}}; }
+  json cleanup(const json&) { return {{"done", clean_dead_agents()}}; }
+
   json hello(const json& request) {
     const int theirs = request.at("protocol").get<int>(), ours = agent_protocol();
     if (theirs != ours)
@@ -201,8 +232,8 @@ class Agent {
   }
 
   // This host's interface: its addresses, the host and the NIC.
-  json describe(const std::string& iface) {
-    Endpoint e = local_endpoint(iface);
+  json describe(const json& r) {
+    const Endpoint e = local_endpoint(r.at("iface").get<std::string>());
     json env = result_environment();
     env["hostname"] = hostname();
     return {{"endpoint", endpoint_to_json(e)}, {"environment", env}, {"nic", nic_description(e)}};
