@@ -199,10 +199,15 @@ class NftRefusals : public ::testing::TestWithParam<Refusal> {};
 // The rule's object starts at column 273 of the one-line JSON.
 TEST_P(NftRefusals, NameTheConstructAndItsPlace) {
   EXPECT_EQ(error_of(ruleset({GetParam().expr})), GetParam().message);
+  // --skip-unsupported leaves it out and lists it (as a drop: leaving out an
+  // accept the policy would drop is refused, below)
   NftImportOptions skip;
   skip.skip_unsupported = true;
+  std::string as_drop = GetParam().expr;
+  if (const auto at = as_drop.find(R"({"accept": null})"); at != std::string::npos)
+    as_drop.replace(at, 16, R"({"drop": null})");
   const auto r =
-      import_nft(ruleset({GetParam().expr, RULE("==", R"({"meta": {"key": "l4proto"}})", R"("tcp")")}), "r.json", skip);
+      import_nft(ruleset({as_drop, RULE("==", R"({"meta": {"key": "l4proto"}})", R"("tcp")")}), "r.json", skip);
   ASSERT_EQ(r.skipped.size(), 1u);
   EXPECT_EQ(r.skipped[0], GetParam().message);
   EXPECT_EQ(r.rules.rules.size(), 2u);  // the tcp rule, for each family
@@ -257,6 +262,24 @@ INSTANTIATE_TEST_SUITE_P(
         Refusal{R"([{"mangle": {"key": {"meta": {"key": "mark"}}, "value": 1}}, {"accept": null}])",
                 "r.json:1:273: rule handle 10 of chain inet t input: the statement 'mangle' cannot be expressed by "
                 "this filter"}));
+
+// --skip-unsupported never drops what the kernel lets through: an accept
+// left out before the drop policy is refused, naming what would drop.
+TEST(NftImport, LeftOutAcceptBeforeADropIsRefused) {
+  NftImportOptions skip;
+  skip.skip_unsupported = true;
+  try {
+    import_nft(ruleset({RULE("in", R"({"ct": {"key": "state"}})", R"("established")"),
+                        RULE("==", R"({"meta": {"key": "l4proto"}})", R"("tcp")")}),
+               "r.json", skip);
+    FAIL();
+  } catch (const UnsupportedRule& e) {
+    EXPECT_STREQ(e.what(),
+                 "r.json:1:273: rule handle 10 of chain inet t input: ct state (the filter is stateless) cannot be "
+                 "expressed by this filter; --skip-unsupported does not leave it out: without it, what its accept "
+                 "takes would meet input:policy, which drops");
+  }
+}
 
 TEST(NftImport, ChainChoiceAndUnreadableInput) {
   EXPECT_EQ(error_of("{\"nftables\": [}"),
