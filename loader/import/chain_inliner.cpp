@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "errors.hpp"
 
 namespace xb {
@@ -28,6 +30,7 @@ class Inliner {
   InlineSource& source_;
   const InlineRule& policy_;
   InlinedRules out_;
+  bool trial_ = false;  // a trial walk (below): rules left out are checked by the real one
 
   void emit(const std::vector<HeaderMatch>& matches, const InlineRule& r, Action action) {
     for (const auto& m : matches) {
@@ -47,6 +50,10 @@ class Inliner {
     for (std::size_t i = from; i < n; ++i) {
       const InlineRule* r = source_.rule(chain, i);
       if (!r) continue;
+      if (!r->skipped.empty()) {
+        if (!trial_) check_left_out(chain, i, *r, ctx, stack);
+        continue;
+      }
       if (!r->hotdrop.empty()) {
         InlineRule dropped = *r;
         dropped.name += " (hotdrop)";
@@ -101,9 +108,74 @@ class Inliner {
     while (!stack.empty()) {
       const Frame top = stack.back();
       stack.pop_back();
+      if (top.chain.empty()) return;  // a trial's end (below)
       walk(top.chain, top.next, m, stack);
     }
     emit(m, policy_, policy_.kind == InlineRule::Kind::Drop ? Action::Drop : Action::Pass);
+  }
+
+  // The names of the rules that give packets of `ctx` the verdict `action`
+  // when they enter `chain` at `from`: a trial walk, nothing emitted. With
+  // `whole`, down to the policy; else up to where they would leave the
+  // chain (its end, a RETURN, a goto's end), which is the same with or
+  // without the rule left out.
+  std::vector<std::string> deciding(const std::string& chain, std::size_t from, const std::vector<HeaderMatch>& ctx,
+                                    const std::vector<Frame>& stack, bool whole, Action action) {
+    Inliner trial(source_, policy_);
+    trial.trial_ = true;
+    const std::vector<Frame> trial_stack = whole ? stack : std::vector<Frame>{Frame{"", 0}};
+    trial.walk(chain, from, ctx, trial_stack);
+    if (whole) trial.go_on(ctx, trial_stack);
+    std::vector<std::string> names;
+    for (const Rule& r : trial.out_.rules)
+      if (r.action == action && std::find(names.begin(), names.end(), r.name) == names.end()) names.push_back(r.name);
+    return names;
+  }
+
+  // A rule left out lets its packets (some of ctx) on to the rules after
+  // it. Where those would drop what the rule accepts, or returns to rules
+  // that may accept it, or where the chain it jumps to would accept what
+  // the rules after drop, leaving it out drops packets the kernel lets
+  // through: refused, naming those rules. A drop left out only lets through
+  // what the kernel drops (the skipped list says so); a rule without a
+  // verdict changes nothing.
+  void check_left_out(const std::string& chain, std::size_t i, const InlineRule& r, const std::vector<HeaderMatch>& ctx,
+                      const std::vector<Frame>& stack) {
+    using K = InlineRule::Kind;
+    std::vector<std::string> dropping, passing;
+    switch (r.kind) {
+      case K::None:
+      case K::Drop:
+        return;
+      case K::Accept:
+        dropping = deciding(chain, i + 1, ctx, stack, true, Action::Drop);
+        break;
+      case K::Return:
+        dropping = deciding(chain, i + 1, ctx, stack, false, Action::Drop);
+        break;
+      case K::Goto:
+        dropping = deciding(chain, i + 1, ctx, stack, false, Action::Drop);
+        [[fallthrough]];
+      case K::Jump:
+        passing = deciding(r.target, 0, ctx, stack, false, Action::Pass);
+        break;
+    }
+    auto listed = [](const std::vector<std::string>& names) {
+      std::string s;
+      for (std::size_t k = 0; k < names.size() && k < 3; ++k) s += fmt::format("{}{}", k ? ", " : "", names[k]);
+      if (names.size() > 3) s += fmt::format(" and {} more", names.size() - 3);
+      return s;
+    };
+    std::string why;
+    if (!dropping.empty())
+      why = fmt::format("without it, what its {} takes would meet {}, which drop{}", r.verdict, listed(dropping),
+                        dropping.size() == 1 ? "s" : "");
+    else if (!passing.empty())
+      why = fmt::format("without it, what its {} takes would miss {}, which accept{}", r.verdict, listed(passing),
+                        passing.size() == 1 ? "s" : "");
+    else
+      return;
+    throw UnsupportedRule(fmt::format("{}; --skip-unsupported does not leave it out: {}", r.skipped, why));
   }
 };
 

@@ -10,7 +10,12 @@
 //  * a goto's chain ends where the chain that jumped to the goto's chain
 //    would have gone on (at the top: the policy);
 //  * a rule's hotdrop packets (iptables) are dropped where the rule stands,
-//    whatever it does with the others: a rule "NAME (hotdrop)" before it.
+//    whatever it does with the others: a rule "NAME (hotdrop)" before it;
+//  * a rule left out (--skip-unsupported) may only let through packets the
+//    kernel drops, never drop packets the kernel lets through: one whose
+//    packets the rules after it would drop instead of accepting (or
+//    returning, or sending into a chain that accepts them) is refused,
+//    naming those rules.
 #pragma once
 
 #include <cstddef>
@@ -30,6 +35,11 @@ struct InlineRule {
   std::string name;                  // of the rules it becomes
   SourceLocation where;
   std::string origin;  // what it is in the foreign rule set ("ip4 INPUT:3", "inet filter input handle 7")
+  // Left out (--skip-unsupported): why, as UnsupportedRule said it; its
+  // matches are then empty and kind and target are its verdict as far as
+  // it can be read (a verdict that may let packets through reads Accept).
+  std::string skipped;
+  std::string verdict;  // for messages: "-j RETURN", "accept"
 };
 
 // The foreign rule set as the inliner reads it; rules are read lazily, so
@@ -38,7 +48,7 @@ class InlineSource {
  public:
   virtual ~InlineSource() = default;
   virtual std::size_t size(const std::string& chain) = 0;
-  // nullptr: the rule is left out (skipped as unsupported)
+  // a rule left out (skipped as unsupported) has `skipped` set
   virtual const InlineRule* rule(const std::string& chain, std::size_t index) = 0;
 };
 
@@ -49,7 +59,9 @@ struct InlinedRules {
 
 // The top chain's packets are those of `any` (its family); `policy` is the
 // InlineRule (kind Accept or Drop, its name, place and origin) that decides
-// what no rule does. Throws RuleError past XB_MAX_RULES or 64 jumps deep.
+// what no rule does. Throws RuleError past XB_MAX_RULES or 64 jumps deep,
+// UnsupportedRule for a rule left out whose absence would drop packets
+// the kernel lets through.
 InlinedRules inline_chain(InlineSource& source, const std::string& top, const HeaderMatch& any,
                           const InlineRule& policy);
 

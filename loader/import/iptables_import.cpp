@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <optional>
+#include <set>
+#include <tuple>
 
 #include "chain_inliner.hpp"
 #include "errors.hpp"
@@ -15,6 +18,39 @@ namespace xb {
 namespace {
 
 std::string family_tool(Family f) { return f == Family::V4 ? "iptables" : "ip6tables"; }
+
+// What a rule left out would have done, read from its target alone (the
+// rule was refused before its target, maybe): the inliner checks that
+// leaving it out drops nothing the kernel lets through.
+void read_left_out_verdict(const SaveRule& saved, const SaveTable& table, InlineRule& out) {
+  using K = InlineRule::Kind;
+  // targets that decide nothing: the packet goes on to the next rule
+  static const std::set<std::string> kGoesOn = {"LOG",      "NFLOG",     "ULOG",   "MARK",    "CONNMARK", "CT",
+                                                "NOTRACK",  "TRACE",     "TCPMSS", "DSCP",    "TOS",      "TTL",
+                                                "HL",       "CLASSIFY",  "AUDIT",  "SET",     "SECMARK",  "CONNSECMARK",
+                                                "CHECKSUM", "IDLETIMER", "LED",    "RATEEST", "TEE"};
+  for (std::size_t i = 0; i + 1 < saved.words.size(); ++i) {
+    const std::string& opt = saved.words[i].text;
+    if (opt != "-j" && opt != "--jump" && opt != "-g" && opt != "--goto") continue;
+    const std::string& name = saved.words[i + 1].text;
+    out.verdict = fmt::format("{} {}", opt, name);
+    const SaveChain* chain = table.chain(name);
+    if (name == "DROP" || name == "REJECT")
+      out.kind = K::Drop;
+    else if (name == "RETURN")
+      out.kind = K::Return;
+    else if (kGoesOn.contains(name))
+      out.kind = K::None;
+    else if (chain && chain->policy == "-") {
+      out.kind = opt == "-g" || opt == "--goto" ? K::Goto : K::Jump;
+      out.target = name;
+    } else {
+      out.kind = K::Accept;  // ACCEPT, or a verdict that may let the packet through (NFQUEUE, ...)
+    }
+    return;
+  }
+  out.kind = K::None;
+}
 
 // One family's table, its rules read when the inliner reaches them.
 class IptablesSource final : public InlineSource {
@@ -29,7 +65,7 @@ class IptablesSource final : public InlineSource {
     const SaveRule& saved = table_.chain(chain_name)->rules[index];
     auto it = read_.find(&saved);
     if (it == read_.end()) it = read_.emplace(&saved, translate(chain_name, index, saved)).first;
-    return it->second ? &*it->second : nullptr;
+    return &it->second;
   }
 
   // The policy of the chain, as the rule that gives it.
@@ -48,29 +84,32 @@ class IptablesSource final : public InlineSource {
   std::string prefix_;
   const IptablesImportOptions& options_;
   ImportedRules& result_;
-  std::map<const SaveRule*, std::optional<InlineRule>> read_;  // nullopt: skipped
+  std::map<const SaveRule*, InlineRule> read_;
 
   std::string key(const std::string& chain, const std::string& what) const {
     return fmt::format("{} {}:{}", table_.family == Family::V4 ? "ip4" : "ip6", chain, what);
   }
 
-  std::optional<InlineRule> translate(const std::string& chain, std::size_t index, const SaveRule& saved) {
+  InlineRule translate(const std::string& chain, std::size_t index, const SaveRule& saved) {
+    InlineRule out;
+    out.name = fmt::format("{}{}:{}", prefix_, chain, index + 1);
+    out.where = {file_.source, saved.line, 1};
+    out.origin = key(chain, std::to_string(index + 1));
     IptablesRule r;
     try {
       r = read_iptables_rule(saved, table_, file_.sets, file_.source);
     } catch (const UnsupportedRule& e) {
       if (!options_.skip_unsupported) throw;
       result_.skipped.push_back(e.what());
-      return std::nullopt;
+      out.skipped = e.what();
+      read_left_out_verdict(saved, table_, out);
+      return out;
     }
     using K = IptablesTarget::Kind;
     using IK = InlineRule::Kind;
-    InlineRule out;
     out.matches = std::move(r.matches);
     out.hotdrop = std::move(r.hotdrop);
-    out.name = r.comment.empty() ? fmt::format("{}{}:{}", prefix_, chain, index + 1) : r.comment;
-    out.where = {file_.source, saved.line, 1};
-    out.origin = key(chain, std::to_string(index + 1));
+    if (!r.comment.empty()) out.name = r.comment;
     out.target = r.target.chain;
     switch (r.target.kind) {
       case K::None:
@@ -106,6 +145,21 @@ class IptablesSource final : public InlineSource {
   }
 };
 
+// Whether a built-in chain judges packets (it has rules, or a policy
+// other than ACCEPT, in either family), as the messages say it.
+std::optional<std::string> judging(const SaveFile& file, const std::string& table, const std::string& chain) {
+  std::size_t rules = 0;
+  std::string policy;
+  for (const auto& t : file.tables)
+    if (const auto* c = t.name == table ? t.chain(chain) : nullptr) {
+      rules += c->rules.size();
+      if (c->policy != "ACCEPT" && c->policy != "-") policy = c->policy;
+    }
+  if (rules == 0 && policy.empty()) return std::nullopt;
+  return fmt::format("{} {} ({} rule{}{})", table, chain, rules, rules == 1 ? "" : "s",
+                     policy.empty() ? "" : ", policy " + policy);
+}
+
 std::pair<std::string, std::string> chosen_chain(const SaveFile& file, const IptablesImportOptions& o) {
   if (!o.chain.empty()) return {o.table.empty() ? "filter" : o.table, o.chain};
   if (!o.table.empty()) {
@@ -113,10 +167,18 @@ std::pair<std::string, std::string> chosen_chain(const SaveFile& file, const Ipt
     if (o.table == "raw" || o.table == "mangle") return {o.table, "PREROUTING"};
     throw Error(fmt::format("--table={}: name the chain too (--chain)", o.table));
   }
-  for (const auto& t : file.tables)
-    if (t.name == "raw")
-      if (const auto* c = t.chain("PREROUTING"); c && !c->rules.empty()) return {"raw", "PREROUTING"};
-  return {"filter", "INPUT"};
+  // Both judge what comes in (raw first); importing one alone as if it were
+  // the whole would drop the other's verdicts without a word (firewalld's
+  // raw PREROUTING only jumps to its empty chains; its filter INPUT is the
+  // firewall), so the user chooses, as for nftables' base chains.
+  const auto raw = judging(file, "raw", "PREROUTING");
+  const auto input = judging(file, "filter", "INPUT");
+  if (raw && input)
+    throw RuleError(
+        fmt::format("{}: several chains judge incoming packets: {}, {}: choose one with --table and --chain",
+                    file.source, *raw, *input));
+  return raw ? std::pair<std::string, std::string>{"raw", "PREROUTING"}
+             : std::pair<std::string, std::string>{"filter", "INPUT"};
 }
 
 }  // namespace
@@ -188,6 +250,10 @@ ImportedRules import_iptables(const std::string& text, const std::string& source
                                        source, family_tool(other), table_name, chain_name,
                                        other == Family::V4 ? "IPv4" : "IPv6"));
   }
+  for (const auto& [table, chain] : {std::pair<std::string, std::string>{"raw", "PREROUTING"}, {"filter", "INPUT"}})
+    if (std::tie(table, chain) != std::tie(table_name, chain_name))
+      if (const auto other = judging(file, table, chain))
+        result.notes.push_back(fmt::format("{}: {} also judges incoming packets; it is not imported", source, *other));
   if (table_name == "filter" && chain_name == "INPUT")
     result.notes.push_back(
         fmt::format("{}: filter INPUT sees only the packets for this host; attached at a packet "

@@ -1,8 +1,10 @@
 #include "iptables_rule.hpp"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <netdb.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <set>
@@ -66,8 +68,9 @@ class RuleReader {
     ModuleKind kind = ModuleKind::Other;
     std::vector<std::vector<HeaderMatch>> factors;
     std::vector<SetReference> sets;
+    SaveWord word;  // -m NAME's NAME, or the option that loaded it
   };
-  std::vector<Module> modules_{Module{ModuleKind::Ip, {}, {}}};
+  std::vector<Module> modules_{Module{ModuleKind::Ip, {}, {}, {}}};
   std::optional<std::uint8_t> proto_;
   SaveWord proto_word_;
   std::vector<std::pair<SaveWord, std::string>> needs_proto_;  // option word, what it is
@@ -132,7 +135,7 @@ class RuleReader {
     items.push_back(v.text.substr(start));
     if (negated_ && items.size() > 1) unsupported(*negated_, "a negated address list");
     for (const auto& item : items) {
-      const auto p = parse_prefix(base_.family, item);
+      const auto p = parse_prefix(base_.family, with_prefix_length(v, item));
       if (!p)
         error(v, fmt::format("'{}': expected an {} address or prefix (hostnames are resolved by iptables when it "
                              "loads a rule: write the address)",
@@ -145,6 +148,28 @@ class RuleReader {
       }
     }
     modules_.front().factors.push_back(std::move(alternatives));
+  }
+
+  // iptables-save writes a netmask as a length when its ones are
+  // contiguous, else as an address (10.0.12.0/255.0.255.0), and iptables
+  // reads both: a contiguous mask is its length; another matches what no
+  // prefix does.
+  std::string with_prefix_length(const SaveWord& v, const std::string& item) const {
+    const auto slash = item.find('/');
+    if (slash == std::string::npos) return item;
+    const std::string mask = item.substr(slash + 1);
+    if (std::all_of(mask.begin(), mask.end(), [](char c) { return c >= '0' && c <= '9'; })) return item;
+    const bool v4 = base_.family == Family::V4;
+    std::array<std::uint8_t, 16> bytes{};
+    if (inet_pton(v4 ? AF_INET : AF_INET6, mask.c_str(), bytes.data()) != 1) return item;  // parse_prefix says why
+    const unsigned bits = v4 ? 32 : 128;
+    unsigned length = 0;
+    while (length < bits && ((bytes[length / 8] >> (7 - length % 8)) & 1)) ++length;
+    for (unsigned i = length; i < bits; ++i)
+      if ((bytes[i / 8] >> (7 - i % 8)) & 1)
+        unsupported(v,
+                    fmt::format("'{}': a netmask whose ones are not contiguous (the filter matches prefixes)", item));
+    return fmt::format("{}/{}", item.substr(0, slash), length);
   }
 
   void protocol(const SaveWord& opt) {
@@ -178,7 +203,7 @@ class RuleReader {
   Module& module_of(ModuleKind kind) {
     for (auto it = modules_.rbegin(); it != modules_.rend(); ++it)
       if (it->kind == kind) return *it;
-    modules_.push_back(Module{kind, {}, {}});
+    modules_.push_back(Module{kind, {}, {}, rule_.words[i_]});
     return modules_.back();
   }
   Module& ports_module() {
@@ -190,7 +215,7 @@ class RuleReader {
   void module(const SaveWord& opt) {
     const SaveWord& v = value(opt);
     if (iptables_match_supported(v.text)) {
-      modules_.push_back(Module{module_kind(v.text), {}, {}});
+      modules_.push_back(Module{module_kind(v.text), {}, {}, v});
       return;
     }
     if (const auto why = iptables_match_refusal(v.text)) unsupported(v, fmt::format("-m {}: {}", v.text, *why));
@@ -398,6 +423,12 @@ class RuleReader {
     // bytes, multiport under 4. A later module never sees them.
     std::vector<HeaderMatch> result{base_};
     for (auto& mod : modules_) {
+      // iptables refuses these without an option; nothing says what they would match
+      if (mod.factors.empty() && mod.kind == ModuleKind::Icmp)
+        error(mod.word, fmt::format("-m {} needs {} (iptables refuses it without)", mod.word.text,
+                                    base_.family == Family::V4 ? "--icmp-type" : "--icmpv6-type"));
+      if (mod.factors.empty() && mod.kind == ModuleKind::Multiport)
+        error(mod.word, "-m multiport needs --sports, --dports or --ports (iptables refuses it without)");
       for (const auto& ref : mod.sets) mod.factors.push_back(ipset_matches(ref, base_.family, proto_, source_));
       const bool reads_header = mod.kind == ModuleKind::Tcp || mod.kind == ModuleKind::Udp ||
                                 mod.kind == ModuleKind::Icmp || mod.kind == ModuleKind::Multiport;

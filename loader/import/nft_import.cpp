@@ -23,6 +23,35 @@ std::vector<Family> table_families(const NftChain& c) {
 
 std::string chain_id(const NftChain& c) { return fmt::format("{}:{}:{}", c.family, c.table, c.name); }
 
+// What a rule left out would have done, read from its verdict statement
+// alone: the inliner checks that leaving it out drops nothing the kernel
+// lets through.
+void read_left_out_verdict(const NftRule& r, InlineRule& out) {
+  using K = InlineRule::Kind;
+  out.kind = K::None;
+  if (!r.expr.is_array()) return;
+  for (const auto& stmt : r.expr) {
+    if (!stmt.is_object() || stmt.size() != 1) continue;
+    const std::string& kind = stmt.begin().key();
+    const auto& body = stmt.begin().value();
+    if (kind == "drop" || kind == "reject") {
+      out.kind = K::Drop;
+    } else if (kind == "return") {
+      out.kind = K::Return;
+    } else if (kind == "jump" || kind == "goto") {
+      out.kind = kind == "jump" ? K::Jump : K::Goto;
+      out.target = body.is_object() ? body.value("target", "") : "";
+      out.verdict = fmt::format("{} {}", kind, out.target);
+      continue;
+    } else if (kind == "accept" || kind == "queue" || kind == "vmap") {
+      out.kind = K::Accept;  // or a verdict that may let the packet through
+    } else {
+      continue;
+    }
+    out.verdict = kind;
+  }
+}
+
 // The base chain's table, its rules read when the inliner reaches them.
 class NftSource final : public InlineSource {
  public:
@@ -35,7 +64,7 @@ class NftSource final : public InlineSource {
     const NftRule& r = set_.rules[chain_named(chain).rules[index]];
     auto it = read_.find(&r);
     if (it == read_.end()) it = read_.emplace(&r, translate(r)).first;
-    return it->second ? &*it->second : nullptr;
+    return &it->second;
   }
 
   InlineRule policy() const {
@@ -53,18 +82,23 @@ class NftSource final : public InlineSource {
   std::vector<Family> families_;
   const NftImportOptions& options_;
   ImportedRules& result_;
-  std::map<const NftRule*, std::optional<InlineRule>> read_;  // nullopt: skipped
+  std::map<const NftRule*, InlineRule> read_;
 
   const NftChain& chain_named(const std::string& name) const { return *set_.chain(base_.family, base_.table, name); }
 
-  std::optional<InlineRule> translate(const NftRule& r) {
+  InlineRule translate(const NftRule& r) {
     NftRuleRead read;
     try {
       read = read_nft_rule(r, set_, families_);
     } catch (const UnsupportedRule& e) {
       if (!options_.skip_unsupported) throw;
       result_.skipped.push_back(e.what());
-      return std::nullopt;
+      InlineRule out;
+      out.name = r.comment.empty() ? fmt::format("{}:h{}", r.chain, r.handle) : r.comment;
+      out.where = r.where;
+      out.skipped = e.what();
+      read_left_out_verdict(r, out);
+      return out;
     }
     if (read.reject)
       result_.notes.push_back(

@@ -61,8 +61,9 @@ class RuleReader {
     for (const auto& m : result)
       if ((!m.sport.empty() || !m.dport.empty()) && m.proto != XB_IPPROTO_TCP && m.proto != XB_IPPROTO_UDP)
         unsupported("ports ('th' or a set's) of packets that need not be TCP or UDP (add meta l4proto { tcp, udp })");
+    if (reject_family_) std::erase_if(result, [&](const HeaderMatch& m) { return m.family != *reject_family_; });
     out_.rule.matches = std::move(result);
-    out_.icmp_of_other_family = crossed_ && base_.size() > 1;
+    out_.icmp_of_other_family = crossed_;
     return std::move(out_);
   }
 
@@ -72,6 +73,7 @@ class RuleReader {
   std::vector<HeaderMatch> base_;
   NftRuleRead out_;
   mutable bool crossed_ = false;  // an ICMP match of one family left out for the other
+  std::optional<Family> reject_family_;  // reject with icmp / icmpv6: that family only
 
   std::string place() const {
     return fmt::format("{}: rule handle {} of chain {} {} {}", rule_.where.str(), rule_.handle, rule_.family,
@@ -92,6 +94,13 @@ class RuleReader {
     else if (kind == "reject") {
       r.kind = K::Drop;
       out_.reject = true;
+      // In inet and netdev tables nft makes `reject with icmp ...` depend
+      // on `meta nfproto ipv4` (netdev: `meta protocol ip`), and icmpv6 on
+      // IPv6, without writing the dependency back (nft -d netlink shows
+      // it); icmpx and tcp reset take both families.
+      const std::string type = body.is_object() ? body.value("type", "") : "";
+      if (type == "icmp") reject_family_ = Family::V4;
+      if (type == "icmpv6") reject_family_ = Family::V6;
     } else if (kind == "return")
       r.kind = K::Return;
     else if (kind == "continue")
@@ -112,6 +121,18 @@ class RuleReader {
       const json& p = left["payload"];
       const std::string proto = p.value("protocol", ""), field = p.value("field", "");
       const std::string text = proto + " " + field;
+      // nft 1.0.7 and later: `gre ip protocol 1`, `udp dport 4789 vxlan ip
+      // saddr ...` read the header inside the tunnel; without the tunnel
+      // name the field would be the outer header's
+      if (p.contains("tunnel")) {
+        const std::string tunnel = p["tunnel"].is_string() ? p["tunnel"].get<std::string>() : p["tunnel"].dump();
+        unsupported(fmt::format("{} (a header inside a {} tunnel: the filter reads the outer headers only)",
+                                proto == tunnel ? text : fmt::format("{} {}", tunnel, text), tunnel));
+      }
+      if (p.contains("base"))
+        unsupported(fmt::format("a raw payload @{},{},{}{}", p.value("base", ""), p.value("offset", 0),
+                                p.value("len", 0),
+                                p.value("base", "") == "ih" ? " (the inner header, after a tunnel's)" : ""));
       if (proto == "ip" && field == "saddr") return {Field::Src, Family::V4, {}, text};
       if (proto == "ip" && field == "daddr") return {Field::Dst, Family::V4, {}, text};
       if (proto == "ip6" && field == "saddr") return {Field::Src, Family::V6, {}, text};

@@ -124,6 +124,26 @@ std::vector<BadInput> cases() {
       text("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m conntrack --ctstate NEW -j DROP\nCOMMIT\n"),
       "{FILE}:3:13: -m conntrack: connection tracking state (the filter is stateless) cannot be expressed by this "
       "filter");
+  add("IptablesNetmask", "iptables-save: a netmask that is not a prefix", "xdpfilter",
+      "attach --hook=tc-cls {WHERE} --rules=iptables:{FILE}",
+      text("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -s 10.0.12.0/255.0.255.0 -j DROP\nCOMMIT\n"),
+      "{FILE}:3:13: '10.0.12.0/255.0.255.0': a netmask whose ones are not contiguous (the filter matches prefixes) "
+      "cannot be expressed by this filter");
+  add("IptablesTwoChains", "iptables-save: raw PREROUTING and filter INPUT both judge", "xdpfilter",
+      "attach --hook=tc-cls {WHERE} --rules=iptables:{FILE}",
+      text("*raw\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j DROP\nCOMMIT\n"
+           "*filter\n:INPUT DROP [0:0]\nCOMMIT\n"),
+      "{FILE}: several chains judge incoming packets: raw PREROUTING (1 rule), filter INPUT (0 rules, policy DROP): "
+      "choose one with --table and --chain");
+  add("NftTunnel", "nft -j ruleset: a header inside a tunnel", "xdpfilter",
+      "attach --hook=tc-cls {WHERE} --rules=nft:{FILE}",
+      text(R"({"nftables": [{"table": {"family": "inet", "name": "t"}}, )"
+           R"({"chain": {"family": "inet", "table": "t", "name": "in", "type": "filter", "hook": "input", )"
+           R"("prio": 0, "policy": "accept"}}, {"rule": {"family": "inet", "table": "t", "chain": "in", "handle": 2, )"
+           R"("expr": [{"match": {"op": "==", "left": {"payload": {"tunnel": "gre", "protocol": "ip", )"
+           R"("field": "protocol"}}, "right": 1}}, {"drop": null}]}}]})"),
+      "{FILE}:1:184: rule handle 2 of chain inet t in: gre ip protocol (a header inside a gre tunnel: the filter "
+      "reads the outer headers only) cannot be expressed by this filter");
   add("NftTruncatedJson", "nft -j ruleset: truncated JSON", "xdpfilter",
       "attach --hook=tc-cls {WHERE} --rules=nft:{FILE}", text("{\"nftables\": [{\"metainfo\": {}}, {\"rule\": "),
       "{FILE}:1:42: not JSON as `nft -j list ruleset` writes it: [json.exception.parse_error.101] parse error at "

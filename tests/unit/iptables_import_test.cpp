@@ -143,16 +143,104 @@ TEST(IptablesImport, BothFamiliesWithTheirPolicies) {
   EXPECT_EQ(matched(s, fixtures::icmp("2001:db8::1", "2001:db8::2", 129)), "ip6:INPUT:policy:pass");
 }
 
+// iptables-save writes a contiguous netmask as its length, another as an
+// address; iptables reads either.
+TEST(IptablesImport, DottedNetmasks) {
+  const auto r = import_iptables(saved("-A INPUT -s 10.0.12.0/255.255.255.0 -j DROP\n"), "fw.rules");
+  ASSERT_EQ(r.rules.rules.size(), 1u);
+  EXPECT_EQ(r.rules.rules[0].src->str(), "10.0.12.0/24");
+  auto saved6 = [](const std::string& rules) {
+    std::string text = saved(rules);
+    text.replace(text.find("iptables-save"), 13, "ip6tables-save");
+    return text;
+  };
+  const auto r6 = import_iptables(saved6("-A INPUT -d 2001:db8::/ffff:ffff:ffff:ffff:: -j DROP\n"), "fw.rules");
+  ASSERT_EQ(r6.rules.rules.size(), 1u);
+  EXPECT_EQ(r6.rules.rules[0].dst->str(), "2001:db8::/64");
+  EXPECT_EQ(error_of(saved6("-A INPUT -s 2001::/ffff:0:ffff:: -j DROP\n")),
+            "fw.rules:6:13: '2001::/ffff:0:ffff::': a netmask whose ones are not contiguous (the filter matches "
+            "prefixes) cannot be expressed by this filter");
+}
+
 TEST(IptablesImport, ChosenChainAndDefaults) {
   const std::string raw =
       "*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
       "-A PREROUTING -s 192.0.2.0/24 -j DROP\nCOMMIT\n";
-  EXPECT_EQ(import_iptables(raw + saved("-A INPUT -j DROP\n"), "fw.rules").rules.rules.at(0).name, "PREROUTING:1");
+  // raw PREROUTING with rules, filter INPUT judging nothing: raw
+  EXPECT_EQ(import_iptables(raw + saved(""), "fw.rules").rules.rules.at(0).name, "PREROUTING:1");
+  // both judge: the user chooses (firewalld: raw PREROUTING jumps to empty
+  // chains, filter INPUT is the firewall; importing raw alone gave 0 rules)
+  EXPECT_EQ(error_of(raw + saved("-A INPUT -j DROP\n")),
+            "fw.rules: several chains judge incoming packets: raw PREROUTING (1 rule), filter INPUT (1 rule): choose "
+            "one with --table and --chain");
+  EXPECT_EQ(error_of(raw + saved("", "DROP")),
+            "fw.rules: several chains judge incoming packets: raw PREROUTING (1 rule), filter INPUT (0 rules, policy "
+            "DROP): choose one with --table and --chain");
   IptablesImportOptions o;
   o.table = "filter";
-  EXPECT_EQ(import_iptables(raw + saved("-A INPUT -j DROP\n"), "fw.rules", o).rules.rules.at(0).name, "INPUT:1");
+  const auto input = import_iptables(raw + saved("-A INPUT -j DROP\n"), "fw.rules", o);
+  EXPECT_EQ(input.rules.rules.at(0).name, "INPUT:1");
+  EXPECT_EQ(input.notes.at(0), "fw.rules: raw PREROUTING (1 rule) also judges incoming packets; it is not imported");
+  o.table = "raw";
+  EXPECT_EQ(import_iptables(raw + saved("", "DROP"), "fw.rules", o).notes.at(0),
+            "fw.rules: filter INPUT (0 rules, policy DROP) also judges incoming packets; it is not imported");
+  o.table = "filter";
   o.chain = "FORWARD";
   EXPECT_EQ(import_iptables(raw + saved("-A INPUT -j DROP\n"), "fw.rules", o).rules.rules.size(), 0u);
+}
+
+// --skip-unsupported leaves a rule out only where that lets through no more
+// than what the kernel drops: never where the rules after it would drop what
+// it accepts or returns (ufw's ufw-not-local: its three addrtype RETURNs left
+// out made its final DROP drop everything), or where the chain it jumps to
+// would accept what the rules after it drop.
+TEST(IptablesImport, LeftOutRulesDropNothingTheKernelLetsThrough) {
+  IptablesImportOptions skip;
+  skip.skip_unsupported = true;
+  const std::string chains = ":ufw-not-local - [0:0]\n:ufw-logging-deny - [0:0]\n";
+  const std::string not_local =
+      "-A INPUT -j ufw-not-local\n"
+      "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n"
+      "-A ufw-logging-deny -m limit --limit 3/min --limit-burst 10 -j LOG --log-prefix \"[UFW BLOCK] \"\n"
+      "-A ufw-not-local -m addrtype --dst-type LOCAL -j RETURN\n"
+      "-A ufw-not-local -m addrtype --dst-type MULTICAST -j RETURN\n"
+      "-A ufw-not-local -m addrtype --dst-type BROADCAST -j RETURN\n"
+      "-A ufw-not-local -m limit --limit 3/min --limit-burst 10 -j ufw-logging-deny\n"
+      "-A ufw-not-local -j DROP\n";
+  EXPECT_EQ(error_of(saved(not_local, "DROP", chains), skip),
+            "fw.rules:11:21: -m addrtype: an address type (the filter does not know the host's addresses) cannot be "
+            "expressed by this filter; --skip-unsupported does not leave it out: without it, what its -j RETURN takes "
+            "would meet ufw-not-local:5, which drops");
+  // an ACCEPT left out: what it accepts would meet the policy
+  EXPECT_EQ(error_of(saved("-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"
+                           "-A INPUT -p udp -j ACCEPT\n",
+                           "DROP"),
+                     skip),
+            "fw.rules:6:13: -m conntrack: connection tracking state (the filter is stateless) cannot be expressed by "
+            "this filter; --skip-unsupported does not leave it out: without it, what its -j ACCEPT takes would meet "
+            "INPUT:policy, which drops");
+  // a jump left out whose chain accepts what the policy drops
+  EXPECT_EQ(error_of(saved("-A INPUT -m conntrack --ctstate NEW -j ufw-not-local\n"
+                           "-A ufw-not-local -p udp -j ACCEPT\n",
+                           "DROP", chains),
+                     skip),
+            "fw.rules:8:13: -m conntrack: connection tracking state (the filter is stateless) cannot be expressed by "
+            "this filter; --skip-unsupported does not leave it out: without it, what its -j ufw-not-local takes would "
+            "miss ufw-not-local:1, which accepts");
+  // left out where nothing changes but what the kernel drops: a DROP, a LOG,
+  // a jump into a chain that only logs and drops, an ACCEPT before rules
+  // that accept
+  const auto r = import_iptables(saved("-A INPUT -m limit --limit 1/sec -j ufw-logging-deny\n"
+                                       "-A INPUT -m conntrack --ctstate INVALID -j DROP\n"
+                                       "-A INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT\n"
+                                       "-A INPUT -p udp -j ACCEPT\n"
+                                       "-A ufw-logging-deny -m limit --limit 3/min -j LOG\n"
+                                       "-A ufw-logging-deny -s 10.0.0.0/8 -j DROP\n",
+                                       "ACCEPT", chains),
+                                 "fw.rules", skip);
+  EXPECT_EQ(r.skipped.size(), 4u);
+  ASSERT_EQ(r.rules.rules.size(), 1u);
+  EXPECT_EQ(r.rules.rules[0].name, "INPUT:4");
 }
 
 // The kernel drops a packet whose header a tcp, udp, icmp or multiport
@@ -232,9 +320,12 @@ class IptablesRefusals : public ::testing::TestWithParam<Refusal> {};
 TEST_P(IptablesRefusals, NameTheConstructAndItsPlace) {
   EXPECT_EQ(error_of(saved(std::string(GetParam().rule) + "\n")), GetParam().message);
   // --skip-unsupported leaves the rule out and lists it; the rest is kept
+  // (what follows accepts, as the policy does: leaving out an ACCEPT drops
+  // nothing the kernel lets through)
   IptablesImportOptions skip;
   skip.skip_unsupported = true;
-  const auto r = import_iptables(saved(std::string(GetParam().rule) + "\n-A INPUT -p tcp -j DROP\n"), "fw.rules", skip);
+  const auto r =
+      import_iptables(saved(std::string(GetParam().rule) + "\n-A INPUT -p tcp -j ACCEPT\n"), "fw.rules", skip);
   ASSERT_EQ(r.skipped.size(), 1u);
   EXPECT_EQ(r.skipped[0], GetParam().message);
   EXPECT_EQ(r.rules.rules.size(), 1u);
@@ -267,7 +358,10 @@ INSTANTIATE_TEST_SUITE_P(
                 "fw.rules:6:13: ports of protocol sctp (the filter reads TCP and UDP ports) cannot be expressed by "
                 "this filter"},
         Refusal{"-A INPUT -p icmp -m icmp ! --icmp-type 8 -j DROP",
-                "fw.rules:6:26: '! --icmp-type' (ICMP type negated) cannot be expressed by this filter"}));
+                "fw.rules:6:26: '! --icmp-type' (ICMP type negated) cannot be expressed by this filter"},
+        Refusal{"-A INPUT -s 10.0.12.0/255.0.255.0 -j DROP",
+                "fw.rules:6:13: '10.0.12.0/255.0.255.0': a netmask whose ones are not contiguous (the filter matches "
+                "prefixes) cannot be expressed by this filter"}));
 
 struct BadSave {
   const char* text;
@@ -294,6 +388,13 @@ INSTANTIATE_TEST_SUITE_P(
                 "fw.rules:3:29: ipset nope is not in the file: put `ipset save` before the rules"},
         BadSave{"*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j DROP\n",
                 "fw.rules:1:1: table filter is not closed by COMMIT"},
+        BadSave{"*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp -m multiport -j DROP\nCOMMIT\n",
+                "fw.rules:3:20: -m multiport needs --sports, --dports or --ports (iptables refuses it without)"},
+        BadSave{"# Generated by ip6tables-save v1.8.9\n*filter\n:INPUT ACCEPT [0:0]\n"
+                "-A INPUT -p ipv6-icmp -m icmp6 -j DROP\nCOMMIT\n",
+                "fw.rules:4:26: -m icmp6 needs --icmpv6-type (iptables refuses it without)"},
+        BadSave{"*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p icmp -m icmp -j DROP\nCOMMIT\n",
+                "fw.rules:3:21: -m icmp needs --icmp-type (iptables refuses it without)"},
         BadSave{"*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n",
                 "fw.rules: no table filter with chain INPUT (choose one with --table and --chain)"}));
 

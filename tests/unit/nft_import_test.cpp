@@ -143,6 +143,52 @@ TEST(NftImport, OneFamilyTablePassesTheOther) {
   EXPECT_EQ(matched(r.rules, udp("10.0.0.1", "10.0.0.2", 1, 2)), "default:drop");
 }
 
+// nft adds `meta nfproto ipv4` to `reject with icmp ...` in an inet table
+// (netdev: `meta protocol ip`) and IPv6 to icmpv6, and does not write the
+// dependency back: the rule rejects that family only. icmpx and tcp reset
+// take both.
+TEST(NftImport, OneFamilyRejectKeepsToItsFamily) {
+  for (const std::string family : {"inet", "netdev"}) {
+    const auto r = import_nft(
+        ruleset(
+            {R"([{"match": {"op": "==", "left": {"payload": {"protocol": "udp", "field": "dport"}}, "right": 53}},
+                   {"reject": {"type": "icmp", "expr": "port-unreachable"}}])",
+             R"([{"match": {"op": "==", "left": {"payload": {"protocol": "udp", "field": "dport"}}, "right": 53}},
+                   {"reject": {"type": "icmpv6", "expr": "admin-prohibited"}}])",
+             R"([{"match": {"op": "==", "left": {"payload": {"protocol": "udp", "field": "dport"}}, "right": 54}},
+                   {"reject": {"type": "icmpx", "expr": "port-unreachable"}}])",
+             R"([{"match": {"op": "==", "left": {"meta": {"key": "l4proto"}}, "right": "udp"}}, {"accept": null}])"},
+            family),
+        "r.json");
+    SCOPED_TRACE(family);
+    EXPECT_EQ(matched(r.rules, udp("10.0.0.1", "10.0.0.2", 1, 53)), "input:h10:drop");
+    EXPECT_EQ(matched(r.rules, udp("2001:db8::1", "2001:db8::2", 1, 53)), "input:h11:drop");
+    EXPECT_EQ(matched(r.rules, udp("10.0.0.1", "10.0.0.2", 1, 54)), "input:h12:drop");
+    EXPECT_EQ(matched(r.rules, udp("2001:db8::1", "2001:db8::2", 1, 54)), "input:h12:drop");
+    EXPECT_EQ(r.rules.rules.size(), 6u);  // one family each for the first two, both for the rest
+  }
+  // a reject of one family alone: the other family goes on to the next rule
+  const auto r = import_nft(
+      ruleset({R"([{"reject": {"type": "icmp", "expr": "host-unreachable"}}])",
+               R"([{"match": {"op": "==", "left": {"meta": {"key": "l4proto"}}, "right": "udp"}}, {"accept": null}])"}),
+      "r.json");
+  EXPECT_EQ(matched(r.rules, udp("10.0.0.1", "10.0.0.2", 1, 53)), "input:h10:drop");
+  EXPECT_EQ(matched(r.rules, udp("2001:db8::1", "2001:db8::2", 1, 53)), "input:h11:pass");
+}
+
+// In an ip table an icmpv6 match can only meet IPv4 packets carrying
+// protocol 58: noted as in an inet table.
+TEST(NftImport, IcmpOfTheOtherFamilyIsNotedInOneFamilyTables) {
+  const auto r = import_nft(
+      ruleset({RULE("==", R"({"payload": {"protocol": "icmpv6", "field": "type"}})", R"("echo-request")")}, "ip"),
+      "r.json");
+  ASSERT_EQ(r.notes.size(), 3u);
+  EXPECT_EQ(r.notes[0],
+            "r.json:1:269: rule handle 10: in nftables its ICMP match also matches IPv6 packets carrying ICMP "
+            "(protocol 1) and ICMPv6 match IPv4 packets carrying protocol 58; the filter reads ICMP in IPv4 and ICMPv6 "
+            "in IPv6 only, so it judges such packets as if this rule did not match them");
+}
+
 struct Refusal {
   std::string expr;
   const char* message;
@@ -153,10 +199,15 @@ class NftRefusals : public ::testing::TestWithParam<Refusal> {};
 // The rule's object starts at column 273 of the one-line JSON.
 TEST_P(NftRefusals, NameTheConstructAndItsPlace) {
   EXPECT_EQ(error_of(ruleset({GetParam().expr})), GetParam().message);
+  // --skip-unsupported leaves it out and lists it (as a drop: leaving out an
+  // accept the policy would drop is refused, below)
   NftImportOptions skip;
   skip.skip_unsupported = true;
+  std::string as_drop = GetParam().expr;
+  if (const auto at = as_drop.find(R"({"accept": null})"); at != std::string::npos)
+    as_drop.replace(at, 16, R"({"drop": null})");
   const auto r =
-      import_nft(ruleset({GetParam().expr, RULE("==", R"({"meta": {"key": "l4proto"}})", R"("tcp")")}), "r.json", skip);
+      import_nft(ruleset({as_drop, RULE("==", R"({"meta": {"key": "l4proto"}})", R"("tcp")")}), "r.json", skip);
   ASSERT_EQ(r.skipped.size(), 1u);
   EXPECT_EQ(r.skipped[0], GetParam().message);
   EXPECT_EQ(r.rules.rules.size(), 2u);  // the tcp rule, for each family
@@ -186,9 +237,49 @@ INSTANTIATE_TEST_SUITE_P(
         Refusal{RULE("==", R"({"payload": {"protocol": "ip", "field": "ttl"}})", "1"),
                 "r.json:1:273: rule handle 10 of chain inet t input: the header field ip ttl cannot be expressed by "
                 "this filter"},
+        // nft 1.0.7's inner-header matches (tests/py/inet/{gre,vxlan,geneve,gretap}.t.json): the tunnel
+        // is no part of the outer header's field
+        Refusal{RULE("==", R"({"payload": {"tunnel": "gre", "protocol": "ip", "field": "protocol"}})", "1"),
+                "r.json:1:273: rule handle 10 of chain inet t input: gre ip protocol (a header inside a gre tunnel: "
+                "the filter reads the outer headers only) cannot be expressed by this filter"},
+        Refusal{R"([{"match": {"op": "==", "left": {"payload": {"protocol": "udp", "field": "dport"}}, "right": 4789}},
+                    {"match": {"op": "==", "left": {"payload": {"tunnel": "vxlan", "protocol": "ip", "field": "saddr"}},
+                     "right": "10.141.11.2"}}, {"drop": null}])",
+                "r.json:1:273: rule handle 10 of chain inet t input: vxlan ip saddr (a header inside a vxlan tunnel: "
+                "the filter reads the outer headers only) cannot be expressed by this filter"},
+        Refusal{RULE("==", R"({"payload": {"tunnel": "geneve", "protocol": "geneve", "field": "vni"}})", "10"),
+                "r.json:1:273: rule handle 10 of chain inet t input: geneve vni (a header inside a geneve tunnel: "
+                "the filter reads the outer headers only) cannot be expressed by this filter"},
+        Refusal{RULE("==",
+                     R"({"concat": [{"payload": {"tunnel": "gretap", "protocol": "ip", "field": "saddr"}},
+                                    {"payload": {"tunnel": "gretap", "protocol": "ip", "field": "daddr"}}]})",
+                     R"({"set": [{"concat": ["1.2.3.4", "4.3.2.1"]}]})"),
+                "r.json:1:273: rule handle 10 of chain inet t input: gretap ip saddr (a header inside a gretap tunnel: "
+                "the filter reads the outer headers only) cannot be expressed by this filter"},
+        Refusal{RULE("==", R"({"payload": {"base": "ih", "offset": 0, "len": 8}})", "1"),
+                "r.json:1:273: rule handle 10 of chain inet t input: a raw payload @ih,0,8 (the inner header, after "
+                "a tunnel's) cannot be expressed by this filter"},
         Refusal{R"([{"mangle": {"key": {"meta": {"key": "mark"}}, "value": 1}}, {"accept": null}])",
                 "r.json:1:273: rule handle 10 of chain inet t input: the statement 'mangle' cannot be expressed by "
                 "this filter"}));
+
+// --skip-unsupported never drops what the kernel lets through: an accept
+// left out before the drop policy is refused, naming what would drop.
+TEST(NftImport, LeftOutAcceptBeforeADropIsRefused) {
+  NftImportOptions skip;
+  skip.skip_unsupported = true;
+  try {
+    import_nft(ruleset({RULE("in", R"({"ct": {"key": "state"}})", R"("established")"),
+                        RULE("==", R"({"meta": {"key": "l4proto"}})", R"("tcp")")}),
+               "r.json", skip);
+    FAIL();
+  } catch (const UnsupportedRule& e) {
+    EXPECT_STREQ(e.what(),
+                 "r.json:1:273: rule handle 10 of chain inet t input: ct state (the filter is stateless) cannot be "
+                 "expressed by this filter; --skip-unsupported does not leave it out: without it, what its accept "
+                 "takes would meet input:policy, which drops");
+  }
+}
 
 TEST(NftImport, ChainChoiceAndUnreadableInput) {
   EXPECT_EQ(error_of("{\"nftables\": [}"),
