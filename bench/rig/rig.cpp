@@ -265,10 +265,11 @@ Trial Rig::trial(HookUnderTest& hook, const TrialSpec& spec) {
   if (sink_ && !c.delivers_passed) {
     // the sink program consumes what reaches it: it is the count there, of
     // stamped frames; a file's frames mostly carry no stamp and pass the
-    // sink: for them the DUT's own count of what it forwarded stands
+    // sink, trafgen's and pktgen's carry none: for them the DUT's own count
+    // of what it forwarded stands
     const LatencyHistogram h = sink_->read();
     t.sink_latency = h;
-    if (!traffic_.file) t.delivered = h.count();
+    if (!traffic_.file && traffic_.engine == "xdpbench") t.delivered = h.count();
     t.has_latency = h.count() > 0;
     t.p50 = h.percentile(0.5);
     t.p90 = h.percentile(0.9);
