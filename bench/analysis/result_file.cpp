@@ -109,10 +109,8 @@ TrialRecord TrialRecord::of(const Trial& t) {
   r.softirq_pct = t.softirq_pct;
   if (t.has_hook_latency) r.hook_latency_ns = HookLatency{t.hook_p50, t.hook_p99, t.hook_p999, t.hook_max};
   if (t.has_latency) r.latency_ns = SinkLatency{t.p50, t.p90, t.p99, t.p999, t.max};
-  if (t.has_nic_counts) {
-    r.engine_sent = t.engine_sent;
-    r.dut_nic_rx = t.dut_nic_rx;
-  }
+  if (t.has_nic_counts) r.engine_sent = t.engine_sent;
+  if (t.has_dut_nic_rx) r.dut_nic_rx = t.dut_nic_rx;
   return r;
 }
 

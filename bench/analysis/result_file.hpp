@@ -38,8 +38,10 @@ struct TrialRecord {
   std::optional<HookLatency> hook_latency_ns;  // null: the hook's latency could not be read
   std::optional<SinkLatency> latency_ns;       // null: no sink
   // a lab's trials (offered then counted by the generator's NIC): the
-  // engine's own count and the DUT NIC's received count; null elsewhere
-  std::optional<std::uint64_t> engine_sent, dut_nic_rx;
+  // engine's own count; null elsewhere
+  std::optional<std::uint64_t> engine_sent;
+  // what the DUT's interface received during the trial; null in older results
+  std::optional<std::uint64_t> dut_nic_rx;
 
   static TrialRecord of(const Trial& t);
 };

@@ -224,6 +224,8 @@ Trial Rig::trial(HookUnderTest& hook, const TrialSpec& spec) {
   }
   // a lab: what the NICs count, not only what the engine says
   const LabHosts::NicCounts nic0 = lab_ ? lab_->nic_counts() : LabHosts::NicCounts{};
+  // what the DUT's interface received: what the hook could have seen
+  const std::uint64_t dut_rx0 = lab_ ? 0 : interface_rx_packets(topology_->dut().ns, topology_->dut().dev);
   const auto start = std::chrono::steady_clock::now();
   Trial t;
   t.offered = generator_->send(spec.max_packets, spec.seconds);
@@ -240,7 +242,10 @@ Trial Rig::trial(HookUnderTest& hook, const TrialSpec& spec) {
     t.engine_sent = t.offered;
     t.offered = nic1.generator_tx - nic0.generator_tx;
     t.dut_nic_rx = nic1.dut_rx - nic0.dut_rx;
+  } else {
+    t.dut_nic_rx = interface_rx_packets(topology_->dut().ns, topology_->dut().dev) - dut_rx0;
   }
+  t.has_dut_nic_rx = true;
   // the packets counted below include those it handled while draining
   if (dut_cpu) {
     t.dut_cpu_busy_ns = dut_cpu->ns();
