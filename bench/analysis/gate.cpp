@@ -108,7 +108,7 @@ std::string generator_bound_in(const RunResult& doc, const HookResult& hook_resu
 std::string starved_in(const HookResult& hook_result, const std::string& label) {
   std::vector<InputSample> samples;
   for (const auto& t : hook_result.trials)
-    if (t.dut_nic_rx) samples.push_back({t.rx, *t.dut_nic_rx});
+    if (t.dut_nic_rx && !t.own_input_queue) samples.push_back({t.rx, *t.dut_nic_rx});
   const HookStarved s = hook_starved(samples);
   return s.starved ? fmt::format("starved in {}: {}", label, s.why) : "";
 }

@@ -42,6 +42,7 @@ struct TrialRecord {
   std::optional<std::uint64_t> engine_sent;
   // what the DUT's interface received during the trial; null in older results
   std::optional<std::uint64_t> dut_nic_rx;
+  bool own_input_queue = false;  // Trial::own_input_queue
 
   static TrialRecord of(const Trial& t);
 };

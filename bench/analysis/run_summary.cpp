@@ -95,7 +95,7 @@ RateSamples rate_samples(const std::vector<Trial>& trials) {
 std::vector<InputSample> input_samples(const std::vector<Trial>& trials) {
   std::vector<InputSample> r;
   for (const auto& t : trials)
-    if (t.has_dut_nic_rx) r.push_back({t.seen, t.dut_nic_rx});
+    if (t.has_dut_nic_rx && !t.own_input_queue) r.push_back({t.seen, t.dut_nic_rx});
   return r;
 }
 

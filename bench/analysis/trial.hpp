@@ -34,6 +34,9 @@ struct Trial {
   // what a hook could have seen (analysis/hook_starved.hpp)
   bool has_dut_nic_rx = false;
   std::uint64_t dut_nic_rx = 0;
+  // the hook reads a ring of its own (a DPDK application): its input is
+  // what that ring took, not what the stack let through; never starved
+  bool own_input_queue = false;
 
   double mpps(std::uint64_t n) const { return seconds > 0 ? static_cast<double>(n) / seconds / 1e6 : 0; }
   // offered - (dropped by a rule + delivered), as a share of offered

@@ -258,6 +258,7 @@ Trial Rig::trial(HookUnderTest& hook, const TrialSpec& spec) {
   t.run_time_ns = c.run_time_ns;
   t.has_run_time = c.has_run_time;
   t.has_verdicts = c.has_verdicts;
+  t.own_input_queue = c.own_input_queue;
   t.hook_latency = c.latency;
   if (c.latency.count() > 0) {
     t.has_hook_latency = true;

@@ -65,6 +65,12 @@ TEST(HookStarved, TheSummaryAndTheResultFileCarryIt) {
   const TrialRecord r = nlohmann::json(TrialRecord::of(t)).get<TrialRecord>();
   ASSERT_TRUE(r.dut_nic_rx.has_value());
   EXPECT_EQ(*r.dut_nic_rx, 1'000'000u);
+  // a hook reading a ring of its own (DPDK): what the ring had no room for is its own cost
+  t.own_input_queue = true;
+  EXPECT_FALSE(summarize("dpdk-afxdp", {t}, 1.0, 0).input.starved);
+  const TrialRecord q = nlohmann::json(TrialRecord::of(t)).get<TrialRecord>();
+  EXPECT_TRUE(q.own_input_queue);
+  t.own_input_queue = false;
   // a trial that did not count the DUT's interface says nothing about it
   t.has_dut_nic_rx = false;
   EXPECT_FALSE(summarize("lwt-in", {t}, 1.0, 0).input.starved);
