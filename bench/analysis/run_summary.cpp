@@ -108,12 +108,12 @@ std::string summary_table_header() {
 std::string summary_table_row(const HookSummary& s) {
   const auto mpps_or_dash = [&](double v) { return s.has_verdicts ? fmt::format("{:.3f}", v) : std::string("-"); };
   return fmt::format(
-      kRow, s.hook + (s.generator.bound ? "*" : "") + (s.input.starved ? "!" : ""), fmt::format("{:.3f}", s.offered.median),
-      fmt::format("{:.3f} ({:.3f}-{:.3f})", s.rx.median, s.rx.min, s.rx.max), mpps_or_dash(s.drop.median),
-      mpps_or_dash(s.pass.median), fmt::format("{:.3f}", s.delivered.median), fmt::format("{:.2f}", s.loss.median),
-      cost(s.has_run_time, s.prog_ns), cost(s.has_dut_cpu, s.dut_cpu_ns), fmt::format("{:.2f}", s.ratio_to_noop),
-      s.ratio_to_native > 0 ? fmt::format("{:.2f}", s.ratio_to_native) : "-", fmt::format("{:.1f}", s.sirq.median),
-      percentiles(s.has_hook_latency, s.hook_p50, s.hook_p99, s.hook_p999),
+      kRow, s.hook + (s.generator.bound ? "*" : "") + (s.input.starved ? "!" : ""),
+      fmt::format("{:.3f}", s.offered.median), fmt::format("{:.3f} ({:.3f}-{:.3f})", s.rx.median, s.rx.min, s.rx.max),
+      mpps_or_dash(s.drop.median), mpps_or_dash(s.pass.median), fmt::format("{:.3f}", s.delivered.median),
+      fmt::format("{:.2f}", s.loss.median), cost(s.has_run_time, s.prog_ns), cost(s.has_dut_cpu, s.dut_cpu_ns),
+      fmt::format("{:.2f}", s.ratio_to_noop), s.ratio_to_native > 0 ? fmt::format("{:.2f}", s.ratio_to_native) : "-",
+      fmt::format("{:.1f}", s.sirq.median), percentiles(s.has_hook_latency, s.hook_p50, s.hook_p99, s.hook_p999),
       percentiles(s.has_latency, s.sink_p50, s.sink_p99, s.sink_p999));
 }
 

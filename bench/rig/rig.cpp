@@ -44,8 +44,8 @@ void install_stop_signals() {
 namespace {
 
 FlowEndpoints flow_endpoints(const Topology& topo) {
-  FlowEndpoints ends{topo.spec().name, topo.generator().ip4, topo.spec().target, topo.generator().ip6,
-                     topo.spec().target6, {}};
+  FlowEndpoints ends{topo.spec().name,     topo.generator().ip4, topo.spec().target,
+                     topo.generator().ip6, topo.spec().target6,  {}};
   for (const auto& [a, b] : topo.spec().veths)
     for (const VethEnd* e : {&a, &b}) ends.subnets.insert(ends.subnets.end(), e->addresses.begin(), e->addresses.end());
   return ends;

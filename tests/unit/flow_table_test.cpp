@@ -35,8 +35,9 @@ dst = "198.18.0.0/22"
 proto = "udp"
 )",
                                           "test"));
-  const FlowEndpoints ends{"router", "198.18.0.1", "198.19.0.2", "", "",
-                           {"198.18.0.1/24", "198.18.0.2/24", "198.19.0.1/24", "198.19.0.2/24"}};
+  const FlowEndpoints ends{"router",     "198.18.0.1",
+                           "198.19.0.2", "",
+                           "",           {"198.18.0.1/24", "198.18.0.2/24", "198.19.0.1/24", "198.19.0.2/24"}};
   const auto flows = flows_for_rules(rules, ends, Family::V4, 512, -1, 7);
   ASSERT_EQ(flows.size(), 512u);
   std::array<std::uint8_t, 16> gen{}, target{};
@@ -53,7 +54,8 @@ proto = "udp"
   // the rules are still aimed at, from their addresses off the links
   EXPECT_GT(aimed, 256);
   // without the subnets, a /22 puts about a quarter of them on the links
-  const auto unguarded = flows_for_rules(rules, {"router", "198.18.0.1", "198.19.0.2", "", "", {}}, Family::V4, 512, -1, 7);
+  const auto unguarded =
+      flows_for_rules(rules, {"router", "198.18.0.1", "198.19.0.2", "", "", {}}, Family::V4, 512, -1, 7);
   int on_links = 0;
   for (const auto& f : unguarded)
     on_links += (in_24(f.daddr, "198.19.0.0") && f.daddr != target) || in_24(f.daddr, "198.18.0.0");
