@@ -14,6 +14,15 @@
  * it is; only a frame that carries the generator's stamp where the sink
  * looks for one (a capture of the rig's own traffic) gets a fresh one.
  *
+ * A page of the live-frames pool goes back to the pool when the DUT is done
+ * with the frame, and its next frame starts from whatever bytes it holds: a
+ * DUT that forwarded the frame rewrote it in place (the neighbour's Ethernet
+ * header, the TTL or hop limit and the IPv4 checksum: ip_forward, the
+ * neighbour output), so a recycled page would carry the sink's MAC address
+ * and the DUT would drop it as another host's (PACKET_OTHERHOST). xb_gen
+ * therefore writes every field forwarding touches, every frame: the Ethernet
+ * addresses, the TTL or hop limit, the IPv4 checksum (issue #24).
+ *
  * With several generator threads (--gen-cpus), each pinned to its CPU,
  * thread t of T counts its own packets k = 0, 1, ... and sends packet
  * n = k * T + t: together they send packets 0 .. N-1 as one thread would,
@@ -31,6 +40,8 @@ const volatile __u32 xb_gen_flow_table = 0; /* 1: take flows from xb_gen_flow_ma
 const volatile __u32 xb_gen_frame_count = 1; /* xb_gen_replay: frames in xb_gen_frames */
 const volatile __u32 xb_gen_threads = 1;
 const volatile __u8 xb_gen_thread_of_cpu[XB_GEN_MAX_CPUS] = {}; /* all 0 with one thread */
+/* the destination (the generator's peer) and source (its own) MAC addresses */
+const volatile __u8 xb_gen_eth_addrs[12] = {};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -86,7 +97,7 @@ int xb_gen(struct xdp_md *ctx)
 	__u16 *udp;
 	__u32 index, n;
 	__u64 seq;
-	int v6;
+	int v6, i;
 
 	if (data + 14 + 20 + 8 + sizeof(*stamp) > data_end)
 		return XDP_ABORTED;
@@ -102,6 +113,14 @@ int xb_gen(struct xdp_md *ctx)
 		return XDP_ABORTED;
 
 	seq = xb_gen_next(v6);
+	/* what a forwarding DUT rewrote in this page's last frame (see the top) */
+#pragma unroll
+	for (i = 0; i < 12; i++)
+		frame[i] = xb_gen_eth_addrs[i];
+	if (v6)
+		frame[14 + 7] = XB_GEN_TTL;
+	else
+		frame[14 + 8] = XB_GEN_TTL;
 	if (xb_gen_flow_table) {
 		index = (v6 ? XB_GEN_V6_FLOWS : 0) + (__u32)(seq % n);
 		flow = bpf_map_lookup_elem(&xb_gen_flow_map, &index);
@@ -119,6 +138,8 @@ int xb_gen(struct xdp_md *ctx)
 		udp[1] = flow->dport;
 	} else {
 		udp[0] = bpf_htons((__u16)(XB_GEN_BASE_PORT + seq % n));
+		if (!v6)
+			((__u16 *)(frame + 14))[5] = xb_ip_checksum((__u16 *)(frame + 14));
 	}
 	stamp->magic = XB_GEN_MAGIC;
 	stamp->seq = (__u32)seq;

@@ -11,6 +11,8 @@
 #define XB_GEN_STAMP_L2_OFFSET (14 + XB_GEN_STAMP_L3_OFFSET)
 #define XB_GEN_STAMP_IPV6_EXTRA 20
 #define XB_GEN_BASE_PORT 32768
+/* the TTL (IPv4) and hop limit (IPv6) of every template frame */
+#define XB_GEN_TTL 64
 
 /* 16 bytes: with Ethernet, IPv4 and UDP headers it fits a minimum frame. */
 struct xb_gen_stamp {

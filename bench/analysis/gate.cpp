@@ -11,6 +11,7 @@
 
 #include "errors.hpp"
 #include "generator_bound.hpp"
+#include "hook_starved.hpp"
 #include "stats.hpp"
 
 namespace xb::bench {
@@ -99,6 +100,17 @@ std::string generator_bound_in(const RunResult& doc, const HookResult& hook_resu
   if (!ceiling) return "";
   const GeneratorBound g = generator_bound(rate_samples_of(hook_result), *ceiling, pinned(doc));
   return g.bound ? fmt::format("generator-bound in {}: {}", label, g.why) : "";
+}
+
+// Why the hook's rate in this result is the stack's discarding, not the
+// hook's (hook_starved.hpp); empty if it is not, or the trials do not record
+// what the DUT received (older results).
+std::string starved_in(const HookResult& hook_result, const std::string& label) {
+  std::vector<InputSample> samples;
+  for (const auto& t : hook_result.trials)
+    if (t.dut_nic_rx && !t.own_input_queue) samples.push_back({t.rx, *t.dut_nic_rx});
+  const HookStarved s = hook_starved(samples);
+  return s.starved ? fmt::format("starved in {}: {}", label, s.why) : "";
 }
 
 // Both results' generators reached rates a factor 1/kFarBelow or more apart:
@@ -218,6 +230,8 @@ GateReport compare_results(const RunResult& baseline, const RunResult& current, 
     std::string rate_not_judged = apart;
     if (rate_not_judged.empty()) rate_not_judged = generator_bound_in(baseline, r, o.baseline_label);
     if (rate_not_judged.empty()) rate_not_judged = generator_bound_in(current, *cur, o.current_label);
+    if (rate_not_judged.empty()) rate_not_judged = starved_in(r, o.baseline_label);
+    if (rate_not_judged.empty()) rate_not_judged = starved_in(*cur, o.current_label);
     bool judged_instead = false;
     for (const auto& m : kMetrics) {
       const auto a = metric_samples(r, m.name), b = metric_samples(*cur, m.name);

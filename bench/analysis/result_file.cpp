@@ -111,9 +111,10 @@ TrialRecord TrialRecord::of(const Trial& t) {
   if (t.has_latency) r.latency_ns = SinkLatency{t.p50, t.p90, t.p99, t.p999, t.max};
   if (t.has_nic_counts) {
     r.engine_sent = t.engine_sent;
-    r.dut_nic_rx = t.dut_nic_rx;
     r.gen_nic_tx_dropped = t.gen_nic_tx_dropped;
   }
+  if (t.has_dut_nic_rx) r.dut_nic_rx = t.dut_nic_rx;
+  r.own_input_queue = t.own_input_queue;
   return r;
 }
 
@@ -133,7 +134,8 @@ void to_json(json& j, const TrialRecord& t) {
        {"latency_ns", t.latency_ns ? sink_latency_json(*t.latency_ns) : json(nullptr)},
        {"engine_sent", t.engine_sent ? json(*t.engine_sent) : json(nullptr)},
        {"dut_nic_rx", t.dut_nic_rx ? json(*t.dut_nic_rx) : json(nullptr)},
-       {"gen_nic_tx_dropped", t.gen_nic_tx_dropped ? json(*t.gen_nic_tx_dropped) : json(nullptr)}};
+       {"gen_nic_tx_dropped", t.gen_nic_tx_dropped ? json(*t.gen_nic_tx_dropped) : json(nullptr)},
+       {"own_input_queue", t.own_input_queue}};
 }
 
 // Members a trial lacks (results written by older builds, by hand) read as
@@ -158,6 +160,7 @@ void from_json(const json& j, TrialRecord& t) {
   t.softirq_pct = number(j, "softirq_pct", at);
   t.hook_latency_ns = latency<TrialRecord::HookLatency>(j, "hook_latency_ns", at);
   t.latency_ns = latency<TrialRecord::SinkLatency>(j, "latency_ns", at);
+  t.own_input_queue = boolean(j, "own_input_queue", at, false);
   for (auto [key, slot] : {std::pair{"engine_sent", &t.engine_sent}, std::pair{"dut_nic_rx", &t.dut_nic_rx},
                            std::pair{"gen_nic_tx_dropped", &t.gen_nic_tx_dropped}}) {
     slot->reset();

@@ -38,8 +38,11 @@ struct TrialRecord {
   std::optional<HookLatency> hook_latency_ns;  // null: the hook's latency could not be read
   std::optional<SinkLatency> latency_ns;       // null: no sink
   // a lab's trials (offered then counted by the generator's NIC): the
-  // engine's own count and the DUT NIC's received count; null elsewhere
-  std::optional<std::uint64_t> engine_sent, dut_nic_rx, gen_nic_tx_dropped;
+  // engine's own count and what its NIC could not send; null elsewhere
+  std::optional<std::uint64_t> engine_sent, gen_nic_tx_dropped;
+  // what the DUT's interface received during the trial; null in older results
+  std::optional<std::uint64_t> dut_nic_rx;
+  bool own_input_queue = false;  // Trial::own_input_queue
 
   static TrialRecord of(const Trial& t);
 };

@@ -77,6 +77,7 @@ HookSummary summarize(const std::string& hook, const std::vector<Trial>& trials,
   s.has_verdicts = all_of(trials, [](const Trial& t) { return t.has_verdicts; });
   s.has_latency = all_of(trials, [](const Trial& t) { return t.has_latency; });
   s.has_hook_latency = all_of(trials, [](const Trial& t) { return t.has_hook_latency; });
+  s.input = hook_starved(input_samples(trials));
   s.ratio_to_noop = noop_rx > 0 ? s.rx.median / noop_rx : 0;
   s.ratio_to_native = native_rx > 0 ? s.rx.median / native_rx : 0;
   return s;
@@ -91,6 +92,13 @@ RateSamples rate_samples(const std::vector<Trial>& trials) {
   return r;
 }
 
+std::vector<InputSample> input_samples(const std::vector<Trial>& trials) {
+  std::vector<InputSample> r;
+  for (const auto& t : trials)
+    if (t.has_dut_nic_rx && !t.own_input_queue) r.push_back({t.seen, t.dut_nic_rx});
+  return r;
+}
+
 std::string summary_table_header() {
   return fmt::format(kRow, "hook", "offered", "rx Mpps (min-max)", "drop", "pass", "delivered", "loss%",
                      "prog ns/pkt (min-max)", "DUT CPU ns/pkt (min-max)", "vs noop", "vs native", "sirq%",
@@ -100,12 +108,12 @@ std::string summary_table_header() {
 std::string summary_table_row(const HookSummary& s) {
   const auto mpps_or_dash = [&](double v) { return s.has_verdicts ? fmt::format("{:.3f}", v) : std::string("-"); };
   return fmt::format(
-      kRow, s.hook + (s.generator.bound ? "*" : ""), fmt::format("{:.3f}", s.offered.median),
-      fmt::format("{:.3f} ({:.3f}-{:.3f})", s.rx.median, s.rx.min, s.rx.max), mpps_or_dash(s.drop.median),
-      mpps_or_dash(s.pass.median), fmt::format("{:.3f}", s.delivered.median), fmt::format("{:.2f}", s.loss.median),
-      cost(s.has_run_time, s.prog_ns), cost(s.has_dut_cpu, s.dut_cpu_ns), fmt::format("{:.2f}", s.ratio_to_noop),
-      s.ratio_to_native > 0 ? fmt::format("{:.2f}", s.ratio_to_native) : "-", fmt::format("{:.1f}", s.sirq.median),
-      percentiles(s.has_hook_latency, s.hook_p50, s.hook_p99, s.hook_p999),
+      kRow, s.hook + (s.generator.bound ? "*" : "") + (s.input.starved ? "!" : ""),
+      fmt::format("{:.3f}", s.offered.median), fmt::format("{:.3f} ({:.3f}-{:.3f})", s.rx.median, s.rx.min, s.rx.max),
+      mpps_or_dash(s.drop.median), mpps_or_dash(s.pass.median), fmt::format("{:.3f}", s.delivered.median),
+      fmt::format("{:.2f}", s.loss.median), cost(s.has_run_time, s.prog_ns), cost(s.has_dut_cpu, s.dut_cpu_ns),
+      fmt::format("{:.2f}", s.ratio_to_noop), s.ratio_to_native > 0 ? fmt::format("{:.2f}", s.ratio_to_native) : "-",
+      fmt::format("{:.1f}", s.sirq.median), percentiles(s.has_hook_latency, s.hook_p50, s.hook_p99, s.hook_p999),
       percentiles(s.has_latency, s.sink_p50, s.sink_p99, s.sink_p999));
 }
 
@@ -133,6 +141,10 @@ json summary_json(const HookSummary& s, const std::vector<Trial>& trials, bool b
           {"rx_ratio_to_native", s.ratio_to_native > 0 ? json(s.ratio_to_native) : json(nullptr)},
           {"generator_bound", s.generator.bound},
           {"generator_bound_why", s.generator.bound ? json(s.generator.why) : json(nullptr)},
+          // the share of the DUT interface's received frames the hook saw
+          {"starved", s.input.starved},
+          {"starved_why", s.input.starved ? json(s.input.why) : json(nullptr)},
+          {"input_share", s.input.share},
           {"baseline", baseline},
           {"softirq_pct", spread_json(s.sirq)},
           {"hook_latency_us", s.has_hook_latency ? json{{"p50", spread_json(s.hook_p50)},

@@ -27,10 +27,17 @@ struct Trial {
   std::uint64_t hook_p50 = 0, hook_p99 = 0, hook_p999 = 0, hook_max = 0;  // one-way to the hook, ns
   LatencyHistogram hook_latency, sink_latency;                            // whole, for CDFs
   // A lab's trials: offered is what the generator's NIC counted sent; what
-  // the engine said it sent, and what the DUT's NIC counted received, beside it
+  // the engine said it sent beside it
   bool has_nic_counts = false;
-  std::uint64_t engine_sent = 0, dut_nic_rx = 0;
+  std::uint64_t engine_sent = 0;
   std::uint64_t gen_nic_tx_dropped = 0;  // what the generator's NIC could not send (a veth: the peer's ring full)
+  // What the DUT's interface counted received (rx_packets, drain included):
+  // what a hook could have seen (analysis/hook_starved.hpp)
+  bool has_dut_nic_rx = false;
+  std::uint64_t dut_nic_rx = 0;
+  // the hook reads a ring of its own (a DPDK application): its input is
+  // what that ring took, not what the stack let through; never starved
+  bool own_input_queue = false;
 
   double mpps(std::uint64_t n) const { return seconds > 0 ? static_cast<double>(n) / seconds / 1e6 : 0; }
   // offered - (dropped by a rule + delivered), as a share of offered

@@ -170,6 +170,7 @@ class DpdkHook final : public HookUnderTest {
     c.run_time_ns = static_cast<std::uint64_t>(j.at("busy_ns").get<double>());
     c.has_run_time = true;
     c.delivers_passed = true;
+    c.own_input_queue = true;
     c.latency = LatencyHistogram(j.at("latency").get<std::vector<std::uint64_t>>());
     return c;
   }

@@ -207,6 +207,18 @@ std::string nic_counts_line(const std::map<std::string, std::vector<Trial>>& tri
       wire, engine, dropped);
 }
 
+// The one line under the table that names the starved hooks.
+std::string starved_line(const std::vector<HookSummary>& rows) {
+  std::vector<std::string> starved;
+  for (const auto& r : rows)
+    if (r.input.starved) starved.push_back(fmt::format("{} ({:.1f}%)", r.hook, 100 * r.input.share));
+  if (starved.empty()) return "";
+  return fmt::format(
+      "! starved: {}: saw under {:.0f}% of the frames the DUT's interface received; the stack discarded the rest "
+      "before the hook (ip -s -s link, nstat in the DUT's namespace say why): the rate is not the hook's\n",
+      fmt::join(starved, ", "), 100 * kStarvedShare);
+}
+
 std::string dut_cpu_line(const Rig& rig) {
   if (!rig.dut_cpu())
     return "DUT CPU ns/pkt: needs --cpu=GEN,DUT; without it the generator's core also does the DUT's receive work, "
@@ -305,6 +317,7 @@ int run_benchmark(const RunOptions& o) {
         kParseHook, kCeilingHook);
   fmt::print("{}", generator_bound_line(rows, ceiling, pinned));
   fmt::print("{}", nic_counts_line(trials));
+  fmt::print("{}", starved_line(rows));
   fmt::print("{}", dut_cpu_line(rig));
   if (const std::string clocks = rig.lab() ? rig.lab()->two_clocks() : ""; !clocks.empty())
     fmt::print("latency: {}\n", clocks);

@@ -68,6 +68,7 @@ json counts_to_json(const HookCounts& c) {
           {"has_run_time", c.has_run_time},
           {"has_verdicts", c.has_verdicts},
           {"delivers_passed", c.delivers_passed},
+          {"own_input_queue", c.own_input_queue},
           {"latency", c.latency.buckets()}};
 }
 
@@ -80,6 +81,7 @@ HookCounts counts_from_json(const json& j) {
   c.has_run_time = j.at("has_run_time").get<bool>();
   c.has_verdicts = j.at("has_verdicts").get<bool>();
   c.delivers_passed = j.at("delivers_passed").get<bool>();
+  c.own_input_queue = j.at("own_input_queue").get<bool>();
   c.latency = LatencyHistogram(j.at("latency").get<std::vector<std::uint64_t>>());
   return c;
 }

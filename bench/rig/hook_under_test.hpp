@@ -25,6 +25,10 @@ struct HookCounts {
   // The passed packets end in the hook's own process (a DPDK application),
   // not in the DUT's IP stack: they count as delivered.
   bool delivers_passed = false;
+  // The hook reads a queue of its own (an AF_XDP or AF_PACKET ring): what
+  // the ring had no room for is its overload, not the stack's discarding
+  // (analysis/hook_starved.hpp does not judge it).
+  bool own_input_queue = false;
   LatencyHistogram latency;  // generator to this hook (empty where it cannot be read)
 };
 

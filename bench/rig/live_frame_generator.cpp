@@ -88,7 +88,7 @@ std::vector<std::uint8_t> template_frame(const Topology& topo, Family family, st
     ip[0] = 0x45;
     const std::uint16_t total = static_cast<std::uint16_t>(size - kEth);
     put16(ip + 2, total);
-    ip[8] = 64;
+    ip[8] = XB_GEN_TTL;
     ip[9] = 17;
     if (inet_pton(AF_INET, topo.generator().ip4.c_str(), ip + 12) != 1 ||
         inet_pton(AF_INET, topo.spec().target.c_str(), ip + 16) != 1)
@@ -101,7 +101,7 @@ std::vector<std::uint8_t> template_frame(const Topology& topo, Family family, st
     ip[0] = 0x60;
     put16(ip + 4, l4_len);
     ip[6] = 17;
-    ip[7] = 64;
+    ip[7] = XB_GEN_TTL;
     if (inet_pton(AF_INET6, topo.generator().ip6.c_str(), ip + 8) != 1 ||
         inet_pton(AF_INET6, topo.spec().target6.c_str(), ip + 24) != 1)
       throw Error(fmt::format("--ipv6-share: topology {} has no IPv6 generator address and target6", topo.spec().name));
@@ -196,6 +196,12 @@ LiveFrameGenerator::LiveFrameGenerator(const Topology& topo, const TrafficProfil
   impl_->skel->rodata->xb_gen_flows_v4 = table ? static_cast<__u32>(flows4.size()) : template_flows;
   impl_->skel->rodata->xb_gen_flows_v6 = table ? static_cast<__u32>(flows6.size()) : template_flows;
   impl_->skel->rodata->xb_gen_flow_table = table ? 1 : 0;
+  {
+    // written into every frame: a forwarding DUT rewrites them in the pages it hands back
+    const auto dst = parse_mac(topo.next_hop_mac()), src = parse_mac(topo.generator().mac);
+    std::copy(dst.begin(), dst.end(), impl_->skel->rodata->xb_gen_eth_addrs);
+    std::copy(src.begin(), src.end(), impl_->skel->rodata->xb_gen_eth_addrs + 6);
+  }
   impl_->skel->rodata->xb_gen_threads = static_cast<__u32>(std::max<std::size_t>(impl_->cpus.size(), 1));
   for (std::size_t t = 0; t < impl_->cpus.size(); ++t) {
     if (impl_->cpus[t] < 0 || impl_->cpus[t] >= XB_GEN_MAX_CPUS)

@@ -44,7 +44,11 @@ void install_stop_signals() {
 namespace {
 
 FlowEndpoints flow_endpoints(const Topology& topo) {
-  return {topo.spec().name, topo.generator().ip4, topo.spec().target, topo.generator().ip6, topo.spec().target6};
+  FlowEndpoints ends{topo.spec().name,     topo.generator().ip4, topo.spec().target,
+                     topo.generator().ip6, topo.spec().target6,  {}};
+  for (const auto& [a, b] : topo.spec().veths)
+    for (const VethEnd* e : {&a, &b}) ends.subnets.insert(ends.subnets.end(), e->addresses.begin(), e->addresses.end());
+  return ends;
 }
 
 // The CPUs of --gen-cpus and --cpu together; throws when they overlap.
@@ -225,6 +229,8 @@ Trial Rig::trial(HookUnderTest& hook, const TrialSpec& spec) {
   }
   // a lab: what the NICs count, not only what the engine says
   const LabHosts::NicCounts nic0 = lab_ ? lab_->nic_counts() : LabHosts::NicCounts{};
+  // what the DUT's interface received: what the hook could have seen
+  const std::uint64_t dut_rx0 = lab_ ? 0 : interface_rx_packets(topology_->dut().ns, topology_->dut().dev);
   const auto start = std::chrono::steady_clock::now();
   Trial t;
   t.offered = generator_->send(spec.max_packets, spec.seconds);
@@ -242,7 +248,10 @@ Trial Rig::trial(HookUnderTest& hook, const TrialSpec& spec) {
     t.offered = nic1.generator_tx - nic0.generator_tx;
     t.dut_nic_rx = nic1.dut_rx - nic0.dut_rx;
     t.gen_nic_tx_dropped = nic1.generator_tx_dropped - nic0.generator_tx_dropped;
+  } else {
+    t.dut_nic_rx = interface_rx_packets(topology_->dut().ns, topology_->dut().dev) - dut_rx0;
   }
+  t.has_dut_nic_rx = true;
   // the packets counted below include those it handled while draining
   if (dut_cpu) {
     t.dut_cpu_busy_ns = dut_cpu->ns();
@@ -260,6 +269,7 @@ Trial Rig::trial(HookUnderTest& hook, const TrialSpec& spec) {
   t.run_time_ns = c.run_time_ns;
   t.has_run_time = c.has_run_time;
   t.has_verdicts = c.has_verdicts;
+  t.own_input_queue = c.own_input_queue;
   t.hook_latency = c.latency;
   if (c.latency.count() > 0) {
     t.has_hook_latency = true;
@@ -272,10 +282,11 @@ Trial Rig::trial(HookUnderTest& hook, const TrialSpec& spec) {
   if (sink_ && !c.delivers_passed) {
     // the sink program consumes what reaches it: it is the count there, of
     // stamped frames; a file's frames mostly carry no stamp and pass the
-    // sink: for them the DUT's own count of what it forwarded stands
+    // sink, trafgen's and pktgen's carry none: for them the DUT's own count
+    // of what it forwarded stands
     const LatencyHistogram h = sink_->read();
     t.sink_latency = h;
-    if (!traffic_.file) t.delivered = h.count();
+    if (!traffic_.file && traffic_.engine == "xdpbench") t.delivered = h.count();
     t.has_latency = h.count() > 0;
     t.p50 = h.percentile(0.5);
     t.p90 = h.percentile(0.9);

@@ -243,6 +243,13 @@ Topology::Topology(const TopologySpec& spec, const std::string& prefix, unsigned
         run({"sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0"}, ns(n.name));
       }
       if (n.forwarding) {
+        // the flows' sources are anywhere, and the DUT's route back to them
+        // leads out of the sink's side: strict reverse-path filtering would
+        // drop them all. A new namespace has it off unless it inherits the
+        // host's (net.core.devconf_inherit_init_net), so say so; the
+        // interface's own setting is made from "default", the larger wins
+        for (const char* conf : {"all", "default"})
+          run({"sysctl", "-qw", fmt::format("net.ipv4.conf.{}.rp_filter=0", conf)}, ns(n.name));
         run({"sysctl", "-qw", "net.ipv4.ip_forward=1"}, ns(n.name));
         run({"sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"}, ns(n.name));
       }

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "errors.hpp"
+#include "header_match.hpp"
 #include "packet_builder.hpp"
 #include "rule_compiler.hpp"
 
@@ -46,6 +47,26 @@ bool routable(Family family, const Address& a) {
   return !zero_prefix && a[0] != 0xff && !(a[0] == 0xfe && (a[1] & 0xc0) == 0x80);
 }
 
+bool contains(const Prefix& p, const Address& a) {
+  for (int bit = 0; bit < p.len; bit += 8) {
+    const int n = std::min(8, p.len - bit);
+    const auto mask = static_cast<std::uint8_t>(0xff00 >> n);
+    if ((a[bit / 8] & mask) != (p.addr[bit / 8] & mask)) return false;
+  }
+  return true;
+}
+
+// An address in a subnet of the topology is on a link the DUT is attached
+// to: its own address, a broadcast, or a neighbour it would have to resolve
+// (the rig's neighbours are static: the packet waits in the neighbour queue
+// and is dropped, NEIGH_QUEUEFULL), or the generator's side, where the DUT
+// would send it back. None of them is forwarded to the sink. A source in
+// them would be a martian where it is the DUT's own.
+bool off_the_links(const Address& a, const Address& own, const std::vector<Prefix>& subnets) {
+  if (a == own) return true;
+  return std::none_of(subnets.begin(), subnets.end(), [&](const Prefix& p) { return contains(p, a); });
+}
+
 }  // namespace
 
 std::vector<Flow> flows_for_rules(const CompiledRuleSet& rules, const FlowEndpoints& ends, Family family,
@@ -57,6 +78,16 @@ std::vector<Flow> flows_for_rules(const CompiledRuleSet& rules, const FlowEndpoi
   if (from.empty() || to.empty())
     throw Error(fmt::format("topology {} has no {} addresses for the generator and target", ends.topology,
                             family == Family::V4 ? "IPv4" : "IPv6"));
+  std::vector<Prefix> subnets;
+  for (const auto& s : ends.subnets)
+    if (const auto p = parse_prefix(family, s)) subnets.push_back(*p);
+  Address source{}, target{};
+  inet_pton(family == Family::V4 ? AF_INET : AF_INET6, from.c_str(), source.data());
+  inet_pton(family == Family::V4 ? AF_INET : AF_INET6, to.c_str(), target.data());
+  const auto usable = [&](const Address& saddr, const Address& daddr) {
+    return routable(family, saddr) && routable(family, daddr) && off_the_links(saddr, source, subnets) &&
+           off_the_links(daddr, target, subnets);
+  };
   std::vector<const Rule*> aimable;
   for (const auto& r : rules.rules().rules) {
     const auto fams = r.families();
@@ -66,9 +97,7 @@ std::vector<Flow> flows_for_rules(const CompiledRuleSet& rules, const FlowEndpoi
   // a rule whose prefixes allow no ordinary unicast address cannot be aimed at
   std::erase_if(aimable, [&](const Rule* r) {
     for (int attempt = 0; attempt < 16; ++attempt)
-      if (routable(family, address_in(family, r->src, from, rng)) &&
-          routable(family, address_in(family, r->dst, to, rng)))
-        return false;
+      if (usable(address_in(family, r->src, from, rng), address_in(family, r->dst, to, rng))) return false;
     return true;
   });
   auto make = [&](const Rule* r) {
@@ -77,7 +106,7 @@ std::vector<Flow> flows_for_rules(const CompiledRuleSet& rules, const FlowEndpoi
     do {
       f.saddr = address_in(family, r ? r->src : std::nullopt, from, rng);
       f.daddr = address_in(family, r ? r->dst : std::nullopt, to, rng);
-    } while (!routable(family, f.saddr) || !routable(family, f.daddr));
+    } while (!usable(f.saddr, f.daddr));
     f.sport = port_in(r ? r->sport : std::vector<PortRange>{}, static_cast<std::uint16_t>(1024 + rng() % 60000), rng);
     f.dport = port_in(r ? r->dport : std::vector<PortRange>{}, 9, rng);
     char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];

@@ -29,6 +29,9 @@ struct Flow {
 struct FlowEndpoints {
   std::string topology;
   std::string source4, target4, source6, target6;
+  // the topology's own addresses with their prefix lengths ("198.18.0.2/24"):
+  // flows keep out of these subnets but for source and target themselves
+  std::vector<std::string> subnets;
 };
 
 std::vector<Flow> flows_for_rules(const CompiledRuleSet& rules, const FlowEndpoints& ends, Family family,

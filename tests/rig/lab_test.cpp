@@ -54,8 +54,8 @@ TEST_P(SshLabEngine, PerRuleCountsEqualTheReferenceModel) {
   const auto topo = hosts->topology();
   const CompiledRuleSet rules(default_rule_set());
   constexpr std::uint64_t kFlows = 256, kRounds = 20;
-  const auto flows = bench::flows_for_rules(rules, {spec.name, topo->generator().ip4, spec.target, "", ""}, Family::V4,
-                                            static_cast<std::uint32_t>(kFlows), -1);
+  const auto flows = bench::flows_for_rules(rules, {spec.name, topo->generator().ip4, spec.target, "", "", {}},
+                                            Family::V4, static_cast<std::uint32_t>(kFlows), -1);
   std::map<std::uint32_t, std::uint64_t> expected;  // rule -> packets
   for (const auto& f : flows) expected[f.expected.rule] += kRounds;
   bench::TrafficProfile traffic;

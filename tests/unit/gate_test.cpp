@@ -232,6 +232,22 @@ TEST(Gate, SkipsTheRateOfAGeneratorBoundHookAndJudgesItsCost) {
   EXPECT_NE(gate_markdown(rep, {}).find("not judged"), std::string::npos);
 }
 
+TEST(Gate, SkipsTheRateOfAStarvedHook) {
+  // lwt-in saw 1% of what the DUT received (issue #24's router): its rate
+  // fell by a fifth with what the stack let through, which says nothing of it
+  RunResult a = result_with_ceiling({{"lwt-in", {noisy(0.010, 0.0001, 10, 1), 300}}}, noisy(1.0, 0.01, 10, 3));
+  RunResult b = result_with_ceiling({{"lwt-in", {noisy(0.008, 0.0001, 10, 4), 300}}}, noisy(1.0, 0.01, 10, 6));
+  EXPECT_EQ(compare_results(a, b, {}).exit_code(), 1) << "without the DUT's counts it is judged";
+  for (RunResult* doc : {&a, &b})
+    for (auto& t : doc->results[0].trials) t.dut_nic_rx = t.rx * 100;
+  const GateReport rep = compare_results(a, b, {});
+  const std::string text = gate_text(rep, {});
+  EXPECT_EQ(rep.exit_code(), 0) << text;
+  EXPECT_EQ(row_of(rep, "lwt-in", "rx_mpps")->verdict, "not judged");
+  EXPECT_NE(text.find("not judged: lwt-in rx_mpps: starved in baseline: saw 1.0%"), std::string::npos) << text;
+  EXPECT_EQ(row_of(rep, "lwt-in", "ns_per_pkt")->verdict, "no change");
+}
+
 TEST(Gate, StillFailsARateDropOfAHookBelowTheCeiling) {
   const RunResult a = result_with_ceiling({{"tc-cls", {noisy(0.5, 0.01, 10, 1), 300}}}, noisy(1.0, 0.01, 10, 3));
   const RunResult b = result_with_ceiling({{"tc-cls", {noisy(0.4, 0.01, 10, 4), 300}}}, noisy(1.0, 0.01, 10, 6));
