@@ -144,10 +144,11 @@ TEST(SshLab, SinkOnTheGeneratorHostTimesWithOneClock) {
     const auto& t = h["trials"][0];
     EXPECT_TRUE(t["latency_ns"].is_object()) << h["hook"] << ": the sink's latency";
     EXPECT_TRUE(t["hook_latency_ns"].is_null()) << h["hook"] << ": no latency across hosts";
-    // what the sink counted the hook passed (not all of it: the DUT does not
-    // forward every address the rules aim at, as on the router topology)
-    EXPECT_LE(t["delivered"].get<std::uint64_t>(), t["passed"].get<std::uint64_t>()) << h["hook"];
-    EXPECT_GT(t["delivered"].get<std::uint64_t>(), 0u) << h["hook"];
+    // what the sink counted the hook passed: below the veth's limit, nearly
+    // all of it (the DUT forwards every flow aimed at the rules: #24)
+    const auto delivered = t["delivered"].get<std::uint64_t>(), passed = t["passed"].get<std::uint64_t>();
+    EXPECT_LE(delivered, passed) << h["hook"];
+    EXPECT_GE(delivered, passed * 9 / 10) << h["hook"];
   }
   EXPECT_EQ(lab.leftovers(), "");
 }
