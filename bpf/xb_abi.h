@@ -89,6 +89,20 @@ enum xb_key_word {
 #define XB_L4_TINY 8  /* TCP or UDP cut short of its ports (under 4 bytes) */
 #define XB_L4_BITS 4
 
+/*
+ * A packet's connection state, as iptables' conntrack match and nftables'
+ * ct state name it (docs/rules.md "Connection state"): one bit a state, so a
+ * rule's set of states is a mask. 0 is "not known here": the hook could not
+ * ask the kernel's conntrack table (bpf/xb_ct.bpf.h says when), and no rule
+ * that names states matches it.
+ */
+#define XB_CT_NEW 0x01
+#define XB_CT_ESTABLISHED 0x02
+#define XB_CT_RELATED 0x04
+#define XB_CT_INVALID 0x08
+#define XB_CT_UNTRACKED 0x10
+#define XB_CT_ALL 0x1f
+
 /* xb_node.word of a leaf: its arg records sit in blocks index, index + 1, ... */
 #define XB_NODE_LEAF 0xff
 
@@ -118,7 +132,8 @@ struct xb_meta {
 	__u8 malformed_action;
 	__u8 n_trees;        /* of this family, sorted by min_rule */
 	__u8 short_l4;       /* 1: a transport header cut short goes to the rules, not malformed */
-	__u8 pad[3];
+	__u8 ct_lookup;      /* 1: some rule names connection states: look the packet up */
+	__u8 pad[2];
 	struct xb_tree_root trees[XB_MAX_TREES];
 };
 
@@ -142,7 +157,8 @@ struct xb_rule_record {
 	__u8 tcp_flags_mask;   /* (flags & mask) == value; the proto word */
 	__u8 tcp_flags_value;  /* then asks for a TCP header */
 	__u8 action;           /* enum xb_verdict */
-	__u8 pad[5];
+	__u8 ct_states;        /* XB_CT_* the rule accepts; 0: any, not looked at */
+	__u8 pad[4];
 };
 
 union xb_block {

@@ -12,6 +12,10 @@
  *                               bytes (IP length checks; the loads check
  *                               their own bounds)
  *   xb_ctx_l3_ethertype(ctx)    (L3 hooks only) EtherType of the packet
+ *   xb_ctx_ct_state(ctx, pkt)   (where XB_CTX_HAS_CT_STATE is defined) the
+ *                               packet's connection state, XB_CT_*; where
+ *                               it is not, rules naming states never match
+ *                               (the loader refuses such rules there)
  * and the table through one lookup:
  *   XB_TABLE                    the table handle type
  *   xb_table_block(table, i)    const union xb_block * of block i, or NULL
@@ -84,6 +88,8 @@ static __always_inline int xb_record_matches(const struct xb_rule_record *r,
 	diff |= ((__u64)r->port_span[1] - (__u32)(key->w[XB_KEY_DPORT] - r->port_lo[1])) >> 63;
 	diff |= (key->w[XB_KEY_PROTO] & r->proto_mask) ^ r->proto_value;
 	diff |= (pkt->tcp_flags & r->tcp_flags_mask) ^ r->tcp_flags_value;
+	/* a rule that names states needs the packet's among them */
+	diff |= (r->ct_states != 0) & ((pkt->ct_state & r->ct_states) == 0);
 	/* an IPv4 address is one word: the other three are zero on both sides */
 	if (pkt->family == XB_FAMILY_V6) {
 		for (w = 1; w < 4; w++) {
@@ -195,6 +201,13 @@ static __always_inline void xb_search(XB_TABLE table, const struct xb_meta *meta
 	res->counter_slot = meta->counter_base + st.best;
 }
 
+#ifndef XB_CTX_HAS_CT_STATE
+static __always_inline __u8 xb_ctx_ct_state(XB_CTX ctx, const struct xb_packet *pkt)
+{
+	return 0;
+}
+#endif
+
 /*
  * Classify the packet in ctx. With no table loaded yet the packet passes:
  * the program is attached before its first table is swapped in.
@@ -237,6 +250,10 @@ static __always_inline void xb_classify(XB_CTX ctx, XB_TABLE table,
 		res->counter_slot = meta->counter_base + XB_RULE_MALFORMED;
 		return;
 	}
+	/* asked only of tables that need it: a lookup costs as much as the
+	 * search (docs/rules.md "Connection state") */
+	if (meta->ct_lookup)
+		pkt.ct_state = xb_ctx_ct_state(ctx, &pkt);
 	xb_search(table, meta, &pkt, res);
 }
 

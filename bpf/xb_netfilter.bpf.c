@@ -21,6 +21,7 @@ extern int bpf_dynptr_from_skb(struct __sk_buff *skb, __u64 flags,
 
 struct xb_nf_packet {
 	struct bpf_dynptr data;
+	__u64 nfct; /* skb->_nfct: conntrack's entry | its ctinfo */
 	__u32 bytes;
 	__u16 ethertype;
 };
@@ -53,6 +54,31 @@ static __always_inline int xb_ctx_verdict(struct xb_nf_packet *p, __u32 verdict)
 	return verdict == XB_DROP ? XB_NF_DROP : XB_NF_ACCEPT;
 }
 
+/*
+ * Here conntrack has already judged the packet (at priority -200, before
+ * the filter at any priority the loader allows): its answer is in the skb,
+ * read as xt_conntrack reads it. No entry is INVALID, the untracked mark
+ * UNTRACKED; a reply's state is its original's.
+ */
+#define XB_CTX_HAS_CT_STATE 1
+#define XB_NFCT_INFOMASK 7UL
+
+struct xb_packet; /* xb_parse.h, which needs the ctx layer first */
+
+static __always_inline __u8 xb_ctx_ct_state(struct xb_nf_packet *p, const struct xb_packet *pkt)
+{
+	__u64 nfct = p->nfct;
+	__u32 info = nfct & XB_NFCT_INFOMASK;
+
+	if (!(nfct & ~XB_NFCT_INFOMASK))
+		return info == IP_CT_UNTRACKED ? XB_CT_UNTRACKED : XB_CT_INVALID;
+	if (info >= IP_CT_IS_REPLY)
+		info -= IP_CT_IS_REPLY;
+	if (info == IP_CT_NEW)
+		return XB_CT_NEW;
+	return info == IP_CT_RELATED ? XB_CT_RELATED : XB_CT_ESTABLISHED;
+}
+
 #include "xb_filter_entry.bpf.h"
 
 SEC("netfilter")
@@ -63,6 +89,7 @@ int xb_netfilter_filter(struct bpf_nf_ctx *ctx)
 
 	if (bpf_dynptr_from_skb((struct __sk_buff *)skb, 0, &p.data))
 		return XB_NF_ACCEPT;
+	p.nfct = skb->_nfct;
 	p.bytes = skb->len;
 	p.ethertype = bpf_ntohs(skb->protocol);
 	return xb_filter(&p);

@@ -43,7 +43,7 @@ struct xb_packet {
 	__u8 family;
 	__u8 proto;
 	__u8 l4;        /* what was read of the transport header: XB_L4_* */
-	__u8 pad0;
+	__u8 ct_state;  /* XB_CT_*, when the table asks (xb_meta.ct_lookup); else 0 */
 	__u8 tcp_flags;
 	__u8 icmp_type;
 	__u8 icmp_code;

@@ -16,7 +16,7 @@ trap '"$own_policy" && rm -f "$policy"' EXIT
 apt-get install -y -qq --no-install-recommends \
   build-essential cmake pkg-config git ca-certificates \
   clang llvm libclang-rt-dev clang-tidy bpftool libbpf-dev libxdp-dev libelf-dev zlib1g-dev \
-  libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev libmnl-dev libpcap-dev \
+  libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev libmnl-dev libnftables-dev libpcap-dev \
   libgtest-dev libbenchmark-dev \
   iproute2 ethtool util-linux procps netbase \
   nftables iptables ipset libdpdk-dev chromium \

@@ -7,8 +7,8 @@
 
 namespace xb {
 
-Classification classify(const CompiledTable& table, std::span<const std::uint8_t> frame) {
-  const xb_native_ctx ctx{frame.data(), static_cast<std::uint32_t>(frame.size()), 0};
+Classification classify(const CompiledTable& table, std::span<const std::uint8_t> frame, std::uint8_t ct_state) {
+  const xb_native_ctx ctx{frame.data(), static_cast<std::uint32_t>(frame.size()), 0, ct_state};
   xb_result res{};
   xb_classify(&ctx, &table, &res);
   return {static_cast<Action>(res.verdict), res.rule};

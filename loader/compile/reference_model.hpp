@@ -16,11 +16,14 @@ struct Classification {
   bool operator==(const Classification&) const = default;
 };
 
-// frame: from the Ethernet header (XDP, tc)
-Classification classify(const CompiledTable& table, std::span<const std::uint8_t> frame);
+// frame: from the Ethernet header (XDP, tc). ct_state: the packet's
+// connection state (XB_CT_*) as the hook would look it up, for tables whose
+// rules name states; 0 where it is not known.
+Classification classify(const CompiledTable& table, std::span<const std::uint8_t> frame, std::uint8_t ct_state = 0);
 
 // packet: from the IP header; ethertype as the skb carries it (socket
 // filters, cgroup_skb, netfilter)
-Classification classify_l3(const CompiledTable& table, std::uint16_t ethertype, std::span<const std::uint8_t> packet);
+Classification classify_l3(const CompiledTable& table, std::uint16_t ethertype, std::span<const std::uint8_t> packet,
+                           std::uint8_t ct_state = 0);
 
 }  // namespace xb

@@ -9,8 +9,9 @@
 
 namespace xb {
 
-Classification classify_l3(const CompiledTable& table, std::uint16_t ethertype, std::span<const std::uint8_t> packet) {
-  const xb_native_ctx ctx{packet.data(), static_cast<std::uint32_t>(packet.size()), ethertype};
+Classification classify_l3(const CompiledTable& table, std::uint16_t ethertype, std::span<const std::uint8_t> packet,
+                           std::uint8_t ct_state) {
+  const xb_native_ctx ctx{packet.data(), static_cast<std::uint32_t>(packet.size()), ethertype, ct_state};
   xb_result res{};
   xb_classify(&ctx, &table, &res);
   return {static_cast<Action>(res.verdict), res.rule};

@@ -114,9 +114,10 @@ class Compiler {
           e.box[detail::kSport] = Range{sport.lo, sport.hi};
           e.box[detail::kDport] = Range{dport.lo, dport.hi};
         }
-        // with the header bits in the key, only TCP flags are left outside
-        // the box: every other rule matches exactly the packets in its box
-        e.exact = !rule.tcp_flags;
+        // with the header bits in the key, only TCP flags and connection
+        // states are left outside the box: every other rule matches exactly
+        // the packets in its box
+        e.exact = !rule.tcp_flags && !rule.ct_states;
         for (const Range& proto : proto_boxes(rule)) {
           e.box[detail::kProto] = proto;
           out.push_back(e);
@@ -204,6 +205,7 @@ class Compiler {
       r.tcp_flags_mask = rule.tcp_flags->mask;
       r.tcp_flags_value = rule.tcp_flags->value;
     }
+    r.ct_states = rule.ct_states;
     return r;
   }
 
@@ -367,6 +369,7 @@ class Compiler {
       m.non_ip_action = static_cast<__u8>(set_.non_ip_action);
       m.malformed_action = static_cast<__u8>(set_.malformed_action);
       m.short_l4 = set_.short_header_rules ? 1 : 0;
+      m.ct_lookup = std::any_of(set_.rules.begin(), set_.rules.end(), [](const Rule& r) { return r.ct_states != 0; });
       blocks[static_cast<std::size_t>(f)].meta = m;
     }
     for (std::size_t s = 0; s < layout_.node_slots.size(); ++s) {
@@ -407,6 +410,12 @@ std::size_t compilations_of(const std::string& source) {
 CompiledRuleSet::CompiledRuleSet(RuleSet rules) {
   CompiledTable table = compile_rules(rules);
   data_ = std::make_shared<const Data>(Data{std::move(rules), std::move(table)});
+}
+
+const Rule* CompiledRuleSet::first_stateful_rule() const {
+  for (const Rule& r : data_->rules.rules)
+    if (r.ct_states) return &r;
+  return nullptr;
 }
 
 }  // namespace xb

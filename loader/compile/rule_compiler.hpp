@@ -52,6 +52,10 @@ class CompiledRuleSet {
   const RuleSet& rules() const { return data_->rules; }
   const CompiledTable& table() const { return data_->table; }
   const std::string& source() const { return data_->rules.source; }
+  // Whether a rule names connection states: the hook must look them up.
+  bool needs_conntrack() const { return data_->table.meta().ct_lookup != 0; }
+  // The first rule that names connection states (for messages); nullptr if none.
+  const Rule* first_stateful_rule() const;
 
  private:
   struct Data {

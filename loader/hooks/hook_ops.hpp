@@ -44,6 +44,13 @@ class PlacedFilter {
   virtual int receive_fd() const { return -1; }
 };
 
+// How a hook learns a packet's connection state, for rules that name states.
+enum class ConnectionState : std::uint8_t {
+  Unknown,   // it cannot (no conntrack kfunc for its program type): such rules are refused
+  LookedUp,  // it asks conntrack's table before conntrack sees the packet (bpf/xb_ct.bpf.h)
+  Judged,    // conntrack has judged the packet already: the kernel's own answer
+};
+
 struct HookOps {
   Hook hook;
   // The target the flags name for this hook, checked and canonical; throws
@@ -75,6 +82,7 @@ struct HookOps {
   // Held by a process of its own (socket-filter): attached only while that
   // process lives, so detached by asking it to stop.
   bool held_by_process = false;
+  ConnectionState connection_state = ConnectionState::Unknown;
 };
 
 // Hook H's entry, defined (specialised) in its family's file.

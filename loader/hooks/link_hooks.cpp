@@ -97,7 +97,8 @@ template <>
 const HookOps& entry_of<Hook::Tcx>() {
   static const HookOps ops = {Hook::Tcx,         interface_target, resolve_interface, attach_tcx,
                               nothing_to_detach, nothing_to_undo,  program_loaded,    interface_text,
-                              interface_where,   save_interface,   read_interface};
+                              interface_where,   save_interface,   read_interface,
+                              /*held_by_process=*/false, ConnectionState::LookedUp};
   return ops;
 }
 template <>
@@ -111,7 +112,8 @@ template <>
 const HookOps& entry_of<Hook::Netfilter>() {
   static const HookOps ops = {Hook::Netfilter,   netfilter_target, nothing_to_prepare, attach_netfilter,
                               nothing_to_detach, nothing_to_undo,  program_loaded,     netfilter_text,
-                              netfilter_where,   save_netfilter,   read_netfilter};
+                              netfilter_where,   save_netfilter,   read_netfilter,
+                              /*held_by_process=*/false, ConnectionState::Judged};
   return ops;
 }
 

@@ -72,6 +72,7 @@ FilterMaps FilterMaps::create(const CompiledTable& first, std::uint32_t capacity
                                 2 * XB_COUNTER_SLOTS, nullptr);
   check_errno(counters, "create counters map");
   FilterMaps maps(std::move(tables_fd), UniqueFd(counters), capacity);
+  maps.looks_up_conntrack_ = first.meta().ct_lookup != 0;
   maps.install(first);
   return maps;
 }

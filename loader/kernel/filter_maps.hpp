@@ -46,6 +46,11 @@ class FilterMaps {
   // capacity is refused before anything changes.
   void install(const CompiledTable& table) const;
 
+  // Whether the first table's rules name connection states: the program
+  // on these maps must be the variant that looks them up (FilterProgram).
+  // False for pinned maps, whose program is already chosen.
+  bool looks_up_conntrack() const { return looks_up_conntrack_; }
+
   // Blocks each table of these maps holds.
   std::uint32_t capacity() const { return capacity_; }
 
@@ -80,6 +85,7 @@ class FilterMaps {
   UniqueFd tables_;
   UniqueFd counters_;
   std::uint32_t capacity_;
+  bool looks_up_conntrack_ = false;
 };
 
 }  // namespace xb

@@ -23,6 +23,10 @@
 #include "xb_tc_rig.skel.h"
 #include "xb_xdp.skel.h"
 #include "xb_xdp_rig.skel.h"
+#include "xb_xdp_ct.skel.h"
+#include "xb_xdp_ct_rig.skel.h"
+#include "xb_tc_ct.skel.h"
+#include "xb_tc_ct_rig.skel.h"
 
 namespace xb {
 namespace {
@@ -55,6 +59,8 @@ namespace {
   XB_RIG_SKELETON(name##_rig_traits, name##_rig, prog)
 XB_SKELETONS(xb_xdp, xb_xdp_filter)
 XB_SKELETONS(xb_tc, xb_tc_filter)
+XB_SKELETONS(xb_xdp_ct, xb_xdp_filter)
+XB_SKELETONS(xb_tc_ct, xb_tc_filter)
 XB_SKELETONS(xb_act, xb_act_filter)
 XB_SKELETONS(xb_socket, xb_socket_filter)
 XB_SKELETONS(xb_cgroup, xb_cgroup_filter)
@@ -93,9 +99,15 @@ FilterProgram FilterProgram::open_variant(ProgramKind kind, FilterMaps maps, con
 
 FilterProgram FilterProgram::open(ProgramKind kind, FilterMaps maps, const std::optional<RigProbe>& rig) {
   switch (kind) {
+    // the variants that look up connection state, for tables that need it
+    // (bpf/xb_ct.bpf.h): the others never reference the conntrack kfuncs
     case ProgramKind::Xdp:
+      if (maps.looks_up_conntrack())
+        return open_variant<xb_xdp_ct_traits, xb_xdp_ct_rig_traits>(kind, std::move(maps), rig);
       return open_variant<xb_xdp_traits, xb_xdp_rig_traits>(kind, std::move(maps), rig);
     case ProgramKind::Tc:
+      if (maps.looks_up_conntrack())
+        return open_variant<xb_tc_ct_traits, xb_tc_ct_rig_traits>(kind, std::move(maps), rig);
       return open_variant<xb_tc_traits, xb_tc_rig_traits>(kind, std::move(maps), rig);
     case ProgramKind::TcAct:
       return open_variant<xb_act_traits, xb_act_rig_traits>(kind, std::move(maps), rig);

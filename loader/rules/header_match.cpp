@@ -111,6 +111,8 @@ std::optional<HeaderMatch> intersect(const HeaderMatch& a, const HeaderMatch& b)
   const auto l4 = l4_header_of_both(m, l4_values(a) & l4_values(b));
   if (!l4) return std::nullopt;
   m.l4_header = *l4;
+  m.ct_states = a.ct_states && b.ct_states ? a.ct_states & b.ct_states : a.ct_states | b.ct_states;
+  if (a.ct_states && b.ct_states && !m.ct_states) return std::nullopt;
   return m;
 }
 
@@ -223,6 +225,7 @@ Rule to_rule(const HeaderMatch& m, std::string name, Action action, SourceLocati
   r.icmp_type = m.icmp_type;
   r.icmp_code = m.icmp_code;
   r.l4_header = m.l4_header;
+  r.ct_states = m.ct_states;
   r.where = std::move(where);
   return r;
 }

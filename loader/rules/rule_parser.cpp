@@ -269,9 +269,31 @@ class Reader {
     return m;
   }
 
+  // "established" or ["established", "related"]: the states iptables'
+  // conntrack match and nftables' ct state name
+  std::uint8_t ct_states_of(const toml::node& node) {
+    std::uint8_t states = 0;
+    auto add = [&](const toml::node& item) {
+      const std::string name = trim(string_of(item, "ct-state"));
+      const auto bit = ct_state_bit(name);
+      if (!bit)
+        fail(item, file_,
+             fmt::format("'ct-state': unknown state \"{}\": expected new, established, related, invalid or untracked",
+                         name));
+      states |= *bit;
+    };
+    if (const auto* list = node.as_array()) {
+      if (list->empty()) fail(node, file_, "'ct-state' is an empty list: a rule on no state matches nothing");
+      for (auto&& item : *list) add(item);
+    } else {
+      add(node);
+    }
+    return states;
+  }
+
   Rule read_rule(const toml::node& node) {
     static const std::set<std::string> kKeys = {"name",  "action",    "src",       "dst",       "proto",    "sport",
-                                                "dport", "tcp-flags", "icmp-type", "icmp-code", "l4-header"};
+                                                "dport", "tcp-flags", "icmp-type", "icmp-code", "l4-header", "ct-state"};
     const auto& table = as_table(node, "[[rule]]");
     Rule rule;
     rule.where = location_of(node.source(), file_);
@@ -282,7 +304,7 @@ class Reader {
       if (!kKeys.count(k))
         fail(location_of(key.source(), file_),
              fmt::format("unknown key '{}' in [[rule]]: expected one of name, action, src, dst, "
-                         "proto, sport, dport, tcp-flags, icmp-type, icmp-code, l4-header",
+                         "proto, sport, dport, tcp-flags, icmp-type, icmp-code, l4-header, ct-state",
                          k));
       if (k == "name")
         rule.name = string_of(value, k);
@@ -309,6 +331,8 @@ class Reader {
         rule.icmp_code = byte_of(value, k);
       else if (k == "l4-header")
         rule.l4_header = l4_header_of(value);
+      else if (k == "ct-state")
+        rule.ct_states = ct_states_of(value);
     }
     if (!action) fail(rule.where, "[[rule]] has no 'action': expected action = \"pass\" or \"drop\"");
     validate(rule, table, ports_node);

@@ -51,6 +51,24 @@ L4Need l4_need(L4Header h, bool ports, bool tcp_flags, bool icmp) {
   return {};
 }
 
+std::optional<std::uint8_t> ct_state_bit(const std::string& name) {
+  std::string lower;
+  for (const unsigned char c : name) lower += static_cast<char>(std::tolower(c));
+  for (const auto& [n, bit] : kCtStateNames)
+    if (lower == n) return bit;
+  return std::nullopt;
+}
+
+std::string ct_states_text(std::uint8_t states) {
+  std::string out;
+  for (const auto& [n, bit] : kCtStateNames)
+    if (states & bit) {
+      if (!out.empty()) out += ',';
+      out += n;
+    }
+  return out;
+}
+
 std::string l4_header_name(L4Header h) {
   switch (h) {
     case L4Header::Ports:

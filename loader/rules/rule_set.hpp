@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "xb_abi.h"
@@ -81,6 +82,9 @@ struct Rule {
   std::optional<std::uint8_t> icmp_type;
   std::optional<std::uint8_t> icmp_code;
   L4Header l4_header = L4Header::Whole;
+  // The connection states it matches (XB_CT_*, docs/rules.md "Connection
+  // state"); 0: any, the state not looked at.
+  std::uint8_t ct_states = 0;
   SourceLocation where;
 
   // The families this rule can match: one if it names an address or an
@@ -110,5 +114,13 @@ const std::string& default_rules_text();
 std::string action_name(Action a);
 std::string proto_name(std::uint8_t proto);
 std::string l4_header_name(L4Header h);  // "whole", "ports", "short", "tiny"
+
+// The connection states as iptables and nftables name them, lower case:
+// "new", "established", "related", "invalid", "untracked".
+inline constexpr std::pair<const char*, std::uint8_t> kCtStateNames[] = {
+    {"new", XB_CT_NEW},         {"established", XB_CT_ESTABLISHED}, {"related", XB_CT_RELATED},
+    {"invalid", XB_CT_INVALID}, {"untracked", XB_CT_UNTRACKED}};
+std::optional<std::uint8_t> ct_state_bit(const std::string& name);  // any case
+std::string ct_states_text(std::uint8_t states);                   // "established,related"
 
 }  // namespace xb

@@ -36,7 +36,8 @@ json to_json(const AttachmentRecord& r) {
          {"rules_source", r.rules_source},
          {"rule_names", r.rule_names},
          {"retired_counts", r.retired_counts},
-         {"attached_at", r.attached_at}};
+         {"attached_at", r.attached_at},
+         {"conntrack", r.conntrack}};
   // Every field the records of earlier versions had, neutral, so an older
   // xdpfilter (whose reader requires them all) still reads this one; the
   // hook's own are written over them.
@@ -66,6 +67,7 @@ AttachmentRecord from_json(const json& j) {
   if (const auto retired = j.find("retired_counts"); retired != j.end())  // none before the metrics
     r.retired_counts = retired->get<std::map<std::string, std::array<std::uint64_t, 2>>>();
   r.attached_at = j.at("attached_at").get<std::string>();
+  r.conntrack = j.value("conntrack", false);  // none before connection states
   return r;
 }
 

@@ -28,6 +28,9 @@ struct AttachmentRecord : HookSite {
   // add them, so a rule's counters stay monotonic across reloads.
   std::map<std::string, std::array<std::uint64_t, 2>> retired_counts;
   std::string attached_at;  // ISO 8601, UTC
+  // Its rules name connection states: its program looks them up, and it
+  // holds conntrack on in its namespace (conntrack_tracking.hpp).
+  bool conntrack = false;
 
   std::string target_name() const;  // the interface, cgroup, netfilter hook or route, as one word
   std::string id() const;           // unique per (netns, target, hook, direction)

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "conntrack_tracking.hpp"
 #include "errors.hpp"
 #include "hook_ops.hpp"
 #include "link_attachment.hpp"
@@ -91,6 +92,35 @@ void ensure_not_attached(const AttachmentStore& store, const AttachmentRecord& r
     throw Error(fmt::format("{} is already attached ({}); detach it first", record.where(), existing->attached_at));
 }
 
+// NF_IP_PRI_CONNTRACK: where conntrack judges a packet at prerouting and output.
+constexpr int kConntrackPriority = -200;
+
+// Refuses, before anything changes, a rule set that names connection
+// states at a hook that cannot learn them.
+void check_connection_state(const AttachRequest& req, const CompiledRuleSet& rules) {
+  const Rule* rule = rules.first_stateful_rule();
+  if (!rule) return;
+  const auto named = [&] {
+    return fmt::format("rule '{}' at {} names ct-state {}", rule->name, rule->where.str(),
+                       ct_states_text(rule->ct_states));
+  };
+  switch (hook_ops(req.hook).connection_state) {
+    case ConnectionState::Unknown:
+      throw Error(fmt::format(
+          "--hook={} cannot learn a packet's connection state ({}): the kernel gives the conntrack lookup to XDP "
+          "and tc programs only; use xdp-native, xdp-generic, tc-cls, tcx or netfilter",
+          hook_name(req.hook), named()));
+    case ConnectionState::Judged:
+      if (const auto* nf = std::get_if<NetfilterTarget>(&req.target); nf && nf->priority <= kConntrackPriority)
+        throw Error(fmt::format("--priority={}: conntrack judges a packet at priority {}, so a filter before it "
+                                "cannot see connection states ({}); use a priority above {}",
+                                nf->priority, kConntrackPriority, named(), kConntrackPriority));
+      break;
+    case ConnectionState::LookedUp:
+      break;
+  }
+}
+
 struct Placed {
   AttachmentRecord record;
   std::unique_ptr<PlacedFilter> filter;
@@ -102,6 +132,8 @@ struct Placed {
 Placed place_filter(const StatePaths& state, const AttachRequest& req, const CompiledRuleSet& rules) {
   Placed placed{new_record(req, rules.rules()), nullptr};
   AttachmentRecord& record = placed.record;
+  check_connection_state(req, rules);
+  record.conntrack = rules.needs_conntrack();
   const HookOps& ops = hook_ops(req.hook);
   const AttachmentStore store(state);
   const StateLock lock(store);
@@ -116,12 +148,17 @@ Placed place_filter(const StatePaths& state, const AttachRequest& req, const Com
   FilterMaps maps = FilterMaps::create(rules.table(), req.table_capacity);
   write_journal(store, {PendingChange::Attach, record, maps.tables_map_id(), 0});
   kill_point("attach-journaled");
-  std::unique_ptr<PlacedFilter> filter = ops.attach(record, std::move(maps), req.rig);
-  kill_point("attach-attached");
+  const std::string conntrack_table = conntrack_table_name(store.pin_dir(record));
+  std::unique_ptr<PlacedFilter> filter;
   try {
+    // before the filter runs: it sees only what conntrack tracks
+    if (record.conntrack) hold_conntrack(conntrack_table);
+    filter = ops.attach(record, std::move(maps), req.rig);
+    kill_point("attach-attached");
     persist(store, record, *filter);
   } catch (...) {
     filter.reset();  // taken off here: in its netns, under the lock
+    if (record.conntrack) release_conntrack(conntrack_table);
     throw;
   }
   clear_journal(store, record);
@@ -196,6 +233,7 @@ void detach_locked(const AttachmentStore& store, const AttachmentRecord& record)
       return sites;
     };
     hook_ops(record.hook).detach(record, others);
+    if (record.conntrack) release_conntrack(conntrack_table_name(store.pin_dir(record)));
   } catch (const Error& e) {
     if (is_live(record)) failure = e.what();  // still attached: report, keep the record
   }
@@ -261,6 +299,7 @@ void undo_attach(const AttachmentStore& store, const JournalEntry& e) {
     // a link hook's links went with the killed process's fds unless pinned
     // (below); a socket with its process
     hook_ops(record.hook).undo(record, programs);
+    if (record.conntrack) release_conntrack(conntrack_table_name(store.pin_dir(record)));
   } catch (const Error&) {
     // the interface, route or namespace went with it: nothing left to take off
   }
@@ -340,6 +379,10 @@ void reload_filter(const StatePaths& state, const AttachmentRecord& selected, co
   recover(store);
   const auto current = store.find(selected.id());
   if (!current) throw Error(selected.where() + " is no longer attached");
+  if (const Rule* rule = rules.first_stateful_rule(); rule && !current->conntrack)
+    throw Error(fmt::format("{} runs a program without the connection state lookup, and rule '{}' at {} names "
+                            "ct-state {}: detach and attach again with these rules",
+                            current->where(), rule->name, rule->where.str(), ct_states_text(rule->ct_states)));
   const FilterMaps maps = FilterMaps::open_pinned(store.pin_dir(*current));
   AttachmentRecord updated = *current;
   updated.rules_source = rules.source();
