@@ -1,5 +1,5 @@
-// iptables-legacy and iptables-nft: the rule set in the raw table's
-// PREROUTING chain of the DUT's namespace (IPv4 and IPv6), with ipsets where
+// iptables-legacy and iptables-nft: the rule set in the raw table's (mangle's
+// for connection states) PREROUTING chain of the DUT's namespace (IPv4 and IPv6), with ipsets where
 // the kernel has the set types, applied with iptables-restore.
 #include <fmt/format.h>
 
@@ -71,14 +71,14 @@ class IptablesHook final : public CountedRulesetHook {
   const std::vector<CountedRule>& counted() const override { return ruleset_.counted; }
 
   std::vector<std::uint64_t> counters() const override {
-    return iptables_counters(ruleset_, checked_run({tools_.v4 + "-save", "-c", "-t", "raw"}, {.netns = ns_}),
-                             checked_run({tools_.v6 + "-save", "-c", "-t", "raw"}, {.netns = ns_}));
+    return iptables_counters(ruleset_, checked_run({tools_.v4 + "-save", "-c", "-t", ruleset_.table}, {.netns = ns_}),
+                             checked_run({tools_.v6 + "-save", "-c", "-t", ruleset_.table}, {.netns = ns_}));
   }
 
   void remove() {
     // the rules first: a set in use cannot be destroyed
-    run_command({tools_.v4, "-t", "raw", "-F", "PREROUTING"}, {.netns = ns_});
-    run_command({tools_.v6, "-t", "raw", "-F", "PREROUTING"}, {.netns = ns_});
+    run_command({tools_.v4, "-t", ruleset_.table, "-F", "PREROUTING"}, {.netns = ns_});
+    run_command({tools_.v6, "-t", ruleset_.table, "-F", "PREROUTING"}, {.netns = ns_});
     // every set in one call: the namespace is the rig's own, and a 100k-rule
     // translation makes thousands of sets
     if (!ruleset_.set_names.empty()) run_command({"ipset", "destroy"}, {.netns = ns_});

@@ -57,6 +57,11 @@ std::vector<std::string> plain_lines(const Rule& r, Family f) {
   if (r.src) addr += " -s " + prefix(*r.src);
   if (r.dst) addr += " -d " + prefix(*r.dst);
   std::string tail;
+  if (r.ct_states) {
+    std::string states = ct_states_text(r.ct_states);
+    for (auto& c : states) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    tail += " -m conntrack --ctstate " + states;
+  }
   if (r.tcp_flags)
     tail += fmt::format(" --tcp-flags {} {}", tcp_flag_names(r.tcp_flags->mask), tcp_flag_names(r.tcp_flags->value));
   if (r.icmp_code && !r.icmp_type)
@@ -115,7 +120,7 @@ std::optional<SetKind> set_kind(const RuleGroup& g, const std::set<std::string>&
     return SetKind{type, match};
   };
   const RuleShape& s = g.shape;
-  if (g.rules.size() < 2 || s.sport || s.tcp_flags || s.icmp_type || s.icmp_code || !(s.src || s.dst)) return {};
+  if (g.rules.size() < 2 || s.sport || s.tcp_flags || s.ct_states || s.icmp_type || s.icmp_code || !(s.src || s.dst)) return {};
   if (s.proto != s.dport) return {};  // a port needs its protocol, a protocol alone has no ipset key here
   for (const auto& e : g.elements) {
     if ((e.src && e.src->len == 0) || (e.dst && e.dst->len == 0)) return {};  // ipset nets start at /1
@@ -143,7 +148,11 @@ std::string set_element(const RuleShape& s, const ShapeElement& e) {
 IptablesRuleset translate_to_iptables(const RuleSet& rules, const IptablesOptions& options) {
   const std::string& set_prefix = options.set_prefix;
   IptablesRuleset out;
-  std::vector<std::string> v4 = {"*raw", ":PREROUTING ACCEPT [0:0]"}, v6 = v4;
+  // raw PREROUTING runs before conntrack (-300 < -200): a conntrack match
+  // there finds no entry and says INVALID, so stateful rules go to mangle
+  if (std::any_of(rules.rules.begin(), rules.rules.end(), [](const Rule& r) { return r.ct_states != 0; }))
+    out.table = "mangle";
+  std::vector<std::string> v4 = {"*" + out.table, ":PREROUTING ACCEPT [0:0]"}, v6 = v4;
   const GroupPlan plan = plan_groups(rules);
   for (std::size_t g = 0; g < plan.groups.size(); ++g) {
     const RuleGroup& group = plan.groups[g];
@@ -196,7 +205,7 @@ std::vector<std::uint64_t> iptables_counters(const IptablesRuleset& ruleset, con
     }
     if (n != lines.size())
       throw std::runtime_error(
-          fmt::format("{}-save listed {} rules in raw PREROUTING, {} were loaded", family, n, lines.size()));
+          fmt::format("{}-save listed {} rules in {} PREROUTING, {} were loaded", family, n, ruleset.table, lines.size()));
   };
   add(v4_save, ruleset.v4_lines, "iptables");
   add(v6_save, ruleset.v6_lines, "ip6tables");

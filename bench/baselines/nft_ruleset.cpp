@@ -47,13 +47,14 @@ std::string element(const RuleShape& s, const ShapeElement& e) {
   return fmt::format("{}", fmt::join(values, " . "));
 }
 
-// TCP flags and ICMP type/code: shared by the whole group, matched outside the set.
+// TCP flags, ICMP type/code and connection states: shared by the whole group, matched outside the set.
 std::string shared_matches(const RuleShape& s) {
   std::string m;
   if (s.tcp_flags) m += fmt::format("tcp flags & 0x{:x} == 0x{:x} ", s.tcp_flags->mask, s.tcp_flags->value);
   const char* icmp = s.family == Family::V6 ? "icmpv6" : "icmp";
   if (s.icmp_type) m += fmt::format("{} type {} ", icmp, *s.icmp_type);
   if (s.icmp_code) m += fmt::format("{} code {} ", icmp, *s.icmp_code);
+  if (s.ct_states) m += fmt::format("ct state {{ {} }} ", ct_states_text(s.ct_states));
   return m;
 }
 
@@ -63,6 +64,13 @@ const char* verdict(Action a) { return a == Action::Drop ? "drop" : "accept"; }
 
 NftRuleset translate_to_nft(const RuleSet& rules, NftHookPoint hook, const std::string& device,
                             const std::string& table_name, bool device_only) {
+  // netdev ingress runs before conntrack: ct state there finds no entry
+  if (hook == NftHookPoint::NetdevIngress)
+    for (const Rule& r : rules.rules)
+      if (r.ct_states)
+        throw std::invalid_argument(fmt::format("rule {} ({}) names connection states, which netdev ingress runs before "
+                                                "conntrack knows: use nft-inet",
+                                                r.name, r.where.str()));
   NftRuleset out;
   out.table = fmt::format("{} {}", hook == NftHookPoint::NetdevIngress ? "netdev" : "inet", table_name);
   const GroupPlan plan = plan_groups(rules);

@@ -19,7 +19,8 @@
 namespace xb::bench::baselines {
 
 // What a set lookup of a group is keyed on, and the matches every rule of
-// the group shares outside the set (TCP flags, ICMP type and code).
+// the group shares outside the set (TCP flags, ICMP type and code,
+// connection states).
 struct RuleShape {
   std::optional<Family> family;  // set when the rules name an address or ICMP flavour
   bool src = false, dst = false;
@@ -27,6 +28,7 @@ struct RuleShape {
   bool sport = false, dport = false;
   std::optional<TcpFlagsMatch> tcp_flags;
   std::optional<std::uint8_t> icmp_type, icmp_code;
+  std::uint8_t ct_states = 0;  // connection states (XB_CT_*), 0: any
   Action action = Action::Drop;
 
   bool operator==(const RuleShape&) const = default;

@@ -8,15 +8,12 @@ namespace {
 
 const std::map<std::string, std::string>& unsupported_matches() {
   static const std::map<std::string, std::string> m = {
-      {"conntrack", "connection tracking state (the filter is stateless)"},
-      {"state", "connection tracking state (the filter is stateless)"},
-      {"ctstate", "connection tracking state (the filter is stateless)"},
       {"limit", "a rate limit (the filter keeps no rates)"},
       {"hashlimit", "a rate limit (the filter keeps no rates)"},
-      {"connlimit", "a connection limit (the filter is stateless)"},
-      {"recent", "a list of recent sources (the filter is stateless)"},
+      {"connlimit", "a count of connections (the filter reads connection states, keeps no counts)"},
+      {"recent", "a list of recent sources (the filter keeps none)"},
       {"mark", "a packet mark (the filter does not read marks)"},
-      {"connmark", "a connection mark (the filter is stateless)"},
+      {"connmark", "a connection mark (the filter reads connection states only)"},
       {"addrtype", "an address type (the filter does not know the host's addresses)"},
       {"physdev", "a bridge port (the filter does not read interfaces)"},
       {"owner", "the owning socket (the filter does not read sockets)"},
@@ -41,7 +38,8 @@ const std::map<std::string, std::string>& unsupported_matches() {
 }
 
 const std::set<std::string>& supported_matches() {
-  static const std::set<std::string> m = {"tcp", "udp", "icmp", "icmp6", "icmpv6", "multiport", "set", "comment"};
+  static const std::set<std::string> m = {"tcp",      "udp", "icmp",    "icmp6",    "icmpv6",
+                                          "multiport", "set", "comment", "conntrack", "state"};
   return m;
 }
 

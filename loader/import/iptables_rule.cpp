@@ -63,7 +63,7 @@ class RuleReader {
   // modules in the rule's order; a tcp, udp, icmp or multiport match that
   // cannot read its header drops the packet there ("hotdrop"), so the order
   // matters. Each module's factors: all of these (each one of its matches).
-  enum class ModuleKind { Ip, Tcp, Udp, Icmp, Multiport, Set, Other };
+  enum class ModuleKind { Ip, Tcp, Udp, Icmp, Multiport, Set, Conntrack, Other };
   struct Module {
     ModuleKind kind = ModuleKind::Other;
     std::vector<std::vector<HeaderMatch>> factors;
@@ -108,6 +108,7 @@ class RuleReader {
     if (opt == "--syn") return syn(word);
     if (opt == "--icmp-type" || opt == "--icmpv6-type") return icmp(word);
     if (opt == "--match-set" || opt == "--set") return match_set(word);
+    if (opt == "--ctstate" || opt == "--state") return ct_states(word);
     if (opt == "--comment") {
       out_.comment = value(word).text;
       return;
@@ -194,6 +195,7 @@ class RuleReader {
     if (name == "udp") return ModuleKind::Udp;
     if (name == "icmp" || name == "icmp6" || name == "icmpv6") return ModuleKind::Icmp;
     if (name == "multiport") return ModuleKind::Multiport;
+    if (name == "conntrack" || name == "state") return ModuleKind::Conntrack;
     if (name == "set") return ModuleKind::Set;
     return ModuleKind::Other;
   }
@@ -210,6 +212,32 @@ class RuleReader {
     for (auto it = modules_.rbegin(); it != modules_.rend(); ++it)
       if (it->kind == ModuleKind::Tcp || it->kind == ModuleKind::Udp) return *it;
     return module_of(proto_ == XB_IPPROTO_UDP ? ModuleKind::Udp : ModuleKind::Tcp);
+  }
+
+  // -m conntrack --ctstate LIST, -m state --state LIST: the packet's state
+  // among these (xt_conntrack.c; a reply's is its original's); '!' the others
+  void ct_states(const SaveWord& opt) {
+    const bool negate = negated_ != nullptr;
+    const SaveWord& v = value(opt);
+    std::uint8_t states = 0;
+    std::size_t start = 0;
+    for (;;) {
+      const auto comma = v.text.find(',', start);
+      const std::string name = v.text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (name == "SNAT" || name == "DNAT")
+        unsupported(v, fmt::format("{} {} (the NAT done to a connection)", opt.text, name));
+      const auto bit = ct_state_bit(name);
+      if (!bit)
+        error(v, fmt::format("'{}': expected states among INVALID, NEW, ESTABLISHED, RELATED, UNTRACKED", name));
+      states |= *bit;
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    if (negate) states = XB_CT_ALL & ~states;
+    HeaderMatch m = one();
+    m.ct_states = states;
+    // every state negated: no packet
+    module_of(ModuleKind::Conntrack).factors.push_back(states ? std::vector<HeaderMatch>{m} : std::vector<HeaderMatch>{});
   }
 
   void module(const SaveWord& opt) {

@@ -19,7 +19,7 @@ using nlohmann::json;
 // Rules that expand further than this are refused rather than built.
 constexpr std::size_t kMaxExpansion = 100000;
 
-enum class Field { Src, Dst, Proto, Sport, Dport, TcpFlags, IcmpType, IcmpCode, Family };
+enum class Field { Src, Dst, Proto, Sport, Dport, TcpFlags, IcmpType, IcmpCode, Family, CtState };
 
 struct FieldRef {
   Field field;
@@ -162,7 +162,11 @@ class RuleReader {
         unsupported(fmt::format("meta {} (an interface: attach the filter to that interface instead)", key));
       unsupported(fmt::format("meta {}", key));
     }
-    if (left.contains("ct")) unsupported("ct " + left["ct"].value("key", "") + " (the filter is stateless)");
+    if (left.contains("ct")) {
+      const std::string key = left["ct"].value("key", "");
+      if (key == "state" && !left["ct"].contains("dir")) return {Field::CtState, {}, {}, "ct state"};
+      unsupported(fmt::format("ct {} (the filter reads a connection's state only)", key));
+    }
     unsupported(fmt::format("the expression {}", left.dump()));
   }
 
@@ -283,9 +287,10 @@ class RuleReader {
         return {m};
       }
       case Field::TcpFlags:
+      case Field::CtState:
         break;
     }
-    error("internal: flags as a value");
+    error("internal: flags or states as a value");
   }
 
   std::vector<HeaderMatch> flags_match(const json& body) const {
@@ -323,6 +328,7 @@ class RuleReader {
     if (left.contains("concat")) return concat_match(left["concat"], body["right"], op);
     const FieldRef f = field_of(left);
     if (f.field == Field::TcpFlags) return flags_match(body);
+    if (f.field == Field::CtState) return ct_state_match(body["right"], op);
     const auto set = set_elements(body["right"]);
     const json values = set ? *set : json::array({body["right"]});
     std::vector<HeaderMatch> out;
@@ -346,6 +352,34 @@ class RuleReader {
       return out;
     }
     unsupported(fmt::format("{} {} {} (negated or compared)", f.text, op, set ? "a set" : body["right"].dump()));
+  }
+
+  // ct state: a packet has one state, so `ct state established,related`
+  // (a mask: any of them), `ct state { new, untracked }` (a set: one of
+  // them) and `ct state established` all ask for the packet's among these;
+  // != for the others (nft_ct.c, as xt_conntrack: a reply's state is its
+  // original's)
+  std::vector<HeaderMatch> ct_state_match(const json& right, const std::string& op) const {
+    const auto set = set_elements(right);
+    const json values = set ? *set : right.is_array() ? right : json::array({right});
+    std::uint8_t states = 0;
+    for (const auto& v : values) {
+      const auto bit = v.is_string() ? ct_state_bit(v.get<std::string>()) : std::nullopt;
+      if (!bit) error(fmt::format("ct state {}: expected new, established, related, invalid or untracked", v.dump()));
+      states |= *bit;
+    }
+    if (op == "!=")
+      states = XB_CT_ALL & ~states;
+    else if (op != "==" && op != "in")
+      unsupported(fmt::format("ct state {} {} (an unknown comparison)", op, right.dump()));
+    std::vector<HeaderMatch> out;
+    if (!states) return out;  // every state negated: no packet
+    for (const auto& b : base_) {
+      HeaderMatch m = b;
+      m.ct_states = states;
+      out.push_back(m);
+    }
+    return out;
   }
 
   std::vector<HeaderMatch> port_comparison(const FieldRef& f, const json& values, const std::string& op) {
@@ -391,7 +425,8 @@ class RuleReader {
     std::vector<FieldRef> refs;
     for (const auto& f : fields) {
       refs.push_back(field_of(f));
-      if (refs.back().field == Field::TcpFlags) unsupported("tcp flags in a concatenation");
+      if (refs.back().field == Field::TcpFlags || refs.back().field == Field::CtState)
+        unsupported(refs.back().text + " in a concatenation");
     }
     const auto set = set_elements(right);
     const json elements = set ? *set : json::array({right});

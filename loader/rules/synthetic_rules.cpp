@@ -176,6 +176,16 @@ std::string to_toml(const RuleSet& rules) {
     if (r.icmp_type) out << "icmp-type = " << int(*r.icmp_type) << "\n";
     if (r.icmp_code) out << "icmp-code = " << int(*r.icmp_code) << "\n";
     if (r.l4_header != L4Header::Whole) out << "l4-header = \"" << l4_header_name(r.l4_header) << "\"\n";
+    if (r.ct_states) {
+      out << "ct-state = [";
+      const char* sep = "";
+      for (const auto& [name, bit] : kCtStateNames)
+        if (r.ct_states & bit) {
+          out << sep << '"' << name << '"';
+          sep = ", ";
+        }
+      out << "]\n";
+    }
   }
   return out.str();
 }
