@@ -75,7 +75,7 @@ std::vector<BadInput> cases() {
       "{FILE}:3:9: 'dport' must be a port, a range such as \"1024-65535\", or a list of them");
   add("TomlUnknownKey", "rule file: an unknown key", "xdpfilter", kAttach, text(kRule + "colour = \"red\"\n"),
       "{FILE}:3:1: unknown key 'colour' in [[rule]]: expected one of name, action, src, dst, proto, sport, dport, "
-      "tcp-flags, icmp-type, icmp-code, l4-header");
+      "tcp-flags, icmp-type, icmp-code, l4-header, ct-state");
   add("TomlUnknownAction", "rule file: an unknown action", "xdpfilter", kAttach,
       text("[[rule]]\naction = \"explode\"\n"), "{FILE}:2:10: 'action' = \"explode\": expected \"pass\" or \"drop\"");
   add("TomlPortOutOfRange", "rule file: a port out of range", "xdpfilter", kAttach,
@@ -121,9 +121,9 @@ std::vector<BadInput> cases() {
       "{FILE}:2:10: source: expected a prefix length 0 to 32, found '40'");
   add("IptablesUnsupported", "iptables-save: a match the filter cannot express", "xdpfilter",
       "attach --hook=tc-cls {WHERE} --rules=iptables:{FILE}",
-      text("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m conntrack --ctstate NEW -j DROP\nCOMMIT\n"),
-      "{FILE}:3:13: -m conntrack: connection tracking state (the filter is stateless) cannot be expressed by this "
-      "filter");
+      text("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m connmark --mark 1 -j DROP\nCOMMIT\n"),
+      "{FILE}:3:13: -m connmark: a connection mark (the filter reads connection states only) cannot be expressed by "
+      "this filter");
   add("IptablesNetmask", "iptables-save: a netmask that is not a prefix", "xdpfilter",
       "attach --hook=tc-cls {WHERE} --rules=iptables:{FILE}",
       text("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -s 10.0.12.0/255.0.255.0 -j DROP\nCOMMIT\n"),

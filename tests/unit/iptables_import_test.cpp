@@ -212,27 +212,27 @@ TEST(IptablesImport, LeftOutRulesDropNothingTheKernelLetsThrough) {
             "expressed by this filter; --skip-unsupported does not leave it out: without it, what its -j RETURN takes "
             "would meet ufw-not-local:5, which drops");
   // an ACCEPT left out: what it accepts would meet the policy
-  EXPECT_EQ(error_of(saved("-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"
+  EXPECT_EQ(error_of(saved("-A INPUT -m connmark --mark 1 -j ACCEPT\n"
                            "-A INPUT -p udp -j ACCEPT\n",
                            "DROP"),
                      skip),
-            "fw.rules:6:13: -m conntrack: connection tracking state (the filter is stateless) cannot be expressed by "
-            "this filter; --skip-unsupported does not leave it out: without it, what its -j ACCEPT takes would meet "
+            "fw.rules:6:13: -m connmark: a connection mark (the filter reads connection states only) cannot be "
+            "expressed by this filter; --skip-unsupported does not leave it out: without it, what its -j ACCEPT takes would meet "
             "INPUT:policy, which drops");
   // a jump left out whose chain accepts what the policy drops
-  EXPECT_EQ(error_of(saved("-A INPUT -m conntrack --ctstate NEW -j ufw-not-local\n"
+  EXPECT_EQ(error_of(saved("-A INPUT -m connmark --mark 1 -j ufw-not-local\n"
                            "-A ufw-not-local -p udp -j ACCEPT\n",
                            "DROP", chains),
                      skip),
-            "fw.rules:8:13: -m conntrack: connection tracking state (the filter is stateless) cannot be expressed by "
-            "this filter; --skip-unsupported does not leave it out: without it, what its -j ufw-not-local takes would "
+            "fw.rules:8:13: -m connmark: a connection mark (the filter reads connection states only) cannot be "
+            "expressed by this filter; --skip-unsupported does not leave it out: without it, what its -j ufw-not-local takes would "
             "miss ufw-not-local:1, which accepts");
   // left out where nothing changes but what the kernel drops: a DROP, a LOG,
   // a jump into a chain that only logs and drops, an ACCEPT before rules
   // that accept
   const auto r = import_iptables(saved("-A INPUT -m limit --limit 1/sec -j ufw-logging-deny\n"
-                                       "-A INPUT -m conntrack --ctstate INVALID -j DROP\n"
-                                       "-A INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT\n"
+                                       "-A INPUT -m connmark --mark 1 -j DROP\n"
+                                       "-A INPUT -m connmark --mark 2 -j ACCEPT\n"
                                        "-A INPUT -p udp -j ACCEPT\n"
                                        "-A ufw-logging-deny -m limit --limit 3/min -j LOG\n"
                                        "-A ufw-logging-deny -s 10.0.0.0/8 -j DROP\n",
@@ -334,12 +334,14 @@ TEST_P(IptablesRefusals, NameTheConstructAndItsPlace) {
 INSTANTIATE_TEST_SUITE_P(
     Unsupported, IptablesRefusals,
     ::testing::Values(
-        Refusal{"-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
-                "fw.rules:6:13: -m conntrack: connection tracking state (the filter is stateless) cannot be expressed "
-                "by this filter"},
-        Refusal{"-A INPUT -m state --state NEW -j ACCEPT",
-                "fw.rules:6:13: -m state: connection tracking state (the filter is stateless) cannot be expressed by "
+        Refusal{"-A INPUT -m connmark --mark 1 -j ACCEPT",
+                "fw.rules:6:13: -m connmark: a connection mark (the filter reads connection states only) cannot be "
+                "expressed by this filter"},
+        Refusal{"-A INPUT -m recent --rcheck -j ACCEPT",
+                "fw.rules:6:13: -m recent: a list of recent sources (the filter keeps none) cannot be expressed by "
                 "this filter"},
+        Refusal{"-A INPUT -m conntrack --ctstate SNAT -j ACCEPT",
+                "fw.rules:6:33: --ctstate SNAT (the NAT done to a connection) cannot be expressed by this filter"},
         Refusal{"-A INPUT -i lo -j ACCEPT",
                 "fw.rules:6:10: -i (an interface: attach the filter to that interface instead) cannot be expressed by "
                 "this filter"},
@@ -411,6 +413,32 @@ TEST(IptablesImport, RulesOptionTakesIptablesFiles) {
   EXPECT_EQ(load_rules("iptables:" + path, Action::Drop).rules.size(), 2u);
   EXPECT_EQ(load_rules(path, Action::Drop).rules.size(), 2u);  // told apart by its first line
   std::remove(path.c_str());
+}
+
+// -m conntrack --ctstate and -m state --state as ct-state, '!' as the other
+// states; the order of a rule's matches kept (its hotdrop rule asks the
+// state only where the conntrack match came first).
+TEST(IptablesImport, ConnectionStates) {
+  const auto r = import_iptables(saved("-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"
+                                       "-A INPUT -m state --state INVALID -j DROP\n"
+                                       "-A INPUT -m conntrack ! --ctstate NEW,INVALID -j ACCEPT\n"
+                                       "-A INPUT -p udp -m conntrack --ctstate NEW -m udp --dport 53 -j ACCEPT\n"
+                                       "-A INPUT -m conntrack ! --ctstate "
+                                       "NEW,ESTABLISHED,RELATED,INVALID,UNTRACKED -j DROP\n",
+                                       "DROP"),
+                                 "fw.rules");
+  std::vector<std::pair<std::string, std::uint8_t>> got;
+  for (const Rule& rule : r.rules.rules)
+    if (rule.src && rule.src->family == Family::V4) got.emplace_back(rule.name, rule.ct_states);
+  const std::vector<std::pair<std::string, std::uint8_t>> want = {
+      {"INPUT:1", XB_CT_ESTABLISHED | XB_CT_RELATED},
+      {"INPUT:2", XB_CT_INVALID},
+      {"INPUT:3", XB_CT_ESTABLISHED | XB_CT_RELATED | XB_CT_UNTRACKED},
+      {"INPUT:4 (hotdrop)", XB_CT_NEW},
+      {"INPUT:4", XB_CT_NEW}};  // INPUT:5 matches no packet: every state negated
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(error_of(saved("-A INPUT -m conntrack --ctstate NEW,OPEN -j ACCEPT\n")),
+            "fw.rules:6:33: 'OPEN': expected states among INVALID, NEW, ESTABLISHED, RELATED, UNTRACKED");
 }
 
 }  // namespace

@@ -216,8 +216,9 @@ TEST_P(NftRefusals, NameTheConstructAndItsPlace) {
 INSTANTIATE_TEST_SUITE_P(
     Unsupported, NftRefusals,
     ::testing::Values(
-        Refusal{RULE("in", R"({"ct": {"key": "state"}})", R"("established")"),
-                "r.json:1:273: rule handle 10 of chain inet t input: ct state (the filter is stateless) cannot be "
+        Refusal{RULE("==", R"({"ct": {"key": "mark"}})", R"(1)"),
+                "r.json:1:273: rule handle 10 of chain inet t input: ct mark (the filter reads a connection's state only) "
+                "cannot be "
                 "expressed by this filter"},
         Refusal{RULE("==", R"({"meta": {"key": "iifname"}})", R"("lo")"),
                 "r.json:1:273: rule handle 10 of chain inet t input: meta iifname (an interface: attach the filter to "
@@ -269,13 +270,14 @@ TEST(NftImport, LeftOutAcceptBeforeADropIsRefused) {
   NftImportOptions skip;
   skip.skip_unsupported = true;
   try {
-    import_nft(ruleset({RULE("in", R"({"ct": {"key": "state"}})", R"("established")"),
+    import_nft(ruleset({RULE("==", R"({"ct": {"key": "mark"}})", R"(1)"),
                         RULE("==", R"({"meta": {"key": "l4proto"}})", R"("tcp")")}),
                "r.json", skip);
     FAIL();
   } catch (const UnsupportedRule& e) {
     EXPECT_STREQ(e.what(),
-                 "r.json:1:273: rule handle 10 of chain inet t input: ct state (the filter is stateless) cannot be "
+                 "r.json:1:273: rule handle 10 of chain inet t input: ct mark (the filter reads a connection's state only) "
+                "cannot be "
                  "expressed by this filter; --skip-unsupported does not leave it out: without it, what its accept "
                  "takes would meet input:policy, which drops");
   }
@@ -306,6 +308,24 @@ TEST(NftImport, RulesOptionTakesNftJson) {
   EXPECT_EQ(load_rules("nft:" + path, Action::Drop).rules.size(), 2u);
   EXPECT_EQ(load_rules(path, Action::Drop).rules.size(), 2u);  // told apart by its '{'
   std::remove(path.c_str());
+}
+
+// ct state as nft -j writes it: a list (a mask), one state, a set, and !=.
+TEST(NftImport, ConnectionStates) {
+  const auto r = import_nft(ruleset({RULE("in", R"({"ct": {"key": "state"}})", R"(["established", "related"])"),
+                                     RULE("in", R"({"ct": {"key": "state"}})", R"("invalid")"),
+                                     RULE("==", R"({"ct": {"key": "state"}})", R"({"set": ["new", "untracked"]})"),
+                                     RULE("!=", R"({"ct": {"key": "state"}})", R"("new")")}),
+                            "r.json");
+  std::vector<std::uint8_t> v4;
+  for (const Rule& rule : r.rules.rules)
+    if (rule.src && rule.src->family == Family::V4) v4.push_back(rule.ct_states);
+  const std::vector<std::uint8_t> want = {XB_CT_ESTABLISHED | XB_CT_RELATED, XB_CT_INVALID, XB_CT_NEW | XB_CT_UNTRACKED,
+                                          XB_CT_ALL & ~XB_CT_NEW};
+  EXPECT_EQ(v4, want);
+  EXPECT_EQ(error_of(ruleset({RULE("==", R"({"ct": {"key": "state"}})", R"("open")")})),
+            "r.json:1:273: rule handle 10 of chain inet t input: ct state \"open\": expected new, established, "
+            "related, invalid or untracked");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "packet_builder.hpp"
 #include "verdict_table.hpp"
 
 namespace xb {
@@ -39,6 +40,25 @@ TEST(ReferenceModel, NeverReadsPastTheFrame) {
       const Classification got = classify(table, cut);
       EXPECT_TRUE(got.action == Action::Pass || got.action == Action::Drop);
     }
+}
+
+// A rule that names states matches a packet in one of them and no other;
+// a packet whose state is not known (0) matches none of them.
+TEST(ReferenceModel, ConnectionStates) {
+  const auto table = compile_rules(parse_rules(
+      "[defaults]\naction = \"drop\"\n"
+      "[[rule]]\naction = \"pass\"\nct-state = [\"established\", \"related\"]\n"
+      "[[rule]]\naction = \"pass\"\nproto = \"tcp\"\ndport = 22\nct-state = \"new\"\n",
+      "r"));
+  EXPECT_EQ(table.meta().ct_lookup, 1);
+  const auto ssh = fixtures::build_frame(fixtures::tcp("192.0.2.1", "198.51.100.1", 40000, 22, fixtures::kSyn));
+  const auto web = fixtures::build_frame(fixtures::tcp("192.0.2.1", "198.51.100.1", 40000, 80, fixtures::kSyn));
+  EXPECT_EQ(classify(table, ssh, XB_CT_NEW), (Classification{Action::Pass, 1}));
+  EXPECT_EQ(classify(table, web, XB_CT_NEW), (Classification{Action::Drop, XB_RULE_DEFAULT}));
+  EXPECT_EQ(classify(table, web, XB_CT_ESTABLISHED), (Classification{Action::Pass, 0}));
+  EXPECT_EQ(classify(table, web, XB_CT_RELATED), (Classification{Action::Pass, 0}));
+  EXPECT_EQ(classify(table, ssh, XB_CT_INVALID), (Classification{Action::Drop, XB_RULE_DEFAULT}));
+  EXPECT_EQ(classify(table, ssh, 0), (Classification{Action::Drop, XB_RULE_DEFAULT}));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "errors.hpp"
+#include "rule_compiler.hpp"
 #include "rule_set.hpp"
 #include "synthetic_rules.hpp"
 
@@ -110,7 +111,7 @@ INSTANTIATE_TEST_SUITE_P(
                  "rules.toml:4:9: ports need proto = \"tcp\" or \"udp\" (or no proto)"},
         BadInput{"unknown_key", "[[rule]]\naction = \"drop\"\nprot = \"tcp\"\n",
                  "rules.toml:3:1: unknown key 'prot' in [[rule]]: expected one of name, action, src, dst, proto, "
-                 "sport, dport, tcp-flags, icmp-type, icmp-code, l4-header"},
+                 "sport, dport, tcp-flags, icmp-type, icmp-code, l4-header, ct-state"},
         BadInput{"mixed_families", "[[rule]]\naction = \"drop\"\nsrc = \"198.18.0.0/16\"\ndst = \"2001:2::/48\"\n",
                  "rules.toml:4:7: 'src' and 'dst' are of different address families"},
         BadInput{"proto_contradicts_family", "[[rule]]\naction = \"drop\"\nsrc = \"2001:2::/48\"\nproto = \"icmp\"\n",
@@ -186,6 +187,27 @@ TEST(RuleParser, HeadersCutShort) {
   EXPECT_EQ(set.rules[4].l4_header, L4Header::Whole);
   EXPECT_FALSE(parse_rules("[[rule]]\naction = \"drop\"\n", "plain.toml").short_header_rules);
   EXPECT_EQ(to_toml(parse_rules(to_toml(set), "again.toml")), to_toml(set));
+}
+
+// ct-state: one state or a list, any case; written back as read; what is
+// not a state is refused at its place.
+TEST(RuleParser, ConnectionStates) {
+  const RuleSet set = parse_rules(
+      "[[rule]]\naction = \"pass\"\nct-state = [\"established\", \"RELATED\"]\n"
+      "[[rule]]\naction = \"drop\"\nct-state = \"invalid\"\n"
+      "[[rule]]\naction = \"drop\"\nproto = \"tcp\"\n",
+      "ct.toml");
+  ASSERT_EQ(set.rules.size(), 3u);
+  EXPECT_EQ(set.rules[0].ct_states, XB_CT_ESTABLISHED | XB_CT_RELATED);
+  EXPECT_EQ(set.rules[1].ct_states, XB_CT_INVALID);
+  EXPECT_EQ(set.rules[2].ct_states, 0);
+  EXPECT_EQ(to_toml(parse_rules(to_toml(set), "again.toml")), to_toml(set));
+  EXPECT_TRUE(CompiledRuleSet(set).needs_conntrack());
+  EXPECT_FALSE(CompiledRuleSet(default_rule_set()).needs_conntrack());
+  EXPECT_EQ(error_of("[[rule]]\naction = \"pass\"\nct-state = [\"established\", \"open\"]\n"),
+            "rules.toml:3:28: 'ct-state': unknown state \"open\": expected new, established, related, invalid or untracked");
+  EXPECT_EQ(error_of("[[rule]]\naction = \"pass\"\nct-state = []\n"),
+            "rules.toml:3:12: 'ct-state' is an empty list: a rule on no state matches nothing");
 }
 
 }  // namespace
