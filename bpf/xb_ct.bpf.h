@@ -17,9 +17,12 @@
  *       connection with it (a SYN, or an ACK: nf_conntrack_tcp_loose's
  *       default), else INVALID (RST, FIN, SYN-ACK)
  *   TCP flags no packet has                 INVALID (tcp_error)
- * The kfuncs look up TCP and UDP only: the other protocols (ICMP echo and
- * errors, GRE, ...) and later fragments get 0, which no rule naming states
- * matches. docs/rules.md lists each difference from netfilter; the netfilter
+ *   an ICMP error quoting a TCP or UDP packet the host sent
+ *                                           RELATED if conntrack tracks
+ *       the quoted packet's connection, else INVALID (nf_conntrack_inet_error)
+ * The kfuncs look up TCP and UDP only: the other protocols (ICMP echo, GRE,
+ * ...), errors quoting them, and later fragments get 0, which no rule naming
+ * states matches. docs/rules.md lists each difference from netfilter; the netfilter
  * hook reads the kernel's own answer instead (xb_netfilter.bpf.c).
  *
  * The includer defines XB_CT_LOOKUP, the hook's lookup kfunc, and XB_CTX.
@@ -75,6 +78,72 @@ static __always_inline __u8 xb_ct_state_without_entry(const struct xb_packet *pk
 	return (f & XB_TCP_ACK) ? XB_CT_NEW : XB_CT_INVALID;
 }
 
+/* ICMP types that are errors quoting a packet (icmp_is_err, icmpv6's < 128). */
+static __always_inline int xb_icmp_is_error(const struct xb_packet *pkt)
+{
+	__u8 t = pkt->icmp_type;
+
+	if (pkt->family == XB_FAMILY_V4)
+		return t == 3 || t == 4 || t == 5 || t == 11 || t == 12;
+	return t >= 1 && t <= 4;
+}
+
+/*
+ * An ICMP error: RELATED if the packet it quotes belongs to a tracked
+ * connection and was sent by the error's addressee, INVALID if not (as
+ * nf_conntrack_inet_error judges it; the kfuncs find a tuple in either
+ * direction, as its inverted lookup does). 0 when the quoted packet is not
+ * TCP or UDP, or has IPv6 extension headers.
+ */
+static __always_inline __u8 xb_ct_icmp_error_state(XB_CTX ctx, const struct xb_packet *pkt)
+{
+	__u8 ip[40] __attribute__((aligned(4)));
+	__u8 ports[4] __attribute__((aligned(4)));
+	struct bpf_ct_opts opts = {};
+	struct bpf_sock_tuple t = {};
+	__u32 off = pkt->l4_off + 8, size, i;
+	struct nf_conn *ct;
+	__u8 proto;
+
+	if (pkt->family == XB_FAMILY_V4) {
+		if (xb_ctx_load(ctx, off, ip, 20) || (ip[0] >> 4) != 4 || (ip[0] & 0xf) < 5)
+			return XB_CT_INVALID;
+		proto = ip[9];
+		__builtin_memcpy(&t.ipv4.saddr, &ip[12], 4);
+		__builtin_memcpy(&t.ipv4.daddr, &ip[16], 4);
+		if (xb_be32(&ip[12]) != pkt->dst[0])
+			return XB_CT_INVALID; /* not sent by the error's addressee */
+		off += (ip[0] & 0xf) * 4;
+		size = sizeof(t.ipv4);
+	} else {
+		if (xb_ctx_load(ctx, off, ip, 40) || (ip[0] >> 4) != 6)
+			return XB_CT_INVALID;
+		proto = ip[6];
+		__builtin_memcpy(t.ipv6.saddr, &ip[8], 16);
+		__builtin_memcpy(t.ipv6.daddr, &ip[24], 16);
+		for (i = 0; i < 4; i++)
+			if (xb_be32(&ip[8 + 4 * i]) != pkt->dst[i])
+				return XB_CT_INVALID;
+		off += 40;
+		size = sizeof(t.ipv6);
+	}
+	if (proto != XB_IPPROTO_TCP && proto != XB_IPPROTO_UDP)
+		return 0;
+	if (xb_ctx_load(ctx, off, ports, 4))
+		return XB_CT_INVALID;
+	if (pkt->family == XB_FAMILY_V4)
+		__builtin_memcpy(&t.ipv4.sport, ports, 4);
+	else
+		__builtin_memcpy(&t.ipv6.sport, ports, 4);
+	opts.netns_id = -1;
+	opts.l4proto = proto;
+	ct = XB_CT_LOOKUP(ctx, &t, size, &opts, XB_CT_OPTS_SIZE);
+	if (!ct)
+		return opts.error == -XB_ENOENT ? XB_CT_INVALID : 0;
+	bpf_ct_release(ct);
+	return XB_CT_RELATED;
+}
+
 /* Whether the tuple looked up is the entry's original direction. */
 static __always_inline int xb_ct_is_original(const struct nf_conn *ct, const struct bpf_sock_tuple *t, __u8 family)
 {
@@ -95,6 +164,8 @@ static __always_inline __u8 xb_ctx_ct_state(XB_CTX ctx, const struct xb_packet *
 	__u32 size, i;
 	__u8 state;
 
+	if (pkt->l4 == XB_L4_ICMP && xb_icmp_is_error(pkt))
+		return xb_ct_icmp_error_state(ctx, pkt);
 	if (pkt->proto != XB_IPPROTO_TCP && pkt->proto != XB_IPPROTO_UDP)
 		return 0;
 	/* a later fragment has no ports: conntrack sees it reassembled */

@@ -53,6 +53,7 @@ struct xb_packet {
 	__u32 src[4]; /* host-order words; IPv4: the first */
 	__u32 dst[4];
 	__u32 l3_end; /* where the IP packet ends in the ctx's data */
+	__u32 l4_off; /* where an ICMP header starts (for the packet an error quotes) */
 };
 
 /*
@@ -133,6 +134,7 @@ static __always_inline int xb_parse_l4(XB_CTX ctx, __u32 off, __u32 end,
 		pkt->icmp_type = l4[0];
 		pkt->icmp_code = l4[1];
 		pkt->l4 = XB_L4_ICMP;
+		pkt->l4_off = off;
 	} else if (off > end) {
 		return XB_PARSE_SHORT_L4; /* no header to read, but past the packet */
 	}

@@ -98,6 +98,8 @@ class Compiler {
     const bool has_ports = !rule.sport.empty() || !rule.dport.empty();
     const bool has_icmp = rule.icmp_type || rule.icmp_code;
     if (has_ports && has_icmp) return;  // needs a TCP/UDP and an ICMP header: matches nothing
+    // an interface match is decided at attach (interface_match.hpp); undecided or failed, no packet
+    if (rule.never_matches || names_interfaces(rule)) return;
     for (const auto& dport : dports) {
       for (const auto& sport : sports) {
         TreeEntry e;

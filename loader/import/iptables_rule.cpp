@@ -114,8 +114,8 @@ class RuleReader {
       return;
     }
     if (opt == "-j" || opt == "--jump" || opt == "-g" || opt == "--goto") return target(word);
-    if (opt == "-i" || opt == "--in-interface" || opt == "-o" || opt == "--out-interface")
-      unsupported(word, fmt::format("{} (an interface: attach the filter to that interface instead)", opt));
+    if (opt == "-i" || opt == "--in-interface") return interface(word, true);
+    if (opt == "-o" || opt == "--out-interface") return interface(word, false);
     if (opt == "-f" || opt == "--fragment") unsupported(word, "-f (fragments only)");
     if (opt == "--tcp-option") unsupported(word, "--tcp-option (TCP options)");
     if (opt == "--reject-with") {
@@ -212,6 +212,19 @@ class RuleReader {
     for (auto it = modules_.rbegin(); it != modules_.rend(); ++it)
       if (it->kind == ModuleKind::Tcp || it->kind == ModuleKind::Udp) return *it;
     return module_of(proto_ == XB_IPPROTO_UDP ? ModuleKind::Udp : ModuleKind::Tcp);
+  }
+
+  // -i NAME, -o NAME ("eth+" a prefix; '!' any other): part of the rule's
+  // IP match, decided when the filter is attached (interface_match.hpp)
+  void interface(const SaveWord& opt, bool in) {
+    const bool negate = negated_ != nullptr;
+    const SaveWord& v = value(opt);
+    auto m = v.text.starts_with("!") ? std::nullopt : parse_interface_match(v.text);
+    if (!m) error(v, fmt::format("'{}': expected an interface name, or a prefix such as eth+", v.text));
+    m->negated = negate;
+    HeaderMatch h = one();
+    (in ? h.iif : h.oif).push_back(*m);
+    modules_.front().factors.push_back({h});
   }
 
   // -m conntrack --ctstate LIST, -m state --state LIST: the packet's state

@@ -19,7 +19,7 @@ using nlohmann::json;
 // Rules that expand further than this are refused rather than built.
 constexpr std::size_t kMaxExpansion = 100000;
 
-enum class Field { Src, Dst, Proto, Sport, Dport, TcpFlags, IcmpType, IcmpCode, Family, CtState };
+enum class Field { Src, Dst, Proto, Sport, Dport, TcpFlags, IcmpType, IcmpCode, Family, CtState, Iif, Oif };
 
 struct FieldRef {
   Field field;
@@ -158,8 +158,10 @@ class RuleReader {
       const std::string key = left["meta"].value("key", "");
       if (key == "l4proto") return {Field::Proto, {}, {}, "meta l4proto"};
       if (key == "nfproto" || key == "protocol") return {Field::Family, {}, {}, "meta " + key};
-      if (key == "iifname" || key == "oifname" || key == "iif" || key == "oif")
-        unsupported(fmt::format("meta {} (an interface: attach the filter to that interface instead)", key));
+      // by name, or (iif, oif) by the index the name had when nft loaded
+      // the rule: both decided by name when the filter is attached
+      if (key == "iifname" || key == "iif") return {Field::Iif, {}, {}, "meta " + key};
+      if (key == "oifname" || key == "oif") return {Field::Oif, {}, {}, "meta " + key};
       unsupported(fmt::format("meta {}", key));
     }
     if (left.contains("ct")) {
@@ -286,6 +288,11 @@ class RuleReader {
         if (*fam != base.family) return {};
         return {m};
       }
+      case Field::Iif:
+      case Field::Oif: {
+        (f.field == Field::Iif ? m.iif : m.oif).push_back(interface_of(f, v, false));
+        return {m};
+      }
       case Field::TcpFlags:
       case Field::CtState:
         break;
@@ -339,6 +346,15 @@ class RuleReader {
       return out;
     }
     if (f.field == Field::Sport || f.field == Field::Dport) return port_comparison(f, values, op);
+    if (op == "!=" && (f.field == Field::Iif || f.field == Field::Oif)) {
+      // none of them: every one negated, all holding
+      for (auto m : base_) {
+        for (const auto& v : values)
+          (f.field == Field::Iif ? m.iif : m.oif).push_back(interface_of(f, element_value(v), true));
+        out.push_back(m);
+      }
+      return out;
+    }
     if (op == "!=" && !set && (f.field == Field::Src || f.field == Field::Dst)) {
       for (const auto& b : base_)
         for (const auto& m : with_value(b, f, body["right"])) {
@@ -352,6 +368,17 @@ class RuleReader {
       return out;
     }
     unsupported(fmt::format("{} {} {} (negated or compared)", f.text, op, set ? "a set" : body["right"].dump()));
+  }
+
+  // An interface name; nft's wildcard "eth*" is iptables' "eth+".
+  InterfaceMatch interface_of(const FieldRef& f, const json& v, bool negated) const {
+    std::string text = scalar_text(v);
+    if (text.ends_with("*") && !text.ends_with("\\*")) text.back() = '+';
+    auto m = text.find_first_of("+!") == std::string::npos || text.ends_with("+") ? parse_interface_match(text)
+                                                                                  : std::nullopt;
+    if (!m) error(fmt::format("{} {}: expected an interface name", f.text, v.dump()));
+    m->negated = negated;
+    return *m;
   }
 
   // ct state: a packet has one state, so `ct state established,related`
@@ -425,7 +452,8 @@ class RuleReader {
     std::vector<FieldRef> refs;
     for (const auto& f : fields) {
       refs.push_back(field_of(f));
-      if (refs.back().field == Field::TcpFlags || refs.back().field == Field::CtState)
+      if (refs.back().field == Field::TcpFlags || refs.back().field == Field::CtState ||
+          refs.back().field == Field::Iif || refs.back().field == Field::Oif)
         unsupported(refs.back().text + " in a concatenation");
     }
     const auto set = set_elements(right);

@@ -112,6 +112,14 @@ std::optional<HeaderMatch> intersect(const HeaderMatch& a, const HeaderMatch& b)
   if (!l4) return std::nullopt;
   m.l4_header = *l4;
   m.ct_states = a.ct_states && b.ct_states ? a.ct_states & b.ct_states : a.ct_states | b.ct_states;
+  // both sides' interface matches hold (decided at attach: no packet has
+  // two input interfaces, so a contradiction just never matches)
+  for (const auto* side : {&a, &b}) {
+    for (const auto& i : side->iif)
+      if (std::find(m.iif.begin(), m.iif.end(), i) == m.iif.end()) m.iif.push_back(i);
+    for (const auto& o : side->oif)
+      if (std::find(m.oif.begin(), m.oif.end(), o) == m.oif.end()) m.oif.push_back(o);
+  }
   if (a.ct_states && b.ct_states && !m.ct_states) return std::nullopt;
   return m;
 }
@@ -226,6 +234,8 @@ Rule to_rule(const HeaderMatch& m, std::string name, Action action, SourceLocati
   r.icmp_code = m.icmp_code;
   r.l4_header = m.l4_header;
   r.ct_states = m.ct_states;
+  r.iif = m.iif;
+  r.oif = m.oif;
   r.where = std::move(where);
   return r;
 }

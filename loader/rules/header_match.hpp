@@ -23,6 +23,7 @@ struct HeaderMatch {
   std::optional<std::uint8_t> icmp_type, icmp_code;
   L4Header l4_header = L4Header::Whole;  // which headers the fields above are read from
   std::uint8_t ct_states = 0;            // XB_CT_*; 0: any
+  std::vector<InterfaceMatch> iif, oif;  // all of them
 };
 
 // Either side's packets that are both; nullopt when no packet is.

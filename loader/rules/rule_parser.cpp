@@ -291,9 +291,32 @@ class Reader {
     return states;
   }
 
+  // "eth0", "eth+", "!lo", or a list of them, all of which must hold
+  std::vector<InterfaceMatch> interfaces_of(const toml::node& node, const std::string& key) {
+    std::vector<InterfaceMatch> out;
+    auto add = [&](const toml::node& item) {
+      const std::string text = trim(string_of(item, key));
+      const auto m = parse_interface_match(text);
+      if (!m)
+        fail(item, file_,
+             fmt::format("'{}' = \"{}\": expected an interface name (up to 15 characters), a prefix such as "
+                         "\"eth+\", or either after '!'",
+                         key, text));
+      out.push_back(*m);
+    };
+    if (const auto* list = node.as_array()) {
+      if (list->empty()) fail(node, file_, fmt::format("'{}' is an empty list", key));
+      for (auto&& item : *list) add(item);
+    } else {
+      add(node);
+    }
+    return out;
+  }
+
   Rule read_rule(const toml::node& node) {
     static const std::set<std::string> kKeys = {"name",  "action",    "src",       "dst",       "proto",    "sport",
-                                                "dport", "tcp-flags", "icmp-type", "icmp-code", "l4-header", "ct-state"};
+                                                "dport", "tcp-flags", "icmp-type", "icmp-code", "l4-header", "ct-state",
+                                                "iif",   "oif"};
     const auto& table = as_table(node, "[[rule]]");
     Rule rule;
     rule.where = location_of(node.source(), file_);
@@ -304,7 +327,7 @@ class Reader {
       if (!kKeys.count(k))
         fail(location_of(key.source(), file_),
              fmt::format("unknown key '{}' in [[rule]]: expected one of name, action, src, dst, "
-                         "proto, sport, dport, tcp-flags, icmp-type, icmp-code, l4-header, ct-state",
+                         "proto, sport, dport, tcp-flags, icmp-type, icmp-code, l4-header, ct-state, iif, oif",
                          k));
       if (k == "name")
         rule.name = string_of(value, k);
@@ -333,6 +356,10 @@ class Reader {
         rule.l4_header = l4_header_of(value);
       else if (k == "ct-state")
         rule.ct_states = ct_states_of(value);
+      else if (k == "iif")
+        rule.iif = interfaces_of(value, k);
+      else if (k == "oif")
+        rule.oif = interfaces_of(value, k);
     }
     if (!action) fail(rule.where, "[[rule]] has no 'action': expected action = \"pass\" or \"drop\"");
     validate(rule, table, ports_node);

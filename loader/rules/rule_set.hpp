@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "interface_match.hpp"
 #include "xb_abi.h"
 
 namespace xb {
@@ -85,6 +86,11 @@ struct Rule {
   // The connection states it matches (XB_CT_*, docs/rules.md "Connection
   // state"); 0: any, the state not looked at.
   std::uint8_t ct_states = 0;
+  // The interfaces it asks for, all of them (interface_match.hpp); decided
+  // when the filter is attached. Until then, and where one fails, it never
+  // matches (never_matches).
+  std::vector<InterfaceMatch> iif, oif;
+  bool never_matches = false;
   SourceLocation where;
 
   // The families this rule can match: one if it names an address or an

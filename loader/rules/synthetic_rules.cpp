@@ -176,6 +176,20 @@ std::string to_toml(const RuleSet& rules) {
     if (r.icmp_type) out << "icmp-type = " << int(*r.icmp_type) << "\n";
     if (r.icmp_code) out << "icmp-code = " << int(*r.icmp_code) << "\n";
     if (r.l4_header != L4Header::Whole) out << "l4-header = \"" << l4_header_name(r.l4_header) << "\"\n";
+    for (const auto& [key, matches] : {std::pair{"iif", &r.iif}, std::pair{"oif", &r.oif}}) {
+      if (matches->empty()) continue;
+      out << key << " = ";
+      if (matches->size() == 1) {
+        out << '"' << matches->front().str() << "\"\n";
+        continue;
+      }
+      const char* sep = "[";
+      for (const auto& m : *matches) {
+        out << sep << '"' << m.str() << '"';
+        sep = ", ";
+      }
+      out << "]\n";
+    }
     if (r.ct_states) {
       out << "ct-state = [";
       const char* sep = "";

@@ -121,6 +121,17 @@ void check_connection_state(const AttachRequest& req, const CompiledRuleSet& rul
   }
 }
 
+// The rules with their interface matches decided for where the filter sits
+// (interface_match.hpp): compiled again only when some rule names one.
+CompiledRuleSet for_the_site(const CompiledRuleSet& rules, const AttachmentRecord& site) {
+  const auto& all = rules.rules().rules;
+  if (std::none_of(all.begin(), all.end(), [](const Rule& r) { return names_interfaces(r); })) return rules;
+  KnownInterfaces known;
+  if (const auto* i = std::get_if<InterfaceTarget>(&site.target))
+    (site.direction == Direction::Egress ? known.out : known.in) = i->ifname;
+  return CompiledRuleSet(decide_interfaces(rules.rules(), known, site.where()));
+}
+
 struct Placed {
   AttachmentRecord record;
   std::unique_ptr<PlacedFilter> filter;
@@ -129,9 +140,10 @@ struct Placed {
 // The attach transaction, the same for every hook: lock, recover, journal,
 // maps, attach, pin, record. On any failure nothing is left attached,
 // pinned or recorded: the hook's PlacedFilter takes itself off as it goes.
-Placed place_filter(const StatePaths& state, const AttachRequest& req, const CompiledRuleSet& rules) {
-  Placed placed{new_record(req, rules.rules()), nullptr};
+Placed place_filter(const StatePaths& state, const AttachRequest& req, const CompiledRuleSet& asked) {
+  Placed placed{new_record(req, asked.rules()), nullptr};
   AttachmentRecord& record = placed.record;
+  const CompiledRuleSet rules = for_the_site(asked, record);
   check_connection_state(req, rules);
   record.conntrack = rules.needs_conntrack();
   const HookOps& ops = hook_ops(req.hook);
@@ -373,12 +385,13 @@ void detach_filter(const StatePaths& state, const AttachmentRecord& selected) {
   detach_locked(store, record);
 }
 
-void reload_filter(const StatePaths& state, const AttachmentRecord& selected, const CompiledRuleSet& rules) {
+void reload_filter(const StatePaths& state, const AttachmentRecord& selected, const CompiledRuleSet& asked) {
   const AttachmentStore store(state);
   const StateLock lock(store);
   recover(store);
   const auto current = store.find(selected.id());
   if (!current) throw Error(selected.where() + " is no longer attached");
+  const CompiledRuleSet rules = for_the_site(asked, *current);
   if (const Rule* rule = rules.first_stateful_rule(); rule && !current->conntrack)
     throw Error(fmt::format("{} runs a program without the connection state lookup, and rule '{}' at {} names "
                             "ct-state {}: detach and attach again with these rules",

@@ -91,11 +91,50 @@ dport = "0-65535"
 ct-state = "untracked"
 
 [[rule]]
+name = "icmp-error-related"
+action = "pass"
+proto = "icmp"
+icmp-type = 3
+ct-state = "related"
+
+[[rule]]
+name = "icmp-error-invalid"
+action = "pass"
+proto = "icmp"
+icmp-type = 3
+ct-state = "invalid"
+
+[[rule]]
 name = "icmp"
 action = "pass"
 proto = "icmp"
 ct-state = ["new", "established", "related", "invalid", "untracked"]
 )";
+
+// An ICMP port unreachable from `from` to `to` quoting a UDP datagram
+// to -> from:dport from sport (the frame's addresses as the test topology's).
+std::vector<std::uint8_t> port_unreachable(const char* from, const char* to, std::uint16_t sport, std::uint16_t dport) {
+  using namespace packets;
+  PacketSpec spec = icmp(from, to, 3);
+  spec.icmp_code = 3;
+  spec.payload = 28;  // the quoted IPv4 header and 8 bytes of UDP
+  std::vector<std::uint8_t> f = build_frame(spec);
+  const std::size_t q = 14 + 20 + 8;
+  std::fill(f.begin() + q, f.begin() + q + 28, 0);
+  f[q] = 0x45;
+  f[q + 3] = 48;  // total length: 20 + 8 + 20 of payload
+  f[q + 8] = 64;
+  f[q + 9] = XB_IPPROTO_UDP;
+  const auto src = address(to), dst = address(from);
+  std::copy(src.begin(), src.begin() + 4, f.begin() + q + 12);
+  std::copy(dst.begin(), dst.begin() + 4, f.begin() + q + 16);
+  f[q + 20] = static_cast<std::uint8_t>(sport >> 8);
+  f[q + 21] = static_cast<std::uint8_t>(sport);
+  f[q + 22] = static_cast<std::uint8_t>(dport >> 8);
+  f[q + 23] = static_cast<std::uint8_t>(dport);
+  f[q + 25] = 28;
+  return f;
+}
 
 class ConnectionState : public ::testing::Test {
  protected:
@@ -189,8 +228,10 @@ INSTANTIATE_TEST_SUITE_P(Hooks, ConnectionStateAtHook,
 // netfilter hook behind it (the same packets, in the same namespace):
 // connections both ways, UDP, and TCP packets of no connection that
 // conntrack calls NEW (a SYN, a lone ACK: nf_conntrack_tcp_loose) or INVALID
-// (FIN, RST, SYN-ACK, flags no packet has). Equal, state by state, but for
-// ICMP, which the kfuncs cannot look up (docs/rules.md "Connection state").
+// (FIN, RST, SYN-ACK, flags no packet has); ICMP errors quoting a datagram
+// the DUT sent (RELATED) and one it never sent (INVALID). Equal, state by
+// state, but for ICMP that is no error (an echo request here), which the
+// kfuncs cannot look up (docs/rules.md "Connection state").
 TEST_F(ConnectionState, EachStateAsConntrackJudgesIt) {
   // the test's frames carry no TCP checksum: conntrack would call them
   // INVALID for that (a documented difference: XDP does not verify it)
@@ -204,6 +245,8 @@ TEST_F(ConnectionState, EachStateAsConntrackJudgesIt) {
   EXPECT_TRUE(testing::tcp_connects(topo_.gen_ns, VethTopology::kDutAddr, 22, 2s));
   EXPECT_TRUE(testing::tcp_connects(topo_.dut_ns, VethTopology::kGenAddr, 9090, 2s));
   testing::send_udp(topo_.gen_ns, VethTopology::kDutAddr, 5353, 3);
+  // to a port the generator does not listen on: its port unreachable comes back
+  testing::send_udp(topo_.dut_ns, VethTopology::kGenAddr, 5999, 1);
   using namespace packets;
   std::vector<std::vector<std::uint8_t>> strays;
   const std::pair<std::uint16_t, std::uint8_t> kStrays[] = {
@@ -211,6 +254,7 @@ TEST_F(ConnectionState, EachStateAsConntrackJudgesIt) {
       {41005, 0},           {41006, kSyn},        {41007, kAck},        {41008, kRst | kAck}};
   for (const auto& [sport, flags] : kStrays)
     strays.push_back(build_frame(tcp(VethTopology::kGenAddr, VethTopology::kDutAddr, sport, 7, flags)));
+  strays.push_back(port_unreachable(VethTopology::kGenAddr, VethTopology::kDutAddr, 43210, 6000));
   strays.push_back(build_frame(icmp(VethTopology::kGenAddr, VethTopology::kDutAddr, 8)));
   testing::send_frames(topo_.gen_ns, topo_.gen_if, topo_.topology().generator().mac, topo_.topology().next_hop_mac(),
                        strays);
@@ -220,17 +264,22 @@ TEST_F(ConnectionState, EachStateAsConntrackJudgesIt) {
   while (counts(judged).at("icmp") == 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(20ms);
   const auto kernel = counts(judged), at_xdp = counts(xdp), at_tc = counts(tc);
-  for (const char* state : {"new", "established", "related", "invalid", "untracked", "icmp"})
+  for (const char* state :
+       {"new", "established", "related", "invalid", "untracked", "icmp-error-related", "icmp-error-invalid", "icmp"})
     std::cout << state << ": netfilter " << kernel.at(state) << ", xdp-generic " << at_xdp.at(state) << ", tc-cls "
               << at_tc.at(state) << "\n";
-  for (const char* state : {"new", "established", "related", "invalid", "untracked"}) {
+  for (const char* state :
+       {"new", "established", "related", "invalid", "untracked", "icmp-error-related", "icmp-error-invalid"}) {
     EXPECT_EQ(at_xdp.at(state), kernel.at(state)) << state << " at xdp-generic";
     EXPECT_EQ(at_tc.at(state), kernel.at(state)) << state << " at tc-cls";
   }
   EXPECT_GE(kernel.at("new"), 3u + 2u);      // SYN, UDP (3 of them, no reply), the stray SYN and lone ACK
   EXPECT_GE(kernel.at("invalid"), 5u);       // FIN-ACK, RST, SYN-ACK, SYN-FIN, no flags, RST-ACK
   EXPECT_GE(kernel.at("established"), 2u);  // our connection's replies, theirs after the handshake
-  // the documented difference: ICMP has a state for conntrack, none here
+  EXPECT_EQ(kernel.at("icmp-error-related"), 1u);
+  EXPECT_EQ(kernel.at("icmp-error-invalid"), 1u);
+  // the documented difference: ICMP that is no error has a state for
+  // conntrack, none here
   EXPECT_GE(kernel.at("icmp"), 1u);
   EXPECT_EQ(at_xdp.at("icmp"), 0u);
   EXPECT_EQ(at_tc.at("icmp"), 0u);
