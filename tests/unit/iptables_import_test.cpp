@@ -342,9 +342,9 @@ INSTANTIATE_TEST_SUITE_P(
                 "this filter"},
         Refusal{"-A INPUT -m conntrack --ctstate SNAT -j ACCEPT",
                 "fw.rules:6:33: --ctstate SNAT (the NAT done to a connection) cannot be expressed by this filter"},
-        Refusal{"-A INPUT -i lo -j ACCEPT",
-                "fw.rules:6:10: -i (an interface: attach the filter to that interface instead) cannot be expressed by "
-                "this filter"},
+        Refusal{"-A INPUT -m mark --mark 1 -j ACCEPT",
+                "fw.rules:6:13: -m mark: a packet mark (the filter does not read marks) cannot be expressed by this "
+                "filter"},
         Refusal{"-A INPUT -p tcp -m mark --mark 0x1 -j DROP",
                 "fw.rules:6:20: -m mark: a packet mark (the filter does not read marks) cannot be expressed by this "
                 "filter"},
@@ -439,6 +439,24 @@ TEST(IptablesImport, ConnectionStates) {
   EXPECT_EQ(got, want);
   EXPECT_EQ(error_of(saved("-A INPUT -m conntrack --ctstate NEW,OPEN -j ACCEPT\n")),
             "fw.rules:6:33: 'OPEN': expected states among INVALID, NEW, ESTABLISHED, RELATED, UNTRACKED");
+}
+
+// -i and -o, with '!' and the '+' prefix, as interface matches of the rule.
+TEST(IptablesImport, Interfaces) {
+  const auto r = import_iptables(saved("-A INPUT -i lo -j ACCEPT\n"
+                                       "-A INPUT ! -i eth+ -p udp -j DROP\n"
+                                       "-A INPUT -o wan0 -j DROP\n"),
+                                 "fw.rules");
+  std::vector<std::string> got;
+  for (const Rule& rule : r.rules.rules) {
+    if (!rule.src || rule.src->family != Family::V4) continue;
+    std::string s = rule.name + ":";
+    for (const auto& m : rule.iif) s += " iif " + m.str();
+    for (const auto& m : rule.oif) s += " oif " + m.str();
+    got.push_back(s);
+  }
+  const std::vector<std::string> want = {"INPUT:1: iif lo", "INPUT:2: iif !eth+", "INPUT:3: oif wan0"};
+  EXPECT_EQ(got, want);
 }
 
 }  // namespace

@@ -220,9 +220,8 @@ INSTANTIATE_TEST_SUITE_P(
                 "r.json:1:273: rule handle 10 of chain inet t input: ct mark (the filter reads a connection's state only) "
                 "cannot be "
                 "expressed by this filter"},
-        Refusal{RULE("==", R"({"meta": {"key": "iifname"}})", R"("lo")"),
-                "r.json:1:273: rule handle 10 of chain inet t input: meta iifname (an interface: attach the filter to "
-                "that interface instead) cannot be expressed by this filter"},
+        Refusal{RULE("==", R"({"meta": {"key": "mark"}})", R"(1)"),
+                "r.json:1:273: rule handle 10 of chain inet t input: meta mark cannot be expressed by this filter"},
         Refusal{R"([{"limit": {"rate": 10, "per": "second"}}, {"accept": null}])",
                 "r.json:1:273: rule handle 10 of chain inet t input: the statement 'limit' cannot be expressed by "
                 "this filter"},
@@ -326,6 +325,27 @@ TEST(NftImport, ConnectionStates) {
   EXPECT_EQ(error_of(ruleset({RULE("==", R"({"ct": {"key": "state"}})", R"("open")")})),
             "r.json:1:273: rule handle 10 of chain inet t input: ct state \"open\": expected new, established, "
             "related, invalid or untracked");
+}
+
+// iifname/oifname (and iif/oif): a name, nft's "eth*" wildcard, a set (any
+// of them), != (none of them).
+TEST(NftImport, Interfaces) {
+  const auto r = import_nft(
+      ruleset({RULE("==", R"({"meta": {"key": "iifname"}})", R"("lo")"),
+               RULE("==", R"({"meta": {"key": "iifname"}})", R"("eth*")"),
+               RULE("==", R"({"meta": {"key": "iif"}})", R"({"set": ["eth0", "eth1"]})"),
+               RULE("!=", R"({"meta": {"key": "oifname"}})", R"({"set": ["wan0", "wan1"]})")}),
+      "r.json");
+  std::vector<std::string> got;
+  for (const Rule& rule : r.rules.rules) {
+    if (!rule.src || rule.src->family != Family::V4) continue;
+    std::string s;
+    for (const auto& m : rule.iif) s += " iif " + m.str();
+    for (const auto& m : rule.oif) s += " oif " + m.str();
+    got.push_back(s);
+  }
+  const std::vector<std::string> want = {" iif lo", " iif eth+", " iif eth0", " iif eth1", " oif !wan0 oif !wan1"};
+  EXPECT_EQ(got, want);
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include "errors.hpp"
+#include "packet_builder.hpp"
+#include "reference_model.hpp"
 #include "rule_compiler.hpp"
 #include "rule_set.hpp"
 #include "synthetic_rules.hpp"
@@ -111,7 +113,7 @@ INSTANTIATE_TEST_SUITE_P(
                  "rules.toml:4:9: ports need proto = \"tcp\" or \"udp\" (or no proto)"},
         BadInput{"unknown_key", "[[rule]]\naction = \"drop\"\nprot = \"tcp\"\n",
                  "rules.toml:3:1: unknown key 'prot' in [[rule]]: expected one of name, action, src, dst, proto, "
-                 "sport, dport, tcp-flags, icmp-type, icmp-code, l4-header, ct-state"},
+                 "sport, dport, tcp-flags, icmp-type, icmp-code, l4-header, ct-state, iif, oif"},
         BadInput{"mixed_families", "[[rule]]\naction = \"drop\"\nsrc = \"198.18.0.0/16\"\ndst = \"2001:2::/48\"\n",
                  "rules.toml:4:7: 'src' and 'dst' are of different address families"},
         BadInput{"proto_contradicts_family", "[[rule]]\naction = \"drop\"\nsrc = \"2001:2::/48\"\nproto = \"icmp\"\n",
@@ -208,6 +210,46 @@ TEST(RuleParser, ConnectionStates) {
             "rules.toml:3:28: 'ct-state': unknown state \"open\": expected new, established, related, invalid or untracked");
   EXPECT_EQ(error_of("[[rule]]\naction = \"pass\"\nct-state = []\n"),
             "rules.toml:3:12: 'ct-state' is an empty list: a rule on no state matches nothing");
+}
+
+// iif/oif: a name, a prefix (eth+), '!', or a list that must all hold;
+// decided for where the filter sits: a rule whose match fails never
+// matches, one naming an interface the hook does not know is refused.
+TEST(RuleParser, Interfaces) {
+  const RuleSet set = parse_rules(
+      "[[rule]]\nname = \"lo\"\naction = \"pass\"\niif = \"lo\"\n"
+      "[[rule]]\nname = \"eth\"\naction = \"drop\"\niif = [\"eth+\", \"!eth1\"]\nproto = \"udp\"\n"
+      "[[rule]]\nname = \"out\"\naction = \"drop\"\noif = \"wan0\"\n",
+      "if.toml");
+  ASSERT_EQ(set.rules.size(), 3u);
+  EXPECT_EQ(set.rules[1].iif.size(), 2u);
+  EXPECT_TRUE(set.rules[1].iif[0].prefix);
+  EXPECT_TRUE(set.rules[1].iif[1].negated);
+  EXPECT_EQ(to_toml(parse_rules(to_toml(set), "again.toml")), to_toml(set));
+  EXPECT_EQ(error_of("[[rule]]\naction = \"pass\"\niif = \"a very long interface name\"\n"),
+            "rules.toml:3:7: 'iif' = \"a very long interface name\": expected an interface name (up to 15 characters), "
+            "a prefix such as \"eth+\", or either after '!'");
+
+  RuleSet ingress_only = set;
+  ingress_only.rules.pop_back();
+  const RuleSet on_eth0 = decide_interfaces(ingress_only, {"eth0", std::nullopt}, "xdp-native ingress on eth0");
+  EXPECT_TRUE(on_eth0.rules[0].never_matches);  // not lo
+  EXPECT_FALSE(on_eth0.rules[1].never_matches);
+  EXPECT_TRUE(on_eth0.rules[1].iif.empty());
+  EXPECT_TRUE(decide_interfaces(ingress_only, {"eth1", std::nullopt}, "h").rules[1].never_matches);
+  EXPECT_TRUE(decide_interfaces(ingress_only, {"lo", std::nullopt}, "h").rules[1].never_matches);
+  // undecided, a rule naming an interface matches nothing; decided, its box
+  const auto frame = fixtures::build_frame(fixtures::udp("192.0.2.1", "198.51.100.1", 1, 2));
+  EXPECT_EQ(classify(compile_rules(ingress_only), frame).rule, XB_RULE_DEFAULT);
+  EXPECT_EQ(classify(compile_rules(on_eth0), frame).rule, 1u);
+  try {
+    decide_interfaces(set, {"eth0", std::nullopt}, "xdp-native ingress on eth0");
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(),
+                 "xdp-native ingress on eth0 does not know a packet's output interface (routing picks it after the "
+                 "hook): rule 'out' at if.toml:10:1 names oif = \"wan0\"");
+  }
 }
 
 }  // namespace
