@@ -23,7 +23,6 @@ const std::map<std::string, std::string>& unsupported_matches() {
       {"tos", "a TOS"},
       {"dscp", "a DSCP"},
       {"mac", "a MAC address"},
-      {"iprange", "an address range (write it as prefixes)"},
       {"u32", "raw packet bytes"},
       {"string", "packet contents"},
       {"frag", "IPv6 fragment headers"},
@@ -39,7 +38,7 @@ const std::map<std::string, std::string>& unsupported_matches() {
 
 const std::set<std::string>& supported_matches() {
   static const std::set<std::string> m = {"tcp",      "udp", "icmp",    "icmp6",    "icmpv6",
-                                          "multiport", "set", "comment", "conntrack", "state"};
+                                          "multiport", "set", "comment", "conntrack", "state", "iprange"};
   return m;
 }
 

@@ -63,7 +63,7 @@ class RuleReader {
   // modules in the rule's order; a tcp, udp, icmp or multiport match that
   // cannot read its header drops the packet there ("hotdrop"), so the order
   // matters. Each module's factors: all of these (each one of its matches).
-  enum class ModuleKind { Ip, Tcp, Udp, Icmp, Multiport, Set, Conntrack, Other };
+  enum class ModuleKind { Ip, Tcp, Udp, Icmp, Multiport, Set, Conntrack, Iprange, Other };
   struct Module {
     ModuleKind kind = ModuleKind::Other;
     std::vector<std::vector<HeaderMatch>> factors;
@@ -109,6 +109,7 @@ class RuleReader {
     if (opt == "--icmp-type" || opt == "--icmpv6-type") return icmp(word);
     if (opt == "--match-set" || opt == "--set") return match_set(word);
     if (opt == "--ctstate" || opt == "--state") return ct_states(word);
+    if (opt == "--src-range" || opt == "--dst-range") return address_range(word, opt == "--src-range");
     if (opt == "--comment") {
       out_.comment = value(word).text;
       return;
@@ -196,6 +197,7 @@ class RuleReader {
     if (name == "icmp" || name == "icmp6" || name == "icmpv6") return ModuleKind::Icmp;
     if (name == "multiport") return ModuleKind::Multiport;
     if (name == "conntrack" || name == "state") return ModuleKind::Conntrack;
+    if (name == "iprange") return ModuleKind::Iprange;
     if (name == "set") return ModuleKind::Set;
     return ModuleKind::Other;
   }
@@ -212,6 +214,52 @@ class RuleReader {
     for (auto it = modules_.rbegin(); it != modules_.rend(); ++it)
       if (it->kind == ModuleKind::Tcp || it->kind == ModuleKind::Udp) return *it;
     return module_of(proto_ == XB_IPPROTO_UDP ? ModuleKind::Udp : ModuleKind::Tcp);
+  }
+
+  // -m iprange --src-range/--dst-range LO-HI: the prefixes that cover it
+  // exactly ('!': those around it); LO > HI matches nothing, as in xt_iprange
+  void address_range(const SaveWord& opt, bool source) {
+    const bool negate = negated_ != nullptr;
+    const SaveWord& v = value(opt);
+    const bool v4 = base_.family == Family::V4;
+    const std::size_t bytes = v4 ? 4 : 16;
+    const auto dash = v.text.find('-');
+    std::array<std::uint8_t, 16> lo{}, hi{};
+    if (dash == std::string::npos ||
+        inet_pton(v4 ? AF_INET : AF_INET6, v.text.substr(0, dash).c_str(), lo.data()) != 1 ||
+        inet_pton(v4 ? AF_INET : AF_INET6, v.text.substr(dash + 1).c_str(), hi.data()) != 1)
+      error(v, fmt::format("'{}': expected a range of {} addresses such as {}", v.text, v4 ? "IPv4" : "IPv6",
+                           v4 ? "192.0.2.1-192.0.2.9" : "2001:db8::1-2001:db8::9"));
+    const auto before = [&](std::array<std::uint8_t, 16> a) {  // a - 1; a is not all zeros
+      for (std::size_t i = bytes; i-- > 0;)
+        if (a[i]--) break;
+      return a;
+    };
+    const auto after = [&](std::array<std::uint8_t, 16> a) {  // a + 1; a is not all ones
+      for (std::size_t i = bytes; i-- > 0;)
+        if (++a[i]) break;
+      return a;
+    };
+    const std::array<std::uint8_t, 16> zero{};
+    std::array<std::uint8_t, 16> ones{};
+    std::fill_n(ones.begin(), bytes, 0xff);
+    std::vector<std::pair<std::array<std::uint8_t, 16>, std::array<std::uint8_t, 16>>> ranges;
+    if (!negate) {
+      if (lo <= hi) ranges.emplace_back(lo, hi);
+    } else if (lo > hi) {
+      ranges.emplace_back(zero, ones);
+    } else {
+      if (lo != zero) ranges.emplace_back(zero, before(lo));
+      if (hi != ones) ranges.emplace_back(after(hi), ones);
+    }
+    std::vector<HeaderMatch> alternatives;
+    for (const auto& [a, b] : ranges)
+      for (const auto& p : range_prefixes(base_.family, a, b)) {
+        HeaderMatch m = one();
+        (source ? m.src : m.dst) = p;
+        alternatives.push_back(m);
+      }
+    module_of(ModuleKind::Iprange).factors.push_back(std::move(alternatives));
   }
 
   // -i NAME, -o NAME ("eth+" a prefix; '!' any other): part of the rule's

@@ -459,5 +459,21 @@ TEST(IptablesImport, Interfaces) {
   EXPECT_EQ(got, want);
 }
 
+// -m iprange: the prefixes that cover the range exactly, '!' those around it.
+TEST(IptablesImport, AddressRanges) {
+  const auto r = import_iptables(saved("-A INPUT -m iprange --src-range 192.0.2.3-192.0.2.9 -j DROP\n"
+                                       "-A INPUT -p udp -m iprange ! --dst-range 10.0.0.0-10.255.255.255 -j DROP\n"),
+                                 "fw.rules");
+  using fixtures::udp;
+  EXPECT_EQ(matched(r.rules, udp("192.0.2.2", "10.1.1.1", 1, 2)), "default:pass");
+  EXPECT_EQ(matched(r.rules, udp("192.0.2.3", "10.1.1.1", 1, 2)), "INPUT:1:drop");
+  EXPECT_EQ(matched(r.rules, udp("192.0.2.9", "10.1.1.1", 1, 2)), "INPUT:1:drop");
+  EXPECT_EQ(matched(r.rules, udp("192.0.2.10", "10.1.1.1", 1, 2)), "default:pass");
+  EXPECT_EQ(matched(r.rules, udp("192.0.2.10", "11.0.0.0", 1, 2)), "INPUT:2:drop");
+  EXPECT_EQ(matched(r.rules, udp("192.0.2.10", "9.255.255.255", 1, 2)), "INPUT:2:drop");
+  EXPECT_EQ(error_of(saved("-A INPUT -m iprange --src-range 192.0.2.3 -j DROP\n")),
+            "fw.rules:6:33: '192.0.2.3': expected a range of IPv4 addresses such as 192.0.2.1-192.0.2.9");
+}
+
 }  // namespace
 }  // namespace xb
