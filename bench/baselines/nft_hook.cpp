@@ -21,12 +21,20 @@ class NftHook final : public CountedRulesetHook {
   NftHook(const std::string& hook, const Topology& topo, const RuleSet& rules)
       : CountedRulesetHook(hook, topo),
         family_(hook == "nft-netdev" ? "netdev" : "inet"),
-        ruleset_(translate_to_nft(
-            rules, hook == "nft-netdev" ? NftHookPoint::NetdevIngress : NftHookPoint::InetPrerouting, dev_, kTable,
-            /*device_only=*/topo.spec().is_lab())) {
+        ruleset_(translate(hook, topo, rules, dev_)) {
     const TempFile script(ruleset_.script, ".nft");
     // one transaction: all of it or nothing
     checked_run({"nft", "-f", script.path()}, {.netns = ns_});
+  }
+
+  static NftRuleset translate(const std::string& hook, const Topology& topo, const RuleSet& rules,
+                               const std::string& dev) {
+    try {
+      return translate_to_nft(rules, hook == "nft-netdev" ? NftHookPoint::NetdevIngress : NftHookPoint::InetPrerouting,
+                              dev, kTable, /*device_only=*/topo.spec().is_lab());
+    } catch (const std::invalid_argument& e) {
+      throw Error(fmt::format("{}: {}", hook, e.what()));
+    }
   }
 
   ~NftHook() override { run_command({"nft", "delete", "table", family_, kTable}, {.netns = ns_}); }

@@ -7,6 +7,7 @@
 #include "baseline_hooks.hpp"
 #include "errors.hpp"
 #include "filter_hook.hpp"
+#include "hook_ops.hpp"
 #include "hooks.hpp"
 #include "lwt_attachment.hpp"
 #include "tc_act_attachment.hpp"
@@ -47,6 +48,13 @@ std::unique_ptr<HookUnderTest> make_hook_or_skip(const std::string& hook, const 
   if (!is_baseline(hook)) {
     why_skipped = filter_hook_unavailable_on(hook, topo);
     if (!why_skipped.empty()) return nullptr;
+    // a rule set this hook refuses is a fact of the hook, not a failure of the run
+    const auto filter_hook = find_hook(hook);  // not xdp-noop, xdp-drop
+    if (filter_hook && rules.needs_conntrack() &&
+        hook_ops(*filter_hook).connection_state == ConnectionState::Unknown) {
+      why_skipped = "its rules name connection states, which the kernel gives this hook no way to learn";
+      return nullptr;
+    }
   }
   try {
     return make_hook_under_test(hook, topo, rules, state, dut_cpu, latency_sample_shift);

@@ -55,9 +55,14 @@ std::vector<Hook> all_hooks() {
   return out;
 }
 
-Hook parse_hook(const std::string& name) {
+std::optional<Hook> find_hook(const std::string& name) {
   for (const auto& e : kHooks)
     if (name == e.name) return e.hook;
+  return std::nullopt;
+}
+
+Hook parse_hook(const std::string& name) {
+  if (const auto h = find_hook(name)) return *h;
   throw Error(fmt::format("--hook: unknown hook '{}': expected one of {}", name, fmt::join(hook_names(), ", ")));
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,7 @@ enum class ProgramKind { Xdp, Tc, TcAct, Socket, Cgroup, Netfilter, LwtIn, LwtOu
 
 std::string hook_name(Hook h);
 Hook parse_hook(const std::string& name);  // throws Error listing the hooks
+std::optional<Hook> find_hook(const std::string& name);  // nullopt: not a filter hook (xdp-noop, a baseline)
 std::vector<std::string> hook_names();
 std::vector<Hook> all_hooks();
 
