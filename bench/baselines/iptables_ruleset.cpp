@@ -120,7 +120,8 @@ std::optional<SetKind> set_kind(const RuleGroup& g, const std::set<std::string>&
     return SetKind{type, match};
   };
   const RuleShape& s = g.shape;
-  if (g.rules.size() < 2 || s.sport || s.tcp_flags || s.ct_states || s.icmp_type || s.icmp_code || !(s.src || s.dst)) return {};
+  if (g.rules.size() < 2 || s.sport || s.tcp_flags || s.ct_states || s.icmp_type || s.icmp_code || !(s.src || s.dst))
+    return {};
   if (s.proto != s.dport) return {};  // a port needs its protocol, a protocol alone has no ipset key here
   for (const auto& e : g.elements) {
     if ((e.src && e.src->len == 0) || (e.dst && e.dst->len == 0)) return {};  // ipset nets start at /1
@@ -204,8 +205,8 @@ std::vector<std::uint64_t> iptables_counters(const IptablesRuleset& ruleset, con
       out[lines[n++]] += std::stoull(line.substr(1, line.find(':') - 1));
     }
     if (n != lines.size())
-      throw std::runtime_error(
-          fmt::format("{}-save listed {} rules in {} PREROUTING, {} were loaded", family, n, ruleset.table, lines.size()));
+      throw std::runtime_error(fmt::format("{}-save listed {} rules in {} PREROUTING, {} were loaded", family, n,
+                                           ruleset.table, lines.size()));
   };
   add(v4_save, ruleset.v4_lines, "iptables");
   add(v6_save, ruleset.v6_lines, "ip6tables");

@@ -16,7 +16,7 @@
 namespace xb::bench::baselines {
 
 struct IptablesRuleset {
-  std::string ipset;   // for `ipset restore` (may be empty)
+  std::string ipset;          // for `ipset restore` (may be empty)
   std::string table = "raw";  // raw, or mangle when rules name connection states
   std::string v4, v6;         // for iptables-restore / ip6tables-restore (that table)
   std::vector<CountedRule> counted;

@@ -28,7 +28,7 @@ class NftHook final : public CountedRulesetHook {
   }
 
   static NftRuleset translate(const std::string& hook, const Topology& topo, const RuleSet& rules,
-                               const std::string& dev) {
+                              const std::string& dev) {
     try {
       return translate_to_nft(rules, hook == "nft-netdev" ? NftHookPoint::NetdevIngress : NftHookPoint::InetPrerouting,
                               dev, kTable, /*device_only=*/topo.spec().is_lab());

@@ -68,9 +68,10 @@ NftRuleset translate_to_nft(const RuleSet& rules, NftHookPoint hook, const std::
   if (hook == NftHookPoint::NetdevIngress)
     for (const Rule& r : rules.rules)
       if (r.ct_states)
-        throw std::invalid_argument(fmt::format("rule {} ({}) names connection states, which netdev ingress runs before "
-                                                "conntrack knows: use nft-inet",
-                                                r.name, r.where.str()));
+        throw std::invalid_argument(
+            fmt::format("rule {} ({}) names connection states, which netdev ingress runs before "
+                        "conntrack knows: use nft-inet",
+                        r.name, r.where.str()));
   NftRuleset out;
   out.table = fmt::format("{} {}", hook == NftHookPoint::NetdevIngress ? "netdev" : "inet", table_name);
   const GroupPlan plan = plan_groups(rules);

@@ -50,8 +50,7 @@ std::unique_ptr<HookUnderTest> make_hook_or_skip(const std::string& hook, const 
     if (!why_skipped.empty()) return nullptr;
     // a rule set this hook refuses is a fact of the hook, not a failure of the run
     const auto filter_hook = find_hook(hook);  // not xdp-noop, xdp-drop
-    if (filter_hook && rules.needs_conntrack() &&
-        hook_ops(*filter_hook).connection_state == ConnectionState::Unknown) {
+    if (filter_hook && rules.needs_conntrack() && hook_ops(*filter_hook).connection_state == ConnectionState::Unknown) {
       why_skipped = "its rules name connection states, which the kernel gives this hook no way to learn";
       return nullptr;
     }

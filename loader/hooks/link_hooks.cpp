@@ -95,10 +95,19 @@ void read_netfilter(const nlohmann::json& in, HookSite& site) {
 
 template <>
 const HookOps& entry_of<Hook::Tcx>() {
-  static const HookOps ops = {Hook::Tcx,         interface_target, resolve_interface, attach_tcx,
-                              nothing_to_detach, nothing_to_undo,  program_loaded,    interface_text,
-                              interface_where,   save_interface,   read_interface,
-                              /*held_by_process=*/false, ConnectionState::LookedUp};
+  static const HookOps ops = {Hook::Tcx,
+                              interface_target,
+                              resolve_interface,
+                              attach_tcx,
+                              nothing_to_detach,
+                              nothing_to_undo,
+                              program_loaded,
+                              interface_text,
+                              interface_where,
+                              save_interface,
+                              read_interface,
+                              /*held_by_process=*/false,
+                              ConnectionState::LookedUp};
   return ops;
 }
 template <>
@@ -110,9 +119,9 @@ const HookOps& entry_of<Hook::CgroupSkb>() {
 }
 template <>
 const HookOps& entry_of<Hook::Netfilter>() {
-  static const HookOps ops = {Hook::Netfilter,   netfilter_target, nothing_to_prepare, attach_netfilter,
-                              nothing_to_detach, nothing_to_undo,  program_loaded,     netfilter_text,
-                              netfilter_where,   save_netfilter,   read_netfilter,
+  static const HookOps ops = {Hook::Netfilter,           netfilter_target,       nothing_to_prepare, attach_netfilter,
+                              nothing_to_detach,         nothing_to_undo,        program_loaded,     netfilter_text,
+                              netfilter_where,           save_netfilter,         read_netfilter,
                               /*held_by_process=*/false, ConnectionState::Judged};
   return ops;
 }

@@ -86,10 +86,19 @@ void read(const nlohmann::json& in, HookSite& site) {
 
 template <>
 const HookOps& entry_of<Hook::TcCls>() {
-  static const HookOps ops = {
-      Hook::TcCls, interface_target, prepare<TcAttachment>, attach<TcAttachment>, detach<TcAttachment>,
-      undo_cls,    is_live_cls,      interface_text,        interface_where,      save,
-      read,        /*held_by_process=*/false, ConnectionState::LookedUp};
+  static const HookOps ops = {Hook::TcCls,
+                              interface_target,
+                              prepare<TcAttachment>,
+                              attach<TcAttachment>,
+                              detach<TcAttachment>,
+                              undo_cls,
+                              is_live_cls,
+                              interface_text,
+                              interface_where,
+                              save,
+                              read,
+                              /*held_by_process=*/false,
+                              ConnectionState::LookedUp};
   return ops;
 }
 template <>

@@ -55,8 +55,18 @@ void prepare(HookSite& site) {
 }
 
 constexpr HookOps xdp_ops(Hook hook) {
-  return {hook,           interface_target, prepare,         attach, detach, undo,
-          program_loaded, interface_text,   interface_where, save,   read, /*held_by_process=*/false,
+  return {hook,
+          interface_target,
+          prepare,
+          attach,
+          detach,
+          undo,
+          program_loaded,
+          interface_text,
+          interface_where,
+          save,
+          read,
+          /*held_by_process=*/false,
           ConnectionState::LookedUp};
 }
 

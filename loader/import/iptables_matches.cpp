@@ -37,8 +37,8 @@ const std::map<std::string, std::string>& unsupported_matches() {
 }
 
 const std::set<std::string>& supported_matches() {
-  static const std::set<std::string> m = {"tcp",      "udp", "icmp",    "icmp6",    "icmpv6",
-                                          "multiport", "set", "comment", "conntrack", "state", "iprange"};
+  static const std::set<std::string> m = {"tcp", "udp",     "icmp",      "icmp6", "icmpv6", "multiport",
+                                          "set", "comment", "conntrack", "state", "iprange"};
   return m;
 }
 

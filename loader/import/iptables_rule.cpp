@@ -57,8 +57,8 @@ class RuleReader {
   const std::map<std::string, Ipset>& sets_;
   const std::string& source_;
   std::size_t i_ = 0;
-  const SaveWord* negated_ = nullptr;              // the '!' before the current option
-  HeaderMatch base_;  // the family only
+  const SaveWord* negated_ = nullptr;  // the '!' before the current option
+  HeaderMatch base_;                   // the family only
   // The kernel tries a rule's IP part (-s, -d, -p) first, then its match
   // modules in the rule's order; a tcp, udp, icmp or multiport match that
   // cannot read its header drops the packet there ("hotdrop"), so the order
@@ -298,7 +298,8 @@ class RuleReader {
     HeaderMatch m = one();
     m.ct_states = states;
     // every state negated: no packet
-    module_of(ModuleKind::Conntrack).factors.push_back(states ? std::vector<HeaderMatch>{m} : std::vector<HeaderMatch>{});
+    module_of(ModuleKind::Conntrack)
+        .factors.push_back(states ? std::vector<HeaderMatch>{m} : std::vector<HeaderMatch>{});
   }
 
   void module(const SaveWord& opt) {

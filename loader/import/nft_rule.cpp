@@ -72,7 +72,7 @@ class RuleReader {
   const NftRuleset& ruleset_;
   std::vector<HeaderMatch> base_;
   NftRuleRead out_;
-  mutable bool crossed_ = false;  // an ICMP match of one family left out for the other
+  mutable bool crossed_ = false;         // an ICMP match of one family left out for the other
   std::optional<Family> reject_family_;  // reject with icmp / icmpv6: that family only
 
   std::string place() const {

@@ -41,15 +41,15 @@ std::string conntrack_table_name(const std::string& key) {
 void hold_conntrack(const std::string& table) {
   // add is idempotent for tables and chains; the flush keeps a repeated
   // hold at one rule
-  const auto r = run_nft(fmt::format(
-      "add table inet {0}\nadd chain inet {0} track\nflush chain inet {0} track\n"
-      "add rule inet {0} track ct state established\n",
-      table));
+  const auto r =
+      run_nft(fmt::format("add table inet {0}\nadd chain inet {0} track\nflush chain inet {0} track\n"
+                          "add rule inet {0} track ct state established\n",
+                          table));
   if (r.rc != 0)
-    throw Error(fmt::format(
-        "connection tracking: nftables refused table inet {} (rules that name connection states need "
-        "CONFIG_NF_CONNTRACK and CONFIG_NFT_CT): {}",
-        table, r.error));
+    throw Error(
+        fmt::format("connection tracking: nftables refused table inet {} (rules that name connection states need "
+                    "CONFIG_NF_CONNTRACK and CONFIG_NFT_CT): {}",
+                    table, r.error));
 }
 
 void release_conntrack(const std::string& table) { (void)run_nft(fmt::format("delete table inet {}\n", table)); }

@@ -20,13 +20,13 @@
 #include "xb_socket.skel.h"
 #include "xb_socket_rig.skel.h"
 #include "xb_tc.skel.h"
-#include "xb_tc_rig.skel.h"
-#include "xb_xdp.skel.h"
-#include "xb_xdp_rig.skel.h"
-#include "xb_xdp_ct.skel.h"
-#include "xb_xdp_ct_rig.skel.h"
 #include "xb_tc_ct.skel.h"
 #include "xb_tc_ct_rig.skel.h"
+#include "xb_tc_rig.skel.h"
+#include "xb_xdp.skel.h"
+#include "xb_xdp_ct.skel.h"
+#include "xb_xdp_ct_rig.skel.h"
+#include "xb_xdp_rig.skel.h"
 
 namespace xb {
 namespace {

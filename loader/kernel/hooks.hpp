@@ -31,7 +31,7 @@ enum class Direction { Ingress, Egress };
 enum class ProgramKind { Xdp, Tc, TcAct, Socket, Cgroup, Netfilter, LwtIn, LwtOut, LwtXmit };
 
 std::string hook_name(Hook h);
-Hook parse_hook(const std::string& name);  // throws Error listing the hooks
+Hook parse_hook(const std::string& name);                // throws Error listing the hooks
 std::optional<Hook> find_hook(const std::string& name);  // nullopt: not a filter hook (xdp-noop, a baseline)
 std::vector<std::string> hook_names();
 std::vector<Hook> all_hooks();

@@ -63,8 +63,8 @@ std::optional<std::vector<PortRange>> intersect(const std::vector<PortRange>& a,
 
 // The header values (kL4Values) a match takes, one bit each.
 unsigned l4_values(const HeaderMatch& m) {
-  const L4Need need = l4_need(m.l4_header, !m.sport.empty() || !m.dport.empty(), m.tcp_flags.has_value(),
-                              m.icmp_type || m.icmp_code);
+  const L4Need need =
+      l4_need(m.l4_header, !m.sport.empty() || !m.dport.empty(), m.tcp_flags.has_value(), m.icmp_type || m.icmp_code);
   unsigned out = 0;
   for (std::size_t i = 0; i < std::size(kL4Values); ++i)
     if ((kL4Values[i] & need.mask) == need.value) out |= 1u << i;

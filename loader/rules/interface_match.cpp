@@ -51,10 +51,8 @@ RuleSet decide_interfaces(const RuleSet& rules, const KnownInterfaces& known, co
       for (const auto& m : matches) r.never_matches |= !m.matches(*ifname);
       matches.clear();
     };
-    decide(r.iif, known.in, "iif",
-           known.out ? "it sees packets leaving one interface" : "it is tied to no interface");
-    decide(r.oif, known.out, "oif",
-           known.in ? "routing picks it after the hook" : "it is tied to no interface");
+    decide(r.iif, known.in, "iif", known.out ? "it sees packets leaving one interface" : "it is tied to no interface");
+    decide(r.oif, known.out, "oif", known.in ? "routing picks it after the hook" : "it is tied to no interface");
   }
   return out;
 }

@@ -133,8 +133,7 @@ class Reader {
     const auto value = lower(string_of(node, "l4-header"));
     for (const L4Header h : {L4Header::Whole, L4Header::Ports, L4Header::Short, L4Header::Tiny})
       if (value == l4_header_name(h)) return h;
-    fail(node, file_,
-         fmt::format("'l4-header' = \"{}\": expected \"whole\", \"ports\", \"short\" or \"tiny\"", value));
+    fail(node, file_, fmt::format("'l4-header' = \"{}\": expected \"whole\", \"ports\", \"short\" or \"tiny\"", value));
   }
 
   void read_defaults(const toml::node& node, RuleSet& set) {
@@ -314,9 +313,9 @@ class Reader {
   }
 
   Rule read_rule(const toml::node& node) {
-    static const std::set<std::string> kKeys = {"name",  "action",    "src",       "dst",       "proto",    "sport",
-                                                "dport", "tcp-flags", "icmp-type", "icmp-code", "l4-header", "ct-state",
-                                                "iif",   "oif"};
+    static const std::set<std::string> kKeys = {"name",      "action",   "src",       "dst",       "proto",
+                                                "sport",     "dport",    "tcp-flags", "icmp-type", "icmp-code",
+                                                "l4-header", "ct-state", "iif",       "oif"};
     const auto& table = as_table(node, "[[rule]]");
     Rule rule;
     rule.where = location_of(node.source(), file_);

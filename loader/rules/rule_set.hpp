@@ -67,9 +67,8 @@ L4Need l4_need(L4Header h, bool ports, bool tcp_flags, bool icmp);
 // The header bits the parser gives (bpf/xb_parse.h): nothing (a later
 // fragment, another protocol), ports, ICMP, a header cut short (or TCP at
 // IPv4 offset 1), one cut short with its ports, one without them.
-inline constexpr std::uint8_t kL4Values[] = {0,           XB_L4_PORTS,
-                                             XB_L4_ICMP,  XB_L4_SHORT,
-                                             XB_L4_SHORT | XB_L4_PORTS, XB_L4_SHORT | XB_L4_TINY};
+inline constexpr std::uint8_t kL4Values[] = {
+    0, XB_L4_PORTS, XB_L4_ICMP, XB_L4_SHORT, XB_L4_SHORT | XB_L4_PORTS, XB_L4_SHORT | XB_L4_TINY};
 
 struct Rule {
   std::string name;
@@ -123,10 +122,12 @@ std::string l4_header_name(L4Header h);  // "whole", "ports", "short", "tiny"
 
 // The connection states as iptables and nftables name them, lower case:
 // "new", "established", "related", "invalid", "untracked".
-inline constexpr std::pair<const char*, std::uint8_t> kCtStateNames[] = {
-    {"new", XB_CT_NEW},         {"established", XB_CT_ESTABLISHED}, {"related", XB_CT_RELATED},
-    {"invalid", XB_CT_INVALID}, {"untracked", XB_CT_UNTRACKED}};
+inline constexpr std::pair<const char*, std::uint8_t> kCtStateNames[] = {{"new", XB_CT_NEW},
+                                                                         {"established", XB_CT_ESTABLISHED},
+                                                                         {"related", XB_CT_RELATED},
+                                                                         {"invalid", XB_CT_INVALID},
+                                                                         {"untracked", XB_CT_UNTRACKED}};
 std::optional<std::uint8_t> ct_state_bit(const std::string& name);  // any case
-std::string ct_states_text(std::uint8_t states);                   // "established,related"
+std::string ct_states_text(std::uint8_t states);                    // "established,related"
 
 }  // namespace xb

@@ -112,9 +112,10 @@ void check_connection_state(const AttachRequest& req, const CompiledRuleSet& rul
           hook_name(req.hook), named()));
     case ConnectionState::Judged:
       if (const auto* nf = std::get_if<NetfilterTarget>(&req.target); nf && nf->priority <= kConntrackPriority)
-        throw Error(fmt::format("--priority={}: conntrack judges a packet at priority {}, so a filter before it "
-                                "cannot see connection states ({}); use a priority above {}",
-                                nf->priority, kConntrackPriority, named(), kConntrackPriority));
+        throw Error(
+            fmt::format("--priority={}: conntrack judges a packet at priority {}, so a filter before it "
+                        "cannot see connection states ({}); use a priority above {}",
+                        nf->priority, kConntrackPriority, named(), kConntrackPriority));
       break;
     case ConnectionState::LookedUp:
       break;
@@ -385,26 +386,27 @@ void detach_filter(const StatePaths& state, const AttachmentRecord& selected) {
   detach_locked(store, record);
 }
 
-void reload_filter(const StatePaths& state, const AttachmentRecord& selected, const CompiledRuleSet& asked) {
+void reload_filter(const StatePaths& state, const AttachmentRecord& selected, const CompiledRuleSet& rules) {
   const AttachmentStore store(state);
   const StateLock lock(store);
   recover(store);
   const auto current = store.find(selected.id());
   if (!current) throw Error(selected.where() + " is no longer attached");
-  const CompiledRuleSet rules = for_the_site(asked, *current);
-  if (const Rule* rule = rules.first_stateful_rule(); rule && !current->conntrack)
-    throw Error(fmt::format("{} runs a program without the connection state lookup, and rule '{}' at {} names "
-                            "ct-state {}: detach and attach again with these rules",
-                            current->where(), rule->name, rule->where.str(), ct_states_text(rule->ct_states)));
+  const CompiledRuleSet decided = for_the_site(rules, *current);
+  if (const Rule* rule = decided.first_stateful_rule(); rule && !current->conntrack)
+    throw Error(
+        fmt::format("{} runs a program without the connection state lookup, and rule '{}' at {} names "
+                    "ct-state {}: detach and attach again with these rules",
+                    current->where(), rule->name, rule->where.str(), ct_states_text(rule->ct_states)));
   const FilterMaps maps = FilterMaps::open_pinned(store.pin_dir(*current));
   AttachmentRecord updated = *current;
-  updated.rules_source = rules.source();
-  updated.rule_names = rule_labels(rules.rules());
+  updated.rules_source = decided.source();
+  updated.rule_names = rule_labels(decided.rules());
   // the swap commits: killed before it, the old table and record stay;
   // after it, recovery writes the new record
   write_journal(store, {PendingChange::Reload, updated, 0, maps.active_table_id()});
   kill_point("reload-journaled");
-  maps.install(rules.table());
+  maps.install(decided.table());
   kill_point("reload-installed");
   keep_retired_counts(maps, *current, updated);
   store.save(updated);

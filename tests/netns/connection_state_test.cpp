@@ -250,8 +250,8 @@ TEST_F(ConnectionState, EachStateAsConntrackJudgesIt) {
   using namespace packets;
   std::vector<std::vector<std::uint8_t>> strays;
   const std::pair<std::uint16_t, std::uint8_t> kStrays[] = {
-      {41001, kFin | kAck}, {41002, kRst},        {41003, kSyn | kAck}, {41004, kSyn | kFin},
-      {41005, 0},           {41006, kSyn},        {41007, kAck},        {41008, kRst | kAck}};
+      {41001, kFin | kAck}, {41002, kRst}, {41003, kSyn | kAck}, {41004, kSyn | kFin},
+      {41005, 0},           {41006, kSyn}, {41007, kAck},        {41008, kRst | kAck}};
   for (const auto& [sport, flags] : kStrays)
     strays.push_back(build_frame(tcp(VethTopology::kGenAddr, VethTopology::kDutAddr, sport, 7, flags)));
   strays.push_back(port_unreachable(VethTopology::kGenAddr, VethTopology::kDutAddr, 43210, 6000));
@@ -273,8 +273,8 @@ TEST_F(ConnectionState, EachStateAsConntrackJudgesIt) {
     EXPECT_EQ(at_xdp.at(state), kernel.at(state)) << state << " at xdp-generic";
     EXPECT_EQ(at_tc.at(state), kernel.at(state)) << state << " at tc-cls";
   }
-  EXPECT_GE(kernel.at("new"), 3u + 2u);      // SYN, UDP (3 of them, no reply), the stray SYN and lone ACK
-  EXPECT_GE(kernel.at("invalid"), 5u);       // FIN-ACK, RST, SYN-ACK, SYN-FIN, no flags, RST-ACK
+  EXPECT_GE(kernel.at("new"), 3u + 2u);     // SYN, UDP (3 of them, no reply), the stray SYN and lone ACK
+  EXPECT_GE(kernel.at("invalid"), 5u);      // FIN-ACK, RST, SYN-ACK, SYN-FIN, no flags, RST-ACK
   EXPECT_GE(kernel.at("established"), 2u);  // our connection's replies, theirs after the handshake
   EXPECT_EQ(kernel.at("icmp-error-related"), 1u);
   EXPECT_EQ(kernel.at("icmp-error-invalid"), 1u);
@@ -320,15 +320,16 @@ TEST_F(ConnectionState, RefusedWhereTheHookCannotLearnIt) {
 // A program built without the lookup cannot take such rules on reload: the
 // reload is refused and the running table stays; the other way is fine.
 TEST_F(ConnectionState, ReloadNeedsTheProgramWithTheLookup) {
-  const AttachmentRecord stateless = attach_filter(state_, request(Hook::XdpGeneric), CompiledRuleSet(default_rule_set()));
+  const AttachmentRecord stateless =
+      attach_filter(state_, request(Hook::XdpGeneric), CompiledRuleSet(default_rule_set()));
   EXPECT_FALSE(stateless.conntrack);
   try {
     reload_filter(state_, stateless, rules(kHostFirewall));
     ADD_FAILURE() << "a stateless program took rules that name connection states";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("runs a program without the connection state lookup, and rule "
-                                          "'established' at state.toml:5:1 names ct-state established,related: "
-                                          "detach and attach again with these rules"),
+                                         "'established' at state.toml:5:1 names ct-state established,related: "
+                                         "detach and attach again with these rules"),
               std::string::npos)
         << e.what();
   }

@@ -58,9 +58,10 @@ class InterfaceRules : public ::testing::Test {
 };
 
 TEST_F(InterfaceRules, DecidedByTheInterfaceTheFilterSitsOn) {
-  const std::string rules = "[[rule]]\nname = \"from-lo\"\naction = \"drop\"\nproto = \"udp\"\ndport = 9\niif = \"lo\"\n"
-                            "[[rule]]\nname = \"from-dut\"\naction = \"drop\"\nproto = \"udp\"\ndport = 10\niif = \"" +
-                            dut_prefix() + "\"\n";
+  const std::string rules =
+      "[[rule]]\nname = \"from-lo\"\naction = \"drop\"\nproto = \"udp\"\ndport = 9\niif = \"lo\"\n"
+      "[[rule]]\nname = \"from-dut\"\naction = \"drop\"\nproto = \"udp\"\ndport = 10\niif = \"" +
+      dut_prefix() + "\"\n";
   const AttachmentRecord in =
       attach_filter(state_, request(Hook::XdpGeneric), CompiledRuleSet(parse_rules(rules, "if.toml")));
   testing::UdpReceiver nine(topo_.dut_ns, 9), ten(topo_.dut_ns, 10);

@@ -217,7 +217,8 @@ TEST(IptablesImport, LeftOutRulesDropNothingTheKernelLetsThrough) {
                            "DROP"),
                      skip),
             "fw.rules:6:13: -m connmark: a connection mark (the filter reads connection states only) cannot be "
-            "expressed by this filter; --skip-unsupported does not leave it out: without it, what its -j ACCEPT takes would meet "
+            "expressed by this filter; --skip-unsupported does not leave it out: without it, what its -j ACCEPT takes "
+            "would meet "
             "INPUT:policy, which drops");
   // a jump left out whose chain accepts what the policy drops
   EXPECT_EQ(error_of(saved("-A INPUT -m connmark --mark 1 -j ufw-not-local\n"
@@ -225,7 +226,8 @@ TEST(IptablesImport, LeftOutRulesDropNothingTheKernelLetsThrough) {
                            "DROP", chains),
                      skip),
             "fw.rules:8:13: -m connmark: a connection mark (the filter reads connection states only) cannot be "
-            "expressed by this filter; --skip-unsupported does not leave it out: without it, what its -j ufw-not-local takes would "
+            "expressed by this filter; --skip-unsupported does not leave it out: without it, what its -j ufw-not-local "
+            "takes would "
             "miss ufw-not-local:1, which accepts");
   // left out where nothing changes but what the kernel drops: a DROP, a LOG,
   // a jump into a chain that only logs and drops, an ACCEPT before rules
@@ -250,31 +252,32 @@ TEST(IptablesImport, LeftOutRulesDropNothingTheKernelLetsThrough) {
 TEST(IptablesImport, HotdropRulesStandBeforeTheirRule) {
   const std::string text =
       "create admins hash:ip family inet\nadd admins 10.20.0.11\n" +
-      saved("-A INPUT -s 10.0.0.0/8 -p tcp -m tcp --dport 22 -j ACCEPT\n"
-            "-A INPUT -p tcp -m set --match-set admins src -m tcp --dport 2222 -j ACCEPT\n"
-            "-A INPUT -s 10.0.0.0/8 -p tcp -m tcp --dport 2223 -m set --match-set admins src -j ACCEPT\n"
-            "-A INPUT -p tcp -m multiport --dports 80,443 -m tcp --syn -j ACCEPT\n"
-            "-A INPUT -p udp -m multiport --dports 53 -j ACCEPT\n"
-            "-A INPUT -p icmp -m icmp --icmp-type 8 -j ACCEPT\n"
-            "-A INPUT -p gre -j ACCEPT\n");
+      saved(
+          "-A INPUT -s 10.0.0.0/8 -p tcp -m tcp --dport 22 -j ACCEPT\n"
+          "-A INPUT -p tcp -m set --match-set admins src -m tcp --dport 2222 -j ACCEPT\n"
+          "-A INPUT -s 10.0.0.0/8 -p tcp -m tcp --dport 2223 -m set --match-set admins src -j ACCEPT\n"
+          "-A INPUT -p tcp -m multiport --dports 80,443 -m tcp --syn -j ACCEPT\n"
+          "-A INPUT -p udp -m multiport --dports 53 -j ACCEPT\n"
+          "-A INPUT -p icmp -m icmp --icmp-type 8 -j ACCEPT\n"
+          "-A INPUT -p gre -j ACCEPT\n");
   const auto r = import_iptables(text, "fw.rules");
   const RuleSet& s = r.rules;
   EXPECT_TRUE(s.short_header_rules);
   std::vector<std::string> names;
   for (const Rule& rule : s.rules) names.push_back(rule.name + " " + l4_header_name(rule.l4_header));
   const std::vector<std::string> want = {
-      "INPUT:1 (hotdrop) short", "INPUT:1 whole",          // -s first, then the tcp match
-      "INPUT:2 (hotdrop) short", "INPUT:2 whole",          // the set before the tcp match
-      "INPUT:3 (hotdrop) short", "INPUT:3 whole",          // the tcp match before the set
+      "INPUT:1 (hotdrop) short", "INPUT:1 whole",            // -s first, then the tcp match
+      "INPUT:2 (hotdrop) short", "INPUT:2 whole",            // the set before the tcp match
+      "INPUT:3 (hotdrop) short", "INPUT:3 whole",            // the tcp match before the set
       "INPUT:4 (hotdrop) tiny",  "INPUT:4 (hotdrop) short",  // multiport, then the tcp match on its ports
       "INPUT:4 whole",           "INPUT:5 (hotdrop) tiny",  "INPUT:5 ports",
-      "INPUT:6 (hotdrop) short", "INPUT:6 whole",          "INPUT:7 whole"};
+      "INPUT:6 (hotdrop) short", "INPUT:6 whole",           "INPUT:7 whole"};
   EXPECT_EQ(names, want);
   EXPECT_EQ(s.rules[0].src->str(), "10.0.0.0/8");
   EXPECT_EQ(s.rules[0].action, Action::Drop);
   EXPECT_EQ(s.rules[2].src->str(), "10.20.0.11/32");  // only the set's members get to the tcp match
-  EXPECT_EQ(s.rules[4].src->str(), "10.0.0.0/8");  // the tcp match comes before the set
-  EXPECT_EQ(s.rules[7].dport.size(), 2u);  // the short header whose ports multiport took
+  EXPECT_EQ(s.rules[4].src->str(), "10.0.0.0/8");     // the tcp match comes before the set
+  EXPECT_EQ(s.rules[7].dport.size(), 2u);             // the short header whose ports multiport took
   // as packets: a TCP header of 12 bytes to port 80 passes multiport and dies at the tcp match
   fixtures::PacketSpec p = fixtures::tcp("198.51.100.1", "192.0.2.1", 1, 80, fixtures::kSyn);
   p.l4_bytes = 12;

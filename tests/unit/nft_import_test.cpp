@@ -216,10 +216,11 @@ TEST_P(NftRefusals, NameTheConstructAndItsPlace) {
 INSTANTIATE_TEST_SUITE_P(
     Unsupported, NftRefusals,
     ::testing::Values(
-        Refusal{RULE("==", R"({"ct": {"key": "mark"}})", R"(1)"),
-                "r.json:1:273: rule handle 10 of chain inet t input: ct mark (the filter reads a connection's state only) "
-                "cannot be "
-                "expressed by this filter"},
+        Refusal{
+            RULE("==", R"({"ct": {"key": "mark"}})", R"(1)"),
+            "r.json:1:273: rule handle 10 of chain inet t input: ct mark (the filter reads a connection's state only) "
+            "cannot be "
+            "expressed by this filter"},
         Refusal{RULE("==", R"({"meta": {"key": "mark"}})", R"(1)"),
                 "r.json:1:273: rule handle 10 of chain inet t input: meta mark cannot be expressed by this filter"},
         Refusal{R"([{"limit": {"rate": 10, "per": "second"}}, {"accept": null}])",
@@ -274,11 +275,12 @@ TEST(NftImport, LeftOutAcceptBeforeADropIsRefused) {
                "r.json", skip);
     FAIL();
   } catch (const UnsupportedRule& e) {
-    EXPECT_STREQ(e.what(),
-                 "r.json:1:273: rule handle 10 of chain inet t input: ct mark (the filter reads a connection's state only) "
-                "cannot be "
-                 "expressed by this filter; --skip-unsupported does not leave it out: without it, what its accept "
-                 "takes would meet input:policy, which drops");
+    EXPECT_STREQ(
+        e.what(),
+        "r.json:1:273: rule handle 10 of chain inet t input: ct mark (the filter reads a connection's state only) "
+        "cannot be "
+        "expressed by this filter; --skip-unsupported does not leave it out: without it, what its accept "
+        "takes would meet input:policy, which drops");
   }
 }
 
@@ -330,12 +332,11 @@ TEST(NftImport, ConnectionStates) {
 // iifname/oifname (and iif/oif): a name, nft's "eth*" wildcard, a set (any
 // of them), != (none of them).
 TEST(NftImport, Interfaces) {
-  const auto r = import_nft(
-      ruleset({RULE("==", R"({"meta": {"key": "iifname"}})", R"("lo")"),
-               RULE("==", R"({"meta": {"key": "iifname"}})", R"("eth*")"),
-               RULE("==", R"({"meta": {"key": "iif"}})", R"({"set": ["eth0", "eth1"]})"),
-               RULE("!=", R"({"meta": {"key": "oifname"}})", R"({"set": ["wan0", "wan1"]})")}),
-      "r.json");
+  const auto r = import_nft(ruleset({RULE("==", R"({"meta": {"key": "iifname"}})", R"("lo")"),
+                                     RULE("==", R"({"meta": {"key": "iifname"}})", R"("eth*")"),
+                                     RULE("==", R"({"meta": {"key": "iif"}})", R"({"set": ["eth0", "eth1"]})"),
+                                     RULE("!=", R"({"meta": {"key": "oifname"}})", R"({"set": ["wan0", "wan1"]})")}),
+                            "r.json");
   std::vector<std::string> got;
   for (const Rule& rule : r.rules.rules) {
     if (!rule.src || rule.src->family != Family::V4) continue;

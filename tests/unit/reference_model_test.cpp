@@ -45,11 +45,11 @@ TEST(ReferenceModel, NeverReadsPastTheFrame) {
 // A rule that names states matches a packet in one of them and no other;
 // a packet whose state is not known (0) matches none of them.
 TEST(ReferenceModel, ConnectionStates) {
-  const auto table = compile_rules(parse_rules(
-      "[defaults]\naction = \"drop\"\n"
-      "[[rule]]\naction = \"pass\"\nct-state = [\"established\", \"related\"]\n"
-      "[[rule]]\naction = \"pass\"\nproto = \"tcp\"\ndport = 22\nct-state = \"new\"\n",
-      "r"));
+  const auto table =
+      compile_rules(parse_rules("[defaults]\naction = \"drop\"\n"
+                                "[[rule]]\naction = \"pass\"\nct-state = [\"established\", \"related\"]\n"
+                                "[[rule]]\naction = \"pass\"\nproto = \"tcp\"\ndport = 22\nct-state = \"new\"\n",
+                                "r"));
   EXPECT_EQ(table.meta().ct_lookup, 1);
   const auto ssh = fixtures::build_frame(fixtures::tcp("192.0.2.1", "198.51.100.1", 40000, 22, fixtures::kSyn));
   const auto web = fixtures::build_frame(fixtures::tcp("192.0.2.1", "198.51.100.1", 40000, 80, fixtures::kSyn));

@@ -206,8 +206,9 @@ TEST(RuleParser, ConnectionStates) {
   EXPECT_EQ(to_toml(parse_rules(to_toml(set), "again.toml")), to_toml(set));
   EXPECT_TRUE(CompiledRuleSet(set).needs_conntrack());
   EXPECT_FALSE(CompiledRuleSet(default_rule_set()).needs_conntrack());
-  EXPECT_EQ(error_of("[[rule]]\naction = \"pass\"\nct-state = [\"established\", \"open\"]\n"),
-            "rules.toml:3:28: 'ct-state': unknown state \"open\": expected new, established, related, invalid or untracked");
+  EXPECT_EQ(
+      error_of("[[rule]]\naction = \"pass\"\nct-state = [\"established\", \"open\"]\n"),
+      "rules.toml:3:28: 'ct-state': unknown state \"open\": expected new, established, related, invalid or untracked");
   EXPECT_EQ(error_of("[[rule]]\naction = \"pass\"\nct-state = []\n"),
             "rules.toml:3:12: 'ct-state' is an empty list: a rule on no state matches nothing");
 }
