@@ -154,11 +154,16 @@ struct xb_rule_record {
 	__u16 proto_value;     /* bits: which headers the rule's fields are read from */
 	__u8 src_bits[4];      /* prefix bits in each address word, 0-32 */
 	__u8 dst_bits[4];
-	__u8 tcp_flags_mask;   /* (flags & mask) == value; the proto word */
-	__u8 tcp_flags_value;  /* then asks for a TCP header */
+	/* TCP flags in the low byte, the TTL (hop limit) in the high one, as
+	 * the key's flags_ttl: (flags_ttl & mask) == value. TCP flags make the
+	 * proto word ask for a TCP header; a TTL range is one record per
+	 * aligned block of it (a rule's port pairs multiply the same way), so
+	 * the TTL costs no operation of its own */
+	__u16 flags_ttl_mask;
+	__u16 flags_ttl_value;
 	__u8 action;           /* enum xb_verdict */
 	__u8 ct_states;        /* XB_CT_* the rule accepts; 0: any, not looked at */
-	__u8 pad[4];
+	__u8 pad[2];
 };
 
 union xb_block {

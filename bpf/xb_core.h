@@ -39,7 +39,7 @@ static __always_inline __u32 xb_prefix_mask(__u32 bits)
 /* The search key: what the trees cut on, as host-order words. */
 struct xb_key {
 	__u32 w[XB_KEY_WORDS];
-	__u32 pad;
+	__u32 flags_ttl; /* TTL (hop limit) << 8 | TCP flags: checked in the leaf, not cut on */
 };
 
 static __always_inline void xb_make_key(const struct xb_packet *pkt, struct xb_key *key)
@@ -60,7 +60,7 @@ static __always_inline void xb_make_key(const struct xb_packet *pkt, struct xb_k
 	/* which headers were read, beside the protocol: so a rule on ports
 	 * covers every packet in its box (not a later fragment) */
 	key->w[XB_KEY_PROTO] = ((__u32)pkt->proto << XB_L4_BITS) | pkt->l4;
-	key->pad = 0;
+	key->flags_ttl = (__u32)pkt->ttl << 8 | pkt->tcp_flags;
 }
 
 /*
@@ -87,7 +87,7 @@ static __always_inline int xb_record_matches(const struct xb_rule_record *r,
 	diff |= ((__u64)r->port_span[0] - (__u32)(key->w[XB_KEY_SPORT] - r->port_lo[0])) >> 63;
 	diff |= ((__u64)r->port_span[1] - (__u32)(key->w[XB_KEY_DPORT] - r->port_lo[1])) >> 63;
 	diff |= (key->w[XB_KEY_PROTO] & r->proto_mask) ^ r->proto_value;
-	diff |= (pkt->tcp_flags & r->tcp_flags_mask) ^ r->tcp_flags_value;
+	diff |= (key->flags_ttl & r->flags_ttl_mask) ^ r->flags_ttl_value;
 	/* a rule that names states needs the packet's among them */
 	diff |= (r->ct_states != 0) & ((pkt->ct_state & r->ct_states) == 0);
 	/* an IPv4 address is one word: the other three are zero on both sides */

@@ -47,7 +47,7 @@ struct xb_packet {
 	__u8 tcp_flags;
 	__u8 icmp_type;
 	__u8 icmp_code;
-	__u8 pad;
+	__u8 ttl;       /* IPv4 TTL or IPv6 hop limit */
 	__u16 sport;
 	__u16 dport;
 	__u32 src[4]; /* host-order words; IPv4: the first */
@@ -156,6 +156,7 @@ static __always_inline int xb_parse_ipv4(XB_CTX ctx, __u32 off, struct xb_packet
 
 	pkt->family = XB_FAMILY_V4;
 	pkt->proto = ip[9];
+	pkt->ttl = ip[8];
 	pkt->src[0] = xb_be32(&ip[12]);
 	pkt->dst[0] = xb_be32(&ip[16]);
 	/* only the first fragment (offset 0) carries the L4 header */
@@ -187,6 +188,7 @@ static __always_inline int xb_parse_ipv6(XB_CTX ctx, __u32 off, struct xb_packet
 	pkt->l3_end = end;
 
 	pkt->family = XB_FAMILY_V6;
+	pkt->ttl = ip[7];
 	for (i = 0; i < 4; i++) {
 		pkt->src[i] = xb_be32(&ip[8 + 4 * i]);
 		pkt->dst[i] = xb_be32(&ip[24 + 4 * i]);

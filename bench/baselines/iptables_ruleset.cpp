@@ -62,6 +62,15 @@ std::vector<std::string> plain_lines(const Rule& r, Family f) {
     for (auto& c : states) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     tail += " -m conntrack --ctstate " + states;
   }
+  if (!r.ttl.any()) {
+    const std::string m = f == Family::V4 ? " -m ttl --ttl-" : " -m hl --hl-";
+    if (r.ttl.lo == r.ttl.hi)
+      tail += fmt::format("{}eq {}", m, r.ttl.lo);
+    else {
+      if (r.ttl.lo > 0) tail += fmt::format("{}gt {}", m, r.ttl.lo - 1);
+      if (r.ttl.hi < 255) tail += fmt::format("{}lt {}", m, r.ttl.hi + 1);
+    }
+  }
   if (r.tcp_flags)
     tail += fmt::format(" --tcp-flags {} {}", tcp_flag_names(r.tcp_flags->mask), tcp_flag_names(r.tcp_flags->value));
   if (r.icmp_code && !r.icmp_type)
@@ -120,7 +129,8 @@ std::optional<SetKind> set_kind(const RuleGroup& g, const std::set<std::string>&
     return SetKind{type, match};
   };
   const RuleShape& s = g.shape;
-  if (g.rules.size() < 2 || s.sport || s.tcp_flags || s.ct_states || s.icmp_type || s.icmp_code || !(s.src || s.dst))
+  if (g.rules.size() < 2 || s.sport || s.tcp_flags || s.ct_states || !s.ttl.any() || s.icmp_type || s.icmp_code ||
+      !(s.src || s.dst))
     return {};
   if (s.proto != s.dport) return {};  // a port needs its protocol, a protocol alone has no ipset key here
   for (const auto& e : g.elements) {

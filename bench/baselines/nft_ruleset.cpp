@@ -47,7 +47,7 @@ std::string element(const RuleShape& s, const ShapeElement& e) {
   return fmt::format("{}", fmt::join(values, " . "));
 }
 
-// TCP flags, ICMP type/code and connection states: shared by the whole group, matched outside the set.
+// TCP flags, ICMP type/code, TTL and connection states: shared by the whole group, matched outside the set.
 std::string shared_matches(const RuleShape& s) {
   std::string m;
   if (s.tcp_flags) m += fmt::format("tcp flags & 0x{:x} == 0x{:x} ", s.tcp_flags->mask, s.tcp_flags->value);
@@ -55,6 +55,11 @@ std::string shared_matches(const RuleShape& s) {
   if (s.icmp_type) m += fmt::format("{} type {} ", icmp, *s.icmp_type);
   if (s.icmp_code) m += fmt::format("{} code {} ", icmp, *s.icmp_code);
   if (s.ct_states) m += fmt::format("ct state {{ {} }} ", ct_states_text(s.ct_states));
+  if (!s.ttl.any()) {
+    // ip ttl restricts to IPv4, ip6 hoplimit to IPv6: a shape of both families has no one field
+    if (!s.family) throw std::invalid_argument("a TTL / hop limit rule of both families has no one nft field");
+    m += fmt::format("{} {}-{} ", s.family == Family::V6 ? "ip6 hoplimit" : "ip ttl", s.ttl.lo, s.ttl.hi);
+  }
   return m;
 }
 

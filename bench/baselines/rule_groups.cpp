@@ -52,9 +52,10 @@ std::optional<std::uint64_t> dst_bucket(const Rule& r) {
 }  // namespace
 
 std::string RuleShape::key() const {
-  return fmt::format("{}|{}{}{}{}{}|{}|{}|{}|{}|{}", family ? static_cast<int>(*family) : 0, src, dst, proto, sport,
-                     dport, tcp_flags ? tcp_flags->mask << 8 | tcp_flags->value : -1, icmp_type ? *icmp_type : -1,
-                     icmp_code ? *icmp_code : -1, ct_states, action_name(action));
+  return fmt::format("{}|{}{}{}{}{}|{}|{}|{}|{}|{}-{}|{}", family ? static_cast<int>(*family) : 0, src, dst, proto,
+                     sport, dport, tcp_flags ? tcp_flags->mask << 8 | tcp_flags->value : -1,
+                     icmp_type ? *icmp_type : -1, icmp_code ? *icmp_code : -1, ct_states, ttl.lo, ttl.hi,
+                     action_name(action));
 }
 
 RuleShape shape_of(const Rule& r) {
@@ -69,6 +70,7 @@ RuleShape shape_of(const Rule& r) {
   s.icmp_type = r.icmp_type;
   s.icmp_code = r.icmp_code;
   s.ct_states = r.ct_states;
+  s.ttl = r.ttl;
   s.action = r.action;
   return s;
 }
@@ -104,6 +106,7 @@ bool may_overlap(const Rule& a, const Rule& b) {
   if (a.icmp_type && b.icmp_type && *a.icmp_type != *b.icmp_type) return false;
   if (a.icmp_code && b.icmp_code && *a.icmp_code != *b.icmp_code) return false;
   if (a.ct_states && b.ct_states && !(a.ct_states & b.ct_states)) return false;
+  if (a.ttl.hi < b.ttl.lo || b.ttl.hi < a.ttl.lo) return false;
   return true;
 }
 

@@ -29,6 +29,7 @@ struct RuleShape {
   std::optional<TcpFlagsMatch> tcp_flags;
   std::optional<std::uint8_t> icmp_type, icmp_code;
   std::uint8_t ct_states = 0;  // connection states (XB_CT_*), 0: any
+  TtlRange ttl;
   Action action = Action::Drop;
 
   bool operator==(const RuleShape&) const = default;

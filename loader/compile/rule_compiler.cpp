@@ -102,27 +102,29 @@ class Compiler {
     if (rule.never_matches || names_interfaces(rule)) return;
     for (const auto& dport : dports) {
       for (const auto& sport : sports) {
-        TreeEntry e;
-        e.rule = index;
-        e.record = static_cast<std::uint32_t>(layout_.records.size());
-        layout_.records.push_back(record(index, rule, sport, dport));
-        e.box[detail::kSrc] = prefix_range(rule.src, width[detail::kSrc]);
-        e.box[detail::kDst] = prefix_range(rule.dst, width[detail::kDst]);
-        // the key's port words carry the ICMP type and code of ICMP packets
-        if (has_icmp) {
-          e.box[detail::kSport] = rule.icmp_type ? Range{*rule.icmp_type, *rule.icmp_type} : Range{0, 0xffff};
-          e.box[detail::kDport] = rule.icmp_code ? Range{*rule.icmp_code, *rule.icmp_code} : Range{0, 0xffff};
-        } else {
-          e.box[detail::kSport] = Range{sport.lo, sport.hi};
-          e.box[detail::kDport] = Range{dport.lo, dport.hi};
-        }
-        // with the header bits in the key, only TCP flags and connection
-        // states are left outside the box: every other rule matches exactly
-        // the packets in its box
-        e.exact = !rule.tcp_flags && !rule.ct_states;
-        for (const Range& proto : proto_boxes(rule)) {
-          e.box[detail::kProto] = proto;
-          out.push_back(e);
+        for (const auto& ttl : ttl_blocks(rule.ttl)) {
+          TreeEntry e;
+          e.rule = index;
+          e.record = static_cast<std::uint32_t>(layout_.records.size());
+          layout_.records.push_back(record(index, rule, sport, dport, ttl));
+          e.box[detail::kSrc] = prefix_range(rule.src, width[detail::kSrc]);
+          e.box[detail::kDst] = prefix_range(rule.dst, width[detail::kDst]);
+          // the key's port words carry the ICMP type and code of ICMP packets
+          if (has_icmp) {
+            e.box[detail::kSport] = rule.icmp_type ? Range{*rule.icmp_type, *rule.icmp_type} : Range{0, 0xffff};
+            e.box[detail::kDport] = rule.icmp_code ? Range{*rule.icmp_code, *rule.icmp_code} : Range{0, 0xffff};
+          } else {
+            e.box[detail::kSport] = Range{sport.lo, sport.hi};
+            e.box[detail::kDport] = Range{dport.lo, dport.hi};
+          }
+          // with the header bits in the key, only TCP flags, TTL and
+          // connection states are left outside the box: every other rule matches exactly
+          // the packets in its box
+          e.exact = !rule.tcp_flags && !rule.ct_states && rule.ttl.any();
+          for (const Range& proto : proto_boxes(rule)) {
+            e.box[detail::kProto] = proto;
+            out.push_back(e);
+          }
         }
       }
     }
@@ -176,7 +178,24 @@ class Compiler {
     return out;
   }
 
-  static xb_rule_record record(std::uint32_t index, const Rule& rule, const PortRange& sport, const PortRange& dport) {
+  // A TTL range as the fewest aligned blocks (mask, value) that cover it
+  // exactly; 0-255 is one block that matches every TTL.
+  struct TtlBlock {
+    std::uint8_t mask = 0, value = 0;
+  };
+  static std::vector<TtlBlock> ttl_blocks(const TtlRange& r) {
+    std::vector<TtlBlock> out;
+    for (unsigned lo = r.lo; lo <= r.hi;) {
+      unsigned size = 1;  // the largest aligned block at lo within the range
+      while (size < 256 && lo % (size * 2) == 0 && lo + size * 2 - 1 <= r.hi) size *= 2;
+      out.push_back({static_cast<std::uint8_t>(~(size - 1) & 0xff), static_cast<std::uint8_t>(lo)});
+      lo += size;
+    }
+    return out;
+  }
+
+  static xb_rule_record record(std::uint32_t index, const Rule& rule, const PortRange& sport, const PortRange& dport,
+                               const TtlBlock& ttl) {
     xb_rule_record r{};
     r.rule = index;
     r.action = static_cast<__u8>(rule.action);
@@ -204,10 +223,12 @@ class Compiler {
     r.proto_mask |= need.mask;
     r.proto_value |= need.value;
     if (rule.tcp_flags) {
-      r.tcp_flags_mask = rule.tcp_flags->mask;
-      r.tcp_flags_value = rule.tcp_flags->value;
+      r.flags_ttl_mask = rule.tcp_flags->mask;
+      r.flags_ttl_value = rule.tcp_flags->value;
     }
     r.ct_states = rule.ct_states;
+    r.flags_ttl_mask |= static_cast<__u16>(ttl.mask << 8);
+    r.flags_ttl_value |= static_cast<__u16>(ttl.value << 8);
     return r;
   }
 

@@ -18,8 +18,6 @@ const std::map<std::string, std::string>& unsupported_matches() {
       {"physdev", "a bridge port (the filter does not read interfaces)"},
       {"owner", "the owning socket (the filter does not read sockets)"},
       {"length", "a packet length"},
-      {"ttl", "a TTL"},
-      {"hl", "a hop limit"},
       {"tos", "a TOS"},
       {"dscp", "a DSCP"},
       {"mac", "a MAC address"},
@@ -37,8 +35,8 @@ const std::map<std::string, std::string>& unsupported_matches() {
 }
 
 const std::set<std::string>& supported_matches() {
-  static const std::set<std::string> m = {"tcp", "udp",     "icmp",      "icmp6", "icmpv6", "multiport",
-                                          "set", "comment", "conntrack", "state", "iprange"};
+  static const std::set<std::string> m = {"tcp",     "udp",       "icmp",  "icmp6",   "icmpv6", "multiport", "set",
+                                          "comment", "conntrack", "state", "iprange", "ttl",    "hl"};
   return m;
 }
 

@@ -63,7 +63,7 @@ class RuleReader {
   // modules in the rule's order; a tcp, udp, icmp or multiport match that
   // cannot read its header drops the packet there ("hotdrop"), so the order
   // matters. Each module's factors: all of these (each one of its matches).
-  enum class ModuleKind { Ip, Tcp, Udp, Icmp, Multiport, Set, Conntrack, Iprange, Other };
+  enum class ModuleKind { Ip, Tcp, Udp, Icmp, Multiport, Set, Conntrack, Iprange, Ttl, Other };
   struct Module {
     ModuleKind kind = ModuleKind::Other;
     std::vector<std::vector<HeaderMatch>> factors;
@@ -110,6 +110,9 @@ class RuleReader {
     if (opt == "--match-set" || opt == "--set") return match_set(word);
     if (opt == "--ctstate" || opt == "--state") return ct_states(word);
     if (opt == "--src-range" || opt == "--dst-range") return address_range(word, opt == "--src-range");
+    if (opt == "--ttl-eq" || opt == "--ttl-lt" || opt == "--ttl-gt" || opt == "--hl-eq" || opt == "--hl-lt" ||
+        opt == "--hl-gt")
+      return ttl(word, opt.substr(opt.size() - 2));
     if (opt == "--comment") {
       out_.comment = value(word).text;
       return;
@@ -198,6 +201,7 @@ class RuleReader {
     if (name == "multiport") return ModuleKind::Multiport;
     if (name == "conntrack" || name == "state") return ModuleKind::Conntrack;
     if (name == "iprange") return ModuleKind::Iprange;
+    if (name == "ttl" || name == "hl") return ModuleKind::Ttl;
     if (name == "set") return ModuleKind::Set;
     return ModuleKind::Other;
   }
@@ -260,6 +264,34 @@ class RuleReader {
         alternatives.push_back(m);
       }
     module_of(ModuleKind::Iprange).factors.push_back(std::move(alternatives));
+  }
+
+  // -m ttl --ttl-eq/lt/gt N, -m hl --hl-eq/lt/gt N (xt_ttl.c, xt_hl.c):
+  // the TTL or hop limit range; '! --ttl-eq' the values around it
+  void ttl(const SaveWord& opt, const std::string& mode) {
+    const bool negate = negated_ != nullptr;
+    if (negate && mode != "eq") unsupported(*negated_, fmt::format("'! {}' (only -eq negates)", opt.text));
+    const SaveWord& v = value(opt);
+    unsigned n = 0;
+    auto [p, ec] = std::from_chars(v.text.data(), v.text.data() + v.text.size(), n);
+    if (ec != std::errc() || p != v.text.data() + v.text.size() || n > 255)
+      error(v, fmt::format("'{}': expected a TTL or hop limit 0-255", v.text));
+    const auto at = static_cast<std::uint8_t>(n);
+    std::vector<TtlRange> ranges;
+    if (mode == "eq" && !negate) ranges.push_back({at, at});
+    if (mode == "eq" && negate) {
+      if (at > 0) ranges.push_back({0, static_cast<std::uint8_t>(at - 1)});
+      if (at < 255) ranges.push_back({static_cast<std::uint8_t>(at + 1), 255});
+    }
+    if (mode == "lt" && at > 0) ranges.push_back({0, static_cast<std::uint8_t>(at - 1)});
+    if (mode == "gt" && at < 255) ranges.push_back({static_cast<std::uint8_t>(at + 1), 255});
+    std::vector<HeaderMatch> alternatives;
+    for (const auto& r : ranges) {
+      HeaderMatch m = one();
+      m.ttl = r;
+      alternatives.push_back(m);
+    }
+    module_of(ModuleKind::Ttl).factors.push_back(std::move(alternatives));
   }
 
   // -i NAME, -o NAME ("eth+" a prefix; '!' any other): part of the rule's

@@ -19,7 +19,7 @@ using nlohmann::json;
 // Rules that expand further than this are refused rather than built.
 constexpr std::size_t kMaxExpansion = 100000;
 
-enum class Field { Src, Dst, Proto, Sport, Dport, TcpFlags, IcmpType, IcmpCode, Family, CtState, Iif, Oif };
+enum class Field { Src, Dst, Proto, Sport, Dport, TcpFlags, IcmpType, IcmpCode, Family, CtState, Iif, Oif, Ttl };
 
 struct FieldRef {
   Field field;
@@ -138,6 +138,8 @@ class RuleReader {
       if (proto == "ip6" && field == "saddr") return {Field::Src, Family::V6, {}, text};
       if (proto == "ip6" && field == "daddr") return {Field::Dst, Family::V6, {}, text};
       if (proto == "ip" && field == "protocol") return {Field::Proto, Family::V4, {}, text};
+      if (proto == "ip" && field == "ttl") return {Field::Ttl, Family::V4, {}, text};
+      if (proto == "ip6" && field == "hoplimit") return {Field::Ttl, Family::V6, {}, text};
       if ((proto == "tcp" || proto == "udp") && (field == "sport" || field == "dport"))
         return {
             field == "sport" ? Field::Sport : Field::Dport, {}, proto == "tcp" ? XB_IPPROTO_TCP : XB_IPPROTO_UDP, text};
@@ -201,6 +203,12 @@ class RuleReader {
     return a;
   }
 
+  std::uint8_t ttl(const json& v) const {
+    if (v.is_number_unsigned() && v.get<std::uint64_t>() <= 255)
+      return static_cast<std::uint8_t>(v.get<std::uint64_t>());
+    error(fmt::format("{}: expected a TTL or hop limit 0-255", v.dump()));
+  }
+
   std::uint16_t port(const json& v) const {
     if (v.is_number_unsigned() && v.get<std::uint64_t>() <= 65535)
       return static_cast<std::uint16_t>(v.get<std::uint64_t>());
@@ -254,6 +262,12 @@ class RuleReader {
           crossed_ = true;  // the filter has no rule for ICMP in IPv6 (or ICMPv6 in IPv4)
           return {};
         }
+        return {m};
+      }
+      case Field::Ttl: {
+        m.ttl = v.is_object() && v.contains("range") ? TtlRange{ttl(v["range"][0]), ttl(v["range"][1])}
+                                                     : TtlRange{ttl(v), ttl(v)};
+        if (m.ttl.lo > m.ttl.hi) return {};
         return {m};
       }
       case Field::Sport:
@@ -346,6 +360,7 @@ class RuleReader {
       return out;
     }
     if (f.field == Field::Sport || f.field == Field::Dport) return port_comparison(f, values, op);
+    if (f.field == Field::Ttl) return ttl_comparison(f, values, op);
     if (op == "!=" && (f.field == Field::Iif || f.field == Field::Oif)) {
       // none of them: every one negated, all holding
       for (auto m : base_) {
@@ -409,6 +424,42 @@ class RuleReader {
     return out;
   }
 
+  // ip ttl / ip6 hoplimit compared: != (one value or range: what is around
+  // it), <, <=, >, >= one value
+  std::vector<HeaderMatch> ttl_comparison(const FieldRef& f, const json& values, const std::string& op) const {
+    std::vector<TtlRange> ranges;
+    if (values.size() != 1) unsupported(fmt::format("{} {} a set", f.text, op));
+    const json& v = element_value(values[0]);
+    const TtlRange r = v.is_object() && v.contains("range") ? TtlRange{ttl(v["range"][0]), ttl(v["range"][1])}
+                                                            : TtlRange{ttl(v), ttl(v)};
+    if (op == "!=") {
+      if (r.lo > 0) ranges.push_back({0, static_cast<std::uint8_t>(r.lo - 1)});
+      if (r.hi < 255) ranges.push_back({static_cast<std::uint8_t>(r.hi + 1), 255});
+    } else if (r.lo != r.hi) {
+      unsupported(fmt::format("{} {} a range", f.text, op));
+    } else if (op == "<" && r.lo > 0) {
+      ranges.push_back({0, static_cast<std::uint8_t>(r.lo - 1)});
+    } else if (op == "<=") {
+      ranges.push_back({0, r.lo});
+    } else if (op == ">" && r.lo < 255) {
+      ranges.push_back({static_cast<std::uint8_t>(r.lo + 1), 255});
+    } else if (op == ">=") {
+      ranges.push_back({r.lo, 255});
+    } else if (op != "<" && op != ">") {
+      unsupported(fmt::format("{} {} (an unknown comparison)", f.text, op));
+    }
+    std::vector<HeaderMatch> out;
+    for (const auto& b : base_) {
+      if (f.family && b.family != *f.family) continue;
+      for (const auto& t : ranges) {
+        HeaderMatch m = b;
+        m.ttl = t;
+        out.push_back(m);
+      }
+    }
+    return out;
+  }
+
   std::vector<HeaderMatch> port_comparison(const FieldRef& f, const json& values, const std::string& op) {
     std::vector<PortRange> ranges;
     for (const auto& v : values) {
@@ -453,7 +504,7 @@ class RuleReader {
     for (const auto& f : fields) {
       refs.push_back(field_of(f));
       if (refs.back().field == Field::TcpFlags || refs.back().field == Field::CtState ||
-          refs.back().field == Field::Iif || refs.back().field == Field::Oif)
+          refs.back().field == Field::Iif || refs.back().field == Field::Oif || refs.back().field == Field::Ttl)
         unsupported(refs.back().text + " in a concatenation");
     }
     const auto set = set_elements(right);

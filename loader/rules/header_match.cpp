@@ -111,6 +111,8 @@ std::optional<HeaderMatch> intersect(const HeaderMatch& a, const HeaderMatch& b)
   const auto l4 = l4_header_of_both(m, l4_values(a) & l4_values(b));
   if (!l4) return std::nullopt;
   m.l4_header = *l4;
+  m.ttl = TtlRange{std::max(a.ttl.lo, b.ttl.lo), std::min(a.ttl.hi, b.ttl.hi)};
+  if (m.ttl.lo > m.ttl.hi) return std::nullopt;
   m.ct_states = a.ct_states && b.ct_states ? a.ct_states & b.ct_states : a.ct_states | b.ct_states;
   // both sides' interface matches hold (decided at attach: no packet has
   // two input interfaces, so a contradiction just never matches)
@@ -232,6 +234,7 @@ Rule to_rule(const HeaderMatch& m, std::string name, Action action, SourceLocati
   r.tcp_flags = m.tcp_flags;
   r.icmp_type = m.icmp_type;
   r.icmp_code = m.icmp_code;
+  r.ttl = m.ttl;
   r.l4_header = m.l4_header;
   r.ct_states = m.ct_states;
   r.iif = m.iif;

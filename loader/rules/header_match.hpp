@@ -21,6 +21,7 @@ struct HeaderMatch {
   std::vector<PortRange> sport, dport;  // empty: any; else one of these
   std::optional<TcpFlagsMatch> tcp_flags;
   std::optional<std::uint8_t> icmp_type, icmp_code;
+  TtlRange ttl;
   L4Header l4_header = L4Header::Whole;  // which headers the fields above are read from
   std::uint8_t ct_states = 0;            // XB_CT_*; 0: any
   std::vector<InterfaceMatch> iif, oif;  // all of them

@@ -40,14 +40,15 @@ bool names_interfaces(const Rule& rule) { return !rule.iif.empty() || !rule.oif.
 
 RuleSet decide_interfaces(const RuleSet& rules, const KnownInterfaces& known, const std::string& hook) {
   RuleSet out = rules;
-  for (Rule& r : out.rules) {
+  for (std::size_t i = 0; i < out.rules.size(); ++i) {
+    Rule& r = out.rules[i];
     const auto decide = [&](std::vector<InterfaceMatch>& matches, const std::optional<std::string>& ifname,
                             const char* key, const char* why) {
       if (matches.empty()) return;
       if (!ifname)
         throw Error(fmt::format("{} does not know a packet's {} ({}): rule '{}' at {} names {} = \"{}\"", hook,
-                                key == std::string("iif") ? "input interface" : "output interface", why, r.name,
-                                r.where.str(), key, matches.front().str()));
+                                key == std::string("iif") ? "input interface" : "output interface", why,
+                                rule_label(out, i), r.where.str(), key, matches.front().str()));
       for (const auto& m : matches) r.never_matches |= !m.matches(*ifname);
       matches.clear();
     };

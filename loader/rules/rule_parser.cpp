@@ -290,6 +290,32 @@ class Reader {
     return states;
   }
 
+  // 64 or "1-63": the IPv4 TTL or IPv6 hop limit
+  TtlRange ttl_of(const toml::node& node) {
+    const char* expected = "'ttl' must be a TTL / hop limit 0-255 or a range such as \"1-63\"";
+    if (const auto* i = node.as_integer()) {
+      if (i->get() < 0 || i->get() > 255) fail(node, file_, expected);
+      const auto v = static_cast<std::uint8_t>(i->get());
+      return {v, v};
+    }
+    if (!node.is_string()) fail(node, file_, expected);
+    const std::string text = trim(string_of(node, "ttl"));
+    const auto dash = text.find('-');
+    auto number = [&](const std::string& s) {
+      int v = -1;
+      auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+      if (ec != std::errc() || ptr != s.data() + s.size() || s.empty() || v < 0 || v > 255) fail(node, file_, expected);
+      return static_cast<std::uint8_t>(v);
+    };
+    if (dash == std::string::npos) {
+      const auto v = number(text);
+      return {v, v};
+    }
+    TtlRange r{number(trim(text.substr(0, dash))), number(trim(text.substr(dash + 1)))};
+    if (r.lo > r.hi) fail(node, file_, fmt::format("'ttl' = \"{}\": range is empty (low > high)", text));
+    return r;
+  }
+
   // "eth0", "eth+", "!lo", or a list of them, all of which must hold
   std::vector<InterfaceMatch> interfaces_of(const toml::node& node, const std::string& key) {
     std::vector<InterfaceMatch> out;
@@ -315,7 +341,7 @@ class Reader {
   Rule read_rule(const toml::node& node) {
     static const std::set<std::string> kKeys = {"name",      "action",   "src",       "dst",       "proto",
                                                 "sport",     "dport",    "tcp-flags", "icmp-type", "icmp-code",
-                                                "l4-header", "ct-state", "iif",       "oif"};
+                                                "l4-header", "ct-state", "iif",       "oif",       "ttl"};
     const auto& table = as_table(node, "[[rule]]");
     Rule rule;
     rule.where = location_of(node.source(), file_);
@@ -326,7 +352,7 @@ class Reader {
       if (!kKeys.count(k))
         fail(location_of(key.source(), file_),
              fmt::format("unknown key '{}' in [[rule]]: expected one of name, action, src, dst, "
-                         "proto, sport, dport, tcp-flags, icmp-type, icmp-code, l4-header, ct-state, iif, oif",
+                         "proto, sport, dport, tcp-flags, icmp-type, icmp-code, l4-header, ct-state, iif, oif, ttl",
                          k));
       if (k == "name")
         rule.name = string_of(value, k);
@@ -355,6 +381,8 @@ class Reader {
         rule.l4_header = l4_header_of(value);
       else if (k == "ct-state")
         rule.ct_states = ct_states_of(value);
+      else if (k == "ttl")
+        rule.ttl = ttl_of(value);
       else if (k == "iif")
         rule.iif = interfaces_of(value, k);
       else if (k == "oif")

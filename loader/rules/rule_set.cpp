@@ -32,6 +32,11 @@ std::vector<Family> Rule::families() const {
   return {Family::V4, Family::V6};
 }
 
+std::string rule_label(const RuleSet& set, std::size_t index) {
+  const std::string& name = set.rules.at(index).name;
+  return name.empty() ? fmt::format("#{}", index) : name;
+}
+
 std::string action_name(Action a) { return a == Action::Drop ? "drop" : "pass"; }
 
 L4Need l4_need(L4Header h, bool ports, bool tcp_flags, bool icmp) {

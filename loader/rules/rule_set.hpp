@@ -37,6 +37,14 @@ struct PortRange {
   bool single() const { return lo == hi; }
 };
 
+// An IPv4 TTL or IPv6 hop limit range (TOML ttl, iptables' -m ttl / -m hl,
+// nft's ip ttl / ip6 hoplimit); 0-255 is any.
+struct TtlRange {
+  std::uint8_t lo = 0, hi = 255;
+  bool any() const { return lo == 0 && hi == 255; }
+  bool operator==(const TtlRange&) const = default;
+};
+
 struct TcpFlagsMatch {
   std::uint8_t mask = 0;   // flags looked at
   std::uint8_t value = 0;  // required values of those flags
@@ -81,6 +89,7 @@ struct Rule {
   std::optional<TcpFlagsMatch> tcp_flags;
   std::optional<std::uint8_t> icmp_type;
   std::optional<std::uint8_t> icmp_code;
+  TtlRange ttl;
   L4Header l4_header = L4Header::Whole;
   // The connection states it matches (XB_CT_*, docs/rules.md "Connection
   // state"); 0: any, the state not looked at.
@@ -115,6 +124,9 @@ RuleSet parse_rules(const std::string& text, const std::string& source_name);
 // The embedded default rule set (about 1,000 rules; rules/default.toml).
 RuleSet default_rule_set();
 const std::string& default_rules_text();
+
+// A rule's label in counters and messages: its name, else "#N" (its index).
+std::string rule_label(const RuleSet& set, std::size_t index);
 
 std::string action_name(Action a);
 std::string proto_name(std::uint8_t proto);

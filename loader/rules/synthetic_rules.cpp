@@ -176,6 +176,12 @@ std::string to_toml(const RuleSet& rules) {
     if (r.icmp_type) out << "icmp-type = " << int(*r.icmp_type) << "\n";
     if (r.icmp_code) out << "icmp-code = " << int(*r.icmp_code) << "\n";
     if (r.l4_header != L4Header::Whole) out << "l4-header = \"" << l4_header_name(r.l4_header) << "\"\n";
+    if (!r.ttl.any()) {
+      if (r.ttl.lo == r.ttl.hi)
+        out << "ttl = " << int{r.ttl.lo} << "\n";
+      else
+        out << "ttl = \"" << int{r.ttl.lo} << "-" << int{r.ttl.hi} << "\"\n";
+    }
     for (const auto& [key, matches] : {std::pair{"iif", &r.iif}, std::pair{"oif", &r.oif}}) {
       if (matches->empty()) continue;
       out << key << " = ";

@@ -37,8 +37,7 @@ std::string utc_now() {
 
 std::vector<std::string> rule_labels(const RuleSet& rules) {
   std::vector<std::string> labels;
-  for (std::size_t i = 0; i < rules.rules.size(); ++i)
-    labels.push_back(rules.rules[i].name.empty() ? fmt::format("#{}", i) : rules.rules[i].name);
+  for (std::size_t i = 0; i < rules.rules.size(); ++i) labels.push_back(rule_label(rules, i));
   return labels;
 }
 
@@ -101,8 +100,9 @@ void check_connection_state(const AttachRequest& req, const CompiledRuleSet& rul
   const Rule* rule = rules.first_stateful_rule();
   if (!rule) return;
   const auto named = [&] {
-    return fmt::format("rule '{}' at {} names ct-state {}", rule->name, rule->where.str(),
-                       ct_states_text(rule->ct_states));
+    return fmt::format("rule '{}' at {} names ct-state {}",
+                       rule_label(rules.rules(), static_cast<std::size_t>(rule - rules.rules().rules.data())),
+                       rule->where.str(), ct_states_text(rule->ct_states));
   };
   switch (hook_ops(req.hook).connection_state) {
     case ConnectionState::Unknown:
@@ -394,10 +394,11 @@ void reload_filter(const StatePaths& state, const AttachmentRecord& selected, co
   if (!current) throw Error(selected.where() + " is no longer attached");
   const CompiledRuleSet decided = for_the_site(rules, *current);
   if (const Rule* rule = decided.first_stateful_rule(); rule && !current->conntrack)
-    throw Error(
-        fmt::format("{} runs a program without the connection state lookup, and rule '{}' at {} names "
-                    "ct-state {}: detach and attach again with these rules",
-                    current->where(), rule->name, rule->where.str(), ct_states_text(rule->ct_states)));
+    throw Error(fmt::format(
+        "{} runs a program without the connection state lookup, and rule '{}' at {} names "
+        "ct-state {}: detach and attach again with these rules",
+        current->where(), rule_label(decided.rules(), static_cast<std::size_t>(rule - decided.rules().rules.data())),
+        rule->where.str(), ct_states_text(rule->ct_states)));
   const FilterMaps maps = FilterMaps::open_pinned(store.pin_dir(*current));
   AttachmentRecord updated = *current;
   updated.rules_source = decided.source();

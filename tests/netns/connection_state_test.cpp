@@ -4,7 +4,10 @@
 // netfilter hook's (conntrack's own judgement) for the same packets; the
 // documented differences named one by one; and the hooks that cannot learn
 // states refusing such rules before anything changes.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -283,6 +286,52 @@ TEST_F(ConnectionState, EachStateAsConntrackJudgesIt) {
   EXPECT_GE(kernel.at("icmp"), 1u);
   EXPECT_EQ(at_xdp.at("icmp"), 0u);
   EXPECT_EQ(at_tc.at("icmp"), 0u);
+}
+
+// A documented difference, named: a segment of an established connection
+// far outside its window. Conntrack's window check (tcp_in_window) calls it
+// INVALID while it processes the packet; the lookup before it finds the
+// connection: ESTABLISHED.
+TEST_F(ConnectionState, OutOfWindowSegmentIsInvalidOnlyForConntrack) {
+  // the frame carries no TCP checksum: conntrack must judge its window, not that
+  testing::run_command("ip netns exec " + topo_.dut_ns + " sysctl -qw net.netfilter.nf_conntrack_checksum=0");
+  const AttachmentRecord xdp = attach_filter(state_, request(Hook::XdpGeneric), rules(kCountStates));
+  const AttachmentRecord judged = attach_filter(state_, request(Hook::Netfilter), rules(kCountStates));
+  const UniqueFd ssh = testing::tcp_listener(topo_.dut_ns, 22);
+  // a connection from a known port, kept open
+  const UniqueFd client = testing::socket_in(topo_.gen_ns, SOCK_STREAM);
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  local.sin_port = htons(45022);
+  ASSERT_EQ(::bind(client.get(), reinterpret_cast<const sockaddr*>(&local), sizeof(local)), 0);
+  sockaddr_in dut{};
+  dut.sin_family = AF_INET;
+  dut.sin_port = htons(22);
+  ::inet_pton(AF_INET, VethTopology::kDutAddr, &dut.sin_addr);
+  ASSERT_EQ(::connect(client.get(), reinterpret_cast<const sockaddr*>(&dut), sizeof(dut)), 0);
+  std::this_thread::sleep_for(100ms);  // the handshake's last ACK counted at both
+  const auto kernel_before = counts(judged), xdp_before = counts(xdp);
+
+  // sequence and acknowledgment numbers 0: nowhere near the connection's window
+  testing::send_frames(
+      topo_.gen_ns, topo_.gen_if, topo_.topology().generator().mac, topo_.topology().next_hop_mac(),
+      {packets::build_frame(packets::tcp(VethTopology::kGenAddr, VethTopology::kDutAddr, 45022, 22, packets::kAck))});
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  auto total = [](const std::map<std::string, std::uint64_t>& c) {
+    std::uint64_t n = 0;
+    for (const auto& [name, packets] : c) n += packets;
+    return n;
+  };
+  while (total(counts(judged)) == total(kernel_before) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  const auto kernel = counts(judged), at_xdp = counts(xdp);
+  std::cout << "out of window: netfilter invalid +" << kernel.at("invalid") - kernel_before.at("invalid")
+            << " established +" << kernel.at("established") - kernel_before.at("established")
+            << "; xdp-generic invalid +" << at_xdp.at("invalid") - xdp_before.at("invalid") << " established +"
+            << at_xdp.at("established") - xdp_before.at("established") << "\n";
+  EXPECT_EQ(kernel.at("invalid") - kernel_before.at("invalid"), 1u);
+  EXPECT_EQ(at_xdp.at("established") - xdp_before.at("established"), 1u);
+  EXPECT_EQ(at_xdp.at("invalid"), xdp_before.at("invalid"));
 }
 
 // Hooks whose programs the kernel gives no conntrack lookup refuse a rule

@@ -98,14 +98,14 @@ TEST_F(InterfaceRules, RefusedWhereTheHookDoesNotKnowTheInterface) {
   const std::string where = "ingress on " + topo_.dut_if + " (netns " + topo_.dut_ns + ")";
   EXPECT_EQ(refusal(request(Hook::XdpNative), "oif = \"eth0\"\n"),
             "xdp-native " + where +
-                " does not know a packet's output interface (routing picks it after the hook): rule '' at r.toml:1:1 "
+                " does not know a packet's output interface (routing picks it after the hook): rule '#0' at r.toml:1:1 "
                 "names oif = \"eth0\"");
   EXPECT_EQ(refusal(request(Hook::TcCls, Direction::Egress), "iif = \"!lo\"\n"),
             "tc-cls egress on " + topo_.dut_if + " (netns " + topo_.dut_ns +
-                ") does not know a packet's input interface (it sees packets leaving one interface): rule '' at "
+                ") does not know a packet's input interface (it sees packets leaving one interface): rule '#0' at "
                 "r.toml:1:1 names iif = \"!lo\"");
   const std::string nf = refusal(request(Hook::Netfilter), "iif = \"lo\"\n");
-  EXPECT_NE(nf.find("does not know a packet's input interface (it is tied to no interface): rule '' at r.toml:1:1 "
+  EXPECT_NE(nf.find("does not know a packet's input interface (it is tied to no interface): rule '#0' at r.toml:1:1 "
                     "names iif = \"lo\""),
             std::string::npos)
       << nf;

@@ -4,6 +4,7 @@
 // file:line:column.
 #include "nft_import.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -235,8 +236,8 @@ INSTANTIATE_TEST_SUITE_P(
         Refusal{RULE("==", R"({"payload": {"protocol": "th", "field": "dport"}})", "53"),
                 "r.json:1:273: rule handle 10 of chain inet t input: ports ('th' or a set's) of packets that need not "
                 "be TCP or UDP (add meta l4proto { tcp, udp }) cannot be expressed by this filter"},
-        Refusal{RULE("==", R"({"payload": {"protocol": "ip", "field": "ttl"}})", "1"),
-                "r.json:1:273: rule handle 10 of chain inet t input: the header field ip ttl cannot be expressed by "
+        Refusal{RULE("==", R"({"payload": {"protocol": "ip", "field": "length"}})", "1"),
+                "r.json:1:273: rule handle 10 of chain inet t input: the header field ip length cannot be expressed by "
                 "this filter"},
         // nft 1.0.7's inner-header matches (tests/py/inet/{gre,vxlan,geneve,gretap}.t.json): the tunnel
         // is no part of the outer header's field
@@ -346,6 +347,19 @@ TEST(NftImport, Interfaces) {
     got.push_back(s);
   }
   const std::vector<std::string> want = {" iif lo", " iif eth+", " iif eth0", " iif eth1", " oif !wan0 oif !wan1"};
+  EXPECT_EQ(got, want);
+}
+
+// ip ttl and ip6 hoplimit: values, ranges, !=, comparisons; each its family.
+TEST(NftImport, TtlAndHopLimit) {
+  const auto r = import_nft(ruleset({RULE("<", R"({"payload": {"protocol": "ip", "field": "ttl"}})", "2"),
+                                     RULE("!=", R"({"payload": {"protocol": "ip6", "field": "hoplimit"}})", "255")}),
+                            "r.json");
+  std::vector<std::string> got;
+  for (const Rule& rule : r.rules.rules)
+    if (!rule.ttl.any())
+      got.push_back(fmt::format("{} {}-{}", rule.src->family == Family::V4 ? "v4" : "v6", rule.ttl.lo, rule.ttl.hi));
+  const std::vector<std::string> want = {"v4 0-1", "v6 0-254"};
   EXPECT_EQ(got, want);
 }
 

@@ -61,5 +61,24 @@ TEST(ReferenceModel, ConnectionStates) {
   EXPECT_EQ(classify(table, ssh, 0), (Classification{Action::Drop, XB_RULE_DEFAULT}));
 }
 
+// ttl: the IPv4 TTL or IPv6 hop limit in a range, read by the parser.
+TEST(ReferenceModel, TtlAndHopLimit) {
+  const auto table =
+      compile_rules(parse_rules("[[rule]]\naction = \"drop\"\nproto = \"udp\"\nttl = \"0-1\"\n"
+                                "[[rule]]\naction = \"pass\"\nproto = \"icmpv6\"\nttl = 255\n",
+                                "r"));
+  auto udp = fixtures::udp("192.0.2.1", "198.51.100.1", 1, 2);
+  EXPECT_EQ(classify(table, fixtures::build_frame(udp)).rule, XB_RULE_DEFAULT);  // TTL 64
+  udp.ttl = 1;
+  EXPECT_EQ(classify(table, fixtures::build_frame(udp)).rule, 0u);
+  udp.ttl = 2;
+  EXPECT_EQ(classify(table, fixtures::build_frame(udp)).rule, XB_RULE_DEFAULT);
+  auto ns = fixtures::icmp("fe80::1", "ff02::1:ff00:1", 135);
+  ns.ttl = 255;
+  EXPECT_EQ(classify(table, fixtures::build_frame(ns)).rule, 1u);
+  ns.ttl = 254;
+  EXPECT_EQ(classify(table, fixtures::build_frame(ns)).rule, XB_RULE_DEFAULT);
+}
+
 }  // namespace
 }  // namespace xb

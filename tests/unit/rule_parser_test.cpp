@@ -113,7 +113,7 @@ INSTANTIATE_TEST_SUITE_P(
                  "rules.toml:4:9: ports need proto = \"tcp\" or \"udp\" (or no proto)"},
         BadInput{"unknown_key", "[[rule]]\naction = \"drop\"\nprot = \"tcp\"\n",
                  "rules.toml:3:1: unknown key 'prot' in [[rule]]: expected one of name, action, src, dst, proto, "
-                 "sport, dport, tcp-flags, icmp-type, icmp-code, l4-header, ct-state, iif, oif"},
+                 "sport, dport, tcp-flags, icmp-type, icmp-code, l4-header, ct-state, iif, oif, ttl"},
         BadInput{"mixed_families", "[[rule]]\naction = \"drop\"\nsrc = \"198.18.0.0/16\"\ndst = \"2001:2::/48\"\n",
                  "rules.toml:4:7: 'src' and 'dst' are of different address families"},
         BadInput{"proto_contradicts_family", "[[rule]]\naction = \"drop\"\nsrc = \"2001:2::/48\"\nproto = \"icmp\"\n",
@@ -251,6 +251,18 @@ TEST(RuleParser, Interfaces) {
                  "xdp-native ingress on eth0 does not know a packet's output interface (routing picks it after the "
                  "hook): rule 'out' at if.toml:10:1 names oif = \"wan0\"");
   }
+}
+
+TEST(RuleParser, Ttl) {
+  const RuleSet set =
+      parse_rules("[[rule]]\naction = \"drop\"\nttl = 1\n[[rule]]\naction = \"drop\"\nttl = \"2-63\"\n", "ttl.toml");
+  EXPECT_EQ(set.rules[0].ttl, (TtlRange{1, 1}));
+  EXPECT_EQ(set.rules[1].ttl, (TtlRange{2, 63}));
+  EXPECT_EQ(to_toml(parse_rules(to_toml(set), "again.toml")), to_toml(set));
+  EXPECT_EQ(error_of("[[rule]]\naction = \"drop\"\nttl = \"63-2\"\n"),
+            "rules.toml:3:7: 'ttl' = \"63-2\": range is empty (low > high)");
+  EXPECT_EQ(error_of("[[rule]]\naction = \"drop\"\nttl = 256\n"),
+            "rules.toml:3:7: 'ttl' must be a TTL / hop limit 0-255 or a range such as \"1-63\"");
 }
 
 }  // namespace
