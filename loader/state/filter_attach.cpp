@@ -231,6 +231,18 @@ std::uint64_t SocketGuard::receive(int timeout_ms) {
 
 namespace {
 
+// Lets go of conntrack in the filter's namespace (conntrack_tracking.hpp),
+// also when the hook's interface or route is already gone; a namespace gone
+// took the table with it.
+void release_conntrack_of(const AttachmentStore& store, const AttachmentRecord& record) {
+  if (!record.conntrack) return;
+  try {
+    NetnsScope in_netns(record.netns);
+    release_conntrack(conntrack_table_name(store.pin_dir(record)));
+  } catch (const Error&) {
+  }
+}
+
 // Takes the filter off its hook, then unpins and forgets it; the journal
 // entry written first lets recovery finish a detach that was killed.
 void detach_locked(const AttachmentStore& store, const AttachmentRecord& record) {
@@ -246,7 +258,6 @@ void detach_locked(const AttachmentStore& store, const AttachmentRecord& record)
       return sites;
     };
     hook_ops(record.hook).detach(record, others);
-    if (record.conntrack) release_conntrack(conntrack_table_name(store.pin_dir(record)));
   } catch (const Error& e) {
     if (is_live(record)) failure = e.what();  // still attached: report, keep the record
   }
@@ -254,6 +265,7 @@ void detach_locked(const AttachmentStore& store, const AttachmentRecord& record)
     clear_journal(store, record);
     throw Error(failure);
   }
+  release_conntrack_of(store, record);
   kill_point("detach-detached");
   LinkAttachment::detach_pinned(store.pin_dir(record));
   FilterMaps::unpin(store.pin_dir(record));
@@ -312,10 +324,10 @@ void undo_attach(const AttachmentStore& store, const JournalEntry& e) {
     // a link hook's links went with the killed process's fds unless pinned
     // (below); a socket with its process
     hook_ops(record.hook).undo(record, programs);
-    if (record.conntrack) release_conntrack(conntrack_table_name(store.pin_dir(record)));
   } catch (const Error&) {
     // the interface, route or namespace went with it: nothing left to take off
   }
+  release_conntrack_of(store, record);
   LinkAttachment::detach_pinned(store.pin_dir(record));  // a link goes with its last pin
   FilterMaps::unpin(store.pin_dir(record));
   ::rmdir(store.pin_root().c_str());
