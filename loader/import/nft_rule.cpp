@@ -389,8 +389,8 @@ class RuleReader {
   InterfaceMatch interface_of(const FieldRef& f, const json& v, bool negated) const {
     std::string text = scalar_text(v);
     if (text.ends_with("*") && !text.ends_with("\\*")) text.back() = '+';
-    auto m = text.find_first_of("+!") == std::string::npos || text.ends_with("+") ? parse_interface_match(text)
-                                                                                  : std::nullopt;
+    // a leading '!' is part of an nft name, not a negation (nft negates with !=)
+    auto m = text.starts_with("!") ? std::nullopt : parse_interface_match(text);
     if (!m) error(fmt::format("{} {}: expected an interface name", f.text, v.dump()));
     m->negated = negated;
     return *m;

@@ -61,16 +61,6 @@ class AttachApi : public ::testing::TestWithParam<AttachCase> {
  protected:
   void SetUp() override {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root";
-    state_.state_dir = store_dir_ + "/state";
-    state_.pin_root = "/sys/fs/bpf/" + testing::unique_name("xbapi");
-  }
-  void TearDown() override {
-    // whatever a failed check left: detach it, so nothing outlives the test
-    for (const auto& r : AttachmentStore(state_).list()) try {
-        detach_filter(state_, r);
-      } catch (const Error&) {
-      }
-    std::filesystem::remove_all(store_dir_);
   }
 
   AttachRequest request(Hook hook, Direction direction) const {
@@ -122,8 +112,8 @@ class AttachApi : public ::testing::TestWithParam<AttachCase> {
 
   testing::VethTopology topo_;
   testing::TestCgroup cgroup_;
-  std::string store_dir_ = std::filesystem::temp_directory_path() / testing::unique_name("xbapi");
-  StatePaths state_;
+  testing::ScratchAttachments scratch_{"xbapi"};  // whatever a failed check left is detached
+  const StatePaths& state_ = scratch_.paths();
   CompiledRuleSet rules_{default_rule_set()};
 };
 

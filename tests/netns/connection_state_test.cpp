@@ -143,15 +143,6 @@ class ConnectionState : public ::testing::Test {
  protected:
   void SetUp() override {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root";
-    state_.state_dir = store_dir_ + "/state";
-    state_.pin_root = "/sys/fs/bpf/" + testing::unique_name("xbct");
-  }
-  void TearDown() override {
-    for (const auto& r : AttachmentStore(state_).list()) try {
-        detach_filter(state_, r);
-      } catch (const Error&) {
-      }
-    std::filesystem::remove_all(store_dir_);
   }
 
   AttachRequest request(Hook hook) const {
@@ -187,8 +178,8 @@ class ConnectionState : public ::testing::Test {
   }
 
   VethTopology topo_;
-  std::string store_dir_ = std::filesystem::temp_directory_path() / testing::unique_name("xbct");
-  StatePaths state_;
+  testing::ScratchAttachments scratch_{"xbct"};
+  const StatePaths& state_ = scratch_.paths();
 };
 
 class ConnectionStateAtHook : public ConnectionState, public ::testing::WithParamInterface<const char*> {};

@@ -5,8 +5,6 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <filesystem>
-
 #include "errors.hpp"
 #include "filter_attach.hpp"
 #include "rule_set.hpp"
@@ -23,15 +21,6 @@ class InterfaceRules : public ::testing::Test {
  protected:
   void SetUp() override {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root";
-    state_.state_dir = store_dir_ + "/state";
-    state_.pin_root = "/sys/fs/bpf/" + testing::unique_name("xbif");
-  }
-  void TearDown() override {
-    for (const auto& r : AttachmentStore(state_).list()) try {
-        detach_filter(state_, r);
-      } catch (const Error&) {
-      }
-    std::filesystem::remove_all(store_dir_);
   }
 
   AttachRequest request(Hook hook, Direction direction = Direction::Ingress) const {
@@ -53,8 +42,8 @@ class InterfaceRules : public ::testing::Test {
   std::string dut_prefix() const { return topo_.dut_if.substr(0, 3) + "+"; }
 
   VethTopology topo_;
-  std::string store_dir_ = std::filesystem::temp_directory_path() / testing::unique_name("xbif");
-  StatePaths state_;
+  testing::ScratchAttachments scratch_{"xbif"};
+  const StatePaths& state_ = scratch_.paths();
 };
 
 TEST_F(InterfaceRules, DecidedByTheInterfaceTheFilterSitsOn) {

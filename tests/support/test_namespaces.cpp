@@ -9,6 +9,9 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "errors.hpp"
+#include "filter_attach.hpp"
+
 namespace xb::testing {
 
 std::string run_command(const std::string& command) {
@@ -42,6 +45,22 @@ IsolatedStore::IsolatedStore()
     : state_dir("/tmp/" + unique_name("xbstate")), pin_root("/sys/fs/bpf/" + unique_name("xbpins")) {
   ::setenv("XDPBENCH_STATE_DIR", state_dir.c_str(), 1);
   ::setenv("XDPBENCH_PIN_ROOT", pin_root.c_str(), 1);
+}
+
+ScratchAttachments::ScratchAttachments(const std::string& prefix)
+    : dir_(std::filesystem::temp_directory_path() / unique_name(prefix)) {
+  paths_.state_dir = dir_ + "/state";
+  paths_.pin_root = "/sys/fs/bpf/" + unique_name(prefix);
+}
+
+ScratchAttachments::~ScratchAttachments() {
+  for (const auto& r : AttachmentStore(paths_).list()) try {
+      detach_filter(paths_, r);
+    } catch (const Error&) {
+    }
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+  std::filesystem::remove_all(paths_.pin_root, ec);
 }
 
 IsolatedStore::~IsolatedStore() {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "attachment_store.hpp"
 #include "topology.hpp"
 
 namespace xb::testing {
@@ -47,6 +48,23 @@ class IsolatedStore {
   IsolatedStore();
   ~IsolatedStore();
   std::string state_dir, pin_root;
+};
+
+// The same for the tests that call the attach library themselves: a record
+// directory and pin root of the test's own (StatePaths). Destruction
+// detaches whatever a failed check left recorded there and removes both, so
+// nothing outlives the test.
+class ScratchAttachments {
+ public:
+  explicit ScratchAttachments(const std::string& prefix);
+  ~ScratchAttachments();
+  ScratchAttachments(const ScratchAttachments&) = delete;
+  ScratchAttachments& operator=(const ScratchAttachments&) = delete;
+  const StatePaths& paths() const { return paths_; }
+
+ private:
+  std::string dir_;
+  StatePaths paths_;
 };
 
 }  // namespace xb::testing
