@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "address_type.hpp"
 #include "cut_tree.hpp"
 #include "errors.hpp"
 
@@ -58,11 +59,28 @@ void address_words(const std::optional<Prefix>& p, __u32 (&words)[4], __u8 (&bit
 // cutting specific and broad fields in one tree replicates the broad rules
 // into every child. Rules broad in both addresses are cut on ports and
 // protocol.
-int tree_category(const Rule& r, Family f) {
+int tree_category(const std::optional<Prefix>& src, const std::optional<Prefix>& dst, Family f) {
   const std::uint32_t half = f == Family::V4 ? 16 : 64;
-  const bool src_small = r.src && r.src->len >= half;
-  const bool dst_small = r.dst && r.dst->len >= half;
+  const bool src_small = src && src->len >= half;
+  const bool dst_small = dst && dst->len >= half;
   return (src_small ? 0 : 2) + (dst_small ? 0 : 1);
+}
+
+// A rule's address on one side, for one family: its prefix, or where its
+// address types were decided (address_type.hpp), that prefix narrowed to
+// each of the prefixes that have the types (none: no packet of the family).
+std::vector<std::optional<Prefix>> addresses_of(const std::optional<Prefix>& prefix,
+                                                const std::optional<std::vector<Prefix>>& within, Family f) {
+  if (!within) return {prefix};
+  std::vector<std::optional<Prefix>> out;
+  for (const Prefix& w : *within) {
+    if (w.family != f) continue;
+    if (!prefix || prefix_covers(*prefix, w))
+      out.emplace_back(w);
+    else if (prefix_covers(w, *prefix))
+      out.emplace_back(prefix);
+  }
+  return out;
 }
 
 // Two trees become one where the merged tree takes at most this many times
@@ -90,7 +108,19 @@ class Compiler {
   CompiledTable table_;
   detail::TableLayout layout_;
 
-  void add_records(std::uint32_t index, const Rule& rule, Family f, std::vector<TreeEntry>& out) {
+  // A rule's records, each into its tree (tree_category): one per address
+  // pair its address types were decided to, port pair and TTL block.
+  void add_rule(std::uint32_t index, const Rule& rule, Family f, std::vector<TreeEntry> (&by_category)[4]) {
+    // an interface match or address type is decided at attach
+    // (interface_match.hpp, address_type.hpp); undecided or failed, no packet
+    if (rule.never_matches || names_interfaces(rule) || names_address_types(rule)) return;
+    for (const auto& src : addresses_of(rule.src, rule.src_within, f))
+      for (const auto& dst : addresses_of(rule.dst, rule.dst_within, f))
+        add_records(index, rule, src, dst, f, by_category[tree_category(src, dst, f)]);
+  }
+
+  void add_records(std::uint32_t index, const Rule& rule, const std::optional<Prefix>& src,
+                   const std::optional<Prefix>& dst, Family f, std::vector<TreeEntry>& out) {
     const auto width = detail::dim_widths(f);
     const std::vector<PortRange> any_port{PortRange{}};
     const auto& sports = rule.sport.empty() ? any_port : rule.sport;
@@ -98,17 +128,15 @@ class Compiler {
     const bool has_ports = !rule.sport.empty() || !rule.dport.empty();
     const bool has_icmp = rule.icmp_type || rule.icmp_code;
     if (has_ports && has_icmp) return;  // needs a TCP/UDP and an ICMP header: matches nothing
-    // an interface match is decided at attach (interface_match.hpp); undecided or failed, no packet
-    if (rule.never_matches || names_interfaces(rule)) return;
     for (const auto& dport : dports) {
       for (const auto& sport : sports) {
         for (const auto& ttl : ttl_blocks(rule.ttl)) {
           TreeEntry e;
           e.rule = index;
           e.record = static_cast<std::uint32_t>(layout_.records.size());
-          layout_.records.push_back(record(index, rule, sport, dport, ttl));
-          e.box[detail::kSrc] = prefix_range(rule.src, width[detail::kSrc]);
-          e.box[detail::kDst] = prefix_range(rule.dst, width[detail::kDst]);
+          layout_.records.push_back(record(index, rule, src, dst, sport, dport, ttl));
+          e.box[detail::kSrc] = prefix_range(src, width[detail::kSrc]);
+          e.box[detail::kDst] = prefix_range(dst, width[detail::kDst]);
           // the key's port words carry the ICMP type and code of ICMP packets
           if (has_icmp) {
             e.box[detail::kSport] = rule.icmp_type ? Range{*rule.icmp_type, *rule.icmp_type} : Range{0, 0xffff};
@@ -194,13 +222,14 @@ class Compiler {
     return out;
   }
 
-  static xb_rule_record record(std::uint32_t index, const Rule& rule, const PortRange& sport, const PortRange& dport,
+  static xb_rule_record record(std::uint32_t index, const Rule& rule, const std::optional<Prefix>& src,
+                               const std::optional<Prefix>& dst, const PortRange& sport, const PortRange& dport,
                                const TtlBlock& ttl) {
     xb_rule_record r{};
     r.rule = index;
     r.action = static_cast<__u8>(rule.action);
-    address_words(rule.src, r.src, r.src_bits);
-    address_words(rule.dst, r.dst, r.dst_bits);
+    address_words(src, r.src, r.src_bits);
+    address_words(dst, r.dst, r.dst_bits);
     // the key's port words: ports, or an ICMP packet's type and code
     auto port_word = [&r](int word, std::uint16_t lo, std::uint16_t hi) {
       r.port_lo[word] = lo;
@@ -345,7 +374,7 @@ class Compiler {
       const Rule& rule = set_.rules[i];
       const auto fams = rule.families();
       if (std::find(fams.begin(), fams.end(), f) == fams.end()) continue;
-      add_records(i, rule, f, by_category[tree_category(rule, f)]);
+      add_rule(i, rule, f, by_category);
     }
     std::vector<std::unique_ptr<Tree>> trees;
     for (auto& entries : by_category)

@@ -14,7 +14,6 @@ const std::map<std::string, std::string>& unsupported_matches() {
       {"recent", "a list of recent sources (the filter keeps none)"},
       {"mark", "a packet mark (the filter does not read marks)"},
       {"connmark", "a connection mark (the filter reads connection states only)"},
-      {"addrtype", "an address type (the filter does not know the host's addresses)"},
       {"physdev", "a bridge port (the filter does not read interfaces)"},
       {"owner", "the owning socket (the filter does not read sockets)"},
       {"length", "a packet length"},
@@ -35,8 +34,9 @@ const std::map<std::string, std::string>& unsupported_matches() {
 }
 
 const std::set<std::string>& supported_matches() {
-  static const std::set<std::string> m = {"tcp",     "udp",       "icmp",  "icmp6",   "icmpv6", "multiport", "set",
-                                          "comment", "conntrack", "state", "iprange", "ttl",    "hl"};
+  static const std::set<std::string> m = {"tcp",       "udp", "icmp",    "icmp6",     "icmpv6",
+                                          "multiport", "set", "comment", "conntrack", "state",
+                                          "iprange",   "ttl", "hl",      "addrtype"};
   return m;
 }
 

@@ -9,6 +9,7 @@
 #include <charconv>
 #include <set>
 
+#include "address_type.hpp"
 #include "errors.hpp"
 #include "icmp_names.hpp"
 #include "ipset_members.hpp"
@@ -63,7 +64,7 @@ class RuleReader {
   // modules in the rule's order; a tcp, udp, icmp or multiport match that
   // cannot read its header drops the packet there ("hotdrop"), so the order
   // matters. Each module's factors: all of these (each one of its matches).
-  enum class ModuleKind { Ip, Tcp, Udp, Icmp, Multiport, Set, Conntrack, Iprange, Ttl, Other };
+  enum class ModuleKind { Ip, Tcp, Udp, Icmp, Multiport, Set, Conntrack, Iprange, Ttl, Addrtype, Other };
   struct Module {
     ModuleKind kind = ModuleKind::Other;
     std::vector<std::vector<HeaderMatch>> factors;
@@ -113,6 +114,9 @@ class RuleReader {
     if (opt == "--ttl-eq" || opt == "--ttl-lt" || opt == "--ttl-gt" || opt == "--hl-eq" || opt == "--hl-lt" ||
         opt == "--hl-gt")
       return ttl(word, opt.substr(opt.size() - 2));
+    if (opt == "--src-type" || opt == "--dst-type") return address_types(word, opt == "--src-type");
+    if (opt == "--limit-iface-in" || opt == "--limit-iface-out")
+      unsupported(word, fmt::format("{} (an address type on one interface's routes)", opt));
     if (opt == "--comment") {
       out_.comment = value(word).text;
       return;
@@ -202,6 +206,7 @@ class RuleReader {
     if (name == "conntrack" || name == "state") return ModuleKind::Conntrack;
     if (name == "iprange") return ModuleKind::Iprange;
     if (name == "ttl" || name == "hl") return ModuleKind::Ttl;
+    if (name == "addrtype") return ModuleKind::Addrtype;
     if (name == "set") return ModuleKind::Set;
     return ModuleKind::Other;
   }
@@ -292,6 +297,41 @@ class RuleReader {
       alternatives.push_back(m);
     }
     module_of(ModuleKind::Ttl).factors.push_back(std::move(alternatives));
+  }
+
+  // -m addrtype --src-type/--dst-type TYPE,... (xt_addrtype.c): the
+  // address's type among these ('!': among the others), decided at attach
+  // (address_type.hpp). In IPv6 the kernel reads a list as all of its types
+  // at once and knows only some: one of local, anycast or multicast is
+  // translated, the rest refused.
+  void address_types(const SaveWord& opt, bool source) {
+    const bool negate = negated_ != nullptr;
+    const SaveWord& v = value(opt);
+    std::uint16_t types = 0;
+    int count = 0;
+    std::size_t start = 0;
+    for (;;) {
+      const auto comma = v.text.find(',', start);
+      const std::string name = v.text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      const auto bit = address_type_bit(name);
+      if (!bit)
+        error(v, fmt::format("'{}': expected address types among {}", name, address_types_text(kAllAddressTypes)));
+      types |= *bit;
+      ++count;
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    if (base_.family == Family::V6) {
+      const std::uint16_t known =
+          *address_type_bit("local") | *address_type_bit("anycast") | *address_type_bit("multicast");
+      if (count > 1 || !(types & known))
+        unsupported(
+            v, fmt::format("{} {} in ip6tables (one of LOCAL, ANYCAST, MULTICAST is translated)", opt.text, v.text));
+    }
+    if (negate) types = kAllAddressTypes & ~types;
+    HeaderMatch m = one();
+    (source ? m.src_types : m.dst_types) = types;
+    module_of(ModuleKind::Addrtype).factors.push_back(types ? std::vector<HeaderMatch>{m} : std::vector<HeaderMatch>{});
   }
 
   // -i NAME, -o NAME ("eth+" a prefix; '!' any other): part of the rule's

@@ -6,6 +6,7 @@
 
 #include <array>
 
+#include "address_type.hpp"
 #include "errors.hpp"
 #include "icmp_names.hpp"
 #include "nft_tcp_flags.hpp"
@@ -19,7 +20,23 @@ using nlohmann::json;
 // Rules that expand further than this are refused rather than built.
 constexpr std::size_t kMaxExpansion = 100000;
 
-enum class Field { Src, Dst, Proto, Sport, Dport, TcpFlags, IcmpType, IcmpCode, Family, CtState, Iif, Oif, Ttl };
+enum class Field {
+  Src,
+  Dst,
+  Proto,
+  Sport,
+  Dport,
+  TcpFlags,
+  IcmpType,
+  IcmpCode,
+  Family,
+  CtState,
+  Iif,
+  Oif,
+  Ttl,
+  SrcType,
+  DstType
+};
 
 struct FieldRef {
   Field field;
@@ -62,6 +79,11 @@ class RuleReader {
       if ((!m.sport.empty() || !m.dport.empty()) && m.proto != XB_IPPROTO_TCP && m.proto != XB_IPPROTO_UDP)
         unsupported("ports ('th' or a set's) of packets that need not be TCP or UDP (add meta l4proto { tcp, udp })");
     if (reject_family_) std::erase_if(result, [&](const HeaderMatch& m) { return m.family != *reject_family_; });
+    // what the rule asks of an IPv6 address's type, where it can still
+    // match IPv6 (a rule for IPv4 only may ask anything)
+    for (const auto& m : result)
+      if (m.family == Family::V6 && !(same_in_ipv6_route_lookup(m.src_types) && same_in_ipv6_route_lookup(m.dst_types)))
+        unsupported(*ipv6_types_);
     out_.rule.matches = std::move(result);
     out_.icmp_of_other_family = crossed_;
     return std::move(out_);
@@ -72,8 +94,9 @@ class RuleReader {
   const NftRuleset& ruleset_;
   std::vector<HeaderMatch> base_;
   NftRuleRead out_;
-  mutable bool crossed_ = false;         // an ICMP match of one family left out for the other
-  std::optional<Family> reject_family_;  // reject with icmp / icmpv6: that family only
+  mutable bool crossed_ = false;           // an ICMP match of one family left out for the other
+  std::optional<std::string> ipv6_types_;  // the fib type match IPv6's route lookup cannot tell
+  std::optional<Family> reject_family_;    // reject with icmp / icmpv6: that family only
 
   std::string place() const {
     return fmt::format("{}: rule handle {} of chain {} {} {}", rule_.where.str(), rule_.handle, rule_.family,
@@ -170,6 +193,19 @@ class RuleReader {
       const std::string key = left["ct"].value("key", "");
       if (key == "state" && !left["ct"].contains("dir")) return {Field::CtState, {}, {}, "ct state"};
       unsupported(fmt::format("ct {} (the filter reads a connection's state only)", key));
+    }
+    if (left.contains("fib")) {
+      // fib saddr/daddr type: the address's type (nft_fib_ipv4.c asks
+      // inet_dev_addr_type as xt_addrtype does); with iif/oif, on that
+      // interface's routes only; other results are route lookups
+      const json& fib = left["fib"];
+      const json flags =
+          fib.contains("flags") && fib["flags"].is_array() ? fib["flags"] : json::array({fib.value("flags", "")});
+      const std::string text = fmt::format("fib {} {}", flags.dump(), fib.value("result", ""));
+      if (fib.value("result", "") != "type") unsupported(text + " (a route lookup)");
+      if (flags.size() != 1 || (flags[0] != "saddr" && flags[0] != "daddr"))
+        unsupported(text + " (an address type on one interface's routes)");
+      return {flags[0] == "saddr" ? Field::SrcType : Field::DstType, {}, {}, text};
     }
     unsupported(fmt::format("the expression {}", left.dump()));
   }
@@ -309,9 +345,11 @@ class RuleReader {
       }
       case Field::TcpFlags:
       case Field::CtState:
+      case Field::SrcType:
+      case Field::DstType:
         break;
     }
-    error("internal: flags or states as a value");
+    error("internal: flags, states or address types as a value");
   }
 
   std::vector<HeaderMatch> flags_match(const json& body) const {
@@ -350,6 +388,7 @@ class RuleReader {
     const FieldRef f = field_of(left);
     if (f.field == Field::TcpFlags) return flags_match(body);
     if (f.field == Field::CtState) return ct_state_match(body["right"], op);
+    if (f.field == Field::SrcType || f.field == Field::DstType) return address_type_match(f, body["right"], op);
     const auto set = set_elements(body["right"]);
     const json values = set ? *set : json::array({body["right"]});
     std::vector<HeaderMatch> out;
@@ -419,6 +458,42 @@ class RuleReader {
     for (const auto& b : base_) {
       HeaderMatch m = b;
       m.ct_states = states;
+      out.push_back(m);
+    }
+    return out;
+  }
+
+  // fib saddr/daddr type: the address's type among these (a set: one of
+  // them), != the others; decided at attach (address_type.hpp). In IPv6
+  // nft asks the route lookup, which agrees with the local table on local,
+  // anycast and multicast only: a rule that tells other types apart is
+  // refused where it can match IPv6 (read() checks, once the rule's other
+  // matches have said which families it takes).
+  std::vector<HeaderMatch> address_type_match(const FieldRef& f, const json& right, const std::string& op) {
+    const auto set = set_elements(right);
+    const json values = set ? *set : json::array({right});
+    std::uint16_t types = 0;
+    for (const auto& v : values) {
+      const json& e = element_value(v);
+      const auto bit = e.is_string() ? address_type_bit(e.get<std::string>()) : std::nullopt;
+      if (!bit)
+        error(fmt::format("{} {}: expected address types among {}", f.text, e.dump(),
+                          address_types_text(kAllAddressTypes)));
+      types |= *bit;
+    }
+    if (op == "!=")
+      types = kAllAddressTypes & ~types;
+    else if (op != "==" && op != "in")
+      unsupported(fmt::format("{} {} {} (an unknown comparison)", f.text, op, right.dump()));
+    std::vector<HeaderMatch> out;
+    if (!types) return out;  // every type negated: no packet
+    if (!same_in_ipv6_route_lookup(types))
+      ipv6_types_ = fmt::format(
+          "{} {} {} in IPv6 (the route lookup tells local, anycast and multicast apart from the rest, no more)", f.text,
+          op, right.dump());
+    for (const auto& b : base_) {
+      HeaderMatch m = b;
+      (f.field == Field::SrcType ? m.src_types : m.dst_types) = types;
       out.push_back(m);
     }
     return out;
@@ -504,6 +579,7 @@ class RuleReader {
     for (const auto& f : fields) {
       refs.push_back(field_of(f));
       if (refs.back().field == Field::TcpFlags || refs.back().field == Field::CtState ||
+          refs.back().field == Field::SrcType || refs.back().field == Field::DstType ||
           refs.back().field == Field::Iif || refs.back().field == Field::Oif || refs.back().field == Field::Ttl)
         unsupported(refs.back().text + " in a concatenation");
     }

@@ -258,28 +258,32 @@ std::string RouteMessage::encap_name(std::uint16_t encap_type) {
   return encap_type < std::size(names) ? names[encap_type] : fmt::format("type {}", encap_type);
 }
 
-std::vector<RouteMessage> routes_to(const RoutePrefix& prefix, std::uint32_t table) {
+std::vector<RouteMessage> routes_in_table(int family, std::uint32_t table) {
   std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
   nlmsghdr* msg = mnl_nlmsg_put_header(buf.data());
   msg->nlmsg_type = RTM_GETROUTE;
   msg->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
   auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(msg, sizeof(rtmsg)));
-  rtm->rtm_family = static_cast<std::uint8_t>(prefix.family);
+  rtm->rtm_family = static_cast<std::uint8_t>(family);
 
   std::vector<RouteMessage> found;
-  const std::size_t addr_len = prefix.family == AF_INET ? 4 : 16;
   RtnlSocket().dump(msg, "list the routes", [&](const nlmsghdr* h) {
     if (h->nlmsg_type != RTM_NEWROUTE) return;
     const auto* r = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(h));
-    if (r->rtm_family != prefix.family || r->rtm_dst_len != prefix.length || (r->rtm_flags & RTM_F_CLONED)) return;
+    if (r->rtm_family != family || (r->rtm_flags & RTM_F_CLONED)) return;
     const auto* p = static_cast<const std::uint8_t*>(mnl_nlmsg_get_payload(h));
     RouteMessage route(std::vector<std::uint8_t>(p, p + mnl_nlmsg_get_payload_len(h)));
-    if (route.table() != table) return;
-    const nlattr* dst = find_attribute(route.payload(), RTA_DST);
-    std::array<std::uint8_t, 16> addr{};
-    if (dst && mnl_attr_get_payload_len(dst) == addr_len) std::memcpy(addr.data(), mnl_attr_get_payload(dst), addr_len);
-    if (addr == prefix.address) found.push_back(std::move(route));
+    if (route.table() == table) found.push_back(std::move(route));
   });
+  return found;
+}
+
+std::vector<RouteMessage> routes_to(const RoutePrefix& prefix, std::uint32_t table) {
+  std::vector<RouteMessage> found;
+  for (auto& route : routes_in_table(prefix.family, table)) {
+    const RoutePrefix p = prefix_of(route);
+    if (p.length == prefix.length && p.address == prefix.address) found.push_back(std::move(route));
+  }
   return found;
 }
 

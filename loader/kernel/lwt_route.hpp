@@ -58,6 +58,9 @@ class RouteMessage {
   std::vector<std::uint8_t> payload_;
 };
 
+// Every route of the family (AF_INET, AF_INET6) in this table.
+std::vector<RouteMessage> routes_in_table(int family, std::uint32_t table);
+
 // The routes to exactly this prefix in this table (tos and metric may tell
 // several apart).
 std::vector<RouteMessage> routes_to(const RoutePrefix& prefix, std::uint32_t table);

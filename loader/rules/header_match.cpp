@@ -6,20 +6,14 @@
 #include <array>
 #include <charconv>
 #include <cstring>
+#include <tuple>
 
 namespace xb {
 namespace {
 
 int address_bits(Family f) { return f == Family::V4 ? 32 : 128; }
 
-bool bit(const Prefix& p, int i) { return p.addr[i / 8] & (0x80 >> (i % 8)); }
-
-bool covers(const Prefix& outer, const Prefix& inner) {
-  if (outer.family != inner.family || outer.len > inner.len) return false;
-  for (int i = 0; i < outer.len; ++i)
-    if (bit(outer, i) != bit(inner, i)) return false;
-  return true;
-}
+bool covers(const Prefix& outer, const Prefix& inner) { return prefix_covers(outer, inner); }
 
 // nullopt in the outer optional: no packet; an empty inner: any address
 std::optional<std::optional<Prefix>> intersect(const std::optional<Prefix>& a, const std::optional<Prefix>& b) {
@@ -123,6 +117,12 @@ std::optional<HeaderMatch> intersect(const HeaderMatch& a, const HeaderMatch& b)
       if (std::find(m.oif.begin(), m.oif.end(), o) == m.oif.end()) m.oif.push_back(o);
   }
   if (a.ct_states && b.ct_states && !m.ct_states) return std::nullopt;
+  // an address has one type: both sides' sets of types hold
+  for (auto [mine, x, y] :
+       {std::tuple{&m.src_types, a.src_types, b.src_types}, std::tuple{&m.dst_types, a.dst_types, b.dst_types}}) {
+    *mine = x && y ? x & y : x | y;
+    if (x && y && !*mine) return std::nullopt;
+  }
   return m;
 }
 
@@ -239,6 +239,8 @@ Rule to_rule(const HeaderMatch& m, std::string name, Action action, SourceLocati
   r.ct_states = m.ct_states;
   r.iif = m.iif;
   r.oif = m.oif;
+  r.src_types = m.src_types;
+  r.dst_types = m.dst_types;
   r.where = std::move(where);
   return r;
 }

@@ -22,9 +22,10 @@ struct HeaderMatch {
   std::optional<TcpFlagsMatch> tcp_flags;
   std::optional<std::uint8_t> icmp_type, icmp_code;
   TtlRange ttl;
-  L4Header l4_header = L4Header::Whole;  // which headers the fields above are read from
-  std::uint8_t ct_states = 0;            // XB_CT_*; 0: any
-  std::vector<InterfaceMatch> iif, oif;  // all of them
+  L4Header l4_header = L4Header::Whole;        // which headers the fields above are read from
+  std::uint8_t ct_states = 0;                  // XB_CT_*; 0: any
+  std::vector<InterfaceMatch> iif, oif;        // all of them
+  std::uint16_t src_types = 0, dst_types = 0;  // address types (address_type.hpp); 0: any
 };
 
 // Either side's packets that are both; nullopt when no packet is.

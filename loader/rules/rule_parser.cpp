@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "address_type.hpp"
 #include "errors.hpp"
 #include "protocol_names.hpp"
 #include "rule_set.hpp"
@@ -290,6 +291,30 @@ class Reader {
     return states;
   }
 
+  // "local", ["local", "broadcast"] (any of them) or "!local" (any other)
+  std::uint16_t address_types_of(const toml::node& node, const std::string& key) {
+    std::uint16_t types = 0;
+    auto add = [&](const toml::node& item, bool may_negate) {
+      std::string name = trim(string_of(item, key));
+      const bool negate = may_negate && name.starts_with("!");
+      if (negate) name = trim(name.substr(1));
+      const auto bit = address_type_bit(name);
+      if (!bit)
+        fail(item, file_,
+             fmt::format("'{}': unknown address type \"{}\": expected one of {}{}", key, name,
+                         address_types_text(kAllAddressTypes), may_negate ? ", or \"!TYPE\" for any other" : ""));
+      types |= negate ? static_cast<std::uint16_t>(kAllAddressTypes & ~*bit) : *bit;
+    };
+    if (const auto* list = node.as_array()) {
+      if (list->empty())
+        fail(node, file_, fmt::format("'{}' is an empty list: an address of no type matches nothing", key));
+      for (auto&& item : *list) add(item, false);
+    } else {
+      add(node, true);
+    }
+    return types;
+  }
+
   // 64 or "1-63": the IPv4 TTL or IPv6 hop limit
   TtlRange ttl_of(const toml::node& node) {
     const char* expected = "'ttl' must be a TTL / hop limit 0-255 or a range such as \"1-63\"";
@@ -339,9 +364,9 @@ class Reader {
   }
 
   Rule read_rule(const toml::node& node) {
-    static const std::set<std::string> kKeys = {"name",      "action",   "src",       "dst",       "proto",
-                                                "sport",     "dport",    "tcp-flags", "icmp-type", "icmp-code",
-                                                "l4-header", "ct-state", "iif",       "oif",       "ttl"};
+    static const std::set<std::string> kKeys = {"name",  "action",    "src",       "dst",       "proto",     "sport",
+                                                "dport", "tcp-flags", "icmp-type", "icmp-code", "l4-header", "ct-state",
+                                                "iif",   "oif",       "ttl",       "src-type",  "dst-type"};
     const auto& table = as_table(node, "[[rule]]");
     Rule rule;
     rule.where = location_of(node.source(), file_);
@@ -352,7 +377,8 @@ class Reader {
       if (!kKeys.count(k))
         fail(location_of(key.source(), file_),
              fmt::format("unknown key '{}' in [[rule]]: expected one of name, action, src, dst, "
-                         "proto, sport, dport, tcp-flags, icmp-type, icmp-code, l4-header, ct-state, iif, oif, ttl",
+                         "proto, sport, dport, tcp-flags, icmp-type, icmp-code, l4-header, ct-state, iif, oif, ttl, "
+                         "src-type, dst-type",
                          k));
       if (k == "name")
         rule.name = string_of(value, k);
@@ -387,6 +413,10 @@ class Reader {
         rule.iif = interfaces_of(value, k);
       else if (k == "oif")
         rule.oif = interfaces_of(value, k);
+      else if (k == "src-type")
+        rule.src_types = address_types_of(value, k);
+      else if (k == "dst-type")
+        rule.dst_types = address_types_of(value, k);
     }
     if (!action) fail(rule.where, "[[rule]] has no 'action': expected action = \"pass\" or \"drop\"");
     validate(rule, table, ports_node);

@@ -16,6 +16,14 @@ std::string Prefix::str() const {
   return fmt::format("{}/{}", buf, len);
 }
 
+bool prefix_covers(const Prefix& outer, const Prefix& inner) {
+  if (outer.family != inner.family || outer.len > inner.len) return false;
+  const auto bit = [](const Prefix& p, int i) { return (p.addr[i / 8] >> (7 - i % 8)) & 1; };
+  for (int i = 0; i < outer.len; ++i)
+    if (bit(outer, i) != bit(inner, i)) return false;
+  return true;
+}
+
 std::vector<Family> Rule::families() const {
   std::optional<Family> f;
   if (src) f = src->family;

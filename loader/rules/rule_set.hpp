@@ -31,6 +31,9 @@ struct Prefix {
   std::string str() const;
 };
 
+// Whether every address of inner is one of outer's (same family).
+bool prefix_covers(const Prefix& outer, const Prefix& inner);
+
 struct PortRange {
   std::uint16_t lo = 0;
   std::uint16_t hi = 65535;
@@ -99,6 +102,12 @@ struct Rule {
   // matches (never_matches).
   std::vector<InterfaceMatch> iif, oif;
   bool never_matches = false;
+  // The address types its source and destination must have (bits of
+  // address_type.hpp; 0: any), and what they were decided to when the
+  // filter was attached: the prefixes that have them. Undecided, it never
+  // matches.
+  std::uint16_t src_types = 0, dst_types = 0;
+  std::optional<std::vector<Prefix>> src_within, dst_within;
   SourceLocation where;
 
   // The families this rule can match: one if it names an address or an

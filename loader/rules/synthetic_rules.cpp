@@ -2,9 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <bit>
 #include <random>
 #include <set>
 #include <sstream>
+
+#include "address_type.hpp"
 
 namespace xb {
 namespace {
@@ -201,6 +204,22 @@ std::string to_toml(const RuleSet& rules) {
       const char* sep = "";
       for (const auto& [name, bit] : kCtStateNames)
         if (r.ct_states & bit) {
+          out << sep << '"' << name << '"';
+          sep = ", ";
+        }
+      out << "]\n";
+    }
+    for (const auto& [key, types] : {std::pair{"src-type", r.src_types}, std::pair{"dst-type", r.dst_types}}) {
+      if (!types) continue;
+      // all types but one: as the parser reads "!TYPE"
+      if (const auto others = static_cast<std::uint16_t>(kAllAddressTypes & ~types); std::popcount(others) == 1) {
+        out << key << " = \"!" << address_types_text(others) << "\"\n";
+        continue;
+      }
+      out << key << " = [";
+      const char* sep = "";
+      for (const auto& [name, type] : kAddressTypeNames)
+        if ((types >> type) & 1) {
           out << sep << '"' << name << '"';
           sep = ", ";
         }

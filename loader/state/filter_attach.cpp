@@ -14,10 +14,12 @@
 #include <filesystem>
 #include <thread>
 
+#include "address_type.hpp"
 #include "conntrack_tracking.hpp"
 #include "errors.hpp"
 #include "hook_ops.hpp"
 #include "link_attachment.hpp"
+#include "local_routes.hpp"
 #include "netns.hpp"
 #include "private_files.hpp"
 #include "rule_compiler.hpp"
@@ -122,15 +124,39 @@ void check_connection_state(const AttachRequest& req, const CompiledRuleSet& rul
   }
 }
 
-// The rules with their interface matches decided for where the filter sits
-// (interface_match.hpp): compiled again only when some rule names one.
+// The rules with their address types decided from the local routing table
+// of the namespace the filter sits in (address_type.hpp). A cgroup's
+// sockets may live in any namespace: there they cannot be decided.
+RuleSet with_address_types(const RuleSet& rules, const AttachmentRecord& site) {
+  const auto named =
+      std::find_if(rules.rules.begin(), rules.rules.end(), [](const Rule& r) { return r.src_types || r.dst_types; });
+  if (named == rules.rules.end()) return rules;
+  if (site.cgroup())
+    throw Error(fmt::format(
+        "{} cannot know whose addresses are local (a cgroup's sockets may live in any network "
+        "namespace): rule '{}' at {} names {}-type {}",
+        site.where(), rule_label(rules, static_cast<std::size_t>(named - rules.rules.begin())), named->where.str(),
+        named->src_types ? "src" : "dst", address_types_text(named->src_types ? named->src_types : named->dst_types)));
+  const NetnsScope in_netns(site.netns);
+  return decide_address_types(rules, read_local_routes());
+}
+
+// The rules with their interface matches (interface_match.hpp) and address
+// types decided for where the filter sits: compiled again only when some
+// rule names one.
 CompiledRuleSet for_the_site(const CompiledRuleSet& rules, const AttachmentRecord& site) {
   const auto& all = rules.rules().rules;
-  if (std::none_of(all.begin(), all.end(), [](const Rule& r) { return names_interfaces(r); })) return rules;
-  KnownInterfaces known;
-  if (const auto* i = std::get_if<InterfaceTarget>(&site.target))
-    (site.direction == Direction::Egress ? known.out : known.in) = i->ifname;
-  return CompiledRuleSet(decide_interfaces(rules.rules(), known, site.where()));
+  const bool interfaces = std::any_of(all.begin(), all.end(), [](const Rule& r) { return names_interfaces(r); });
+  const bool types = std::any_of(all.begin(), all.end(), [](const Rule& r) { return r.src_types || r.dst_types; });
+  if (!interfaces && !types) return rules;
+  RuleSet decided = rules.rules();
+  if (interfaces) {
+    KnownInterfaces known;
+    if (const auto* i = std::get_if<InterfaceTarget>(&site.target))
+      (site.direction == Direction::Egress ? known.out : known.in) = i->ifname;
+    decided = decide_interfaces(decided, known, site.where());
+  }
+  return CompiledRuleSet(with_address_types(decided, site));
 }
 
 struct Placed {

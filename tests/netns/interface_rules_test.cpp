@@ -2,6 +2,9 @@
 // ingress the packet's input interface is the one the filter is attached to,
 // at egress its output interface; with real traffic through a veth pair.
 // The other interface, and any at hooks tied to none, is refused at attach.
+// So are address types (src-type/dst-type): from the local routing table
+// of the namespace the filter sits in (the packet-level proof against the
+// kernel's addrtype match is iptables_roundtrip_test's).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -73,6 +76,41 @@ TEST_F(InterfaceRules, DecidedByTheInterfaceTheFilterSitsOn) {
   testing::send_udp(topo_.dut_ns, VethTopology::kGenAddr, 11, 3);
   EXPECT_EQ(eleven.wait_for(1, 300ms), 0u);
   EXPECT_EQ(read_filter_counters(state_, out).rules.at(0).packets, 3u);
+}
+
+TEST_F(InterfaceRules, AddressTypesDecidedByTheNamespacesOwnAddresses) {
+  // the DUT's address is local in its namespace only: decided from the
+  // host's table, "to-me" would match nothing and "not-to-me" everything
+  const std::string rules =
+      "[[rule]]\nname = \"to-me\"\naction = \"drop\"\nproto = \"udp\"\ndport = 12\ndst-type = \"local\"\n"
+      "[[rule]]\nname = \"not-to-me\"\naction = \"drop\"\nproto = \"udp\"\ndport = 13\ndst-type = \"!local\"\n";
+  const AttachmentRecord in =
+      attach_filter(state_, request(Hook::XdpNative), CompiledRuleSet(parse_rules(rules, "types.toml")));
+  testing::UdpReceiver twelve(topo_.dut_ns, 12), thirteen(topo_.dut_ns, 13);
+  testing::send_udp(topo_.gen_ns, VethTopology::kDutAddr, 12, 3);
+  testing::send_udp(topo_.gen_ns, VethTopology::kDutAddr, 13, 3);
+  EXPECT_EQ(thirteen.wait_for(3, 2s), 3u);
+  EXPECT_EQ(twelve.wait_for(1, 300ms), 0u);
+  const CounterSnapshot c = read_filter_counters(state_, in);
+  EXPECT_EQ(c.rules.at(0).packets, 3u);
+  EXPECT_EQ(c.rules.at(1).packets, 0u);
+
+  // a cgroup's sockets may sit in any namespace
+  AttachRequest cgroup;
+  cgroup.hook = Hook::CgroupSkb;
+  cgroup.netns = topo_.dut_ns;
+  TargetFlags flags;
+  flags.cgroup = "/sys/fs/cgroup";
+  cgroup.target = hook_target(Hook::CgroupSkb, flags);
+  try {
+    attach_filter(state_, cgroup, CompiledRuleSet(parse_rules(rules, "types.toml")));
+    ADD_FAILURE() << "cgroup-skb took address types";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot know whose addresses are local (a cgroup's sockets may live in any "
+                                         "network namespace): rule 'to-me' at types.toml:1:1 names dst-type local"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST_F(InterfaceRules, RefusedWhereTheHookDoesNotKnowTheInterface) {

@@ -13,6 +13,9 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "address_type.hpp"
+#include "local_routes.hpp"
+#include "netns.hpp"
 #include "nft_import.hpp"
 #include "round_trip.hpp"
 #include "rule_compiler.hpp"
@@ -110,6 +113,67 @@ TEST(NftRoundTrip, SameVerdictAndSameRuleAsTheKernel) {
       rules.rules.size(), nft_rules, r.packets, r.batches, r.retried, keys.size(), r.mismatches.size(), left_out);
   for (const auto& m : r.mismatches) ADD_FAILURE() << m;
   EXPECT_TRUE(r.mismatches.empty());
+}
+
+// fib saddr/daddr type, decided from the DUT's local routing table when
+// the rules are compiled for it: every packet's verdict and deciding rule
+// the same as nftables' at prerouting, for sources and destinations of
+// every type (address_type_corpus), in an inet table (IPv6's types as the
+// route lookup tells them). Multicast is asked of UDP only: the peer's own
+// MLD reports come in while it runs.
+TEST(NftFibType, SameVerdictAndSameRuleAsTheKernel) {
+  if (!have_program("nft")) GTEST_SKIP() << "nft is not installed";
+  VethTopology t;
+  give_every_address_type(t);
+  checked_run({"nft",
+               "add table inet types; add chain inet types pre { type filter hook prerouting priority -300; "
+               "policy accept; }; "
+               "add rule inet types pre fib daddr type broadcast counter accept; "
+               "add rule inet types pre meta l4proto udp fib saddr type local counter drop; "
+               "add rule inet types pre ip daddr 198.51.100.0/24 fib daddr type local counter drop; "
+               "add rule inet types pre meta l4proto udp fib daddr type { local, multicast } counter accept; "
+               "add rule inet types pre meta l4proto tcp fib daddr type != local counter drop; "
+               "add rule inet types pre ip saddr 0.0.0.0/0 fib saddr type != unicast counter accept; "
+               "add rule inet types pre ip6 saddr 2001:db8:7::/48 fib saddr type local counter accept"},
+              {.netns = t.dut_ns});
+  const std::string dump = checked_run({"nft", "-j", "list", "ruleset"}, {.netns = t.dut_ns});
+  const ImportedRules imported = import_nft(dump, "kernel-dump");
+  ASSERT_TRUE(imported.skipped.empty());
+  std::vector<LocalRoute> local;
+  {
+    const NetnsScope in_netns(t.dut_ns);
+    local = read_local_routes();
+  }
+  const RuleSet rules = decide_address_types(imported.rules, local);
+  const CompiledTable table = compile_rules(rules);
+  quiet_local_output(t);
+  checked_run({"nft",
+               "add table inet xb_seen; add chain inet xb_seen pre { type filter hook prerouting "
+               "priority -1000; policy accept; }; add rule inet xb_seen pre counter"},
+              {.netns = t.dut_ns});
+  const std::string policy = "inet types pre policy";
+  auto expected_key = [&](const Classification& c, const std::vector<std::uint8_t>&) {
+    return c.rule == XB_RULE_DEFAULT ? policy : imported.origins.at(c.rule);
+  };
+  auto counters = [&] {
+    std::uint64_t decided = 0;
+    auto counts =
+        deciding_counters(checked_run({"nft", "-j", "list", "table", "inet", "types"}, {.netns = t.dut_ns}), &decided);
+    counts[policy] =
+        counted_at_hook(checked_run({"nft", "-j", "list", "table", "inet", "xb_seen"}, {.netns = t.dut_ns})) - decided;
+    return counts;
+  };
+  const auto frames = address_type_corpus();
+  const RoundTripResult r = round_trip(t, frames, table, expected_key, counters);
+  std::set<std::string> keys;
+  for (const auto& f : frames) keys.insert(expected_key(classify(table, f), f));
+  std::cout << fmt::format(
+      "fib type round trip: {} rules imported, {} local-table routes, {} packets in {} batches ({} retried), {} "
+      "kernel rules and the policy hit, {} mismatches\n",
+      rules.rules.size(), local.size(), r.packets, r.batches, r.retried, keys.size(), r.mismatches.size());
+  for (const auto& m : r.mismatches) ADD_FAILURE() << m;
+  EXPECT_TRUE(r.mismatches.empty());
+  EXPECT_EQ(keys.size(), 8u) << "every rule and the policy decide some packet";
 }
 
 }  // namespace

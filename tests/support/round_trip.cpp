@@ -1,5 +1,6 @@
 #include "round_trip.hpp"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -11,6 +12,7 @@
 #include "oracle_headers.hpp"
 #include "packet_builder.hpp"
 #include "prog_runner.hpp"
+#include "run_command.hpp"
 #include "traffic.hpp"
 
 namespace xb::testing {
@@ -136,10 +138,52 @@ std::vector<std::vector<std::uint8_t>> prerouting_corpus(const RuleSet& rules, s
   return frames;
 }
 
+void give_every_address_type(const VethTopology& t) {
+  const auto in_dut = [&](std::vector<std::string> argv) { checked_run(argv, {.netns = t.dut_ns}); };
+  in_dut({"ip", "addr", "add", "203.0.113.7/28", "dev", t.dut_if});
+  in_dut({"ip", "route", "add", "local", "198.51.100.0/25", "dev", "lo", "table", "local"});
+  in_dut({"ip", "-6", "addr", "add", "2001:db8:5::9/64", "dev", t.dut_if, "nodad"});
+  in_dut({"ip", "-6", "route", "add", "local", "2001:db8:7::/48", "dev", "lo", "table", "local"});
+}
+
+std::vector<std::vector<std::uint8_t>> address_type_corpus() {
+  const auto address = [](Family f, const char* text) {
+    std::array<std::uint8_t, 16> a{};
+    if (inet_pton(f == Family::V4 ? AF_INET : AF_INET6, text, a.data()) != 1)
+      throw std::invalid_argument(std::string("not an address: ") + text);
+    return a;
+  };
+  const std::vector<const char*> dst4 = {"198.18.0.2",     "198.18.0.255", "198.18.0.7",      "203.0.113.7",
+                                         "203.0.113.15",   "203.0.113.16", "198.51.100.0",    "198.51.100.127",
+                                         "198.51.100.128", "127.0.0.1",    "255.255.255.255", "224.0.0.1",
+                                         "239.1.2.3",      "0.0.0.0",      "0.0.0.5",         "10.1.2.3"};
+  const std::vector<const char*> src4 = {"198.18.0.1", "198.18.0.2", "203.0.113.15", "10.9.9.9", "198.51.100.9"};
+  const std::vector<const char*> dst6 = {"2001:2::2",     "2001:2::5", "2001:db8:5::9", "2001:db8:7::1",
+                                         "2001:db8:8::1", "ff02::1",   "ff05::1:3"};
+  const std::vector<const char*> src6 = {"2001:2::1", "2001:2::2", "2001:db8:7:1::3"};
+  std::vector<std::vector<std::uint8_t>> frames;
+  for (const Family f : {Family::V4, Family::V6})
+    for (const char* s : f == Family::V4 ? src4 : src6)
+      for (const char* d : f == Family::V4 ? dst4 : dst6)
+        for (const int proto : {XB_IPPROTO_TCP, XB_IPPROTO_UDP}) {
+          fixtures::OracleHeaders h;
+          h.family = f;
+          h.src = address(f, s);
+          h.dst = address(f, d);
+          h.proto = static_cast<std::uint8_t>(proto);
+          h.has_ports = true;
+          h.sport = 40000;
+          h.dport = 9;
+          frames.push_back(fixtures::build_frame(fixtures::packet_spec(h)));
+        }
+  return frames;
+}
+
 void count_every_packet(const VethTopology& t, const std::string& hook) {
-  run_command(fmt::format("ip netns exec {} nft 'add table inet xb_seen; add chain inet xb_seen seen {{ type filter "
-                          "hook {} priority -1000; policy accept; }}; add rule inet xb_seen seen iifname {} counter'",
-                          t.dut_ns, hook, t.dut_if));
+  run_command(
+      fmt::format("ip netns exec {} nft 'add table inet xb_seen; add chain inet xb_seen seen {{ type filter "
+                  "hook {} priority -1000; policy accept; }}; add rule inet xb_seen seen iifname {} counter'",
+                  t.dut_ns, hook, t.dut_if));
 }
 
 std::uint64_t packets_seen(const VethTopology& t) {

@@ -41,6 +41,18 @@ std::vector<std::vector<std::uint8_t>> input_hook_corpus(const RuleSet& rules, s
 // headers cut short, which boundary_headers aims at rules that read them.
 std::vector<std::vector<std::uint8_t>> prerouting_corpus(const RuleSet& rules, std::size_t count, std::uint64_t seed);
 
+// Gives the DUT of t addresses of every type its local routing table
+// knows: a second IPv4 and IPv6 address, an AnyIP range of each family (a
+// local route of a whole prefix); with its veth's, their subnet
+// broadcasts and loopback.
+void give_every_address_type(const VethTopology& t);
+
+// TCP and UDP packets from and to addresses of every type the DUT has
+// after give_every_address_type: its own, the AnyIP ranges' edges, subnet
+// and limited broadcasts, 0.0.0.0 and 0.0.0.5, multicast, loopback and
+// plain unicast.
+std::vector<std::vector<std::uint8_t>> address_type_corpus();
+
 // Counts every packet the DUT's hook (nftables' "input" or "prerouting")
 // sees from its veth, before any other chain: what the rules' counters
 // do not count was dropped where no counter counts it (iptables' hotdrop).

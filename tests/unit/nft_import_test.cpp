@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "address_type.hpp"
 #include "errors.hpp"
 #include "packet_builder.hpp"
 #include "reference_model.hpp"
@@ -348,6 +349,36 @@ TEST(NftImport, Interfaces) {
   }
   const std::vector<std::string> want = {" iif lo", " iif eth+", " iif eth0", " iif eth1", " oif !wan0 oif !wan1"};
   EXPECT_EQ(got, want);
+}
+
+// fib saddr/daddr type: a type, a set (any of them), != (the others),
+// decided at attach; in IPv6 only what the route lookup tells apart (local,
+// anycast, multicast, the rest), and no interface's routes, no route lookups.
+TEST(NftImport, AddressTypes) {
+#define FIB(FLAG) R"({"fib": {"result": "type", "flags": [")" FLAG R"("]}})"
+  const auto r = import_nft(
+      ruleset({RULE("==", FIB("daddr"), R"({"set": ["local", "broadcast"]})"), RULE("!=", FIB("saddr"), R"("local")")}),
+      "r.json");
+  std::vector<std::string> got;
+  for (const Rule& rule : r.rules.rules)
+    if (rule.src && rule.src->family == Family::V4)
+      got.push_back(address_types_text(rule.src_types) + "/" + address_types_text(rule.dst_types));
+  const std::vector<std::string> want = {"/local,broadcast",
+                                         "unspec,unicast,broadcast,anycast,multicast,blackhole,"
+                                         "unreachable,prohibit,throw,nat,xresolve/"};
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(
+      error_of(ruleset({RULE("==", FIB("daddr"), R"("unicast")")})),
+      R"(r.json:1:273: rule handle 10 of chain inet t input: fib ["daddr"] type == "unicast" in IPv6 (the route )"
+      R"(lookup tells local, anycast and multicast apart from the rest, no more) cannot be expressed by this filter)");
+  EXPECT_EQ(error_of(ruleset({RULE("==", FIB("daddr"), R"("unicast")")}, "ip")).find("(no error)"), 0u);
+  EXPECT_NE(error_of(ruleset({RULE("==", R"({"fib": {"result": "type", "flags": ["daddr", "iif"]}})", R"("local")")}))
+                .find("(an address type on one interface's routes) cannot be expressed"),
+            std::string::npos);
+  EXPECT_NE(error_of(ruleset({RULE("==", R"({"fib": {"result": "oif", "flags": ["daddr", "iif"]}})", R"("eth0")")}))
+                .find("(a route lookup) cannot be expressed"),
+            std::string::npos);
+#undef FIB
 }
 
 // ip ttl and ip6 hoplimit: values, ranges, !=, comparisons; each its family.

@@ -1,7 +1,11 @@
 // Rule files: what parses, and that every error names file:line:column.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
+#include "address_type.hpp"
 #include "errors.hpp"
+#include "header_match.hpp"
 #include "packet_builder.hpp"
 #include "reference_model.hpp"
 #include "rule_compiler.hpp"
@@ -111,9 +115,10 @@ INSTANTIATE_TEST_SUITE_P(
                  "rules.toml:4:9: 'dport' = \"9-3\": range is empty (low > high)"},
         BadInput{"ports_without_tcp_udp", "[[rule]]\naction = \"drop\"\nproto = \"icmp\"\ndport = 3\n",
                  "rules.toml:4:9: ports need proto = \"tcp\" or \"udp\" (or no proto)"},
-        BadInput{"unknown_key", "[[rule]]\naction = \"drop\"\nprot = \"tcp\"\n",
-                 "rules.toml:3:1: unknown key 'prot' in [[rule]]: expected one of name, action, src, dst, proto, "
-                 "sport, dport, tcp-flags, icmp-type, icmp-code, l4-header, ct-state, iif, oif, ttl"},
+        BadInput{
+            "unknown_key", "[[rule]]\naction = \"drop\"\nprot = \"tcp\"\n",
+            "rules.toml:3:1: unknown key 'prot' in [[rule]]: expected one of name, action, src, dst, proto, "
+            "sport, dport, tcp-flags, icmp-type, icmp-code, l4-header, ct-state, iif, oif, ttl, src-type, dst-type"},
         BadInput{"mixed_families", "[[rule]]\naction = \"drop\"\nsrc = \"198.18.0.0/16\"\ndst = \"2001:2::/48\"\n",
                  "rules.toml:4:7: 'src' and 'dst' are of different address families"},
         BadInput{"proto_contradicts_family", "[[rule]]\naction = \"drop\"\nsrc = \"2001:2::/48\"\nproto = \"icmp\"\n",
@@ -251,6 +256,67 @@ TEST(RuleParser, Interfaces) {
                  "xdp-native ingress on eth0 does not know a packet's output interface (routing picks it after the "
                  "hook): rule 'out' at if.toml:10:1 names oif = \"wan0\"");
   }
+}
+
+// src-type/dst-type: one type, a list (any of them) or "!TYPE"; decided
+// from a local table into the prefixes of those types, the kernel's way:
+// 0.0.0.0 and 255.255.255.255 broadcast, 224/4 multicast, else the longest
+// local route's type, else unicast.
+TEST(RuleParser, AddressTypes) {
+  const RuleSet set = parse_rules(
+      "[[rule]]\nname = \"mine\"\naction = \"pass\"\ndst-type = \"LOCAL\"\n"
+      "[[rule]]\nname = \"bcast\"\naction = \"drop\"\ndst-type = [\"broadcast\", \"multicast\"]\n"
+      "[[rule]]\nname = \"spoofed\"\naction = \"drop\"\nsrc-type = \"!unicast\"\nsrc = \"0.0.0.0/0\"\n",
+      "types.toml");
+  EXPECT_EQ(set.rules[0].dst_types, *address_type_bit("local"));
+  EXPECT_EQ(address_types_text(set.rules[1].dst_types), "broadcast,multicast");
+  EXPECT_EQ(set.rules[2].src_types, kAllAddressTypes & ~*address_type_bit("unicast"));
+  EXPECT_EQ(to_toml(parse_rules(to_toml(set), "again.toml")), to_toml(set));
+  EXPECT_NE(to_toml(set).find("src-type = \"!unicast\""), std::string::npos);
+  EXPECT_EQ(error_of("[[rule]]\naction = \"pass\"\ndst-type = [\"local\", \"!broadcast\"]\n"),
+            "rules.toml:3:22: 'dst-type': unknown address type \"!broadcast\": expected one of unspec,unicast,local,"
+            "broadcast,anycast,multicast,blackhole,unreachable,prohibit,throw,nat,xresolve");
+
+  const auto route = [](const char* prefix, std::uint8_t type) {
+    return LocalRoute{
+        *parse_prefix(std::string(prefix).find(':') == std::string::npos ? Family::V4 : Family::V6, prefix), type};
+  };
+  // a namespace with 198.18.0.2/24 and 2001:2::2/64, and an AnyIP /25
+  const std::vector<LocalRoute> table = {route("127.0.0.0/8", 2), route("127.0.0.1", 2),    route("127.255.255.255", 3),
+                                         route("198.18.0.2", 2),  route("198.18.0.255", 3), route("198.51.100.0/25", 2),
+                                         route("::1", 2),         route("2001:2::2", 2),    route("ff00::/8", 5)};
+  const auto texts = [](const std::vector<Prefix>& prefixes) {
+    std::string s;
+    for (const auto& p : prefixes) s += p.str() + " ";
+    return s;
+  };
+  // 127.0.0.0/8 less its broadcast address: 24 prefixes
+  const auto local = prefixes_of_types(Family::V4, table, *address_type_bit("local"));
+  ASSERT_EQ(local.size(), 26u);
+  EXPECT_EQ(local.front().str(), "127.0.0.0/9");
+  EXPECT_EQ(texts({local.end() - 3, local.end()}), "127.255.255.254/32 198.18.0.2/32 198.51.100.0/25 ");
+  EXPECT_EQ(texts(prefixes_of_types(Family::V4, table, *address_type_bit("broadcast"))),
+            "0.0.0.0/32 127.255.255.255/32 198.18.0.255/32 255.255.255.255/32 ");
+  EXPECT_EQ(texts(prefixes_of_types(Family::V4, table, *address_type_bit("multicast"))), "224.0.0.0/4 ");
+  EXPECT_EQ(texts(prefixes_of_types(Family::V6, table, *address_type_bit("local"))), "::1/128 2001:2::2/128 ");
+  EXPECT_EQ(texts(prefixes_of_types(Family::V6, table, *address_type_bit("multicast"))), "ff00::/8 ");
+  // the types partition the space: unicast is all the rest
+  const auto unicast = prefixes_of_types(Family::V4, table, *address_type_bit("unicast"));
+  const auto others = prefixes_of_types(Family::V4, table, kAllAddressTypes & ~*address_type_bit("unicast"));
+  long double covered = 0;
+  for (const auto* list : {&unicast, &others})
+    for (const auto& p : *list) covered += std::pow(2.0L, 32 - p.len);
+  EXPECT_EQ(covered, std::pow(2.0L, 32));
+
+  // undecided, a rule on address types matches nothing; decided, the prefixes
+  const RuleSet decided = decide_address_types(set, table);
+  const auto to = [](const char* dst) { return fixtures::build_frame(fixtures::udp("192.0.2.1", dst, 1, 2)); };
+  EXPECT_EQ(classify(compile_rules(set), to("198.18.0.2")).rule, XB_RULE_DEFAULT);
+  EXPECT_EQ(classify(compile_rules(decided), to("198.18.0.2")).rule, 0u);
+  EXPECT_EQ(classify(compile_rules(decided), to("198.51.100.77")).rule, 0u);
+  EXPECT_EQ(classify(compile_rules(decided), to("198.18.0.255")).rule, 1u);
+  EXPECT_EQ(classify(compile_rules(decided), to("239.1.1.1")).rule, 1u);
+  EXPECT_EQ(classify(compile_rules(decided), to("198.18.0.3")).rule, XB_RULE_DEFAULT);
 }
 
 TEST(RuleParser, Ttl) {
