@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "errors.hpp"
 
@@ -112,9 +113,20 @@ CutTreeBuilder::Region CutTreeBuilder::skip_common_bits(const std::vector<TreeEn
 // keeps every record), those within the space budget (children together hold
 // at most kSpaceFactor times the node's records) win on the smallest fullest
 // child; where no cut fits the budget, the one that replicates least.
-bool CutTreeBuilder::best_cut(const std::vector<TreeEntry>& entries, const Region& region, Cut& cut) const {
+// The cut that separates the records best (the fewest in the fullest
+// child, then the fewest copies), within the space budget if any is. A node
+// too full for a leaf (must_split) where no cut separates anything may
+// still be cut where its records' values meet: broad records (a catch-all,
+// one on connection states) span every field, so no bits are common to all
+// and a cut of the top bits puts every record in one child, yet the other
+// children hold only the broad ones, and that one child has the bits fixed
+// that its next cut needs (ICMP types 1-153 under 16-bit cuts). The deepest
+// such cut is taken: it gets there in one level.
+bool CutTreeBuilder::best_cut(const std::vector<TreeEntry>& entries, const Region& region, bool must_split,
+                              Cut& cut) const {
   const std::uint64_t n = entries.size();
   bool found = false, found_in_budget = false;
+  std::optional<Cut> narrowing;
   std::vector<std::int64_t> diff;
   for (int di = 0; di < kDims; ++di) {
     const Dim d = static_cast<Dim>(di);
@@ -135,10 +147,19 @@ bool CutTreeBuilder::best_cut(const std::vector<TreeEntry>& entries, const Regio
         diff[b + 1] -= 1;
         sum += b - a + 1;
       }
-      std::int64_t run = 0, max_child = 0;
-      for (std::uint32_t j = 0; j < children; ++j) max_child = std::max(max_child, run += diff[j]);
-      if (static_cast<std::uint64_t>(max_child) >= n) continue;  // separates nothing
+      std::int64_t run = 0, max_child = 0, min_child = static_cast<std::int64_t>(n);
+      for (std::uint32_t j = 0; j < children; ++j) {
+        run += diff[j];
+        max_child = std::max(max_child, run);
+        min_child = std::min(min_child, run);
+      }
       const Cut c{d, k, static_cast<std::uint64_t>(max_child), sum, narrowed};
+      if (static_cast<std::uint64_t>(max_child) >= n) {  // separates nothing
+        if (must_split && static_cast<std::uint64_t>(min_child) < n &&
+            (!narrowing || k > narrowing->bits || (k == narrowing->bits && sum < narrowing->sum)))
+          narrowing = c;
+        continue;
+      }
       const bool in_budget = sum + children <= kSpaceFactor * n;
       bool better;
       if (!found)
@@ -155,6 +176,10 @@ bool CutTreeBuilder::best_cut(const std::vector<TreeEntry>& entries, const Regio
         found_in_budget = in_budget;
       }
     }
+  }
+  if (!found && narrowing) {
+    cut = *narrowing;
+    found = true;
   }
   return found;
 }
@@ -193,7 +218,8 @@ xb_node CutTreeBuilder::node(std::vector<TreeEntry>& entries, const Region& regi
   prune(entries, region, kPairwisePruneMax);
   Cut cut;
   // A small node is a leaf; so is one at the depth the BPF walk stops at.
-  if (entries.size() <= XB_LEAF_MAX / 2 || depth == XB_MAX_DEPTH || !best_cut(entries, region, cut)) {
+  if (entries.size() <= XB_LEAF_MAX / 2 || depth == XB_MAX_DEPTH ||
+      !best_cut(entries, region, layout_.narrowing_cuts && entries.size() > XB_LEAF_MAX, cut)) {
     prune(entries, region, entries.size());
     // a port rule without a protocol is one entry for TCP and one for UDP:
     // one record, listed once (they stay adjacent, as they were made)

@@ -45,6 +45,11 @@ struct TableLayout {
   std::uint64_t block_budget = ~std::uint64_t{0};                // past it, build throws OverBudget
   std::uint64_t work = 0;                                        // build steps taken (CutTreeBuilder::node)
   std::uint64_t work_budget = ~std::uint64_t{0};                 // past it, build throws OverBudget
+  // Cut a node too full for a leaf that no cut separates where its records'
+  // values meet (CutTreeBuilder::best_cut). Off in the merge trials: a tree
+  // that needs it stays its own, and every rule set that builds without it
+  // gets the trees it always got.
+  bool narrowing_cuts = true;
   std::uint64_t blocks() const {
     return (node_slots.size() + XB_NODES_PER_BLOCK - 1) / XB_NODES_PER_BLOCK + leaf_blocks;
   }
@@ -80,7 +85,7 @@ class CutTreeBuilder {
   xb_node node(std::vector<TreeEntry>& entries, const Region& region, std::uint32_t depth);
   xb_node leaf(const std::vector<TreeEntry>& entries, std::uint32_t depth);
   Region skip_common_bits(const std::vector<TreeEntry>& entries, const Region& region, Dim d) const;
-  bool best_cut(const std::vector<TreeEntry>& entries, const Region& region, Cut& cut) const;
+  bool best_cut(const std::vector<TreeEntry>& entries, const Region& region, bool must_split, Cut& cut) const;
   void prune(std::vector<TreeEntry>& entries, const Region& region, std::size_t pairwise_max) const;
   Range region_range(const Region& region, Dim d) const;
   std::uint32_t max_bits(const Region& region, Dim d) const;

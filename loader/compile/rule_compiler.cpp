@@ -282,6 +282,7 @@ class Compiler {
     t->layout.stats = &t->stats;
     t->layout.block_budget = limited ? block_budget : XB_MAX_BLOCKS - XB_FAMILIES;
     if (limited) t->layout.work_budget = work_budget;
+    t->layout.narrowing_cuts = !limited;
     struct CountWork {
       const detail::TableLayout& layout;
       std::uint64_t* done;

@@ -20,10 +20,12 @@
 #include "conntrack_tracking.hpp"
 #include "errors.hpp"
 #include "filter_attach.hpp"
+#include "iptables_import.hpp"
 #include "netns.hpp"
 #include "packet_builder.hpp"
 #include "rule_set.hpp"
 #include "test_namespaces.hpp"
+#include "text_input.hpp"
 #include "traffic.hpp"
 
 namespace xb {
@@ -173,7 +175,7 @@ class ConnectionState : public ::testing::Test {
     const CounterSnapshot s = read_filter_counters(state_, record);
     std::map<std::string, std::uint64_t> out;
     for (std::size_t i = 0; i < s.rules.size() && i < record.rule_names.size(); ++i)
-      out[record.rule_names[i]] = s.rules[i].packets;
+      out[record.rule_names[i]] += s.rules[i].packets;  // an imported rule may be several of the filter's
     return out;
   }
 
@@ -211,6 +213,51 @@ TEST_P(ConnectionStateAtHook, NewConnectionsOnlyWhereOpenAndRepliesToOurOwn) {
 
 INSTANTIATE_TEST_SUITE_P(Hooks, ConnectionStateAtHook,
                          ::testing::Values("xdp-native", "xdp-generic", "tc-cls", "tcx", "netfilter"),
+                         [](const ::testing::TestParamInfo<const char*>& hook) {
+                           std::string n = hook.param;
+                           for (char& ch : n)
+                             if (ch == '-') ch = '_';
+                           return n;
+                         });
+
+class UfwAtHook : public ConnectionState, public ::testing::WithParamInterface<const char*> {};
+
+// ufw's own rules (tests/data/import/ufw-0.36.rules: what ufw 0.36 writes
+// for `limit ssh`, `allow 80/tcp` and an allow from a prefix), imported
+// with --skip-unsupported and attached, keep ufw's promises over real TCP:
+// a new connection to a port ufw does not allow is dropped, one to an
+// allowed port connects, the DUT's own connection out gets its replies.
+// What the import leaves out only logs, rate-limits new ssh connections
+// (-m recent) and drops IPv6 type-0 routing headers (-m rt): each named.
+TEST_P(UfwAtHook, KeepsUfwsPromises) {
+  const Hook hook = parse_hook(GetParam());
+  IptablesImportOptions skip;
+  skip.skip_unsupported = true;
+  const ImportedRules ufw =
+      import_iptables(read_text_input(std::string(XB_TEST_DATA) + "/import/ufw-0.36.rules"), "ufw-0.36.rules", skip);
+  for (const auto& left_out : ufw.skipped)
+    EXPECT_TRUE(left_out.find(": -m limit: ") != std::string::npos ||
+                left_out.find(": -m recent: ") != std::string::npos || left_out.find(": -m rt: ") != std::string::npos)
+        << left_out;
+  EXPECT_EQ(ufw.skipped.size(), 14u);
+  const UniqueFd ssh = testing::tcp_listener(topo_.dut_ns, 22);
+  const UniqueFd web = testing::tcp_listener(topo_.dut_ns, 80);
+  const UniqueFd other = testing::tcp_listener(topo_.dut_ns, 8080);
+  const UniqueFd outside = testing::tcp_listener(topo_.gen_ns, 9090);
+  const AttachmentRecord record = attach_filter(state_, request(hook), CompiledRuleSet(ufw.rules));
+  EXPECT_TRUE(record.conntrack);
+
+  EXPECT_TRUE(testing::tcp_connects(topo_.gen_ns, VethTopology::kDutAddr, 22, 2s)) << "ufw limit ssh";
+  EXPECT_TRUE(testing::tcp_connects(topo_.gen_ns, VethTopology::kDutAddr, 80, 2s)) << "ufw allow 80/tcp";
+  EXPECT_FALSE(testing::tcp_connects(topo_.gen_ns, VethTopology::kDutAddr, 8080, 1s)) << "a port ufw does not allow";
+  EXPECT_TRUE(testing::tcp_connects(topo_.dut_ns, VethTopology::kGenAddr, 9090, 2s)) << "the DUT's own connection";
+  const auto c = counts(record);
+  EXPECT_GE(c.at("ip4:ufw-before-input:2"), 2u) << "RELATED,ESTABLISHED";
+  EXPECT_GE(c.at("ip4:ufw-user-input:4"), 1u) << "allow 80/tcp";
+  detach_filter(state_, record);
+}
+
+INSTANTIATE_TEST_SUITE_P(Hooks, UfwAtHook, ::testing::Values("xdp-native", "tc-cls"),
                          [](const ::testing::TestParamInfo<const char*>& hook) {
                            std::string n = hook.param;
                            for (char& ch : n)

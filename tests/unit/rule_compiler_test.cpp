@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "errors.hpp"
+#include "packet_builder.hpp"
 #include "reference_model.hpp"
 #include "synthetic_rules.hpp"
 
@@ -92,6 +93,27 @@ TEST(RuleCompiler, ManyRulesOnOneAddressSeparateByPort) {
     text += fmt::format("[[rule]]\naction = \"drop\"\ndst = \"198.18.0.1\"\nproto = \"udp\"\nsport = {}\n", i);
   const auto t = compile_rules(parse_rules(text, "ports.toml"));
   EXPECT_LE(t.stats.max_leaf, static_cast<std::uint32_t>(XB_LEAF_MAX));
+}
+
+// A host firewall's shape (ufw6's before-input): rules on connection states
+// first, which span every field, then many ICMP types. No bits are common to
+// all records, so no cut of the type's top bits separates any, yet the types
+// lie in its low byte: the tree cuts down to it (CutTreeBuilder::best_cut)
+// and then the types apart, each packet still judged by its first rule.
+TEST(RuleCompiler, ManyTypesBehindStatefulRulesSeparate) {
+  std::string text =
+      "[[rule]]\naction = \"pass\"\nct-state = [\"established\", \"related\"]\n"
+      "[[rule]]\naction = \"drop\"\nct-state = \"invalid\"\n";
+  for (int type = 1; type <= 2 * XB_LEAF_MAX; ++type)
+    text += fmt::format("[[rule]]\naction = \"pass\"\nproto = \"icmpv6\"\nicmp-type = {}\nttl = 255\n", type * 7);
+  const RuleSet set = parse_rules(text, "ufw6.toml");
+  const auto t = compile_rules(set);
+  EXPECT_LE(t.stats.max_leaf, static_cast<std::uint32_t>(XB_LEAF_MAX));
+  for (int type = 1; type <= 2 * XB_LEAF_MAX; ++type) {
+    auto spec = fixtures::icmp("2001:db8::1", "2001:db8::2", static_cast<std::uint8_t>(type * 7));
+    spec.ttl = 255;
+    EXPECT_EQ(classify(t, fixtures::build_frame(spec)).rule, static_cast<std::uint32_t>(type + 1));
+  }
 }
 
 // A catch-all rule ends every leaf it reaches: the rules after it never win.
