@@ -38,6 +38,9 @@ enum xb_verdict {
 #define XB_IPPROTO_ICMP 1
 #define XB_IPPROTO_TCP 6
 #define XB_IPPROTO_UDP 17
+#define XB_IPPROTO_DCCP 33
+#define XB_IPPROTO_SCTP 132
+#define XB_IPPROTO_UDPLITE 136
 #define XB_IPPROTO_ICMPV6 58
 /* IPv6 extension headers the parser walks */
 #define XB_IPPROTO_HOPOPTS 0
@@ -76,17 +79,20 @@ enum xb_key_word {
 /*
  * What the parser read of the transport header: the low bits of the key's
  * protocol word, so a rule's box says which headers its fields are read
- * from. A whole TCP or UDP header is PORTS, a whole ICMP header ICMP, a
- * later fragment or another protocol nothing. SHORT and TINY are what
- * iptables' own matches cannot read and drop on the spot ("hotdrop",
- * docs/rules.md): only rule sets that ask for it (xb_meta.short_l4) judge
- * such packets by their rules; the others call them malformed.
+ * from. A whole TCP, UDP, UDP-Lite, SCTP or DCCP header is PORTS, a whole
+ * ICMP header ICMP, a later fragment or another protocol nothing. SHORT and
+ * TINY are what iptables' own matches cannot read and drop on the spot
+ * ("hotdrop", docs/rules.md): only rule sets that ask for it
+ * (xb_meta.short_l4) judge such TCP, UDP and ICMP packets by their rules;
+ * the others call them malformed. UDP-Lite, SCTP and DCCP cut short always
+ * go to the rules (they did before their ports were read).
  */
 #define XB_L4_PORTS 1 /* source and destination port read (the first 4 bytes) */
 #define XB_L4_ICMP 2  /* ICMP type and code, from a whole ICMP header (8 bytes) */
-#define XB_L4_SHORT 4 /* cut short of its whole size (TCP 20, UDP 8, ICMP 8 bytes),
-			 or TCP in an IPv4 fragment at offset 1 (8 bytes) */
-#define XB_L4_TINY 8  /* TCP or UDP cut short of its ports (under 4 bytes) */
+#define XB_L4_SHORT 4 /* cut short of its whole size (TCP 20, UDP and UDP-Lite 8,
+			 SCTP and DCCP 12, ICMP 8 bytes), or TCP in an IPv4
+			 fragment at offset 1 (8 bytes) */
+#define XB_L4_TINY 8  /* a header with ports cut short of them (under 4 bytes) */
 #define XB_L4_BITS 4
 
 /*

@@ -125,6 +125,22 @@ static __always_inline int xb_parse_l4(XB_CTX ctx, __u32 off, __u32 end,
 		pkt->sport = xb_be16(&l4[0]);
 		pkt->dport = xb_be16(&l4[2]);
 		pkt->l4 = XB_L4_PORTS;
+	} else if (pkt->proto == XB_IPPROTO_SCTP || pkt->proto == XB_IPPROTO_DCCP ||
+		   pkt->proto == XB_IPPROTO_UDPLITE) {
+		/* ports lead these headers too; whole: the header iptables'
+		 * sctp, dccp and udp matches read (12, 12, 8 bytes). One cut
+		 * short is no malformed packet here: rule sets that never
+		 * named these protocols judged it by their rules before, and
+		 * still do; only a rule on its ports asks for the whole */
+		__u32 whole = pkt->proto == XB_IPPROTO_UDPLITE ? 8 : 12;
+
+		if (off + 4 > end || xb_ctx_load(ctx, off, l4, 4)) {
+			pkt->l4 = XB_L4_SHORT | XB_L4_TINY;
+			return XB_PARSE_OK;
+		}
+		pkt->sport = xb_be16(&l4[0]);
+		pkt->dport = xb_be16(&l4[2]);
+		pkt->l4 = off + whole > end ? XB_L4_SHORT | XB_L4_PORTS : XB_L4_PORTS;
 	} else if ((pkt->proto == XB_IPPROTO_ICMP && pkt->family == XB_FAMILY_V4) ||
 		   (pkt->proto == XB_IPPROTO_ICMPV6 && pkt->family == XB_FAMILY_V6)) {
 		if (off + 8 > end)

@@ -34,9 +34,9 @@ const std::map<std::string, std::string>& unsupported_matches() {
 }
 
 const std::set<std::string>& supported_matches() {
-  static const std::set<std::string> m = {"tcp",       "udp", "icmp",    "icmp6",     "icmpv6",
-                                          "multiport", "set", "comment", "conntrack", "state",
-                                          "iprange",   "ttl", "hl",      "addrtype"};
+  static const std::set<std::string> m = {"tcp", "udp",      "icmp",      "icmp6", "icmpv6",  "multiport",
+                                          "set", "comment",  "conntrack", "state", "iprange", "ttl",
+                                          "hl",  "addrtype", "sctp",      "dccp"};
   return m;
 }
 

@@ -64,7 +64,7 @@ class RuleReader {
   // modules in the rule's order; a tcp, udp, icmp or multiport match that
   // cannot read its header drops the packet there ("hotdrop"), so the order
   // matters. Each module's factors: all of these (each one of its matches).
-  enum class ModuleKind { Ip, Tcp, Udp, Icmp, Multiport, Set, Conntrack, Iprange, Ttl, Addrtype, Other };
+  enum class ModuleKind { Ip, Tcp, Udp, Sctp, Dccp, Icmp, Multiport, Set, Conntrack, Iprange, Ttl, Addrtype, Other };
   struct Module {
     ModuleKind kind = ModuleKind::Other;
     std::vector<std::vector<HeaderMatch>> factors;
@@ -126,6 +126,9 @@ class RuleReader {
     if (opt == "-o" || opt == "--out-interface") return interface(word, false);
     if (opt == "-f" || opt == "--fragment") unsupported(word, "-f (fragments only)");
     if (opt == "--tcp-option") unsupported(word, "--tcp-option (TCP options)");
+    if (opt == "--chunk-types") unsupported(word, "--chunk-types (SCTP chunks)");
+    if (opt == "--dccp-types" || opt == "--dccp-option")
+      unsupported(word, fmt::format("{} (DCCP packet types and options)", opt));
     if (opt == "--reject-with") {
       value(word);  // REJECT's; the filter drops, noted by the importer
       return;
@@ -201,6 +204,8 @@ class RuleReader {
   static ModuleKind module_kind(const std::string& name) {
     if (name == "tcp") return ModuleKind::Tcp;
     if (name == "udp") return ModuleKind::Udp;
+    if (name == "sctp") return ModuleKind::Sctp;
+    if (name == "dccp") return ModuleKind::Dccp;
     if (name == "icmp" || name == "icmp6" || name == "icmpv6") return ModuleKind::Icmp;
     if (name == "multiport") return ModuleKind::Multiport;
     if (name == "conntrack" || name == "state") return ModuleKind::Conntrack;
@@ -221,8 +226,22 @@ class RuleReader {
   }
   Module& ports_module() {
     for (auto it = modules_.rbegin(); it != modules_.rend(); ++it)
-      if (it->kind == ModuleKind::Tcp || it->kind == ModuleKind::Udp) return *it;
-    return module_of(proto_ == XB_IPPROTO_UDP ? ModuleKind::Udp : ModuleKind::Tcp);
+      if (port_module(it->kind)) return *it;
+    // the match iptables loads for -p PROTO --dport
+    switch (proto_.value_or(XB_IPPROTO_TCP)) {
+      case XB_IPPROTO_UDP:
+        return module_of(ModuleKind::Udp);
+      case XB_IPPROTO_SCTP:
+        return module_of(ModuleKind::Sctp);
+      case XB_IPPROTO_DCCP:
+        return module_of(ModuleKind::Dccp);
+      default:
+        return module_of(ModuleKind::Tcp);
+    }
+  }
+  // the matches of one protocol's ports (xt_tcpudp.c, xt_sctp.c, xt_dccp.c)
+  static bool port_module(ModuleKind k) {
+    return k == ModuleKind::Tcp || k == ModuleKind::Udp || k == ModuleKind::Sctp || k == ModuleKind::Dccp;
   }
 
   // -m iprange --src-range/--dst-range LO-HI: the prefixes that cover it
@@ -395,7 +414,10 @@ class RuleReader {
       }
       servent entry{}, *found = nullptr;
       std::array<char, 1024> buf{};
-      const char* proto = proto_ == XB_IPPROTO_UDP ? "udp" : "tcp";
+      const char* proto = proto_ == XB_IPPROTO_UDP    ? "udp"
+                          : proto_ == XB_IPPROTO_SCTP ? "sctp"
+                          : proto_ == XB_IPPROTO_DCCP ? "dccp"
+                                                      : "tcp";
       if (getservbyname_r(s.c_str(), proto, &entry, buf.data(), buf.size(), &found) == 0 && found)
         return ntohs(static_cast<std::uint16_t>(found->s_port));
       error(v, fmt::format("'{}': expected a port number or a service name from /etc/services", s));
@@ -568,9 +590,10 @@ class RuleReader {
       }
       if (!proto_) error(opt, fmt::format("{} needs -p tcp or -p udp", opt.text));
       if (what == "TCP flags" && proto_ != XB_IPPROTO_TCP) error(opt, fmt::format("{} needs -p tcp", opt.text));
-      if (proto_ != XB_IPPROTO_TCP && proto_ != XB_IPPROTO_UDP)
-        unsupported(proto_word_,
-                    fmt::format("ports of protocol {} (the filter reads TCP and UDP ports)", proto_word_.text));
+      if (!carries_ports(*proto_))
+        unsupported(proto_word_, fmt::format("ports of protocol {} (the filter reads TCP, UDP, UDP-Lite, SCTP and "
+                                             "DCCP ports)",
+                                             proto_word_.text));
     }
     auto too_many = [&](std::size_t n) {
       if (n > kMaxExpansion)
@@ -580,9 +603,10 @@ class RuleReader {
                         source_, rule_.line, kMaxExpansion));
     };
     // the packets that get this far, and those a match that cannot read
-    // its header drops (xt_tcpudp.c, xt_multiport.c, icmp_match): TCP
-    // under 20 bytes or at IPv4 fragment offset 1, UDP and ICMP under 8
-    // bytes, multiport under 4. A later module never sees them.
+    // its header drops (xt_tcpudp.c, xt_sctp.c, xt_dccp.c, xt_multiport.c,
+    // icmp_match): TCP under 20 bytes or at IPv4 fragment offset 1, UDP and
+    // ICMP under 8 bytes, SCTP and DCCP under 12, multiport under 4. A later
+    // module never sees them.
     std::vector<HeaderMatch> result{base_};
     for (auto& mod : modules_) {
       // iptables refuses these without an option; nothing says what they would match
@@ -592,16 +616,16 @@ class RuleReader {
       if (mod.factors.empty() && mod.kind == ModuleKind::Multiport)
         error(mod.word, "-m multiport needs --sports, --dports or --ports (iptables refuses it without)");
       for (const auto& ref : mod.sets) mod.factors.push_back(ipset_matches(ref, base_.family, proto_, source_));
-      const bool reads_header = mod.kind == ModuleKind::Tcp || mod.kind == ModuleKind::Udp ||
-                                mod.kind == ModuleKind::Icmp || mod.kind == ModuleKind::Multiport;
+      const bool reads_header =
+          port_module(mod.kind) || mod.kind == ModuleKind::Icmp || mod.kind == ModuleKind::Multiport;
       if (reads_header && proto_) {
         HeaderMatch cut = one();
         cut.proto = proto_;
         cut.l4_header = mod.kind == ModuleKind::Multiport ? L4Header::Tiny : L4Header::Short;
         for (auto& h : intersect(result, {cut})) out_.hotdrop.push_back(std::move(h));
         too_many(out_.hotdrop.size());
-        // a tcp or udp match with no option still needs its whole header
-        if (mod.factors.empty() && (mod.kind == ModuleKind::Tcp || mod.kind == ModuleKind::Udp)) {
+        // a tcp, udp, sctp or dccp match with no option still needs its whole header
+        if (mod.factors.empty() && port_module(mod.kind)) {
           HeaderMatch whole = one();
           whole.sport = {PortRange{}};
           mod.factors.push_back({whole});

@@ -76,8 +76,10 @@ class RuleReader {
             fmt::format("a rule that expands to more than {} rules (negations and sets multiply)", kMaxExpansion));
     }
     for (const auto& m : result)
-      if ((!m.sport.empty() || !m.dport.empty()) && m.proto != XB_IPPROTO_TCP && m.proto != XB_IPPROTO_UDP)
-        unsupported("ports ('th' or a set's) of packets that need not be TCP or UDP (add meta l4proto { tcp, udp })");
+      if ((!m.sport.empty() || !m.dport.empty()) && !(m.proto && carries_ports(*m.proto)))
+        unsupported(
+            "ports ('th' or a set's) of packets that need not be TCP, UDP, UDP-Lite, SCTP or DCCP (add meta l4proto "
+            "{ tcp, udp })");
     if (reject_family_) std::erase_if(result, [&](const HeaderMatch& m) { return m.family != *reject_family_; });
     // what the rule asks of an IPv6 address's type, where it can still
     // match IPv6 (a rule for IPv4 only may ask anything)
@@ -163,9 +165,15 @@ class RuleReader {
       if (proto == "ip" && field == "protocol") return {Field::Proto, Family::V4, {}, text};
       if (proto == "ip" && field == "ttl") return {Field::Ttl, Family::V4, {}, text};
       if (proto == "ip6" && field == "hoplimit") return {Field::Ttl, Family::V6, {}, text};
-      if ((proto == "tcp" || proto == "udp") && (field == "sport" || field == "dport"))
-        return {
-            field == "sport" ? Field::Sport : Field::Dport, {}, proto == "tcp" ? XB_IPPROTO_TCP : XB_IPPROTO_UDP, text};
+      if (field == "sport" || field == "dport") {
+        static const std::pair<const char*, std::uint8_t> kPortProtocols[] = {{"tcp", XB_IPPROTO_TCP},
+                                                                              {"udp", XB_IPPROTO_UDP},
+                                                                              {"udplite", XB_IPPROTO_UDPLITE},
+                                                                              {"sctp", XB_IPPROTO_SCTP},
+                                                                              {"dccp", XB_IPPROTO_DCCP}};
+        for (const auto& [name, number] : kPortProtocols)
+          if (proto == name) return {field == "sport" ? Field::Sport : Field::Dport, {}, number, text};
+      }
       if (proto == "th" && (field == "sport" || field == "dport"))
         return {field == "sport" ? Field::Sport : Field::Dport, {}, {}, text};
       if (proto == "tcp" && field == "flags") return {Field::TcpFlags, {}, XB_IPPROTO_TCP, text};
@@ -257,6 +265,15 @@ class RuleReader {
     error(fmt::format("{}: expected a port", v.dump()));
   }
 
+  // nft reads a port where it lies, from any header that holds it. A
+  // UDP-Lite, SCTP or DCCP header cut short goes to the rules (bpf/xb_abi.h
+  // XB_L4_SHORT), so there that is what the rule says; TCP and UDP cut
+  // short are malformed unless the rules ask for them.
+  static void read_ports_as_nft(HeaderMatch& m, std::optional<std::uint8_t> proto) {
+    if (proto == XB_IPPROTO_UDPLITE || proto == XB_IPPROTO_SCTP || proto == XB_IPPROTO_DCCP)
+      m.l4_header = L4Header::Ports;
+  }
+
   // The matches of one field having one value (a prefix or a range may be several).
   std::vector<HeaderMatch> with_value(const HeaderMatch& base, const FieldRef& f, const json& raw) const {
     const json& v = element_value(raw);
@@ -314,6 +331,7 @@ class RuleReader {
         else
           r = {port(v), port(v)};
         (f.field == Field::Sport ? m.sport : m.dport) = {r};
+        read_ports_as_nft(m, f.proto);
         return {m};
       }
       case Field::IcmpType: {
@@ -568,6 +586,7 @@ class RuleReader {
       HeaderMatch m = b;
       if (f.proto) m.proto = f.proto;
       (f.field == Field::Sport ? m.sport : m.dport) = result;
+      read_ports_as_nft(m, f.proto);
       out.push_back(m);
     }
     return out;

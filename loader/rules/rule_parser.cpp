@@ -431,8 +431,9 @@ class Reader {
     if (rule.src && rule.dst && rule.src->family != rule.dst->family)
       fail(where("dst"), "'src' and 'dst' are of different address families");
     const auto fams = rule.families();
-    if (ports_node && rule.proto && *rule.proto != XB_IPPROTO_TCP && *rule.proto != XB_IPPROTO_UDP)
-      fail(*ports_node, file_, "ports need proto = \"tcp\" or \"udp\" (or no proto)");
+    if (ports_node && rule.proto && !carries_ports(*rule.proto))
+      fail(*ports_node, file_,
+           "ports need proto = \"tcp\", \"udp\", \"udplite\", \"sctp\" or \"dccp\" (or no proto: TCP and UDP)");
     if (rule.tcp_flags && rule.proto != XB_IPPROTO_TCP) fail(where("tcp-flags"), "'tcp-flags' needs proto = \"tcp\"");
     if ((rule.icmp_type || rule.icmp_code) && rule.proto != XB_IPPROTO_ICMP && rule.proto != XB_IPPROTO_ICMPV6)
       fail(where(rule.icmp_type ? "icmp-type" : "icmp-code"),

@@ -48,6 +48,13 @@ struct TtlRange {
   bool operator==(const TtlRange&) const = default;
 };
 
+// Whether a protocol's header starts with the source and destination ports
+// the rules read: TCP, UDP, UDP-Lite, SCTP, DCCP.
+inline bool carries_ports(std::uint8_t proto) {
+  return proto == XB_IPPROTO_TCP || proto == XB_IPPROTO_UDP || proto == XB_IPPROTO_UDPLITE ||
+         proto == XB_IPPROTO_SCTP || proto == XB_IPPROTO_DCCP;
+}
+
 struct TcpFlagsMatch {
   std::uint8_t mask = 0;   // flags looked at
   std::uint8_t value = 0;  // required values of those flags

@@ -179,6 +179,29 @@ std::vector<std::vector<std::uint8_t>> address_type_corpus() {
   return frames;
 }
 
+std::vector<std::vector<std::uint8_t>> port_protocol_corpus() {
+  std::vector<std::vector<std::uint8_t>> frames;
+  const std::uint16_t ports[] = {53, 79, 80, 999, 1000, 2000, 2001, 5000, 6000};
+  enum class Cut { Whole, WithPorts, WithoutPorts, LaterFragment };
+  for (const Family f : {Family::V4, Family::V6})
+    for (const int proto : {XB_IPPROTO_UDPLITE, XB_IPPROTO_SCTP, XB_IPPROTO_DCCP})
+      for (const Cut cut : {Cut::Whole, Cut::WithPorts, Cut::WithoutPorts, Cut::LaterFragment})
+        for (std::size_t i = 0; i < std::size(ports); ++i) {
+          if (cut == Cut::LaterFragment && (f == Family::V6 || i > 2)) continue;
+          fixtures::OracleHeaders h;
+          h.family = f;
+          h.src = fixtures::address(f == Family::V4 ? "198.18.0.1" : "2001:2::1");
+          h.dst = fixtures::address(f == Family::V4 ? "198.18.0.2" : "2001:2::2");
+          h.proto = static_cast<std::uint8_t>(proto);
+          h.sport = ports[i];
+          h.dport = ports[std::size(ports) - 1 - i];
+          h.has_ports = cut == Cut::Whole || cut == Cut::WithPorts;
+          h.short_header = cut == Cut::WithPorts || cut == Cut::WithoutPorts;
+          frames.push_back(fixtures::build_frame(fixtures::packet_spec(h)));
+        }
+  return frames;
+}
+
 void count_every_packet(const VethTopology& t, const std::string& hook) {
   run_command(
       fmt::format("ip netns exec {} nft 'add table inet xb_seen; add chain inet xb_seen seen {{ type filter "

@@ -53,6 +53,11 @@ void give_every_address_type(const VethTopology& t);
 // plain unicast.
 std::vector<std::vector<std::uint8_t>> address_type_corpus();
 
+// UDP-Lite, SCTP and DCCP packets of both families with ports at and
+// around 53, 80, 1000-2000 and 5000/6000: whole headers, headers cut short
+// with their ports and without, and IPv4 later fragments.
+std::vector<std::vector<std::uint8_t>> port_protocol_corpus();
+
 // Counts every packet the DUT's hook (nftables' "input" or "prerouting")
 // sees from its veth, before any other chain: what the rules' counters
 // do not count was dropped where no counter counts it (iptables' hotdrop).

@@ -360,9 +360,9 @@ INSTANTIATE_TEST_SUITE_P(
         Refusal{"-A INPUT ! -p tcp -j DROP",
                 "fw.rules:6:10: '! -p' (protocol negated) cannot be expressed by this filter"},
         Refusal{"-A INPUT -f -j DROP", "fw.rules:6:10: -f (fragments only) cannot be expressed by this filter"},
-        Refusal{"-A INPUT -p sctp -m multiport --dports 80 -j DROP",
-                "fw.rules:6:13: ports of protocol sctp (the filter reads TCP and UDP ports) cannot be expressed by "
-                "this filter"},
+        Refusal{"-A INPUT -p gre -m multiport --dports 80 -j DROP",
+                "fw.rules:6:13: ports of protocol gre (the filter reads TCP, UDP, UDP-Lite, SCTP and DCCP ports) "
+                "cannot be expressed by this filter"},
         Refusal{"-A INPUT -p icmp -m icmp ! --icmp-type 8 -j DROP",
                 "fw.rules:6:26: '! --icmp-type' (ICMP type negated) cannot be expressed by this filter"},
         Refusal{"-A INPUT -s 10.0.12.0/255.0.255.0 -j DROP",

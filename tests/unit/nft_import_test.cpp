@@ -234,9 +234,10 @@ INSTANTIATE_TEST_SUITE_P(
         Refusal{RULE("==", R"({"payload": {"protocol": "ip6", "field": "nexthdr"}})", R"("tcp")"),
                 "r.json:1:273: rule handle 10 of chain inet t input: ip6 nexthdr (the first next-header field, not "
                 "the transport after extension headers: write meta l4proto) cannot be expressed by this filter"},
-        Refusal{RULE("==", R"({"payload": {"protocol": "th", "field": "dport"}})", "53"),
-                "r.json:1:273: rule handle 10 of chain inet t input: ports ('th' or a set's) of packets that need not "
-                "be TCP or UDP (add meta l4proto { tcp, udp }) cannot be expressed by this filter"},
+        Refusal{
+            RULE("==", R"({"payload": {"protocol": "th", "field": "dport"}})", "53"),
+            "r.json:1:273: rule handle 10 of chain inet t input: ports ('th' or a set's) of packets that need not "
+            "be TCP, UDP, UDP-Lite, SCTP or DCCP (add meta l4proto { tcp, udp }) cannot be expressed by this filter"},
         Refusal{RULE("==", R"({"payload": {"protocol": "ip", "field": "length"}})", "1"),
                 "r.json:1:273: rule handle 10 of chain inet t input: the header field ip length cannot be expressed by "
                 "this filter"},

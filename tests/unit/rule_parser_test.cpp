@@ -114,7 +114,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"empty_range", "[[rule]]\naction = \"drop\"\nproto = \"udp\"\ndport = \"9-3\"\n",
                  "rules.toml:4:9: 'dport' = \"9-3\": range is empty (low > high)"},
         BadInput{"ports_without_tcp_udp", "[[rule]]\naction = \"drop\"\nproto = \"icmp\"\ndport = 3\n",
-                 "rules.toml:4:9: ports need proto = \"tcp\" or \"udp\" (or no proto)"},
+                 "rules.toml:4:9: ports need proto = \"tcp\", \"udp\", \"udplite\", \"sctp\" or \"dccp\" (or no proto: "
+                 "TCP and UDP)"},
         BadInput{
             "unknown_key", "[[rule]]\naction = \"drop\"\nprot = \"tcp\"\n",
             "rules.toml:3:1: unknown key 'prot' in [[rule]]: expected one of name, action, src, dst, proto, "
@@ -317,6 +318,36 @@ TEST(RuleParser, AddressTypes) {
   EXPECT_EQ(classify(compile_rules(decided), to("198.18.0.255")).rule, 1u);
   EXPECT_EQ(classify(compile_rules(decided), to("239.1.1.1")).rule, 1u);
   EXPECT_EQ(classify(compile_rules(decided), to("198.18.0.3")).rule, XB_RULE_DEFAULT);
+}
+
+// Ports of UDP-Lite, SCTP and DCCP: read from a whole header (8, 12, 12
+// bytes); one cut short is no malformed packet (rule sets that never named
+// these protocols judged it by their rules, and still do), and matches a
+// rule on ports only where it reads them from any header that holds them.
+TEST(RuleParser, PortsOfSctpDccpAndUdpLite) {
+  const RuleSet set = parse_rules(
+      "[[rule]]\nname = \"sctp\"\naction = \"drop\"\nproto = \"sctp\"\ndport = 80\n"
+      "[[rule]]\nname = \"dccp-any-header\"\naction = \"drop\"\nproto = \"dccp\"\ndport = 80\n"
+      "l4-header = \"ports\"\n"
+      "[[rule]]\nname = \"udplite\"\naction = \"drop\"\nproto = \"udplite\"\nsport = \"1-1023\"\n",
+      "ports.toml");
+  const CompiledTable t = compile_rules(set);
+  const auto frame = [](std::uint8_t proto, std::uint16_t sport, std::uint16_t dport, int l4_bytes = -1) {
+    fixtures::PacketSpec s = fixtures::udp("192.0.2.1", "198.51.100.1", sport, dport);
+    s.proto = proto;
+    s.l4_bytes = l4_bytes;
+    return fixtures::build_frame(s);
+  };
+  EXPECT_EQ(classify(t, frame(XB_IPPROTO_SCTP, 9, 80)).rule, 0u);
+  EXPECT_EQ(classify(t, frame(XB_IPPROTO_SCTP, 9, 81)).rule, XB_RULE_DEFAULT);
+  EXPECT_EQ(classify(t, frame(XB_IPPROTO_SCTP, 9, 80, 10)).rule, XB_RULE_DEFAULT);  // cut short: not whole
+  EXPECT_EQ(classify(t, frame(XB_IPPROTO_DCCP, 9, 80, 10)).rule, 1u);               // its ports are there
+  EXPECT_EQ(classify(t, frame(XB_IPPROTO_DCCP, 9, 80, 2)).rule, XB_RULE_DEFAULT);   // they are not
+  EXPECT_EQ(classify(t, frame(XB_IPPROTO_UDPLITE, 53, 9)).rule, 2u);
+  EXPECT_EQ(classify(t, frame(XB_IPPROTO_UDPLITE, 2000, 9)).rule, XB_RULE_DEFAULT);
+  EXPECT_EQ(error_of("[[rule]]\naction = \"drop\"\nproto = \"gre\"\ndport = 80\n"),
+            "rules.toml:4:9: ports need proto = \"tcp\", \"udp\", \"udplite\", \"sctp\" or \"dccp\" (or no proto: "
+            "TCP and UDP)");
 }
 
 TEST(RuleParser, Ttl) {
