@@ -270,7 +270,7 @@ class RuleReader {
   // XB_L4_SHORT), so there that is what the rule says; TCP and UDP cut
   // short are malformed unless the rules ask for them.
   static void read_ports_as_nft(HeaderMatch& m, std::optional<std::uint8_t> proto) {
-    if (proto == XB_IPPROTO_UDPLITE || proto == XB_IPPROTO_SCTP || proto == XB_IPPROTO_DCCP)
+    if (proto && carries_ports(*proto) && *proto != XB_IPPROTO_TCP && *proto != XB_IPPROTO_UDP)
       m.l4_header = L4Header::Ports;
   }
 

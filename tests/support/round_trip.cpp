@@ -139,7 +139,7 @@ std::vector<std::vector<std::uint8_t>> prerouting_corpus(const RuleSet& rules, s
 }
 
 void give_every_address_type(const VethTopology& t) {
-  const auto in_dut = [&](std::vector<std::string> argv) { checked_run(argv, {.netns = t.dut_ns}); };
+  const auto in_dut = [&](const std::vector<std::string>& argv) { checked_run(argv, {.netns = t.dut_ns}); };
   in_dut({"ip", "addr", "add", "203.0.113.7/28", "dev", t.dut_if});
   in_dut({"ip", "route", "add", "local", "198.51.100.0/25", "dev", "lo", "table", "local"});
   in_dut({"ip", "-6", "addr", "add", "2001:db8:5::9/64", "dev", t.dut_if, "nodad"});
