@@ -72,7 +72,8 @@ enum xb_key_word {
 	XB_KEY_DST = 4,   /* 4-7 */
 	XB_KEY_SPORT = 8, /* or ICMP type */
 	XB_KEY_DPORT = 9, /* or ICMP code */
-	XB_KEY_PROTO = 10, /* protocol << XB_L4_BITS | what was read of its header (XB_L4_*) */
+	XB_KEY_PROTO = 10, /* protocol << XB_L4_BITS | what was read of its header (XB_L4_*),
+			      IPv6's routing header above (XB_KEY_RH_*) */
 	XB_KEY_WORDS = 11,
 };
 
@@ -94,6 +95,15 @@ enum xb_key_word {
 			 fragment at offset 1 (8 bytes) */
 #define XB_L4_TINY 8  /* a header with ports cut short of them (under 4 bytes) */
 #define XB_L4_BITS 4
+
+/*
+ * IPv6's first routing header, above the 12 bits the trees cut of the
+ * protocol word: only a rule that asks (ip6tables' -m rt --rt-type 0,
+ * nft's rt type 0) has them in its proto mask, so they cost nothing else.
+ * Type 0, the source route RFC 5095 deprecates, is what firewalls drop.
+ */
+#define XB_KEY_RH_SEEN (1u << 12)  /* the packet has a routing header */
+#define XB_KEY_RH_TYPE0 (1u << 13) /* the first one is of type 0 */
 
 /*
  * A packet's connection state, as iptables' conntrack match and nftables'

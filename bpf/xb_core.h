@@ -59,7 +59,7 @@ static __always_inline void xb_make_key(const struct xb_packet *pkt, struct xb_k
 	}
 	/* which headers were read, beside the protocol: so a rule on ports
 	 * covers every packet in its box (not a later fragment) */
-	key->w[XB_KEY_PROTO] = ((__u32)pkt->proto << XB_L4_BITS) | pkt->l4;
+	key->w[XB_KEY_PROTO] = (__u32)pkt->rh << 12 | ((__u32)pkt->proto << XB_L4_BITS) | pkt->l4;
 	key->flags_ttl = (__u32)pkt->ttl << 8 | pkt->tcp_flags;
 }
 

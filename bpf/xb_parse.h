@@ -48,6 +48,7 @@ struct xb_packet {
 	__u8 icmp_type;
 	__u8 icmp_code;
 	__u8 ttl;       /* IPv4 TTL or IPv6 hop limit */
+	__u8 rh;        /* IPv6: the first routing header, XB_KEY_RH_* >> 12; else 0 */
 	__u16 sport;
 	__u16 dport;
 	__u32 src[4]; /* host-order words; IPv4: the first */
@@ -228,6 +229,16 @@ static __always_inline int xb_parse_ipv6(XB_CTX ctx, __u32 off, struct xb_packet
 				return XB_PARSE_OK;
 			}
 			continue;
+		}
+		/* the first routing header's type, as ip6t_rt finds it. No
+		 * branch on what was found before, nor on the type: a branch
+		 * would split the verifier's states on pkt->rh, and the rest
+		 * of the program would be verified once per value */
+		if (next == XB_IPPROTO_ROUTING) {
+			__u32 type0 = (((__u32)ext[2] - 1) >> 8) & 1; /* 1: type 0 */
+			__u32 found = (XB_KEY_RH_SEEN >> 12) | type0 << 1;
+
+			pkt->rh = (__u8)(pkt->rh | (found & ~(0u - (pkt->rh & 1u))));
 		}
 		/* AH counts its length in 4-byte units, the others in 8 */
 		off += next == XB_IPPROTO_AH ? ((__u32)ext[1] + 2) * 4

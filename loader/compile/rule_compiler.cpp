@@ -145,10 +145,10 @@ class Compiler {
             e.box[detail::kSport] = Range{sport.lo, sport.hi};
             e.box[detail::kDport] = Range{dport.lo, dport.hi};
           }
-          // with the header bits in the key, only TCP flags, TTL and
-          // connection states are left outside the box: every other rule matches exactly
-          // the packets in its box
-          e.exact = !rule.tcp_flags && !rule.ct_states && rule.ttl.any();
+          // with the header bits in the key, only TCP flags, TTL,
+          // connection states and the routing header are left outside
+          // the box: every other rule matches exactly the packets in its box
+          e.exact = !rule.tcp_flags && !rule.ct_states && rule.ttl.any() && !rule.rt_type0;
           for (const Range& proto : proto_boxes(rule)) {
             e.box[detail::kProto] = proto;
             out.push_back(e);
@@ -251,6 +251,12 @@ class Compiler {
     const L4Need need = l4_need(rule);
     r.proto_mask |= need.mask;
     r.proto_value |= need.value;
+    // the routing header's bits lie above those the trees cut: the record
+    // alone checks them
+    if (rule.rt_type0) {
+      r.proto_mask |= XB_KEY_RH_SEEN | XB_KEY_RH_TYPE0;
+      r.proto_value |= static_cast<__u16>(XB_KEY_RH_SEEN | (*rule.rt_type0 ? XB_KEY_RH_TYPE0 : 0));
+    }
     if (rule.tcp_flags) {
       r.flags_ttl_mask = rule.tcp_flags->mask;
       r.flags_ttl_value = rule.tcp_flags->value;

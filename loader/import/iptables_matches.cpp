@@ -24,7 +24,6 @@ const std::map<std::string, std::string>& unsupported_matches() {
       {"string", "packet contents"},
       {"frag", "IPv6 fragment headers"},
       {"ipv6header", "IPv6 extension headers"},
-      {"rt", "IPv6 routing headers"},
       {"policy", "IPsec policy"},
       {"pkttype", "a packet type"},
       {"socket", "a socket lookup"},
@@ -36,7 +35,7 @@ const std::map<std::string, std::string>& unsupported_matches() {
 const std::set<std::string>& supported_matches() {
   static const std::set<std::string> m = {"tcp", "udp",      "icmp",      "icmp6", "icmpv6",  "multiport",
                                           "set", "comment",  "conntrack", "state", "iprange", "ttl",
-                                          "hl",  "addrtype", "sctp",      "dccp"};
+                                          "hl",  "addrtype", "sctp",      "dccp",  "rt"};
   return m;
 }
 

@@ -64,7 +64,22 @@ class RuleReader {
   // modules in the rule's order; a tcp, udp, icmp or multiport match that
   // cannot read its header drops the packet there ("hotdrop"), so the order
   // matters. Each module's factors: all of these (each one of its matches).
-  enum class ModuleKind { Ip, Tcp, Udp, Sctp, Dccp, Icmp, Multiport, Set, Conntrack, Iprange, Ttl, Addrtype, Other };
+  enum class ModuleKind {
+    Ip,
+    Tcp,
+    Udp,
+    Sctp,
+    Dccp,
+    Icmp,
+    Multiport,
+    Set,
+    Conntrack,
+    Iprange,
+    Ttl,
+    Addrtype,
+    Rt,
+    Other
+  };
   struct Module {
     ModuleKind kind = ModuleKind::Other;
     std::vector<std::vector<HeaderMatch>> factors;
@@ -127,6 +142,10 @@ class RuleReader {
     if (opt == "-f" || opt == "--fragment") unsupported(word, "-f (fragments only)");
     if (opt == "--tcp-option") unsupported(word, "--tcp-option (TCP options)");
     if (opt == "--chunk-types") unsupported(word, "--chunk-types (SCTP chunks)");
+    if (opt == "--rt-type") return routing_type(word);
+    if (opt == "--rt-segsleft" || opt == "--rt-len" || opt == "--rt-0-res" || opt == "--rt-0-addrs" ||
+        opt == "--rt-0-not-strict")
+      unsupported(word, fmt::format("{} (the filter reads a routing header's type only)", opt));
     if (opt == "--dccp-types" || opt == "--dccp-option")
       unsupported(word, fmt::format("{} (DCCP packet types and options)", opt));
     if (opt == "--reject-with") {
@@ -212,6 +231,7 @@ class RuleReader {
     if (name == "iprange") return ModuleKind::Iprange;
     if (name == "ttl" || name == "hl") return ModuleKind::Ttl;
     if (name == "addrtype") return ModuleKind::Addrtype;
+    if (name == "rt") return ModuleKind::Rt;
     if (name == "set") return ModuleKind::Set;
     return ModuleKind::Other;
   }
@@ -351,6 +371,18 @@ class RuleReader {
     HeaderMatch m = one();
     (source ? m.src_types : m.dst_types) = types;
     module_of(ModuleKind::Addrtype).factors.push_back(types ? std::vector<HeaderMatch>{m} : std::vector<HeaderMatch>{});
+  }
+
+  // -m rt --rt-type 0 (ip6t_rt.c): the first routing header is of type 0
+  // ('!': a routing header of another type); no routing header, no match
+  void routing_type(const SaveWord& opt) {
+    const bool negate = negated_ != nullptr;
+    const SaveWord& v = value(opt);
+    if (v.text != "0")
+      unsupported(v, fmt::format("--rt-type {} (the filter reads whether a routing header is of type 0)", v.text));
+    HeaderMatch m = one();
+    m.rt_type0 = !negate;
+    module_of(ModuleKind::Rt).factors.push_back({m});
   }
 
   // -i NAME, -o NAME ("eth+" a prefix; '!' any other): part of the rule's

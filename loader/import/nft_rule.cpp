@@ -35,7 +35,8 @@ enum class Field {
   Oif,
   Ttl,
   SrcType,
-  DstType
+  DstType,
+  RtType
 };
 
 struct FieldRef {
@@ -202,6 +203,15 @@ class RuleReader {
       if (key == "state" && !left["ct"].contains("dir")) return {Field::CtState, {}, {}, "ct state"};
       unsupported(fmt::format("ct {} (the filter reads a connection's state only)", key));
     }
+    if (left.contains("exthdr")) {
+      // rt type: IPv6's first routing header (nft_exthdr.c finds it as
+      // ip6t_rt does)
+      const json& x = left["exthdr"];
+      const std::string text = fmt::format("{} {}", x.value("name", ""), x.value("field", ""));
+      if (x.value("name", "") == "rt" && x.value("field", "") == "type" && !x.contains("offset"))
+        return {Field::RtType, Family::V6, {}, text};
+      unsupported(fmt::format("the extension header field {} (the filter reads a routing header's type only)", text));
+    }
     if (left.contains("fib")) {
       // fib saddr/daddr type: the address's type (nft_fib_ipv4.c asks
       // inet_dev_addr_type as xt_addrtype does); with iif/oif, on that
@@ -365,6 +375,7 @@ class RuleReader {
       case Field::CtState:
       case Field::SrcType:
       case Field::DstType:
+      case Field::RtType:
         break;
     }
     error("internal: flags, states or address types as a value");
@@ -407,6 +418,7 @@ class RuleReader {
     if (f.field == Field::TcpFlags) return flags_match(body);
     if (f.field == Field::CtState) return ct_state_match(body["right"], op);
     if (f.field == Field::SrcType || f.field == Field::DstType) return address_type_match(f, body["right"], op);
+    if (f.field == Field::RtType) return routing_type_match(f, body["right"], op);
     const auto set = set_elements(body["right"]);
     const json values = set ? *set : json::array({body["right"]});
     std::vector<HeaderMatch> out;
@@ -517,6 +529,22 @@ class RuleReader {
     return out;
   }
 
+  // rt type 0: a routing header of type 0; != 0: one of another type; no
+  // routing header matches neither (nft breaks where the header is not)
+  std::vector<HeaderMatch> routing_type_match(const FieldRef& f, const json& right, const std::string& op) const {
+    if (!right.is_number_unsigned() || right.get<std::uint64_t>() != 0 || (op != "==" && op != "!="))
+      unsupported(
+          fmt::format("{} {} {} (the filter reads whether a routing header is of type 0)", f.text, op, right.dump()));
+    std::vector<HeaderMatch> out;
+    for (const auto& b : base_) {
+      if (b.family != Family::V6) continue;
+      HeaderMatch m = b;
+      m.rt_type0 = op == "==";
+      out.push_back(m);
+    }
+    return out;
+  }
+
   // ip ttl / ip6 hoplimit compared: != (one value or range: what is around
   // it), <, <=, >, >= one value
   std::vector<HeaderMatch> ttl_comparison(const FieldRef& f, const json& values, const std::string& op) const {
@@ -599,7 +627,8 @@ class RuleReader {
       refs.push_back(field_of(f));
       if (refs.back().field == Field::TcpFlags || refs.back().field == Field::CtState ||
           refs.back().field == Field::SrcType || refs.back().field == Field::DstType ||
-          refs.back().field == Field::Iif || refs.back().field == Field::Oif || refs.back().field == Field::Ttl)
+          refs.back().field == Field::RtType || refs.back().field == Field::Iif || refs.back().field == Field::Oif ||
+          refs.back().field == Field::Ttl)
         unsupported(refs.back().text + " in a concatenation");
     }
     const auto set = set_elements(right);

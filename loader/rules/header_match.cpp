@@ -117,6 +117,8 @@ std::optional<HeaderMatch> intersect(const HeaderMatch& a, const HeaderMatch& b)
       if (std::find(m.oif.begin(), m.oif.end(), o) == m.oif.end()) m.oif.push_back(o);
   }
   if (a.ct_states && b.ct_states && !m.ct_states) return std::nullopt;
+  if (a.rt_type0 && b.rt_type0 && *a.rt_type0 != *b.rt_type0) return std::nullopt;
+  m.rt_type0 = a.rt_type0 ? a.rt_type0 : b.rt_type0;
   // an address has one type: both sides' sets of types hold
   for (auto [mine, x, y] :
        {std::tuple{&m.src_types, a.src_types, b.src_types}, std::tuple{&m.dst_types, a.dst_types, b.dst_types}}) {
@@ -241,6 +243,7 @@ Rule to_rule(const HeaderMatch& m, std::string name, Action action, SourceLocati
   r.oif = m.oif;
   r.src_types = m.src_types;
   r.dst_types = m.dst_types;
+  r.rt_type0 = m.rt_type0;
   r.where = std::move(where);
   return r;
 }

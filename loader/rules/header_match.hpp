@@ -26,6 +26,7 @@ struct HeaderMatch {
   std::uint8_t ct_states = 0;                  // XB_CT_*; 0: any
   std::vector<InterfaceMatch> iif, oif;        // all of them
   std::uint16_t src_types = 0, dst_types = 0;  // address types (address_type.hpp); 0: any
+  std::optional<bool> rt_type0;                // IPv6's first routing header of type 0 (Rule::rt_type0)
 };
 
 // Either side's packets that are both; nullopt when no packet is.

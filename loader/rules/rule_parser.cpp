@@ -315,6 +315,19 @@ class Reader {
     return types;
   }
 
+  // 0 or "!0": IPv6's first routing header of type 0, or of another
+  bool rt_type_of(const toml::node& node) {
+    const char* expected =
+        "'rt-type' must be 0 (a routing header of type 0, the deprecated source route) or \"!0\" (one of "
+        "another type); other types are not read";
+    if (const auto* i = node.as_integer()) {
+      if (i->get() != 0) fail(node, file_, expected);
+      return true;
+    }
+    if (!node.is_string() || trim(string_of(node, "rt-type")) != "!0") fail(node, file_, expected);
+    return false;
+  }
+
   // 64 or "1-63": the IPv4 TTL or IPv6 hop limit
   TtlRange ttl_of(const toml::node& node) {
     const char* expected = "'ttl' must be a TTL / hop limit 0-255 or a range such as \"1-63\"";
@@ -366,7 +379,7 @@ class Reader {
   Rule read_rule(const toml::node& node) {
     static const std::set<std::string> kKeys = {"name",  "action",    "src",       "dst",       "proto",     "sport",
                                                 "dport", "tcp-flags", "icmp-type", "icmp-code", "l4-header", "ct-state",
-                                                "iif",   "oif",       "ttl",       "src-type",  "dst-type"};
+                                                "iif",   "oif",       "ttl",       "src-type",  "dst-type",  "rt-type"};
     const auto& table = as_table(node, "[[rule]]");
     Rule rule;
     rule.where = location_of(node.source(), file_);
@@ -378,7 +391,7 @@ class Reader {
         fail(location_of(key.source(), file_),
              fmt::format("unknown key '{}' in [[rule]]: expected one of name, action, src, dst, "
                          "proto, sport, dport, tcp-flags, icmp-type, icmp-code, l4-header, ct-state, iif, oif, ttl, "
-                         "src-type, dst-type",
+                         "src-type, dst-type, rt-type",
                          k));
       if (k == "name")
         rule.name = string_of(value, k);
@@ -417,6 +430,8 @@ class Reader {
         rule.src_types = address_types_of(value, k);
       else if (k == "dst-type")
         rule.dst_types = address_types_of(value, k);
+      else if (k == "rt-type")
+        rule.rt_type0 = rt_type_of(value);
     }
     if (!action) fail(rule.where, "[[rule]] has no 'action': expected action = \"pass\" or \"drop\"");
     validate(rule, table, ports_node);
@@ -438,6 +453,8 @@ class Reader {
     if ((rule.icmp_type || rule.icmp_code) && rule.proto != XB_IPPROTO_ICMP && rule.proto != XB_IPPROTO_ICMPV6)
       fail(where(rule.icmp_type ? "icmp-type" : "icmp-code"),
            "'icmp-type'/'icmp-code' need proto = \"icmp\" or \"icmpv6\"");
+    if (fams.empty() && rule.rt_type0)
+      fail(where("rt-type"), "'rt-type' reads IPv6's routing header: the rule's addresses or protocol are IPv4");
     if (fams.empty()) fail(where("proto"), "'proto' contradicts the address family: icmp is IPv4, icmpv6 is IPv6");
     if (const char* why = l4_header_error(rule)) fail(where("l4-header"), why);
   }

@@ -29,10 +29,10 @@ std::vector<Family> Rule::families() const {
   if (src) f = src->family;
   if (dst) f = dst->family;
   if (proto == XB_IPPROTO_ICMP) {
-    if (f && *f != Family::V4) return {};
+    if ((f && *f != Family::V4) || rt_type0) return {};
     return {Family::V4};
   }
-  if (proto == XB_IPPROTO_ICMPV6) {
+  if (proto == XB_IPPROTO_ICMPV6 || rt_type0) {
     if (f && *f != Family::V6) return {};
     return {Family::V6};
   }

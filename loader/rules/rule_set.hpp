@@ -114,6 +114,10 @@ struct Rule {
   // filter was attached: the prefixes that have them. Undecided, it never
   // matches.
   std::uint16_t src_types = 0, dst_types = 0;
+  // IPv6's first routing header (TOML rt-type, ip6tables' -m rt, nft's rt
+  // type): true, one of type 0; false, one of another type; unset: any
+  // packet. Only type 0 is read (bpf/xb_abi.h XB_KEY_RH_*).
+  std::optional<bool> rt_type0;
   std::optional<std::vector<Prefix>> src_within, dst_within;
   SourceLocation where;
 

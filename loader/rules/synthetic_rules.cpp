@@ -209,6 +209,7 @@ std::string to_toml(const RuleSet& rules) {
         }
       out << "]\n";
     }
+    if (r.rt_type0) out << "rt-type = " << (*r.rt_type0 ? "0" : "\"!0\"") << "\n";
     for (const auto& [key, types] : {std::pair{"src-type", r.src_types}, std::pair{"dst-type", r.dst_types}}) {
       if (!types) continue;
       // all types but one: as the parser reads "!TYPE"

@@ -75,7 +75,7 @@ std::vector<BadInput> cases() {
       "{FILE}:3:9: 'dport' must be a port, a range such as \"1024-65535\", or a list of them");
   add("TomlUnknownKey", "rule file: an unknown key", "xdpfilter", kAttach, text(kRule + "colour = \"red\"\n"),
       "{FILE}:3:1: unknown key 'colour' in [[rule]]: expected one of name, action, src, dst, proto, sport, dport, "
-      "tcp-flags, icmp-type, icmp-code, l4-header, ct-state, iif, oif, ttl, src-type, dst-type");
+      "tcp-flags, icmp-type, icmp-code, l4-header, ct-state, iif, oif, ttl, src-type, dst-type, rt-type");
   add("TomlUnknownAction", "rule file: an unknown action", "xdpfilter", kAttach,
       text("[[rule]]\naction = \"explode\"\n"), "{FILE}:2:10: 'action' = \"explode\": expected \"pass\" or \"drop\"");
   add("TomlPortOutOfRange", "rule file: a port out of range", "xdpfilter", kAttach,

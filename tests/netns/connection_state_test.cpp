@@ -227,8 +227,8 @@ class UfwAtHook : public ConnectionState, public ::testing::WithParamInterface<c
 // with --skip-unsupported and attached, keep ufw's promises over real TCP:
 // a new connection to a port ufw does not allow is dropped, one to an
 // allowed port connects, the DUT's own connection out gets its replies.
-// What the import leaves out only logs, rate-limits new ssh connections
-// (-m recent) and drops IPv6 type-0 routing headers (-m rt): each named.
+// What the import leaves out only logs and rate-limits new ssh connections
+// (-m limit, -m recent): each named.
 TEST_P(UfwAtHook, KeepsUfwsPromises) {
   const Hook hook = parse_hook(GetParam());
   IptablesImportOptions skip;
@@ -237,9 +237,9 @@ TEST_P(UfwAtHook, KeepsUfwsPromises) {
       import_iptables(read_text_input(std::string(XB_TEST_DATA) + "/import/ufw-0.36.rules"), "ufw-0.36.rules", skip);
   for (const auto& left_out : ufw.skipped)
     EXPECT_TRUE(left_out.find(": -m limit: ") != std::string::npos ||
-                left_out.find(": -m recent: ") != std::string::npos || left_out.find(": -m rt: ") != std::string::npos)
+                left_out.find(": -m recent: ") != std::string::npos)
         << left_out;
-  EXPECT_EQ(ufw.skipped.size(), 14u);
+  EXPECT_EQ(ufw.skipped.size(), 13u);
   const UniqueFd ssh = testing::tcp_listener(topo_.dut_ns, 22);
   const UniqueFd web = testing::tcp_listener(topo_.dut_ns, 80);
   const UniqueFd other = testing::tcp_listener(topo_.dut_ns, 8080);

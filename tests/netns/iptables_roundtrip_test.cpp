@@ -336,5 +336,46 @@ TEST(IptablesPortProtocols, SameVerdictAndSameRuleAsTheKernel) {
   EXPECT_EQ(keys.size(), 13u) << "every rule and policy of both families, and hotdrop";
 }
 
+// -m rt --rt-type 0 (ufw6 drops such packets): the first routing header's
+// type, wherever the extension headers put it; every packet's verdict and
+// deciding rule the same as ip6tables' at raw PREROUTING.
+TEST(Ip6tablesRoutingHeader, SameVerdictAndSameRuleAsTheKernel) {
+  if (!have_program("ip6tables-legacy-restore")) GTEST_SKIP() << "ip6tables-legacy-restore is not installed";
+  VethTopology t;
+  {
+    const TempFile f(
+        "*raw\n:PREROUTING ACCEPT [0:0]\n"
+        "-A PREROUTING -p udp -m rt --rt-type 0 -j DROP\n"
+        "-A PREROUTING -m rt ! --rt-type 0 -j ACCEPT\n"
+        "-A PREROUTING -p tcp -m rt --rt-type 0 -j ACCEPT\n"
+        "COMMIT\n");
+    checked_run({"ip6tables-legacy-restore", f.path()}, {.netns = t.dut_ns});
+  }
+  const std::string dump = checked_run({"ip6tables-legacy-save", "-t", "raw"}, {.netns = t.dut_ns});
+  const ImportedRules imported = import_iptables(dump, "kernel-dump");
+  ASSERT_TRUE(imported.skipped.empty());
+  const CompiledTable table = compile_rules(imported.rules);
+  quiet_local_output(t);
+  const auto line_keys = keys_by_line(parse_iptables_save(dump, "kernel-dump"));
+  auto expected_key = [&](const Classification& c, const std::vector<std::uint8_t>&) {
+    if (c.rule == XB_RULE_DEFAULT) return std::string("ip6 PREROUTING:policy");
+    return line_keys.at(imported.rules.rules.at(c.rule).where.line);
+  };
+  auto counters = [&] {
+    return deciding_counters(checked_run({"ip6tables-legacy-save", "-c", "-t", "raw"}, {.netns = t.dut_ns}));
+  };
+  const auto frames = routing_header_corpus();
+  const RoundTripResult r = round_trip(t, frames, table, expected_key, counters);
+  std::set<std::string> keys;
+  for (const auto& f : frames) keys.insert(expected_key(classify(table, f), f));
+  std::cout << fmt::format(
+      "rt round trip: {} packets in {} batches ({} retried), {} kernel rules and the policy "
+      "hit, {} mismatches\n",
+      r.packets, r.batches, r.retried, keys.size(), r.mismatches.size());
+  for (const auto& m : r.mismatches) ADD_FAILURE() << m;
+  EXPECT_TRUE(r.mismatches.empty());
+  EXPECT_EQ(keys.size(), 4u) << "every rule and the policy";
+}
+
 }  // namespace
 }  // namespace xb::testing

@@ -235,5 +235,51 @@ TEST(NftPortProtocols, SameVerdictAndSameRuleAsTheKernel) {
   EXPECT_EQ(keys.size(), 6u) << "every rule and the policy";
 }
 
+// rt type 0 / != 0: the first routing header's type, as nft_exthdr finds
+// it; every packet's verdict and deciding rule the same as nftables'.
+TEST(NftRoutingHeader, SameVerdictAndSameRuleAsTheKernel) {
+  if (!have_program("nft")) GTEST_SKIP() << "nft is not installed";
+  VethTopology t;
+  checked_run(
+      {"nft",
+       "add table ip6 routing; add chain ip6 routing pre { type filter hook prerouting priority -300; policy accept; "
+       "}; add rule ip6 routing pre meta l4proto udp rt type 0 counter drop; "
+       "add rule ip6 routing pre rt type != 0 counter accept; "
+       "add rule ip6 routing pre meta l4proto tcp rt type 0 counter accept"},
+      {.netns = t.dut_ns});
+  const std::string dump = checked_run({"nft", "-j", "list", "ruleset"}, {.netns = t.dut_ns});
+  const ImportedRules imported = import_nft(dump, "kernel-dump");
+  ASSERT_TRUE(imported.skipped.empty());
+  const CompiledTable table = compile_rules(imported.rules);
+  quiet_local_output(t);
+  checked_run({"nft",
+               "add table inet xb_seen; add chain inet xb_seen pre { type filter hook prerouting "
+               "priority -1000; policy accept; }; add rule inet xb_seen pre counter"},
+              {.netns = t.dut_ns});
+  const std::string policy = "ip6 routing pre policy";
+  auto expected_key = [&](const Classification& c, const std::vector<std::uint8_t>&) {
+    return c.rule == XB_RULE_DEFAULT ? policy : imported.origins.at(c.rule);
+  };
+  auto counters = [&] {
+    std::uint64_t decided = 0;
+    auto counts =
+        deciding_counters(checked_run({"nft", "-j", "list", "table", "ip6", "routing"}, {.netns = t.dut_ns}), &decided);
+    counts[policy] =
+        counted_at_hook(checked_run({"nft", "-j", "list", "table", "inet", "xb_seen"}, {.netns = t.dut_ns})) - decided;
+    return counts;
+  };
+  const auto frames = routing_header_corpus();
+  const RoundTripResult r = round_trip(t, frames, table, expected_key, counters);
+  std::set<std::string> keys;
+  for (const auto& f : frames) keys.insert(expected_key(classify(table, f), f));
+  std::cout << fmt::format(
+      "nft rt round trip: {} packets in {} batches ({} retried), {} kernel rules and the "
+      "policy hit, {} mismatches\n",
+      r.packets, r.batches, r.retried, keys.size(), r.mismatches.size());
+  for (const auto& m : r.mismatches) ADD_FAILURE() << m;
+  EXPECT_TRUE(r.mismatches.empty());
+  EXPECT_EQ(keys.size(), 4u) << "every rule and the policy";
+}
+
 }  // namespace
 }  // namespace xb::testing

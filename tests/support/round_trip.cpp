@@ -202,6 +202,25 @@ std::vector<std::vector<std::uint8_t>> port_protocol_corpus() {
   return frames;
 }
 
+std::vector<std::vector<std::uint8_t>> routing_header_corpus() {
+  std::vector<std::vector<std::uint8_t>> frames;
+  const std::vector<std::vector<std::uint8_t>> layouts = {
+      {}, {XB_IPPROTO_ROUTING}, {XB_IPPROTO_HOPOPTS, XB_IPPROTO_ROUTING}, {XB_IPPROTO_ROUTING, XB_IPPROTO_DSTOPTS}};
+  for (const auto& layout : layouts)
+    for (const int type : {0, 2, 4})
+      for (const int proto : {XB_IPPROTO_TCP, XB_IPPROTO_UDP})
+        for (const bool first_fragment : {false, true}) {
+          if (layout.empty() && type) continue;  // no routing header: one of each
+          fixtures::PacketSpec s = proto == XB_IPPROTO_TCP ? fixtures::tcp("2001:2::1", "2001:2::2", 40000, 22, 0x02)
+                                                           : fixtures::udp("2001:2::1", "2001:2::2", 40000, 53);
+          s.ipv6_ext = layout;
+          s.routing_type = static_cast<std::uint8_t>(type);
+          if (first_fragment) s.fragment = fixtures::Fragment::First;
+          frames.push_back(fixtures::build_frame(s));
+        }
+  return frames;
+}
+
 void count_every_packet(const VethTopology& t, const std::string& hook) {
   run_command(
       fmt::format("ip netns exec {} nft 'add table inet xb_seen; add chain inet xb_seen seen {{ type filter "

@@ -58,6 +58,11 @@ std::vector<std::vector<std::uint8_t>> address_type_corpus();
 // with their ports and without, and IPv4 later fragments.
 std::vector<std::vector<std::uint8_t>> port_protocol_corpus();
 
+// IPv6 TCP and UDP packets without a routing header and with one of type
+// 0, 2 or 4, alone, after a hop-by-hop header, before destination options,
+// and in a first fragment.
+std::vector<std::vector<std::uint8_t>> routing_header_corpus();
+
 // Counts every packet the DUT's hook (nftables' "input" or "prerouting")
 // sees from its veth, before any other chain: what the rules' counters
 // do not count was dropped where no counter counts it (iptables' hotdrop).

@@ -119,7 +119,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{
             "unknown_key", "[[rule]]\naction = \"drop\"\nprot = \"tcp\"\n",
             "rules.toml:3:1: unknown key 'prot' in [[rule]]: expected one of name, action, src, dst, proto, "
-            "sport, dport, tcp-flags, icmp-type, icmp-code, l4-header, ct-state, iif, oif, ttl, src-type, dst-type"},
+            "sport, dport, tcp-flags, icmp-type, icmp-code, l4-header, ct-state, iif, oif, ttl, src-type, dst-type, "
+            "rt-type"},
         BadInput{"mixed_families", "[[rule]]\naction = \"drop\"\nsrc = \"198.18.0.0/16\"\ndst = \"2001:2::/48\"\n",
                  "rules.toml:4:7: 'src' and 'dst' are of different address families"},
         BadInput{"proto_contradicts_family", "[[rule]]\naction = \"drop\"\nsrc = \"2001:2::/48\"\nproto = \"icmp\"\n",
@@ -348,6 +349,34 @@ TEST(RuleParser, PortsOfSctpDccpAndUdpLite) {
   EXPECT_EQ(error_of("[[rule]]\naction = \"drop\"\nproto = \"gre\"\ndport = 80\n"),
             "rules.toml:4:9: ports need proto = \"tcp\", \"udp\", \"udplite\", \"sctp\" or \"dccp\" (or no proto: "
             "TCP and UDP)");
+}
+
+// rt-type: IPv6's first routing header of type 0 ("!0": of another type);
+// no routing header matches neither.
+TEST(RuleParser, RoutingHeaderType) {
+  const RuleSet set = parse_rules(
+      "[[rule]]\nname = \"rh0\"\naction = \"drop\"\nrt-type = 0\n"
+      "[[rule]]\nname = \"other\"\naction = \"pass\"\nrt-type = \"!0\"\n",
+      "rt.toml");
+  EXPECT_EQ(set.rules[0].families(), std::vector<Family>{Family::V6});
+  EXPECT_EQ(to_toml(parse_rules(to_toml(set), "again.toml")), to_toml(set));
+  const CompiledTable t = compile_rules(set);
+  const auto frame = [](std::vector<std::uint8_t> ext, std::uint8_t type) {
+    fixtures::PacketSpec s = fixtures::udp("2001:db8::1", "2001:db8::2", 1, 2);
+    s.ipv6_ext = std::move(ext);
+    s.routing_type = type;
+    return fixtures::build_frame(s);
+  };
+  EXPECT_EQ(classify(t, frame({XB_IPPROTO_ROUTING}, 0)).rule, 0u);
+  EXPECT_EQ(classify(t, frame({XB_IPPROTO_HOPOPTS, XB_IPPROTO_ROUTING}, 0)).rule, 0u);
+  EXPECT_EQ(classify(t, frame({XB_IPPROTO_ROUTING}, 4)).rule, 1u);
+  EXPECT_EQ(classify(t, frame({}, 0)).rule, XB_RULE_DEFAULT);
+  EXPECT_EQ(classify(t, frame({XB_IPPROTO_DSTOPTS}, 0)).rule, XB_RULE_DEFAULT);
+  EXPECT_EQ(error_of("[[rule]]\naction = \"drop\"\nrt-type = 2\n"),
+            "rules.toml:3:11: 'rt-type' must be 0 (a routing header of type 0, the deprecated source route) or \"!0\" "
+            "(one of another type); other types are not read");
+  EXPECT_EQ(error_of("[[rule]]\naction = \"drop\"\nsrc = \"10.0.0.0/8\"\nrt-type = 0\n"),
+            "rules.toml:4:11: 'rt-type' reads IPv6's routing header: the rule's addresses or protocol are IPv4");
 }
 
 TEST(RuleParser, Ttl) {
