@@ -21,7 +21,10 @@ static __always_inline int xb_ctx_load(struct xdp_md *ctx, __u32 off, void *dst,
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 
-	if (off < 0x10000 && data + off + len <= data_end) {
+	/* off + len within the verifier's largest packet offset (0xffff): an
+	 * offset it only knows that well of (one read back from the stack)
+	 * still gets the packet range checked; past it, the helper reads */
+	if (off <= 0xffff - len && data + off + len <= data_end) {
 		/* 4-byte loads, as a struct iphdr * would make: the verifier allows
 		 * unaligned packet reads where the CPU does them cheaply (x86,
 		 * arm64); byte-by-byte copies cost ~6 ns more a packet here */

@@ -48,13 +48,13 @@ struct xb_packet {
 	__u8 icmp_type;
 	__u8 icmp_code;
 	__u8 ttl;       /* IPv4 TTL or IPv6 hop limit */
-	__u8 rh;        /* IPv6: the first routing header, XB_KEY_RH_* >> 12; else 0 */
 	__u16 sport;
 	__u16 dport;
 	__u32 src[4]; /* host-order words; IPv4: the first */
 	__u32 dst[4];
 	__u32 l3_end; /* where the IP packet ends in the ctx's data */
 	__u32 l4_off; /* where an ICMP header starts (for the packet an error quotes) */
+	__u8 rh;      /* IPv6: the first routing header, XB_KEY_RH_* >> 12; else 0 */
 };
 
 /*

@@ -119,8 +119,9 @@ TEST(NftRoundTrip, SameVerdictAndSameRuleAsTheKernel) {
 // the rules are compiled for it: every packet's verdict and deciding rule
 // the same as nftables' at prerouting, for sources and destinations of
 // every type (address_type_corpus), in an inet table (IPv6's types as the
-// route lookup tells them). Multicast is asked of UDP only: the peer's own
-// MLD reports come in while it runs.
+// route lookup tells them). Multicast is asked of UDP only, and the policy
+// counts only the transport protocols the tests send: the peer's own MLD
+// reports and neighbour solicitations come in while they run.
 TEST(NftFibType, SameVerdictAndSameRuleAsTheKernel) {
   if (!have_program("nft")) GTEST_SKIP() << "nft is not installed";
   VethTopology t;
@@ -149,7 +150,8 @@ TEST(NftFibType, SameVerdictAndSameRuleAsTheKernel) {
   quiet_local_output(t);
   checked_run({"nft",
                "add table inet xb_seen; add chain inet xb_seen pre { type filter hook prerouting "
-               "priority -1000; policy accept; }; add rule inet xb_seen pre counter"},
+               "priority -1000; policy accept; }; add rule inet xb_seen pre meta l4proto { tcp, udp, udplite, sctp, "
+               "dccp } counter"},
               {.netns = t.dut_ns});
   const std::string policy = "inet types pre policy";
   auto expected_key = [&](const Classification& c, const std::vector<std::uint8_t>&) {
@@ -202,7 +204,8 @@ TEST(NftPortProtocols, SameVerdictAndSameRuleAsTheKernel) {
   quiet_local_output(t);
   checked_run({"nft",
                "add table inet xb_seen; add chain inet xb_seen pre { type filter hook prerouting "
-               "priority -1000; policy accept; }; add rule inet xb_seen pre counter"},
+               "priority -1000; policy accept; }; add rule inet xb_seen pre meta l4proto { tcp, udp, udplite, sctp, "
+               "dccp } counter"},
               {.netns = t.dut_ns});
   const std::string policy = "inet ports pre policy";
   auto expected_key = [&](const Classification& c, const std::vector<std::uint8_t>&) {
@@ -254,7 +257,8 @@ TEST(NftRoutingHeader, SameVerdictAndSameRuleAsTheKernel) {
   quiet_local_output(t);
   checked_run({"nft",
                "add table inet xb_seen; add chain inet xb_seen pre { type filter hook prerouting "
-               "priority -1000; policy accept; }; add rule inet xb_seen pre counter"},
+               "priority -1000; policy accept; }; add rule inet xb_seen pre meta l4proto { tcp, udp, udplite, sctp, "
+               "dccp } counter"},
               {.netns = t.dut_ns});
   const std::string policy = "ip6 routing pre policy";
   auto expected_key = [&](const Classification& c, const std::vector<std::uint8_t>&) {
