@@ -189,6 +189,30 @@ std::vector<std::string> hardware_differences(const json& a, const json& b) {
   return out;
 }
 
+constexpr const char* kJudged = "(judged)";
+
+// Every judged row's verdict, by Holm's step-down over their U tests: the
+// gate asks as many questions as hooks times metrics, and each at alpha
+// alone would call two identical builds a regression about alpha times that
+// many runs in one (measured: an A/A run's p99 latency at p 0.039, +10.3%).
+// Holm keeps the chance of any false verdict in the report at alpha, and
+// a real change (a 9-to-9 U test's p goes down to 4e-5) still shows.
+void decide_with_holm(GateReport& rep, const GateOptions& o) {
+  std::vector<GateRow*> judged;
+  for (auto& row : rep.rows)
+    if (row.verdict == kJudged) judged.push_back(&row);
+  std::stable_sort(judged.begin(), judged.end(),
+                   [](const GateRow* a, const GateRow* b) { return a->p_value < b->p_value; });
+  bool significant = true;
+  for (std::size_t k = 0; k < judged.size(); ++k) {
+    GateRow& row = *judged[k];
+    significant = significant && row.p_value < o.alpha / static_cast<double>(judged.size() - k);
+    const bool worse = row.higher_is_better ? row.ratio < 1 - o.threshold : row.ratio > 1 + o.threshold;
+    const bool better = row.higher_is_better ? row.ratio > 1 + o.threshold : row.ratio < 1 - o.threshold;
+    row.verdict = significant && worse ? "regression" : significant && better ? "improvement" : "no change";
+  }
+}
+
 }  // namespace
 
 GateReport compare_results(const RunResult& baseline, const RunResult& current, const GateOptions& o) {
@@ -260,17 +284,11 @@ GateReport compare_results(const RunResult& baseline, const RunResult& current, 
         continue;
       }
       judged_instead |= std::string(m.name) == "ns_per_pkt" || std::string(m.name) == "dut_cpu_ns_per_pkt";
-      const bool worse = m.higher_is_better ? row.ratio < 1 - o.threshold : row.ratio > 1 + o.threshold;
-      const bool better = m.higher_is_better ? row.ratio > 1 + o.threshold : row.ratio < 1 - o.threshold;
       if (std::min(a.size(), b.size()) < o.min_repeats) {
         row.verdict = "too few repeats";
         rep.too_few_repeats = true;
-      } else if (row.p_value < o.alpha && worse) {
-        row.verdict = "regression";
-      } else if (row.p_value < o.alpha && better) {
-        row.verdict = "improvement";
       } else {
-        row.verdict = "no change";
+        row.verdict = kJudged;  // decided below, with every judged row
       }
       rep.rows.push_back(row);
     }
@@ -280,6 +298,7 @@ GateReport compare_results(const RunResult& baseline, const RunResult& current, 
                       judged_instead ? "its ns/pkt is judged instead"
                                      : "it has no per-packet figure to judge instead (with --cpu: DUT CPU ns/pkt)"));
   }
+  decide_with_holm(rep, o);
   return rep;
 }
 
@@ -302,7 +321,8 @@ std::string closing_lines(const GateReport& rep, const GateOptions& o) {
 
 std::string gate_text(const GateReport& rep, const GateOptions& o) {
   std::string s = fmt::format(
-      "xdpbench gate: {} vs {}; regression = U test p < {} and a change beyond {:.1f}% in the worse direction\n",
+      "xdpbench gate: {} vs {}; regression = U test p < {} (Holm over the judged rows) and a change beyond {:.1f}% "
+      "in the worse direction\n",
       o.current_label, o.baseline_label, o.alpha, o.threshold * 100);
   s += fmt::format("{:<15} {:<26} {:>7} {:>12} {:>12} {:>9} {:>19} {:>8} {}\n", "hook", "metric", "n", "baseline",
                    "current", "change", "95% CI", "p", "verdict");
@@ -321,7 +341,8 @@ std::string gate_markdown(const GateReport& rep, const GateOptions& o) {
                                                                        : "cannot judge :warning:");
   s += fmt::format(
       "{} against {}. A regression is a change beyond {:.1f}% in the worse direction that the Mann-Whitney U test "
-      "finds significant (p < {}, at least {} repeats a side).\n\n",
+      "finds significant (p < {} for the whole table, by Holm's step-down over its rows; at least {} repeats a "
+      "side).\n\n",
       o.current_label, o.baseline_label, o.threshold * 100, o.alpha, o.min_repeats);
   s += "| hook | metric | n | baseline | current | change | 95% CI | p | verdict |\n";
   s += "|---|---|---:|---:|---:|---:|---|---:|---|\n";

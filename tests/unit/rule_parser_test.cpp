@@ -355,10 +355,11 @@ TEST(RuleParser, PortsOfSctpDccpAndUdpLite) {
 // no routing header matches neither.
 TEST(RuleParser, RoutingHeaderType) {
   const RuleSet set = parse_rules(
+      "[[rule]]\nname = \"icmpv6\"\naction = \"pass\"\nproto = \"icmpv6\"\n"
       "[[rule]]\nname = \"rh0\"\naction = \"drop\"\nrt-type = 0\n"
       "[[rule]]\nname = \"other\"\naction = \"pass\"\nrt-type = \"!0\"\n",
       "rt.toml");
-  EXPECT_EQ(set.rules[0].families(), std::vector<Family>{Family::V6});
+  EXPECT_EQ(set.rules[1].families(), std::vector<Family>{Family::V6});
   EXPECT_EQ(to_toml(parse_rules(to_toml(set), "again.toml")), to_toml(set));
   const CompiledTable t = compile_rules(set);
   const auto frame = [](std::vector<std::uint8_t> ext, std::uint8_t type) {
@@ -367,9 +368,9 @@ TEST(RuleParser, RoutingHeaderType) {
     s.routing_type = type;
     return fixtures::build_frame(s);
   };
-  EXPECT_EQ(classify(t, frame({XB_IPPROTO_ROUTING}, 0)).rule, 0u);
-  EXPECT_EQ(classify(t, frame({XB_IPPROTO_HOPOPTS, XB_IPPROTO_ROUTING}, 0)).rule, 0u);
-  EXPECT_EQ(classify(t, frame({XB_IPPROTO_ROUTING}, 4)).rule, 1u);
+  EXPECT_EQ(classify(t, frame({XB_IPPROTO_ROUTING}, 0)).rule, 1u);
+  EXPECT_EQ(classify(t, frame({XB_IPPROTO_HOPOPTS, XB_IPPROTO_ROUTING}, 0)).rule, 1u);
+  EXPECT_EQ(classify(t, frame({XB_IPPROTO_ROUTING}, 4)).rule, 2u);
   EXPECT_EQ(classify(t, frame({}, 0)).rule, XB_RULE_DEFAULT);
   EXPECT_EQ(classify(t, frame({XB_IPPROTO_DSTOPTS}, 0)).rule, XB_RULE_DEFAULT);
   EXPECT_EQ(error_of("[[rule]]\naction = \"drop\"\nrt-type = 2\n"),
