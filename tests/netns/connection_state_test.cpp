@@ -184,6 +184,14 @@ class ConnectionState : public ::testing::Test {
   const StatePaths& state_ = scratch_.paths();
 };
 
+// A hook's name as a test's ("xdp-native" -> "xdp_native").
+std::string hook_test_name(const ::testing::TestParamInfo<const char*>& hook) {
+  std::string n = hook.param;
+  for (char& ch : n)
+    if (ch == '-') ch = '_';
+  return n;
+}
+
 class ConnectionStateAtHook : public ConnectionState, public ::testing::WithParamInterface<const char*> {};
 
 // The bar of a stateful firewall, at each hook: a new connection to a port
@@ -212,13 +220,7 @@ TEST_P(ConnectionStateAtHook, NewConnectionsOnlyWhereOpenAndRepliesToOurOwn) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Hooks, ConnectionStateAtHook,
-                         ::testing::Values("xdp-native", "xdp-generic", "tc-cls", "tcx", "netfilter"),
-                         [](const ::testing::TestParamInfo<const char*>& hook) {
-                           std::string n = hook.param;
-                           for (char& ch : n)
-                             if (ch == '-') ch = '_';
-                           return n;
-                         });
+                         ::testing::Values("xdp-native", "xdp-generic", "tc-cls", "tcx", "netfilter"), hook_test_name);
 
 class UfwAtHook : public ConnectionState, public ::testing::WithParamInterface<const char*> {};
 
@@ -257,13 +259,7 @@ TEST_P(UfwAtHook, KeepsUfwsPromises) {
   detach_filter(state_, record);
 }
 
-INSTANTIATE_TEST_SUITE_P(Hooks, UfwAtHook, ::testing::Values("xdp-native", "tc-cls"),
-                         [](const ::testing::TestParamInfo<const char*>& hook) {
-                           std::string n = hook.param;
-                           for (char& ch : n)
-                             if (ch == '-') ch = '_';
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(Hooks, UfwAtHook, ::testing::Values("xdp-native", "tc-cls"), hook_test_name);
 
 // Each state the XDP lookup gives, for the packets conntrack judges at the
 // netfilter hook behind it (the same packets, in the same namespace):

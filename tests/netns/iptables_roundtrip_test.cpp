@@ -12,17 +12,15 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <set>
 #include <sstream>
 
-#include "address_type.hpp"
 #include "errors.hpp"
 #include "iptables_import.hpp"
 #include "iptables_rule.hpp"
 #include "iptables_save.hpp"
-#include "local_routes.hpp"
-#include "netns.hpp"
 #include "round_trip.hpp"
 #include "rule_compiler.hpp"
 #include "run_command.hpp"
@@ -222,6 +220,55 @@ INSTANTIATE_TEST_SUITE_P(Backends, IptablesRoundTrip,
                                   (param_info.param.raw ? "_raw_prerouting" : "");
                          });
 
+// A round trip of packets the test builds through raw PREROUTING of the
+// kernel's iptables-legacy and ip6tables-legacy holding `v4` and `v6` (rule
+// lines; empty: the family has none): dumped with the -save tools,
+// imported, decided (`decide`, where the rules need the DUT), judged packet
+// by packet, drops on the spot ("hotdrop") counted as what a counter of
+// every packet at the hook saw beyond the rules' counters.
+void expect_same_as_iptables_raw(const std::string& what, const VethTopology& t, const std::string& v4,
+                                 const std::string& v6, const std::vector<std::vector<std::uint8_t>>& frames,
+                                 std::size_t keys, const std::function<RuleSet(const RuleSet&)>& decide = {}) {
+  std::vector<std::string> tools;
+  if (!v4.empty()) tools.emplace_back("iptables-legacy");
+  if (!v6.empty()) tools.emplace_back("ip6tables-legacy");
+  for (const auto& tool : tools) {
+    const bool ip6 = tool.starts_with("ip6");
+    const TempFile f(std::string("*raw\n:PREROUTING ACCEPT [0:0]\n") + (ip6 ? kIcmpv6Strays : "") + (ip6 ? v6 : v4) +
+                     "COMMIT\n");
+    checked_run({tool + "-restore", f.path()}, {.netns = t.dut_ns});
+  }
+  const auto save = [&](bool counters) {
+    std::string out;
+    for (const auto& tool : tools)
+      out += counters ? checked_run({tool + "-save", "-c", "-t", "raw"}, {.netns = t.dut_ns})
+                      : checked_run({tool + "-save", "-t", "raw"}, {.netns = t.dut_ns});
+    return out;
+  };
+  const std::string dump = save(false);
+  const ImportedRules imported = import_iptables(dump, "kernel-dump");
+  ASSERT_TRUE(imported.skipped.empty());
+  const RuleSet rules = decide ? decide(imported.rules) : imported.rules;
+  const CompiledTable table = compile_rules(rules);
+  quiet_local_output(t);
+  count_every_packet(t, "prerouting");
+  const auto line_keys = keys_by_line(parse_iptables_save(dump, "kernel-dump"));
+  auto expected_key = [&](const Classification& c, const std::vector<std::uint8_t>& frame) {
+    if (c.rule == XB_RULE_DEFAULT) return fmt::format("{} PREROUTING:policy", frame[12] == 0x08 ? "ip4" : "ip6");
+    if (hotdrop_rule(rules.rules.at(c.rule))) return std::string("hotdrop");
+    return line_keys.at(rules.rules.at(c.rule).where.line);
+  };
+  auto counters = [&] {
+    auto counts = deciding_counters(save(true));
+    std::uint64_t decided = 0;
+    for (const auto& [k, v] : counts) decided += v;
+    counts["hotdrop"] = packets_seen(t) - decided;
+    if (!v6.empty()) counts.erase(kIcmpv6StraysKey);
+    return counts;
+  };
+  expect_round_trip_equal(what, rules.rules.size(), keys, t, frames, table, expected_key, counters);
+}
+
 // -m addrtype, decided from the DUT's local routing table when the rules
 // are compiled for it: every packet's verdict and deciding rule the same as
 // the kernel's addrtype match gives at raw PREROUTING, for sources and
@@ -231,60 +278,19 @@ TEST(IptablesAddrtype, SameVerdictAndSameRuleAsTheKernel) {
   if (!have_program("iptables-legacy-restore")) GTEST_SKIP() << "iptables-legacy-restore is not installed";
   VethTopology t;
   give_every_address_type(t);
-  const std::string v4 =
-      "*raw\n:PREROUTING ACCEPT [0:0]\n"
-      "-A PREROUTING -m addrtype --dst-type BROADCAST -j ACCEPT\n"
-      "-A PREROUTING -p udp -m addrtype --src-type LOCAL -j DROP\n"
-      "-A PREROUTING -d 198.51.100.0/24 -m addrtype --dst-type LOCAL -j DROP\n"
-      "-A PREROUTING -m addrtype --dst-type LOCAL,MULTICAST -j ACCEPT\n"
-      "-A PREROUTING -p tcp -m addrtype --dst-type UNICAST ! --src-type UNICAST -j DROP\n"
-      "-A PREROUTING -m addrtype ! --src-type UNICAST -j ACCEPT\n"
-      "COMMIT\n";
-  const std::string v6 = std::string("*raw\n:PREROUTING ACCEPT [0:0]\n") + kIcmpv6Strays +
-                         "-A PREROUTING -p udp -m addrtype --dst-type MULTICAST -j ACCEPT\n"
-                         "-A PREROUTING -p udp -m addrtype --dst-type LOCAL -j DROP\n"
-                         "-A PREROUTING -m addrtype --src-type LOCAL -j ACCEPT\n"
-                         "-A PREROUTING -p tcp -m addrtype ! --dst-type LOCAL -j DROP\n"
-                         "COMMIT\n";
-  {
-    const TempFile f4(v4), f6(v6);
-    checked_run({"iptables-legacy-restore", f4.path()}, {.netns = t.dut_ns});
-    checked_run({"ip6tables-legacy-restore", f6.path()}, {.netns = t.dut_ns});
-  }
-  const std::string dump = checked_run({"iptables-legacy-save", "-t", "raw"}, {.netns = t.dut_ns}) +
-                           checked_run({"ip6tables-legacy-save", "-t", "raw"}, {.netns = t.dut_ns});
-  const ImportedRules imported = import_iptables(dump, "kernel-dump");
-  ASSERT_TRUE(imported.skipped.empty());
-  std::vector<LocalRoute> local;
-  {
-    const NetnsScope in_netns(t.dut_ns);
-    local = read_local_routes();
-  }
-  const RuleSet rules = decide_address_types(imported.rules, local);
-  const CompiledTable table = compile_rules(rules);
-  quiet_local_output(t);
-  count_every_packet(t, "prerouting");
-
-  const auto frames = address_type_corpus();
-  const auto line_keys = keys_by_line(parse_iptables_save(dump, "kernel-dump"));
-  auto expected_key = [&](const Classification& c, const std::vector<std::uint8_t>& frame) {
-    if (c.rule == XB_RULE_DEFAULT) return fmt::format("{} PREROUTING:policy", frame[12] == 0x08 ? "ip4" : "ip6");
-    return line_keys.at(rules.rules.at(c.rule).where.line);
-  };
-  auto counters = [&] {
-    return deciding_counters(checked_run({"iptables-legacy-save", "-c", "-t", "raw"}, {.netns = t.dut_ns}) +
-                             checked_run({"ip6tables-legacy-save", "-c", "-t", "raw"}, {.netns = t.dut_ns}));
-  };
-  const RoundTripResult r = round_trip(t, frames, table, expected_key, counters);
-  std::set<std::string> keys;
-  for (const auto& f : frames) keys.insert(expected_key(classify(table, f), f));
-  std::cout << fmt::format(
-      "addrtype round trip: {} rules imported, {} local-table routes, {} packets in {} batches ({} retried), {} "
-      "kernel rules and policies hit, {} mismatches\n",
-      rules.rules.size(), local.size(), r.packets, r.batches, r.retried, keys.size(), r.mismatches.size());
-  for (const auto& m : r.mismatches) ADD_FAILURE() << m;
-  EXPECT_TRUE(r.mismatches.empty());
-  EXPECT_EQ(keys.size(), 12u) << "every rule and both policies decide some packet";
+  expect_same_as_iptables_raw("addrtype", t,
+                              "-A PREROUTING -m addrtype --dst-type BROADCAST -j ACCEPT\n"
+                              "-A PREROUTING -p udp -m addrtype --src-type LOCAL -j DROP\n"
+                              "-A PREROUTING -d 198.51.100.0/24 -m addrtype --dst-type LOCAL -j DROP\n"
+                              "-A PREROUTING -m addrtype --dst-type LOCAL,MULTICAST -j ACCEPT\n"
+                              "-A PREROUTING -p tcp -m addrtype --dst-type UNICAST ! --src-type UNICAST -j DROP\n"
+                              "-A PREROUTING -m addrtype ! --src-type UNICAST -j ACCEPT\n",
+                              "-A PREROUTING -p udp -m addrtype --dst-type MULTICAST -j ACCEPT\n"
+                              "-A PREROUTING -p udp -m addrtype --dst-type LOCAL -j DROP\n"
+                              "-A PREROUTING -m addrtype --src-type LOCAL -j ACCEPT\n"
+                              "-A PREROUTING -p tcp -m addrtype ! --dst-type LOCAL -j DROP\n",
+                              address_type_corpus(), 12,
+                              [&](const RuleSet& rules) { return with_dut_address_types(t, rules); });
 }
 
 // Ports of SCTP and DCCP (xt_sctp, xt_dccp: a header under 12 bytes
@@ -301,45 +307,8 @@ TEST(IptablesPortProtocols, SameVerdictAndSameRuleAsTheKernel) {
       "-A PREROUTING -p sctp -m multiport --dports 5000,6000 -j DROP\n"
       "-A PREROUTING -p udplite -m multiport --sports 53 -j ACCEPT\n"
       "-A PREROUTING -p dccp -m dccp ! --dport 53 -j DROP\n";
-  {
-    const std::string head = "*raw\n:PREROUTING ACCEPT [0:0]\n";
-    const TempFile f4(head + rules + "COMMIT\n"), f6(head + kIcmpv6Strays + rules + "COMMIT\n");
-    checked_run({"iptables-legacy-restore", f4.path()}, {.netns = t.dut_ns});
-    checked_run({"ip6tables-legacy-restore", f6.path()}, {.netns = t.dut_ns});
-  }
-  const std::string dump = checked_run({"iptables-legacy-save", "-t", "raw"}, {.netns = t.dut_ns}) +
-                           checked_run({"ip6tables-legacy-save", "-t", "raw"}, {.netns = t.dut_ns});
-  const ImportedRules imported = import_iptables(dump, "kernel-dump");
-  ASSERT_TRUE(imported.skipped.empty());
-  const CompiledTable table = compile_rules(imported.rules);
-  quiet_local_output(t);
-  count_every_packet(t, "prerouting");
-  const auto line_keys = keys_by_line(parse_iptables_save(dump, "kernel-dump"));
-  auto expected_key = [&](const Classification& c, const std::vector<std::uint8_t>& frame) {
-    if (c.rule == XB_RULE_DEFAULT) return fmt::format("{} PREROUTING:policy", frame[12] == 0x08 ? "ip4" : "ip6");
-    if (hotdrop_rule(imported.rules.rules.at(c.rule))) return std::string("hotdrop");
-    return line_keys.at(imported.rules.rules.at(c.rule).where.line);
-  };
-  auto counters = [&] {
-    auto counts = deciding_counters(checked_run({"iptables-legacy-save", "-c", "-t", "raw"}, {.netns = t.dut_ns}) +
-                                    checked_run({"ip6tables-legacy-save", "-c", "-t", "raw"}, {.netns = t.dut_ns}));
-    std::uint64_t decided = 0;
-    for (const auto& [k, v] : counts) decided += v;
-    counts["hotdrop"] = packets_seen(t) - decided;
-    counts.erase(kIcmpv6StraysKey);
-    return counts;
-  };
-  const auto frames = port_protocol_corpus();
-  const RoundTripResult r = round_trip(t, frames, table, expected_key, counters);
-  std::set<std::string> keys;
-  for (const auto& f : frames) keys.insert(expected_key(classify(table, f), f));
-  std::cout << fmt::format(
-      "SCTP/DCCP/UDP-Lite round trip: {} rules imported, {} packets in {} batches ({} retried), {} kernel rules, "
-      "policies and hotdrop hit, {} mismatches\n",
-      imported.rules.rules.size(), r.packets, r.batches, r.retried, keys.size(), r.mismatches.size());
-  for (const auto& m : r.mismatches) ADD_FAILURE() << m;
-  EXPECT_TRUE(r.mismatches.empty());
-  EXPECT_EQ(keys.size(), 13u) << "every rule and policy of both families, and hotdrop";
+  // every rule and policy of both families, and hotdrop
+  expect_same_as_iptables_raw("SCTP/DCCP/UDP-Lite", t, rules, rules, port_protocol_corpus(), 13);
 }
 
 // -m rt --rt-type 0 (ufw6 drops such packets): the first routing header's
@@ -348,40 +317,11 @@ TEST(IptablesPortProtocols, SameVerdictAndSameRuleAsTheKernel) {
 TEST(Ip6tablesRoutingHeader, SameVerdictAndSameRuleAsTheKernel) {
   if (!have_program("ip6tables-legacy-restore")) GTEST_SKIP() << "ip6tables-legacy-restore is not installed";
   VethTopology t;
-  {
-    const TempFile f(std::string("*raw\n:PREROUTING ACCEPT [0:0]\n") + kIcmpv6Strays +
-                     "-A PREROUTING -p udp -m rt --rt-type 0 -j DROP\n"
-                     "-A PREROUTING -m rt ! --rt-type 0 -j ACCEPT\n"
-                     "-A PREROUTING -p tcp -m rt --rt-type 0 -j ACCEPT\n"
-                     "COMMIT\n");
-    checked_run({"ip6tables-legacy-restore", f.path()}, {.netns = t.dut_ns});
-  }
-  const std::string dump = checked_run({"ip6tables-legacy-save", "-t", "raw"}, {.netns = t.dut_ns});
-  const ImportedRules imported = import_iptables(dump, "kernel-dump");
-  ASSERT_TRUE(imported.skipped.empty());
-  const CompiledTable table = compile_rules(imported.rules);
-  quiet_local_output(t);
-  const auto line_keys = keys_by_line(parse_iptables_save(dump, "kernel-dump"));
-  auto expected_key = [&](const Classification& c, const std::vector<std::uint8_t>&) {
-    if (c.rule == XB_RULE_DEFAULT) return std::string("ip6 PREROUTING:policy");
-    return line_keys.at(imported.rules.rules.at(c.rule).where.line);
-  };
-  auto counters = [&] {
-    auto counts = deciding_counters(checked_run({"ip6tables-legacy-save", "-c", "-t", "raw"}, {.netns = t.dut_ns}));
-    counts.erase(kIcmpv6StraysKey);
-    return counts;
-  };
-  const auto frames = routing_header_corpus();
-  const RoundTripResult r = round_trip(t, frames, table, expected_key, counters);
-  std::set<std::string> keys;
-  for (const auto& f : frames) keys.insert(expected_key(classify(table, f), f));
-  std::cout << fmt::format(
-      "rt round trip: {} packets in {} batches ({} retried), {} kernel rules and the policy "
-      "hit, {} mismatches\n",
-      r.packets, r.batches, r.retried, keys.size(), r.mismatches.size());
-  for (const auto& m : r.mismatches) ADD_FAILURE() << m;
-  EXPECT_TRUE(r.mismatches.empty());
-  EXPECT_EQ(keys.size(), 4u) << "every rule and the policy";
+  expect_same_as_iptables_raw("rt", t, "",
+                              "-A PREROUTING -p udp -m rt --rt-type 0 -j DROP\n"
+                              "-A PREROUTING -m rt ! --rt-type 0 -j ACCEPT\n"
+                              "-A PREROUTING -p tcp -m rt --rt-type 0 -j ACCEPT\n",
+                              routing_header_corpus(), 4);
 }
 
 }  // namespace

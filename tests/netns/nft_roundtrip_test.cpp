@@ -9,13 +9,11 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "address_type.hpp"
-#include "local_routes.hpp"
-#include "netns.hpp"
 #include "nft_import.hpp"
 #include "round_trip.hpp"
 #include "rule_compiler.hpp"
@@ -115,67 +113,69 @@ TEST(NftRoundTrip, SameVerdictAndSameRuleAsTheKernel) {
   EXPECT_TRUE(r.mismatches.empty());
 }
 
-// fib saddr/daddr type, decided from the DUT's local routing table when
-// the rules are compiled for it: every packet's verdict and deciding rule
-// the same as nftables' at prerouting, for sources and destinations of
-// every type (address_type_corpus), in an inet table (IPv6's types as the
-// route lookup tells them). Multicast is asked of UDP only, and the policy
-// counts only the transport protocols the tests send: the peer's own MLD
-// reports and neighbour solicitations come in while they run.
-TEST(NftFibType, SameVerdictAndSameRuleAsTheKernel) {
-  if (!have_program("nft")) GTEST_SKIP() << "nft is not installed";
-  VethTopology t;
-  give_every_address_type(t);
-  checked_run({"nft",
-               "add table inet types; add chain inet types pre { type filter hook prerouting priority -300; "
-               "policy accept; }; "
-               "add rule inet types pre fib daddr type broadcast counter accept; "
-               "add rule inet types pre meta l4proto udp fib saddr type local counter drop; "
-               "add rule inet types pre ip daddr 198.51.100.0/24 fib daddr type local counter drop; "
-               "add rule inet types pre meta l4proto udp fib daddr type { local, multicast } counter accept; "
-               "add rule inet types pre meta l4proto tcp fib daddr type != local counter drop; "
-               "add rule inet types pre ip saddr 0.0.0.0/0 fib saddr type != unicast counter accept; "
-               "add rule inet types pre ip6 saddr 2001:db8:7::/48 fib saddr type local counter accept"},
-              {.netns = t.dut_ns});
+// A round trip of packets the test builds through a prerouting chain of its
+// own (FAMILY TABLE, chain pre, priority -300, policy accept) holding
+// `rules`: dumped with nft -j, imported, decided (`decide`, where the rules
+// need the DUT), judged packet by packet. The policy's count is what a
+// counter of every TCP, UDP, UDP-Lite, SCTP and DCCP packet at the hook
+// counted beyond the rules': the peer's own MLD reports and neighbour
+// solicitations come in while a test runs, and are left out so.
+void expect_same_as_nftables(const std::string& what, const VethTopology& t, const std::string& family,
+                             const std::string& table_name, const std::vector<std::string>& rules,
+                             const std::vector<std::vector<std::uint8_t>>& frames, std::size_t keys,
+                             const std::function<RuleSet(const RuleSet&)>& decide = {}) {
+  const std::string chain = family + " " + table_name + " pre";
+  std::string script = fmt::format(
+      "add table {0} {1}; add chain {0} {1} pre {{ type filter hook prerouting priority -300; policy accept; }}",
+      family, table_name);
+  for (const auto& rule : rules) script += fmt::format("; add rule {} {} pre {}", family, table_name, rule);
+  checked_run({"nft", script}, {.netns = t.dut_ns});
   const std::string dump = checked_run({"nft", "-j", "list", "ruleset"}, {.netns = t.dut_ns});
   const ImportedRules imported = import_nft(dump, "kernel-dump");
   ASSERT_TRUE(imported.skipped.empty());
-  std::vector<LocalRoute> local;
-  {
-    const NetnsScope in_netns(t.dut_ns);
-    local = read_local_routes();
-  }
-  const RuleSet rules = decide_address_types(imported.rules, local);
-  const CompiledTable table = compile_rules(rules);
+  const RuleSet decided = decide ? decide(imported.rules) : imported.rules;
+  const CompiledTable table = compile_rules(decided);
   quiet_local_output(t);
   checked_run({"nft",
                "add table inet xb_seen; add chain inet xb_seen pre { type filter hook prerouting "
                "priority -1000; policy accept; }; add rule inet xb_seen pre meta l4proto { tcp, udp, udplite, sctp, "
                "dccp } counter"},
               {.netns = t.dut_ns});
-  const std::string policy = "inet types pre policy";
+  const std::string policy = chain + " policy";
   auto expected_key = [&](const Classification& c, const std::vector<std::uint8_t>&) {
     return c.rule == XB_RULE_DEFAULT ? policy : imported.origins.at(c.rule);
   };
   auto counters = [&] {
-    std::uint64_t decided = 0;
-    auto counts =
-        deciding_counters(checked_run({"nft", "-j", "list", "table", "inet", "types"}, {.netns = t.dut_ns}), &decided);
+    std::uint64_t decided_count = 0;
+    auto counts = deciding_counters(
+        checked_run({"nft", "-j", "list", "table", family, table_name}, {.netns = t.dut_ns}), &decided_count);
     counts[policy] =
-        counted_at_hook(checked_run({"nft", "-j", "list", "table", "inet", "xb_seen"}, {.netns = t.dut_ns})) - decided;
+        counted_at_hook(checked_run({"nft", "-j", "list", "table", "inet", "xb_seen"}, {.netns = t.dut_ns})) -
+        decided_count;
     return counts;
   };
-  const auto frames = address_type_corpus();
-  const RoundTripResult r = round_trip(t, frames, table, expected_key, counters);
-  std::set<std::string> keys;
-  for (const auto& f : frames) keys.insert(expected_key(classify(table, f), f));
-  std::cout << fmt::format(
-      "fib type round trip: {} rules imported, {} local-table routes, {} packets in {} batches ({} retried), {} "
-      "kernel rules and the policy hit, {} mismatches\n",
-      rules.rules.size(), local.size(), r.packets, r.batches, r.retried, keys.size(), r.mismatches.size());
-  for (const auto& m : r.mismatches) ADD_FAILURE() << m;
-  EXPECT_TRUE(r.mismatches.empty());
-  EXPECT_EQ(keys.size(), 8u) << "every rule and the policy decide some packet";
+  expect_round_trip_equal(what, decided.rules.size(), keys, t, frames, table, expected_key, counters);
+}
+
+// fib saddr/daddr type, decided from the DUT's local routing table when
+// the rules are compiled for it: every packet's verdict and deciding rule
+// the same as nftables' at prerouting, for sources and destinations of
+// every type (address_type_corpus), in an inet table (IPv6's types as the
+// route lookup tells them). Multicast is asked of UDP only: the peer's own
+// MLD reports come in while it runs.
+TEST(NftFibType, SameVerdictAndSameRuleAsTheKernel) {
+  if (!have_program("nft")) GTEST_SKIP() << "nft is not installed";
+  VethTopology t;
+  give_every_address_type(t);
+  expect_same_as_nftables(
+      "fib type", t, "inet", "types",
+      {"fib daddr type broadcast counter accept", "meta l4proto udp fib saddr type local counter drop",
+       "ip daddr 198.51.100.0/24 fib daddr type local counter drop",
+       "meta l4proto udp fib daddr type { local, multicast } counter accept",
+       "meta l4proto tcp fib daddr type != local counter drop",
+       "ip saddr 0.0.0.0/0 fib saddr type != unicast counter accept",
+       "ip6 saddr 2001:db8:7::/48 fib saddr type local counter accept"},
+      address_type_corpus(), 8, [&](const RuleSet& rules) { return with_dut_address_types(t, rules); });
 }
 
 // sctp, dccp and udplite ports as nftables reads them (from any header
@@ -188,37 +188,6 @@ TEST(NftFibType, SameVerdictAndSameRuleAsTheKernel) {
 TEST(NftPortProtocols, SameVerdictAndSameRuleAsTheKernel) {
   if (!have_program("nft")) GTEST_SKIP() << "nft is not installed";
   VethTopology t;
-  checked_run({"nft",
-               "add table inet ports; add chain inet ports pre { type filter hook prerouting priority -300; "
-               "policy accept; }; "
-               "add rule inet ports pre sctp dport 80 counter drop; "
-               "add rule inet ports pre dccp sport 1000-2000 counter accept; "
-               "add rule inet ports pre sctp dport { 5000, 6000 } counter drop; "
-               "add rule inet ports pre udplite sport 53 counter accept; "
-               "add rule inet ports pre dccp dport != 53 counter drop"},
-              {.netns = t.dut_ns});
-  const std::string dump = checked_run({"nft", "-j", "list", "ruleset"}, {.netns = t.dut_ns});
-  const ImportedRules imported = import_nft(dump, "kernel-dump");
-  ASSERT_TRUE(imported.skipped.empty());
-  const CompiledTable table = compile_rules(imported.rules);
-  quiet_local_output(t);
-  checked_run({"nft",
-               "add table inet xb_seen; add chain inet xb_seen pre { type filter hook prerouting "
-               "priority -1000; policy accept; }; add rule inet xb_seen pre meta l4proto { tcp, udp, udplite, sctp, "
-               "dccp } counter"},
-              {.netns = t.dut_ns});
-  const std::string policy = "inet ports pre policy";
-  auto expected_key = [&](const Classification& c, const std::vector<std::uint8_t>&) {
-    return c.rule == XB_RULE_DEFAULT ? policy : imported.origins.at(c.rule);
-  };
-  auto counters = [&] {
-    std::uint64_t decided = 0;
-    auto counts =
-        deciding_counters(checked_run({"nft", "-j", "list", "table", "inet", "ports"}, {.netns = t.dut_ns}), &decided);
-    counts[policy] =
-        counted_at_hook(checked_run({"nft", "-j", "list", "table", "inet", "xb_seen"}, {.netns = t.dut_ns})) - decided;
-    return counts;
-  };
   auto frames = port_protocol_corpus();
   std::erase_if(frames, [](const std::vector<std::uint8_t>& f) {
     const bool v4 = f[12] == 0x08;
@@ -226,16 +195,11 @@ TEST(NftPortProtocols, SameVerdictAndSameRuleAsTheKernel) {
     const bool later_fragment = v4 && ((f[20] & 0x1f) || f[21]);
     return later_fragment || l4_bytes < 4;
   });
-  const RoundTripResult r = round_trip(t, frames, table, expected_key, counters);
-  std::set<std::string> keys;
-  for (const auto& f : frames) keys.insert(expected_key(classify(table, f), f));
-  std::cout << fmt::format(
-      "nft SCTP/DCCP/UDP-Lite round trip: {} rules imported, {} packets in {} batches ({} retried), {} kernel "
-      "rules and the policy hit, {} mismatches\n",
-      imported.rules.rules.size(), r.packets, r.batches, r.retried, keys.size(), r.mismatches.size());
-  for (const auto& m : r.mismatches) ADD_FAILURE() << m;
-  EXPECT_TRUE(r.mismatches.empty());
-  EXPECT_EQ(keys.size(), 6u) << "every rule and the policy";
+  expect_same_as_nftables(
+      "nft SCTP/DCCP/UDP-Lite", t, "inet", "ports",
+      {"sctp dport 80 counter drop", "dccp sport 1000-2000 counter accept", "sctp dport { 5000, 6000 } counter drop",
+       "udplite sport 53 counter accept", "dccp dport != 53 counter drop"},
+      frames, 6);
 }
 
 // rt type 0 / != 0: the first routing header's type, as nft_exthdr finds
@@ -243,46 +207,10 @@ TEST(NftPortProtocols, SameVerdictAndSameRuleAsTheKernel) {
 TEST(NftRoutingHeader, SameVerdictAndSameRuleAsTheKernel) {
   if (!have_program("nft")) GTEST_SKIP() << "nft is not installed";
   VethTopology t;
-  checked_run(
-      {"nft",
-       "add table ip6 routing; add chain ip6 routing pre { type filter hook prerouting priority -300; policy accept; "
-       "}; add rule ip6 routing pre meta l4proto udp rt type 0 counter drop; "
-       "add rule ip6 routing pre rt type != 0 counter accept; "
-       "add rule ip6 routing pre meta l4proto tcp rt type 0 counter accept"},
-      {.netns = t.dut_ns});
-  const std::string dump = checked_run({"nft", "-j", "list", "ruleset"}, {.netns = t.dut_ns});
-  const ImportedRules imported = import_nft(dump, "kernel-dump");
-  ASSERT_TRUE(imported.skipped.empty());
-  const CompiledTable table = compile_rules(imported.rules);
-  quiet_local_output(t);
-  checked_run({"nft",
-               "add table inet xb_seen; add chain inet xb_seen pre { type filter hook prerouting "
-               "priority -1000; policy accept; }; add rule inet xb_seen pre meta l4proto { tcp, udp, udplite, sctp, "
-               "dccp } counter"},
-              {.netns = t.dut_ns});
-  const std::string policy = "ip6 routing pre policy";
-  auto expected_key = [&](const Classification& c, const std::vector<std::uint8_t>&) {
-    return c.rule == XB_RULE_DEFAULT ? policy : imported.origins.at(c.rule);
-  };
-  auto counters = [&] {
-    std::uint64_t decided = 0;
-    auto counts =
-        deciding_counters(checked_run({"nft", "-j", "list", "table", "ip6", "routing"}, {.netns = t.dut_ns}), &decided);
-    counts[policy] =
-        counted_at_hook(checked_run({"nft", "-j", "list", "table", "inet", "xb_seen"}, {.netns = t.dut_ns})) - decided;
-    return counts;
-  };
-  const auto frames = routing_header_corpus();
-  const RoundTripResult r = round_trip(t, frames, table, expected_key, counters);
-  std::set<std::string> keys;
-  for (const auto& f : frames) keys.insert(expected_key(classify(table, f), f));
-  std::cout << fmt::format(
-      "nft rt round trip: {} packets in {} batches ({} retried), {} kernel rules and the "
-      "policy hit, {} mismatches\n",
-      r.packets, r.batches, r.retried, keys.size(), r.mismatches.size());
-  for (const auto& m : r.mismatches) ADD_FAILURE() << m;
-  EXPECT_TRUE(r.mismatches.empty());
-  EXPECT_EQ(keys.size(), 4u) << "every rule and the policy";
+  expect_same_as_nftables("nft rt", t, "ip6", "routing",
+                          {"meta l4proto udp rt type 0 counter drop", "rt type != 0 counter accept",
+                           "meta l4proto tcp rt type 0 counter accept"},
+                          routing_header_corpus(), 4);
 }
 
 }  // namespace

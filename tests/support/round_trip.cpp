@@ -1,13 +1,17 @@
 #include "round_trip.hpp"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <iostream>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
+#include "address_type.hpp"
+#include "local_routes.hpp"
+#include "netns.hpp"
 #include "oracle.hpp"
 #include "oracle_headers.hpp"
 #include "packet_builder.hpp"
@@ -147,12 +151,6 @@ void give_every_address_type(const VethTopology& t) {
 }
 
 std::vector<std::vector<std::uint8_t>> address_type_corpus() {
-  const auto address = [](Family f, const char* text) {
-    std::array<std::uint8_t, 16> a{};
-    if (inet_pton(f == Family::V4 ? AF_INET : AF_INET6, text, a.data()) != 1)
-      throw std::invalid_argument(std::string("not an address: ") + text);
-    return a;
-  };
   const std::vector<const char*> dst4 = {"198.18.0.2",     "198.18.0.255", "198.18.0.7",      "203.0.113.7",
                                          "203.0.113.15",   "203.0.113.16", "198.51.100.0",    "198.51.100.127",
                                          "198.51.100.128", "127.0.0.1",    "255.255.255.255", "224.0.0.1",
@@ -168,8 +166,8 @@ std::vector<std::vector<std::uint8_t>> address_type_corpus() {
         for (const int proto : {XB_IPPROTO_TCP, XB_IPPROTO_UDP}) {
           fixtures::OracleHeaders h;
           h.family = f;
-          h.src = address(f, s);
-          h.dst = address(f, d);
+          h.src = fixtures::address(s);
+          h.dst = fixtures::address(d);
           h.proto = static_cast<std::uint8_t>(proto);
           h.has_ports = true;
           h.sport = 40000;
@@ -299,6 +297,27 @@ RoundTripResult round_trip(
     }
   }
   return result;
+}
+
+void expect_round_trip_equal(
+    const std::string& what, std::size_t rules, std::size_t keys, const VethTopology& t,
+    const std::vector<std::vector<std::uint8_t>>& frames, const CompiledTable& table,
+    const std::function<std::string(const Classification&, const std::vector<std::uint8_t>&)>& expected_key,
+    const std::function<std::map<std::string, std::uint64_t>()>& read_counters) {
+  const RoundTripResult r = round_trip(t, frames, table, expected_key, read_counters);
+  std::set<std::string> hit;
+  for (const auto& f : frames) hit.insert(expected_key(classify(table, f), f));
+  std::cout << fmt::format(
+      "{} round trip: {} rules imported, {} packets in {} batches ({} retried), {} kernel keys hit, {} mismatches\n",
+      what, rules, r.packets, r.batches, r.retried, hit.size(), r.mismatches.size());
+  for (const auto& m : r.mismatches) ADD_FAILURE() << m;
+  EXPECT_TRUE(r.mismatches.empty());
+  EXPECT_EQ(hit.size(), keys) << "every rule and policy decides some packet";
+}
+
+RuleSet with_dut_address_types(const VethTopology& t, const RuleSet& rules) {
+  const NetnsScope in_netns(t.dut_ns);
+  return decide_address_types(rules, read_local_routes());
 }
 
 }  // namespace xb::testing

@@ -86,4 +86,18 @@ RoundTripResult round_trip(
     const std::function<std::string(const Classification&, const std::vector<std::uint8_t>&)>& expected_key,
     const std::function<std::map<std::string, std::uint64_t>()>& read_counters);
 
+// round_trip, judged: prints one line naming `what` (the rules imported,
+// the packets, the batches, the kernel keys the filter's verdicts name),
+// fails on every mismatch, and expects `keys` distinct keys, every rule and
+// policy of the test deciding some packet.
+void expect_round_trip_equal(
+    const std::string& what, std::size_t rules, std::size_t keys, const VethTopology& t,
+    const std::vector<std::vector<std::uint8_t>>& frames, const CompiledTable& table,
+    const std::function<std::string(const Classification&, const std::vector<std::uint8_t>&)>& expected_key,
+    const std::function<std::map<std::string, std::uint64_t>()>& read_counters);
+
+// The rules with their address types decided from the DUT's local routing
+// table, as attaching the filter there decides them (address_type.hpp).
+RuleSet with_dut_address_types(const VethTopology& t, const RuleSet& rules);
+
 }  // namespace xb::testing
